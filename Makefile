@@ -1,0 +1,37 @@
+# Two entry points (see README): `make audit` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+# Debian packages the tests and benchmarks use; fetched once into ~/.cache/cocoscope.
+DEBIAN_PACKAGES = linux-source-6.12 linux-config-6.12 linux-image-cloud-amd64 ovmf
+
+.PHONY: audit test lint typecheck unit fetch bench clean
+
+$(BIN)/cocoscope: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+audit: $(BIN)/cocoscope
+	$(BIN)/cocoscope audit
+
+fetch:
+	$(PYTHON) scripts/fetch_debian.py $(DEBIAN_PACKAGES)
+
+lint: $(BIN)/cocoscope
+	$(BIN)/ruff check src tests benchmarks scripts
+
+typecheck: $(BIN)/cocoscope
+	$(BIN)/mypy
+
+unit: $(BIN)/cocoscope
+	$(BIN)/pytest
+
+test: $(BIN)/cocoscope fetch lint typecheck unit
+
+bench: $(BIN)/cocoscope fetch
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,5 @@
+import sys
+
+from cocoscope.cli import main
+
+sys.exit(main())

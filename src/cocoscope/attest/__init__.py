@@ -1,0 +1,1 @@
+"""Attestation: SNP reports, TDX quotes, launch measurement, and the shared policy framework."""

@@ -1,0 +1,53 @@
+"""Small helpers shared by command modules: output destination and format flags."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from cocoscope.errors import InputError
+
+
+def add_output_options(p: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
+    p.add_argument("--format", choices=formats, default=formats[0], help="output format")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE, not stdout")
+
+
+def emit(text: str, output: str | None) -> None:
+    """Write the report to stdout or a file; stdout carries only the report."""
+    if output in (None, "-"):
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    assert output is not None
+    try:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text if text.endswith("\n") else text + "\n")
+    except OSError as exc:
+        raise InputError(f"cannot write output: {exc.strerror or exc}", path=output) from None
+
+
+def hexstr(value: str, *, what: str) -> bytes:
+    """Parse a hex flag value (optional 0x prefix)."""
+    try:
+        return bytes.fromhex(value.removeprefix("0x"))
+    except ValueError:
+        raise InputError(f"{what} {value!r} is not hex") from None
+
+
+def jsonable(obj: Any) -> Any:
+    """Turn records into JSON-friendly values (bytes as hex)."""
+    import dataclasses
+    from enum import Enum
+
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, bytes | bytearray):
+        return obj.hex()
+    if isinstance(obj, Enum):
+        return obj.value
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set | frozenset):
+        return [jsonable(v) for v in obj]
+    return obj
