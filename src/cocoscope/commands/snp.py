@@ -1,14 +1,21 @@
-"""`cocoscope attest snp ...` and `cocoscope measure snp` (being built)."""
+"""`cocoscope attest snp ...` and `cocoscope measure snp`: the groups only.
+
+The subcommands live in their own modules so that report verification and launch measurement
+are developed and reviewed apart: ``snp_report`` (show, verify, fetch) and ``snp_measure``.
+"""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from cocoscope.commands import snp_measure, snp_report
+
 
 def register_attest(sub: argparse._SubParsersAction[Any]) -> None:
-    """Registers nothing yet."""
+    p = sub.add_parser("snp", help="AMD SEV-SNP attestation reports")
+    snp_report.register(p.add_subparsers(dest="action", metavar="ACTION", required=True))
 
 
 def register_measure(sub: argparse._SubParsersAction[Any]) -> None:
-    """Registers nothing yet."""
+    snp_measure.register(sub)

@@ -1,0 +1,1 @@
+"""Everything read from outside, parsed into typed immutable records."""
