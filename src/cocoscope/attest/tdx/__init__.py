@@ -1,0 +1,1 @@
+"""Intel TDX: quote parsing and verification (PCK chain, collateral, TCB status, policy)."""
