@@ -1,0 +1,1 @@
+"""AMD SEV-SNP: attestation reports, their verification, and launch measurement (measure/)."""
