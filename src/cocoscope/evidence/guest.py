@@ -1,0 +1,21 @@
+"""All evidence about one guest, gathered before analysis; every part is optional.
+
+A part that is None was not given: rules that need it evaluate to *unknown*, never pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cocoscope.evidence.cmdline import Cmdline
+from cocoscope.evidence.kconfig import KernelConfig
+from cocoscope.evidence.system import RunningSystem
+
+
+@dataclass(frozen=True)
+class GuestEvidence:
+    config: KernelConfig | None = None
+    cmdline: Cmdline | None = None
+    system: RunningSystem | None = None
+    # Audited platform: "tdx", "snp", "sev-es", "sev", "none", or None when unknown.
+    platform: str | None = None

@@ -1,0 +1,171 @@
+"""The running guest, read from a root directory (``/`` by default, a fake tree in tests).
+
+What the host presents is what the guest binds: every device under ``/sys/bus/*/devices``
+with its ids and bound driver. The CoCo platform is detected from several independent signs
+(cpuinfo flags, guest device nodes, configfs-tsm, the kernel's boot line) so one missing
+sign does not turn a TDX guest into "none"; each sign found is kept for the report.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from cocoscope.errors import InputError
+
+PLATFORMS = ("tdx", "snp", "sev-es", "sev", "none")
+
+# The x86 boot line, e.g. "Memory Encryption Features active: Intel TDX" or
+# "Memory Encryption Features active: AMD SEV SEV-ES SEV-SNP".
+_MEM_ENC = re.compile(r"Memory Encryption Features active:\s*(.*)")
+_BOOT_LOGS = ("var/log/dmesg", "var/log/kern.log", "var/log/boot.log")
+
+
+@dataclass(frozen=True)
+class Device:
+    bus: str
+    name: str
+    driver: str | None
+    vendor: str | None = None  # hex without 0x, lower case
+    device: str | None = None
+    subsystem_vendor: str | None = None
+    klass: str | None = None  # PCI class, hex without 0x
+    modalias: str | None = None
+
+
+@dataclass(frozen=True)
+class PlatformDetection:
+    platform: str  # one of PLATFORMS
+    signs: tuple[str, ...]  # evidence that led there, for the report
+
+
+@dataclass(frozen=True)
+class RunningSystem:
+    root: str
+    release: str | None
+    config_path: str | None  # /proc/config.gz or /boot/config-<release>, if present
+    cmdline_path: str | None
+    detection: PlatformDetection
+    devices: tuple[Device, ...]
+
+    def drivers(self) -> frozenset[str]:
+        return frozenset(d.driver for d in self.devices if d.driver)
+
+
+def _read(path: Path, limit: int = 1 << 20) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(limit).decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def _hexid(text: str | None) -> str | None:
+    if text is None:
+        return None
+    t = text.strip().lower()
+    return t[2:] if t.startswith("0x") else t
+
+
+def _driver(devdir: Path) -> str | None:
+    link = devdir / "driver"
+    try:
+        return os.path.basename(os.readlink(link))
+    except OSError:
+        return None
+
+
+def read_devices(root: Path) -> tuple[Device, ...]:
+    out: list[Device] = []
+    buses = root / "sys" / "bus"
+    if not buses.is_dir():
+        return ()
+    for bus in sorted(p.name for p in buses.iterdir()):
+        devdir = buses / bus / "devices"
+        if not devdir.is_dir():
+            continue
+        for dev in sorted(devdir.iterdir(), key=lambda p: p.name):
+            modalias = _read(dev / "modalias", 4096)
+            out.append(
+                Device(
+                    bus=bus,
+                    name=dev.name,
+                    driver=_driver(dev),
+                    vendor=_hexid(_read(dev / "vendor", 64)),
+                    device=_hexid(_read(dev / "device", 64)),
+                    subsystem_vendor=_hexid(_read(dev / "subsystem_vendor", 64)),
+                    klass=_hexid(_read(dev / "class", 64)),
+                    modalias=modalias.strip() if modalias else None,
+                )
+            )
+    return tuple(out)
+
+
+def detect_platform(root: Path) -> PlatformDetection:
+    signs: list[str] = []
+    found: set[str] = set()
+    cpuinfo = _read(root / "proc" / "cpuinfo", 8 << 20) or ""
+    flags: set[str] = set()
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            flags.update(line.split(":", 1)[-1].split())
+    for flag, plat in (("tdx_guest", "tdx"), ("sev_snp", "snp"), ("sev_es", "sev-es"), ("sev", "sev")):
+        if flag in flags:
+            signs.append(f"cpuinfo flag {flag}")
+            found.add(plat)
+    for node, plat in (("dev/tdx_guest", "tdx"), ("dev/sev-guest", "snp")):
+        if (root / node).exists():
+            signs.append(f"/{node} present")
+            found.add(plat)
+    tsm = root / "sys" / "kernel" / "config" / "tsm"
+    if tsm.is_dir():
+        signs.append("/sys/kernel/config/tsm present")
+    for log in _BOOT_LOGS:
+        text = _read(root / log, 32 << 20)
+        if not text:
+            continue
+        m = _MEM_ENC.search(text)
+        if m:
+            feats = m.group(1).strip()
+            signs.append(f"/{log}: Memory Encryption Features active: {feats}")
+            if "TDX" in feats:
+                found.add("tdx")
+            if "SEV-SNP" in feats:
+                found.add("snp")
+            elif "SEV-ES" in feats:
+                found.add("sev-es")
+            break
+    for plat in ("tdx", "snp", "sev-es", "sev"):
+        if plat in found:
+            return PlatformDetection(plat, tuple(signs))
+    signs.append("no TDX or SEV sign in cpuinfo, /dev, configfs-tsm or the boot log")
+    return PlatformDetection("none", tuple(signs))
+
+
+def read_system(root: str = "/") -> RunningSystem:
+    base = Path(root)
+    if not base.is_dir():
+        raise InputError("root is not a directory", path=root)
+    if not (base / "proc").is_dir() and not (base / "sys").is_dir():
+        raise InputError("no proc/ or sys/ under root; not a system tree", path=root)
+    release = _read(base / "proc" / "sys" / "kernel" / "osrelease", 256)
+    release = release.strip() if release else None
+    config_path: str | None = None
+    candidates = [base / "proc" / "config.gz"]
+    if release:
+        candidates.append(base / "boot" / f"config-{release}")
+    for cand in candidates:
+        if cand.is_file():
+            config_path = str(cand)
+            break
+    cmdline = base / "proc" / "cmdline"
+    return RunningSystem(
+        root=str(base),
+        release=release,
+        config_path=config_path,
+        cmdline_path=str(cmdline) if cmdline.is_file() else None,
+        detection=detect_platform(base),
+        devices=read_devices(base),
+    )

@@ -1,0 +1,21 @@
+"""Declarative rule engine and built-in packs (packs/*.toml)."""
+
+from cocoscope.rules.engine import evaluate_rules
+from cocoscope.rules.rule import Fix, Rule, layer, load_builtin_rules, load_rule_file, parse_rules
+from cocoscope.rules.waivers import Waiver, load_waivers
+
+# The name the rule-pack tests use.
+evaluate = evaluate_rules
+
+__all__ = [
+    "Fix",
+    "Rule",
+    "Waiver",
+    "evaluate",
+    "evaluate_rules",
+    "layer",
+    "load_builtin_rules",
+    "load_rule_file",
+    "load_waivers",
+    "parse_rules",
+]

@@ -1,0 +1,107 @@
+"""Evaluate rules against a guest's evidence and produce Findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from cocoscope.evidence.guest import GuestEvidence
+from cocoscope.finding import Finding, Location, LocationKind, Status
+from cocoscope.rules.conditions import (
+    CmdlineAnyMatches,
+    CmdlineBool,
+    CmdlinePresent,
+    CmdlineValueIn,
+    Condition,
+    SymbolAtLeast,
+    SymbolIs,
+    SymbolValueIn,
+    describe,
+    evaluate,
+    leaves,
+)
+from cocoscope.rules.rule import Rule
+from cocoscope.rules.waivers import Waiver
+
+# Platforms for which the "platforms" field of a rule filters; on an unknown platform, or a
+# plain VM being checked for readiness, every platform's rules are evaluated.
+_FILTERING_PLATFORMS = {"tdx", "snp", "sev-es", "sev"}
+
+
+def _location(cond: Condition, ev: GuestEvidence) -> Location | None:
+    """Anchor a finding to the config line or command-line argument it is about."""
+    for leaf in leaves(cond):
+        if isinstance(leaf, SymbolIs | SymbolValueIn | SymbolAtLeast) and ev.config is not None:
+            e = ev.config.entry(leaf.symbol)
+            return Location(ev.config.path, LocationKind.CONFIG, e.line if e else None,
+                            snippet=e.raw if e else None)
+        if isinstance(leaf, CmdlinePresent | CmdlineValueIn | CmdlineBool | CmdlineAnyMatches) \
+                and ev.cmdline is not None:
+            p = ev.cmdline.last(leaf.name)
+            return Location(ev.cmdline.source, LocationKind.CMDLINE, 1,
+                            p.column if p else None, ev.cmdline.text)
+    if ev.system is not None:
+        return Location(ev.system.root, LocationKind.SYSTEM)
+    return None
+
+
+def _message(rule: Rule, status: Status, ev: GuestEvidence) -> str:
+    facts = [d for leaf in leaves(rule.pass_if) if (d := describe(leaf, ev))]
+    facts = list(dict.fromkeys(facts))  # keep order, drop repeats
+    if status is Status.UNKNOWN:
+        return "not enough evidence to decide" + (f" ({'; '.join(facts)})" if facts else "")
+    if status is Status.NOT_APPLICABLE:
+        return "does not apply to this guest"
+    return "; ".join(facts) if facts else ("satisfied" if status is Status.PASS else "not satisfied")
+
+
+def evaluate_rule(rule: Rule, ev: GuestEvidence) -> Status:
+    if rule.platforms and ev.platform in _FILTERING_PLATFORMS and ev.platform not in rule.platforms:
+        return Status.NOT_APPLICABLE
+    if rule.applies_if is not None:
+        applies = evaluate(rule.applies_if, ev)
+        if applies is False:
+            return Status.NOT_APPLICABLE
+        if applies is None:
+            return Status.UNKNOWN
+    result = evaluate(rule.pass_if, ev)
+    return Status.UNKNOWN if result is None else (Status.PASS if result else Status.FAIL)
+
+
+def evaluate_rules(
+    rules: Iterable[Rule],
+    ev: GuestEvidence,
+    waivers: dict[str, Waiver] | None = None,
+    today: dt.date | None = None,
+) -> list[Finding]:
+    today = today or dt.date.today()
+    findings = []
+    for rule in rules:
+        status = evaluate_rule(rule, ev)
+        notes: list[str] = []
+        waiver = (waivers or {}).get(rule.id)
+        if waiver is not None and status is Status.FAIL:
+            if waiver.expires >= today:
+                status = Status.WAIVED
+                notes.append(f"waived until {waiver.expires}: {waiver.rationale}")
+            else:
+                notes.append(f"waiver expired on {waiver.expires}: {waiver.rationale}")
+        if rule.version_note:
+            notes.append(rule.version_note)
+        findings.append(
+            Finding(
+                rule_id=rule.id,
+                title=rule.title,
+                threat=rule.threat,
+                status=status,
+                severity=rule.severity,
+                message=_message(rule, status, ev),
+                interface=rule.interface,
+                rationale=rule.rationale,
+                remediation=rule.remediation,
+                references=rule.references,
+                location=_location(rule.pass_if, ev),
+                notes=tuple(notes),
+            )
+        )
+    return findings

@@ -1,0 +1,130 @@
+"""Rules as data: the record, and loading built-in packs and user TOML files."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from cocoscope.errors import InputError, read_bytes
+from cocoscope.finding import Severity
+from cocoscope.model import InterfaceId, ThreatId
+from cocoscope.model.threatmodel import THREATS
+from cocoscope.rules.conditions import Condition, ConditionError, parse
+
+RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+-[0-9]{3}$")
+_MITIGATIONS = {m.id for t in THREATS for m in t.mitigations}
+_KEYS = {"id", "title", "threat", "interface", "severity", "platforms", "mitigation", "rationale",
+         "remediation", "references", "version_note", "applies_if", "pass_if", "fix"}
+
+
+@dataclass(frozen=True)
+class Fix:
+    config: dict[str, str] = field(default_factory=dict)
+    cmdline: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    threat: ThreatId
+    severity: Severity
+    pass_if: Condition
+    interface: InterfaceId | None = None
+    platforms: frozenset[str] | None = None
+    mitigation: str | None = None
+    rationale: str = ""
+    remediation: str = ""
+    references: tuple[str, ...] = ()
+    version_note: str = ""
+    applies_if: Condition | None = None
+    fix: Fix = field(default_factory=Fix)
+    origin: str = ""  # pack or file it came from
+
+
+def _rule_from(doc: dict[str, Any], origin: str, index: int) -> Rule:
+    where = f"rule #{index + 1}" + (f" ({doc['id']})" if isinstance(doc.get("id"), str) else "")
+    try:
+        unknown = set(doc) - _KEYS
+        if unknown:
+            raise ValueError(f"unknown key(s) {sorted(unknown)}")
+        rid = doc["id"]
+        if not isinstance(rid, str) or not RULE_ID.match(rid):
+            raise ValueError(f"id {rid!r} is not of the form CCS-AREA-123")
+        mitigation = doc.get("mitigation")
+        if mitigation is not None and mitigation not in _MITIGATIONS:
+            raise ValueError(f"unknown mitigation {mitigation!r}")
+        fix_doc = doc.get("fix", {})
+        fix = Fix(
+            config={str(k).removeprefix("CONFIG_"): str(v)
+                    for k, v in fix_doc.get("config", {}).items()},
+            cmdline=tuple(fix_doc.get("cmdline", ())),
+        )
+        plats = doc.get("platforms")
+        return Rule(
+            id=rid,
+            title=str(doc["title"]),
+            threat=ThreatId(doc["threat"]),
+            severity=Severity.parse(doc["severity"]),
+            pass_if=parse(doc["pass_if"]),
+            interface=InterfaceId(doc["interface"]) if doc.get("interface") else None,
+            platforms=frozenset(plats) if plats else None,
+            mitigation=mitigation,
+            rationale=str(doc.get("rationale", "")).strip(),
+            remediation=str(doc.get("remediation", "")).strip(),
+            references=tuple(doc.get("references", ())),
+            version_note=str(doc.get("version_note", "")).strip(),
+            applies_if=parse(doc["applies_if"]) if "applies_if" in doc else None,
+            fix=fix,
+            origin=origin,
+        )
+    except KeyError as exc:
+        raise InputError(f"missing key {exc.args[0]!r}", path=origin, where=where) from None
+    except (ValueError, ConditionError, TypeError, AttributeError) as exc:
+        raise InputError(str(exc), path=origin, where=where) from None
+
+
+def parse_rules(text: str, origin: str) -> list[Rule]:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"invalid TOML: {exc}", path=origin) from None
+    entries = doc.get("rule", [])
+    if not isinstance(entries, list):
+        raise InputError("expected [[rule]] tables", path=origin)
+    return [_rule_from(e, origin, i) for i, e in enumerate(entries)]
+
+
+def load_rule_file(path: str) -> list[Rule]:
+    raw = read_bytes(path, what="rule file", max_size=8 << 20)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError("rule file is not UTF-8", path=path, where=f"offset {exc.start}") from None
+    return parse_rules(text, path)
+
+
+def load_builtin_rules() -> list[Rule]:
+    """Every pack under cocoscope/rules/packs, sorted by id; duplicate ids are a bug."""
+    rules: list[Rule] = []
+    packs = resources.files("cocoscope.rules") / "packs"
+    for entry in sorted(packs.iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".toml"):
+            rules.extend(parse_rules(entry.read_text("utf-8"), f"packs/{entry.name}"))
+    seen: dict[str, str] = {}
+    for r in rules:
+        if r.id in seen:
+            raise InputError(f"duplicate rule id {r.id} (also in {seen[r.id]})", path=r.origin)
+        seen[r.id] = r.origin
+    return sorted(rules, key=lambda r: r.id)
+
+
+def layer(base: list[Rule], extra: list[Rule]) -> list[Rule]:
+    """User rules layer on the built-ins: a known id replaces the rule, a new id adds one."""
+    by_id = {r.id: r for r in base}
+    for r in extra:
+        by_id[r.id] = r
+    return sorted(by_id.values(), key=lambda r: r.id)

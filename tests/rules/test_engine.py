@@ -1,0 +1,141 @@
+"""The rule engine on rules written here (the built-in packs have their own tests)."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from cocoscope.errors import InputError
+from cocoscope.evidence.cmdline import parse_cmdline
+from cocoscope.evidence.guest import GuestEvidence
+from cocoscope.evidence.kconfig import parse_config_text
+from cocoscope.evidence.system import Device, PlatformDetection, RunningSystem
+from cocoscope.finding import LocationKind, Status
+from cocoscope.rules import evaluate_rules, layer, load_waivers, parse_rules
+
+RULES = '''
+[[rule]]
+id = "CCS-TEST-001"
+title = "virtio-mmio off"
+threat = "malformed-runtime-input"
+interface = "mmio"
+severity = "high"
+pass_if = { symbol = "VIRTIO_MMIO", is = "off" }
+[rule.fix]
+config = { VIRTIO_MMIO = "n" }
+
+[[rule]]
+id = "CCS-TEST-002"
+title = "trust cpu rng"
+threat = "malicious-runtime-input"
+severity = "medium"
+pass_if = { cmdline = "random.trust_cpu", bool = true }
+
+[[rule]]
+id = "CCS-TEST-003"
+title = "tdx only"
+threat = "guest-malicious-configuration"
+severity = "high"
+platforms = ["tdx"]
+pass_if = { symbol = "TDX_GUEST_DRIVER", is = ["y", "m"] }
+
+[[rule]]
+id = "CCS-TEST-004"
+title = "no legacy NIC bound"
+threat = "malformed-runtime-input"
+severity = "low"
+applies_if = { kernel = ">=6.0" }
+pass_if = { not = { any = [ { driver = "e1000" }, { device = { bus = "pci", vendor = "0x10ec" } } ] } }
+
+[[rule]]
+id = "CCS-TEST-005"
+title = "no serial console"
+threat = "malformed-runtime-input"
+severity = "low"
+pass_if = { not = { cmdline = "console", any_matches = "^ttyS" } }
+'''
+
+CONFIG = """# Linux/x86 6.12.0 Kernel Configuration
+CONFIG_VIRTIO_MMIO=m
+# CONFIG_TDX_GUEST_DRIVER is not set
+"""
+
+
+def _status(findings, rid):  # type: ignore[no-untyped-def]
+    return next(f for f in findings if f.rule_id == rid).status
+
+
+def _system(drivers: list[str]) -> RunningSystem:
+    devs = tuple(Device("pci", f"0000:00:0{i}.0", d, vendor="8086") for i, d in enumerate(drivers))
+    return RunningSystem("/fake", "6.12.0", None, None, PlatformDetection("none", ()), devs)
+
+
+def test_statuses_and_locations() -> None:
+    rules = parse_rules(RULES, "t.toml")
+    cfg = parse_config_text(CONFIG, "cfg")
+    ev = GuestEvidence(config=cfg)
+    f = evaluate_rules(rules, ev)
+    assert _status(f, "CCS-TEST-001") is Status.FAIL
+    loc = next(x for x in f if x.rule_id == "CCS-TEST-001").location
+    assert loc is not None and loc.kind is LocationKind.CONFIG and loc.line == 2
+    # No command line and no running system given: unknown, never pass.
+    assert _status(f, "CCS-TEST-002") is Status.UNKNOWN
+    assert _status(f, "CCS-TEST-004") is Status.UNKNOWN
+    assert _status(f, "CCS-TEST-005") is Status.UNKNOWN
+    assert _status(f, "CCS-TEST-003") is Status.FAIL
+    assert _status(evaluate_rules(rules, GuestEvidence(config=cfg, platform="snp")),
+                   "CCS-TEST-003") is Status.NOT_APPLICABLE
+
+
+def test_cmdline_and_live_conditions() -> None:
+    rules = parse_rules(RULES, "t.toml")
+    ev = GuestEvidence(cmdline=parse_cmdline("random.trust_cpu=on console=tty0 console=ttyS0"),
+                       system=_system(["e1000"]))
+    f = evaluate_rules(rules, ev)
+    assert _status(f, "CCS-TEST-002") is Status.PASS
+    assert _status(f, "CCS-TEST-005") is Status.FAIL
+    assert _status(f, "CCS-TEST-004") is Status.FAIL
+    assert _status(evaluate_rules(rules, GuestEvidence(system=_system(["virtio-pci"]))),
+                   "CCS-TEST-004") is Status.PASS
+    ev2 = GuestEvidence(cmdline=parse_cmdline("random.trust_cpu=on random.trust_cpu=off"))
+    assert _status(evaluate_rules(rules, ev2), "CCS-TEST-002") is Status.FAIL  # last wins
+
+
+def test_waivers(tmp_path: Path) -> None:
+    rules = parse_rules(RULES, "t.toml")
+    w = tmp_path / "w.toml"
+    w.write_text('[[waiver]]\nid = "CCS-TEST-001"\nrationale = "needed for firecracker"\n'
+                 'expires = 2027-01-31\n')
+    waivers = load_waivers(str(w), {r.id for r in rules})
+    ev = GuestEvidence(config=parse_config_text(CONFIG, "cfg"))
+    f = evaluate_rules(rules, ev, waivers, today=dt.date(2026, 12, 1))
+    finding = next(x for x in f if x.rule_id == "CCS-TEST-001")
+    assert finding.status is Status.WAIVED and "firecracker" in finding.notes[0]
+    f = evaluate_rules(rules, ev, waivers, today=dt.date(2027, 2, 1))
+    assert _status(f, "CCS-TEST-001") is Status.FAIL
+    w.write_text('[[waiver]]\nid = "CCS-NOPE-001"\nrationale = "x"\nexpires = 2027-01-31\n')
+    with pytest.raises(InputError, match="unknown rule id"):
+        load_waivers(str(w), {r.id for r in rules})
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        'id = "bad"\ntitle="t"\nthreat="malformed-runtime-input"\nseverity="low"\npass_if={symbol="X", is="on"}',
+        'id = "CCS-X-001"\ntitle="t"\nthreat="nope"\nseverity="low"\npass_if={symbol="X", is="on"}',
+        'id = "CCS-X-001"\ntitle="t"\nthreat="malformed-runtime-input"\nseverity="low"\npass_if={symbol="X", is="maybe"}',
+        'id = "CCS-X-001"\ntitle="t"\nthreat="malformed-runtime-input"\nseverity="low"\npass_if={eval="1"}',
+        'id = "CCS-X-001"\ntitle="t"\nthreat="malformed-runtime-input"\nseverity="low"',
+    ],
+)
+def test_bad_rule_files(bad: str) -> None:
+    with pytest.raises(InputError):
+        parse_rules("[[rule]]\n" + bad, "user.toml")
+
+
+def test_user_rules_layer() -> None:
+    base = parse_rules(RULES, "builtin")
+    user = parse_rules(RULES.replace('severity = "high"', 'severity = "low"', 1), "user.toml")
+    merged = layer(base, user[:1])
+    assert len(merged) == len(base)
+    assert next(r for r in merged if r.id == "CCS-TEST-001").origin == "user.toml"
