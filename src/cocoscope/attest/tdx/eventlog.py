@@ -1,0 +1,334 @@
+"""TDX CCEL event log: TCG2 crypto-agile parsing and replay into RTMR0-3.
+
+The log (the CCEL "log area", /sys/firmware/acpi/tables/data/CCEL) is a TCG PC Client
+crypto-agile log: one SHA-1-format header event carrying the "Spec ID Event03" structure
+(which algorithms follow and their digest sizes), then events
+``{u32 MR index, u32 type, u32 digest count, {u16 alg, digest}..., u32 size, data}``. The unused
+tail of the area is 0xFF (or zero) filled.
+
+MR index is the CC measurement-register index of the UEFI CC measurement protocol:
+0 = MRTD, 1..4 = RTMR0..3 (so RTMR = index - 1; replay reproduces real quotes only with this
+mapping). Replay: ``RTMR <- SHA-384(RTMR || digest)`` from 48 zero bytes; EV_NO_ACTION events
+are informational and never extended.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from dataclasses import dataclass
+
+from cocoscope.attest.result import Verification, failed, passed
+from cocoscope.attest.tdx import efi_events
+from cocoscope.errors import InputError, VerificationError
+
+ALG_SHA1 = 0x0004
+ALG_SHA256 = 0x000B
+ALG_SHA384 = 0x000C
+ALG_SHA512 = 0x000D
+ALG_SM3_256 = 0x0012
+ALG_NAMES = {
+    ALG_SHA1: "sha1",
+    ALG_SHA256: "sha256",
+    ALG_SHA384: "sha384",
+    ALG_SHA512: "sha512",
+    ALG_SM3_256: "sm3_256",
+}
+
+SPEC_ID_SIGNATURE = b"Spec ID Event03\x00"
+RTMR_COUNT = 4
+RTMR_SIZE = 48
+# Larger than any real event (UEFI dbx updates are ~20 KiB); stops a corrupt size field from
+# pretending to swallow the rest of a 1 MiB log area.
+MAX_EVENT_DATA = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SpecId:
+    """TCG_EfiSpecIDEventStruct from the header event."""
+
+    platform_class: int
+    spec_version: tuple[int, int, int]  # major, minor, errata
+    uintn_size: int
+    digest_sizes: tuple[tuple[int, int], ...]  # (algorithm id, digest size)
+
+
+@dataclass(frozen=True)
+class Event:
+    number: int  # position in the log; the header event is 0
+    offset: int  # byte offset of the record in the log
+    mr_index: int  # CC MR index as logged: 0 MRTD, 1..4 RTMR0..3
+    event_type: int
+    digests: tuple[tuple[int, bytes], ...]  # (algorithm id, digest) in log order
+    data: bytes
+
+    @property
+    def rtmr(self) -> int | None:
+        """The RTMR this event extends, or None (MRTD index, out of range, or EV_NO_ACTION)."""
+        if self.event_type == efi_events.EV_NO_ACTION or not 1 <= self.mr_index <= RTMR_COUNT:
+            return None
+        return self.mr_index - 1
+
+    @property
+    def type_name(self) -> str:
+        return efi_events.type_name(self.event_type)
+
+    def digest(self, alg: int = ALG_SHA384) -> bytes | None:
+        for alg_id, value in self.digests:
+            if alg_id == alg:
+                return value
+        return None
+
+    def decoded(self) -> efi_events.Decoded:
+        return efi_events.decode(self.event_type, self.data)
+
+    def digest_covers_data(self) -> bool:
+        """True when the SHA-384 digest is the hash of the event data itself.
+
+        Many events (firmware volumes, images, grub strings) measure something else, so
+        False is not an error; True means the shown data is exactly what was measured.
+        """
+        return self.digest() == hashlib.sha384(self.data).digest()
+
+
+@dataclass(frozen=True)
+class EventLog:
+    source: str
+    spec_id: SpecId
+    header: Event  # the SHA-1-format Spec ID event (never extended)
+    events: tuple[Event, ...]  # every crypto-agile event after the header, in log order
+    end: int  # offset where the log stops (padding or end of data)
+    size: int  # size of the input (the whole log area)
+
+    @property
+    def measured(self) -> tuple[Event, ...]:
+        return tuple(e for e in self.events if e.rtmr is not None)
+
+
+class _Cursor:
+    """Bounds-checked reader; every error names the file and the absolute offset."""
+
+    def __init__(self, data: bytes, source: str) -> None:
+        self.data = data
+        self.source = source
+        self.pos = 0
+
+    def fail(self, message: str, at: int | None = None) -> InputError:
+        return InputError(message, path=self.source, where=f"offset {self.pos if at is None else at:#x}")
+
+    def take(self, n: int, what: str) -> bytes:
+        if self.pos + n > len(self.data):
+            raise self.fail(f"truncated event log: {what} needs {n} bytes, {len(self.data) - self.pos} left")
+        chunk = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return chunk
+
+    def u32(self, what: str) -> int:
+        value: int = struct.unpack("<I", self.take(4, what))[0]
+        return value
+
+
+def _parse_spec_id(data: bytes, cur: _Cursor, at: int) -> SpecId:
+    if not data.startswith(SPEC_ID_SIGNATURE):
+        raise cur.fail(
+            "first event is not a TCG2 'Spec ID Event03' header (not a crypto-agile log)", at
+        )
+    if len(data) < 28:
+        raise cur.fail("Spec ID event is too short", at)
+    platform_class, minor, major, errata, uintn, count = struct.unpack_from("<IBBBBI", data, 16)
+    if count == 0 or 28 + 4 * count > len(data):
+        raise cur.fail(f"Spec ID event lists {count} algorithms, more than its size allows", at)
+    sizes = tuple(struct.unpack_from("<HH", data, 28 + 4 * i) for i in range(count))
+    for alg, size in sizes:
+        if size == 0 or size > 64:
+            raise cur.fail(f"Spec ID event gives algorithm {alg:#06x} digest size {size}", at)
+    if ALG_SHA384 not in dict(sizes):
+        raise cur.fail("log carries no SHA-384 digests (TDX RTMRs are SHA-384)", at)
+    return SpecId(platform_class, (major, minor, errata), uintn, sizes)
+
+
+def _is_padding(header: bytes) -> bool:
+    return header in (b"\xff" * 8, b"\x00" * 8)
+
+
+def parse_eventlog(data: bytes, path: str = "<eventlog>") -> EventLog:
+    """Parse a raw CCEL log area; raises InputError naming the file and offset."""
+    if len(data) == 56 and data[:4] == b"CCEL":
+        raise InputError(
+            "this is the ACPI CCEL table, not the log; pass the log area "
+            "(/sys/firmware/acpi/tables/data/CCEL)",
+            path=path,
+        )
+    cur = _Cursor(data, path)
+    mr, etype = cur.u32("header MR index"), cur.u32("header event type")
+    sha1 = cur.take(20, "header SHA-1 digest")
+    size = cur.u32("header event size")
+    if etype != efi_events.EV_NO_ACTION:
+        raise cur.fail(f"first event has type {etype:#x}, expected EV_NO_ACTION (Spec ID)", 0)
+    hdata = cur.take(size, "Spec ID event data")
+    spec = _parse_spec_id(hdata, cur, 32)
+    header = Event(0, 0, mr, etype, ((ALG_SHA1, sha1),), hdata)
+    digest_size = dict(spec.digest_sizes)
+
+    events: list[Event] = []
+    while len(data) - cur.pos >= 8 and not _is_padding(data[cur.pos : cur.pos + 8]):
+        start = cur.pos
+        mr, etype = cur.u32("MR index"), cur.u32("event type")
+        count = cur.u32("digest count")
+        if count == 0 or count > len(spec.digest_sizes):
+            raise cur.fail(
+                f"event {len(events) + 1}: {count} digests, the Spec ID event declares "
+                f"{len(spec.digest_sizes)} algorithms",
+                start + 8,
+            )
+        digests = []
+        for _ in range(count):
+            at = cur.pos
+            (alg,) = struct.unpack("<H", cur.take(2, "digest algorithm"))
+            if alg not in digest_size:
+                raise cur.fail(
+                    f"event {len(events) + 1}: digest algorithm {alg:#06x} is not in the Spec ID event", at
+                )
+            digests.append((alg, cur.take(digest_size[alg], f"{ALG_NAMES.get(alg, hex(alg))} digest")))
+        at = cur.pos
+        size = cur.u32("event data size")
+        if size > MAX_EVENT_DATA:
+            raise cur.fail(f"event {len(events) + 1}: event data size {size} is implausible", at)
+        payload = cur.take(size, f"event {len(events) + 1} data")
+        events.append(Event(len(events) + 1, start, mr, etype, tuple(digests), payload))
+    return EventLog(path, spec, header, tuple(events), cur.pos, len(data))
+
+
+def replay(log: EventLog) -> list[bytes]:
+    """RTMR0-3 as the TDX module would hold them after every logged extend."""
+    rtmrs = [bytes(RTMR_SIZE)] * RTMR_COUNT
+    sha384 = hashlib.sha384
+    for event in log.events:
+        if event.event_type == efi_events.EV_NO_ACTION:
+            continue
+        if not 1 <= event.mr_index <= RTMR_COUNT:
+            # An event for MRTD (index 0) or a register TDX lacks cannot be replayed; ignoring
+            # it would make the log look consistent when it is not.
+            raise InputError(
+                f"event {event.number} ({event.type_name}) extends CC MR index {event.mr_index}; "
+                "only 1..4 (RTMR0..3) can be extended at runtime",
+                path=log.source,
+                where=f"offset {event.offset:#x}",
+            )
+        digest = event.digest(ALG_SHA384)
+        if digest is None:
+            raise InputError(
+                f"event {event.number} ({event.type_name}) has no SHA-384 digest",
+                path=log.source,
+                where=f"offset {event.offset:#x}",
+            )
+        i = event.mr_index - 1
+        rtmrs[i] = sha384(rtmrs[i] + digest).digest()
+    return rtmrs
+
+
+# --- comparing with a quote --------------------------------------------------------------
+
+
+def compare_rtmrs(
+    log: EventLog, expected: tuple[bytes, ...] | list[bytes], *, subject: str | None = None
+) -> Verification:
+    """One check per RTMR: the replayed value against the quote's (fails closed)."""
+    replayed = replay(log)
+    if len(expected) != RTMR_COUNT:
+        raise InputError(f"expected {RTMR_COUNT} RTMR values, got {len(expected)}")
+    checks = []
+    for i, (mine, theirs) in enumerate(zip(replayed, expected, strict=True)):
+        name = f"rtmr{i}"
+        if mine == theirs:
+            checks.append(passed(name, mine.hex()))
+        else:
+            checks.append(failed(name, f"replayed {mine.hex()} but the quote holds {theirs.hex()}"))
+    facts: dict[str, object] = {"events": len(log.events), "measured_events": len(log.measured)}
+    return Verification(subject or log.source, "tdx-eventlog", tuple(checks), facts)
+
+
+# --- the kernel command line -------------------------------------------------------------
+
+# Upstream grub (>= 2.06) logs "kernel_cmdline: <argv of linux>\0"; Fedora/RHEL-derived grub
+# logs "grub_kernel_cmdline <argv>\0". Both measure the text without prefix and NUL.
+_GRUB_CMDLINE_PREFIXES = (b"kernel_cmdline: ", b"grub_kernel_cmdline ")
+# grub's linux loaders put "BOOT_IMAGE=" in front of the argv they measure (the kernel path
+# comes first in argv), so this is what the kernel's /proc/cmdline starts with.
+_GRUB_BOOT_IMAGE = "BOOT_IMAGE="
+
+
+@dataclass(frozen=True)
+class MeasuredCmdline:
+    text: str  # the command line as the kernel receives it
+    measured: bytes  # the bytes whose SHA-384 is the event digest
+    loader: str  # "grub", "td-shim", "systemd"
+    event: Event
+
+
+def _grub_candidate(event: Event) -> MeasuredCmdline | None:
+    for prefix in _GRUB_CMDLINE_PREFIXES:
+        if event.data.startswith(prefix):
+            measured = event.data[len(prefix) :].split(b"\x00", 1)[0]
+            text = measured.decode("utf-8", errors="replace")
+            return MeasuredCmdline(_GRUB_BOOT_IMAGE + text, measured, "grub", event)
+    return None
+
+
+def _td_shim_candidate(event: Event) -> MeasuredCmdline | None:
+    if event.event_type != efi_events.EV_PLATFORM_CONFIG_FLAGS:
+        return None
+    info = efi_events.td_payload_info(event.data)
+    if info is None:
+        return None
+    # td-shim measures the parameter bytes as logged, including any NUL padding.
+    return MeasuredCmdline(info, event.data[20:], "td-shim", event)
+
+
+def _systemd_candidate(event: Event) -> MeasuredCmdline | None:
+    # systemd-stub logs load options that override a UKI's .cmdline as UTF-16 text whose
+    # hash is the digest; section names (".cmdline", ".linux") are logged the same way but
+    # measure the section contents, so the digest test below tells them apart.
+    if event.mr_index != 3 or event.event_type != efi_events.EV_IPL:
+        return None
+    text = efi_events.utf16_text(event.data)
+    if text is None or not event.digest_covers_data():
+        return None
+    return MeasuredCmdline(text, event.data, "systemd", event)
+
+
+def find_kernel_cmdline(log: EventLog) -> MeasuredCmdline | None:
+    """The last kernel command line the boot chain measured, checked against its digest.
+
+    Event data is not protected by the RTMRs, only the digests are; a command line is
+    returned only when hashing it reproduces the event's SHA-384 digest, so a log whose
+    RTMRs match a quote yields the command line that was really measured. A candidate whose
+    text does not hash to its digest raises VerificationError rather than falling back to an
+    earlier one. Logs whose command line is measured as a digest only (Linux's EFI stub
+    "LOADED_IMAGE::LoadOptions" tag, a UKI's .cmdline section) give None.
+    """
+    found: MeasuredCmdline | None = None
+    for event in log.measured:
+        cand = _grub_candidate(event) or _td_shim_candidate(event) or _systemd_candidate(event)
+        if cand is None:
+            continue
+        digest = event.digest()
+        if digest not in (sha384_of(cand.measured), sha384_of(cand.measured + b"\x00")):
+            raise VerificationError(
+                f"event {event.number} ({event.type_name}): the logged kernel command line "
+                "does not hash to the event's SHA-384 digest",
+                path=log.source,
+                where=f"offset {event.offset:#x}",
+            )
+        found = cand
+    return found
+
+
+def kernel_cmdline(log: EventLog) -> str | None:
+    """The measured kernel command line (see ``find_kernel_cmdline``), or None."""
+    found = find_kernel_cmdline(log)
+    return None if found is None else found.text
+
+
+def sha384_of(data: bytes) -> bytes:
+    return hashlib.sha384(data).digest()
