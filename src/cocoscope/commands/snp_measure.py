@@ -1,10 +1,102 @@
-"""Subcommands of snp (being built)."""
+"""`cocoscope measure snp`: the expected SEV-SNP (or SEV, SEV-ES) launch digest of an OVMF guest."""
 
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
+
+from cocoscope.commands._common import add_output_options, emit, hexstr
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    """Registers nothing yet."""
+    from cocoscope.attest.snp.measure.vmsa import VCPU_SIGNATURES
+
+    p = sub.add_parser(
+        "snp", help="expected AMD SEV-SNP / SEV-ES / SEV launch digest of an OVMF guest",
+        description="Replay what QEMU (or EC2, GCE) hands to the AMD PSP at launch and print "
+        "the launch digest the attestation report should carry.",
+    )
+    p.add_argument("--ovmf", required=True, metavar="FILE", help="OVMF firmware image (-bios)")
+    p.add_argument("--kernel", metavar="FILE", help="kernel for measured direct boot (-kernel)")
+    p.add_argument("--initrd", metavar="FILE", help="initrd (-initrd); needs --kernel")
+    p.add_argument("--append", metavar="CMDLINE", help="kernel command line (-append); needs --kernel")
+    p.add_argument("--vcpus", type=int, metavar="N", help="number of vCPUs (not for --mode sev)")
+    cpu = p.add_mutually_exclusive_group()
+    cpu.add_argument("--vcpu-type", metavar="NAME", choices=list(VCPU_SIGNATURES),
+                     help="QEMU CPU model: " + ", ".join(VCPU_SIGNATURES))
+    cpu.add_argument("--vcpu-sig", metavar="HEX", help="CPUID(1).EAX signature instead of a type")
+    p.add_argument("--vmm-type", default="qemu", type=str.lower, choices=("qemu", "ec2", "gce"),
+                   help="VMM that launches the guest (default qemu)")
+    p.add_argument("--guest-features", default="0x1", metavar="HEX",
+                   help="SEV_FEATURES of the VMSAs (default 0x1 SNPActive; 0x21 adds DebugSwap)")
+    p.add_argument("--mode", default="snp", choices=("snp", "seves", "sev", "snp:ovmf-hash"),
+                   help="snp (default), seves, sev, or snp:ovmf-hash (digest after the firmware)")
+    p.add_argument("--snp-ovmf-hash", metavar="HEX",
+                   help="start from this precomputed OVMF digest instead of hashing --ovmf pages")
+    p.add_argument("--explain", action="store_true",
+                   help="print every step: footer table, metadata sections, pages, VMSAs, hashes")
+    add_output_options(p, ("text", "json"))
+    p.set_defaults(func=run)
+
+
+def _int(value: str, what: str) -> int:
+    from cocoscope.errors import UsageError
+
+    try:
+        return int(value, 16)  # accepts 0x21 and 21, both hex
+    except ValueError:
+        raise UsageError(f"{what} {value!r} is not a hex number") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from cocoscope.attest.snp.measure import (
+        LaunchConfig,
+        Mode,
+        VmmType,
+        boot_hashes,
+        measure,
+        parse_ovmf,
+        vcpu_signature,
+    )
+    from cocoscope.attest.snp.measure.explain import explain_dict, explain_text
+    from cocoscope.errors import UsageError, read_bytes
+
+    mode = Mode(args.mode)
+    vmm = VmmType(args.vmm_type)
+    if (args.initrd is not None or args.append is not None) and args.kernel is None:
+        raise UsageError("--initrd and --append need --kernel")
+    if mode is not Mode.SEV and mode is not Mode.SNP_OVMF_HASH and args.vcpus is None:
+        raise UsageError(f"--vcpus is required in mode {mode.value}")
+    if args.vcpu_type:
+        sig = vcpu_signature(args.vcpu_type)
+    elif args.vcpu_sig:
+        sig = _int(args.vcpu_sig, "--vcpu-sig")
+    elif vmm is VmmType.QEMU and mode in (Mode.SNP, Mode.SEV_ES):
+        # QEMU puts the signature in RDX of every VMSA, so it is part of the digest.
+        raise UsageError("--vcpu-type or --vcpu-sig is required with --vmm-type qemu")
+    else:
+        sig = 0  # EC2 and GCE put a fixed value in RDX
+    ovmf_hash = None
+    if args.snp_ovmf_hash:
+        ovmf_hash = hexstr(args.snp_ovmf_hash, what="--snp-ovmf-hash")
+        if len(ovmf_hash) != 48:
+            raise UsageError(f"--snp-ovmf-hash must be 48 bytes (96 hex digits), got {len(ovmf_hash)}")
+    hashes = None
+    if args.kernel is not None:
+        kernel = read_bytes(args.kernel, what="kernel")
+        initrd = read_bytes(args.initrd, what="initrd") if args.initrd else None
+        hashes = boot_hashes(kernel, initrd, args.append)
+    image = parse_ovmf(read_bytes(args.ovmf, what="OVMF firmware"), args.ovmf)
+    config = LaunchConfig(mode, args.vcpus or 1, sig, vmm,
+                          _int(args.guest_features, "--guest-features"), hashes, ovmf_hash)
+    result = measure(image, config)
+    if args.format == "json":
+        doc: dict[str, Any] = explain_dict(image, result) if args.explain else {
+            "mode": mode.value, "digest": result.digest.hex()}
+        emit(json.dumps(doc, indent=2), args.output)
+    elif args.explain:
+        emit(explain_text(image, result), args.output)
+    else:
+        emit(result.digest.hex(), args.output)
+    return 0
