@@ -1,0 +1,267 @@
+"""Intel certificate chains (PCK and TCB Signing) to the pinned Intel SGX Root CA, CRLs, and
+the SGX extensions of a PCK leaf certificate.
+
+The root is pinned by the SHA-256 of its DER encoding. Intel's pre-production and QVL-sample
+roots carry the very same subject name with a different key, so a name comparison would
+accept them; only the fingerprint is trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from importlib import resources
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+
+from cocoscope.attest.result import Check, failed, passed
+from cocoscope.errors import InputError
+
+INTEL_SGX_ROOT_CA_SHA256 = "44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3"
+ROOT_CN = "Intel SGX Root CA"
+PCK_CA_CNS = ("Intel SGX PCK Platform CA", "Intel SGX PCK Processor CA")
+PCK_LEAF_CN = "Intel SGX PCK Certificate"
+TCB_SIGNING_CN = "Intel SGX TCB Signing"
+
+SGX_EXTENSIONS_OID = x509.ObjectIdentifier("1.2.840.113741.1.13.1")
+_SGX = "1.2.840.113741.1.13.1"
+
+_PEM_RE = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+
+
+@lru_cache(maxsize=1)
+def pinned_root() -> x509.Certificate:
+    """The Intel SGX Root CA shipped as package data, checked against the pinned fingerprint."""
+    pem = resources.files("cocoscope.attest.tdx").joinpath("data/intel_sgx_root_ca.pem").read_bytes()
+    cert = x509.load_pem_x509_certificate(pem)
+    if fingerprint(cert) != INTEL_SGX_ROOT_CA_SHA256:  # a tampered installation must not verify
+        raise InputError("packaged Intel SGX Root CA does not match the pinned fingerprint")
+    return cert
+
+
+def fingerprint(cert: x509.Certificate) -> str:
+    return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
+
+
+
+def common_name(name: x509.Name) -> str:
+    attrs = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    value = attrs[0].value if attrs else ""
+    return value if isinstance(value, str) else value.decode("utf-8", "replace")
+
+
+def load_pem_chain(data: bytes, *, source: str) -> tuple[x509.Certificate, ...]:
+    """Every PEM certificate in ``data`` in order (NUL padding and text between are ignored)."""
+    blocks = _PEM_RE.findall(data)
+    if not blocks:
+        raise InputError("no PEM certificate found", path=source)
+    certs = []
+    for i, block in enumerate(blocks):
+        try:
+            certs.append(x509.load_pem_x509_certificate(block))
+        except ValueError as exc:
+            raise InputError(f"certificate {i} is not valid X.509: {exc}", path=source) from None
+    return tuple(certs)
+
+
+def load_crl(data: bytes, *, source: str) -> x509.CertificateRevocationList:
+    try:
+        if data.lstrip().startswith(b"-----BEGIN"):
+            return x509.load_pem_x509_crl(data)
+        return x509.load_der_x509_crl(data)
+    except ValueError as exc:
+        raise InputError(f"not a valid CRL: {exc}", path=source) from None
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> str | None:
+    """None if ``issuer`` signed ``cert`` (name and ECDSA signature), else the reason."""
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature) as exc:
+        return f"{common_name(cert.subject)!r} not signed by {common_name(issuer.subject)!r}: {exc or 'bad signature'}"
+    return None
+
+
+def _valid_at(cert: x509.Certificate, at: datetime) -> str | None:
+    if at < cert.not_valid_before_utc:
+        return f"{common_name(cert.subject)!r} not valid before {cert.not_valid_before_utc:%Y-%m-%dT%H:%M:%SZ}"
+    if at > cert.not_valid_after_utc:
+        return f"{common_name(cert.subject)!r} expired {cert.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}"
+    return None
+
+
+def check_chain(
+    certs: tuple[x509.Certificate, ...],
+    *,
+    name: str,
+    at: datetime,
+    leaf_cn: tuple[str, ...],
+    intermediate_cn: tuple[str, ...] | None = None,
+) -> list[Check]:
+    """Check leaf[-> intermediate] -> root: pinned root, subject names, signatures, validity.
+
+    ``certs`` is leaf first, root last, as Intel ships them (quote type-5 data, PCS headers).
+    """
+    length = 3 if intermediate_cn else 2
+    if len(certs) != length:
+        return [failed(f"{name}.structure", f"expected {length} certificates, found {len(certs)}")]
+    root = certs[-1]
+    checks: list[Check] = []
+    fp = fingerprint(root)
+    if fp == INTEL_SGX_ROOT_CA_SHA256:
+        checks.append(passed(f"{name}.root", f"Intel SGX Root CA, sha256 {fp}"))
+    else:
+        checks.append(failed(f"{name}.root", f"root {common_name(root.subject)!r} sha256 {fp} "
+                                             "is not the pinned Intel SGX Root CA"))
+    expected_cn = [leaf_cn, *([intermediate_cn] if intermediate_cn else []), (ROOT_CN,)]
+    bad_names = [f"{common_name(c.subject)!r} (expected {' or '.join(repr(e) for e in want)})"
+                 for c, want in zip(certs, expected_cn, strict=True)
+                 if common_name(c.subject) not in want]
+    checks.append(failed(f"{name}.names", "; ".join(bad_names)) if bad_names
+                  else passed(f"{name}.names", " -> ".join(common_name(c.subject) for c in certs)))
+    problems = [p for p in (_issued_by(certs[i], certs[i + 1]) for i in range(len(certs) - 1)) if p]
+    if not all(isinstance(c.public_key(), ec.EllipticCurvePublicKey) for c in certs):
+        problems.append("a certificate key is not ECDSA")
+    checks.append(failed(f"{name}.signatures", "; ".join(problems)) if problems
+                  else passed(f"{name}.signatures", f"{len(certs) - 1} signature(s) verified"))
+    expired = [p for p in (_valid_at(c, at) for c in certs) if p]
+    checks.append(failed(f"{name}.validity", f"at {at:%Y-%m-%dT%H:%M:%SZ}: " + "; ".join(expired))
+                  if expired else passed(f"{name}.validity", f"all valid at {at:%Y-%m-%dT%H:%M:%SZ}"))
+    return checks
+
+
+def check_crl(
+    name: str,
+    crl: x509.CertificateRevocationList,
+    issuer: x509.Certificate,
+    subject: x509.Certificate,
+    at: datetime,
+) -> Check:
+    """CRL issued and signed by ``issuer``, current at ``at``, not listing ``subject``."""
+    if crl.issuer != issuer.subject:
+        return failed(name, f"CRL issuer {common_name(crl.issuer)!r} is not "
+                            f"{common_name(issuer.subject)!r}")
+    pub = issuer.public_key()
+    if not isinstance(pub, ec.EllipticCurvePublicKey) or not crl.is_signature_valid(pub):
+        return failed(name, f"CRL signature does not verify with {common_name(issuer.subject)!r}")
+    if at < crl.last_update_utc:
+        return failed(name, f"CRL not yet valid at {at:%Y-%m-%dT%H:%M:%SZ}")
+    if crl.next_update_utc is None or at > crl.next_update_utc:
+        return failed(name, f"CRL expired (nextUpdate {crl.next_update_utc}) at {at:%Y-%m-%dT%H:%M:%SZ}")
+    revoked = crl.get_revoked_certificate_by_serial_number(subject.serial_number)
+    if revoked is not None:
+        return failed(name, f"{common_name(subject.subject)!r} serial {subject.serial_number:#x} "
+                            f"revoked on {revoked.revocation_date_utc:%Y-%m-%d}")
+    return passed(name, f"{common_name(subject.subject)!r} not revoked "
+                        f"({len(list(crl))} entries, next update {crl.next_update_utc:%Y-%m-%d})")
+
+
+# --- SGX extensions of the PCK leaf (1.2.840.113741.1.13.1) ------------------------------
+
+
+@dataclass(frozen=True)
+class PckExtensions:
+    ppid: bytes
+    tcb_components: tuple[int, ...]  # 16 SGX TCB component SVNs
+    pcesvn: int
+    cpusvn: bytes
+    pce_id: bytes
+    fmspc: bytes
+    sgx_type: int
+
+
+def _der_items(data: bytes, what: str) -> list[tuple[int, bytes]]:
+    """Split a DER byte string into (tag, content) pairs; only definite short/long lengths."""
+    items: list[tuple[int, bytes]] = []
+    pos = 0
+    while pos < len(data):
+        if pos + 2 > len(data):
+            raise ValueError(f"{what}: truncated TLV at {pos}")
+        tag, length = data[pos], data[pos + 1]
+        pos += 2
+        if length & 0x80:
+            n = length & 0x7F
+            if n == 0 or n > 4 or pos + n > len(data):
+                raise ValueError(f"{what}: bad length at {pos}")
+            length = int.from_bytes(data[pos : pos + n], "big")
+            pos += n
+        if pos + length > len(data):
+            raise ValueError(f"{what}: value runs past the end")
+        items.append((tag, data[pos : pos + length]))
+        pos += length
+    return items
+
+
+def _decode_oid(content: bytes) -> str:
+    if not content:
+        raise ValueError("empty OID")
+    parts = [content[0] // 40, content[0] % 40]
+    value = 0
+    for b in content[1:]:
+        value = (value << 7) | (b & 0x7F)
+        if not b & 0x80:
+            parts.append(value)
+            value = 0
+    return ".".join(str(p) for p in parts)
+
+
+def _pairs(seq_content: bytes, what: str) -> dict[str, tuple[int, bytes]]:
+    """SEQUENCE OF SEQUENCE {OID, value} -> {oid: (tag, content)}."""
+    out: dict[str, tuple[int, bytes]] = {}
+    for tag, body in _der_items(seq_content, what):
+        if tag != 0x30:
+            raise ValueError(f"{what}: expected SEQUENCE")
+        inner = _der_items(body, what)
+        if len(inner) != 2 or inner[0][0] != 0x06:
+            raise ValueError(f"{what}: expected {{OID, value}}")
+        out[_decode_oid(inner[0][1])] = inner[1]
+    return out
+
+
+def _int(item: tuple[int, bytes] | None, what: str) -> int:
+    if item is None or item[0] not in (0x02, 0x0A) or not item[1]:
+        raise ValueError(f"{what} missing or not an INTEGER")
+    return int.from_bytes(item[1], "big", signed=False)
+
+
+def _octets(item: tuple[int, bytes] | None, what: str, size: int) -> bytes:
+    if item is None or item[0] != 0x04 or len(item[1]) != size:
+        raise ValueError(f"{what} missing or not a {size}-byte OCTET STRING")
+    return item[1]
+
+
+def pck_extensions(cert: x509.Certificate, *, source: str) -> PckExtensions:
+    """Decode FMSPC, PCE-ID, TCB components, PCESVN, CPUSVN from a PCK leaf certificate."""
+    try:
+        ext = cert.extensions.get_extension_for_oid(SGX_EXTENSIONS_OID).value
+    except x509.ExtensionNotFound:
+        raise InputError("PCK certificate has no SGX extensions (1.2.840.113741.1.13.1)",
+                         path=source) from None
+    if not isinstance(ext, x509.UnrecognizedExtension):
+        raise InputError("unexpected SGX extension type", path=source)
+    try:
+        (top,) = _der_items(ext.value, "SGX extensions")
+        fields = _pairs(top[1], "SGX extensions")
+        tcb_item = fields.get(f"{_SGX}.2")
+        if tcb_item is None or tcb_item[0] != 0x30:
+            raise ValueError("TCB missing")
+        tcb = _pairs(tcb_item[1], "SGX TCB")
+        comps = tuple(_int(tcb.get(f"{_SGX}.2.{i}"), f"TCB component {i}") for i in range(1, 17))
+        return PckExtensions(
+            ppid=_octets(fields.get(f"{_SGX}.1"), "PPID", 16),
+            tcb_components=comps,
+            pcesvn=_int(tcb.get(f"{_SGX}.2.17"), "PCESVN"),
+            cpusvn=_octets(tcb.get(f"{_SGX}.2.18"), "CPUSVN", 16),
+            pce_id=_octets(fields.get(f"{_SGX}.3"), "PCE-ID", 2),
+            fmspc=_octets(fields.get(f"{_SGX}.4"), "FMSPC", 6),
+            sgx_type=_int(fields.get(f"{_SGX}.5"), "SGX type"),
+        )
+    except ValueError as exc:
+        raise InputError(f"malformed PCK SGX extensions: {exc}", path=source) from None
