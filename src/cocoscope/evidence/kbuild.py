@@ -13,8 +13,10 @@ Public API (the surface scanner codes against this)::
         f.symbol  # the CONFIG symbol that brings the file in, the closest one (without the
                   # CONFIG_ prefix), or None when the file is built unconditionally
     result.by_path("lib/string.c")          # BuiltFile | None
-    result.generated                        # objects built from files generated at build time
-    result.other_sources                    # objects built from .S/.rs (not C), for the record
+    result.generated                        # OtherObject: objects whose source is generated at
+                                            # build time (no .c in the tree), with the reason
+    result.other_sources                    # OtherObject: objects built from .S/.rs (not C), and
+                                            # lib-y objects not linked into vmlinux
     result.diagnostics                      # what was not understood: file, line, message
 
 How: the Kbuild files (``Kbuild`` preferred over ``Makefile``, as kbuild does) are evaluated by
@@ -61,9 +63,10 @@ class BuiltFile:
 class OtherObject:
     """An object the config builds whose source is not a C file in the tree."""
 
-    object: str  # e.g. "lib/oid_registry_data.o", relative to the tree
+    path: str  # the object, e.g. "crypto/rsapubkey.asn1.o", relative to the tree
     built: Built
     module: str | None
+    object: str  # linked object (composite or single) relative to the tree, without ".o"
     symbol: str | None
     reason: str  # "generated at build time", "assembly (.S)", "Rust (.rs)", ...
 

@@ -1,0 +1,503 @@
+"""A small GNU make interpreter: just what Kbuild files need to say which objects they list.
+
+It evaluates variable assignments (``=``, ``:=``, ``::=``, ``+=``, ``?=``, ``!=`` is not run),
+``$(var)``/``${var}``/``$(var:a=b)`` expansion, the text functions, ``foreach``/``call``/``eval``,
+conditional directives and ``include`` of files in the tree. Rules and their recipes are skipped.
+Nothing is executed: ``$(shell)`` and calls of functions defined in files not read
+(``cc-option`` and friends from ``scripts/Kbuild.include``) expand to empty text and bump
+``unknown_hits`` so the caller can tell when such a guess touched an object list.
+
+Every word appended to a variable can carry the CONFIG symbol that brought it in (from the
+variable name, ``obj-$(CONFIG_X)``, or from the innermost enclosing conditional); that is the
+``symbol`` of a built file.
+"""
+
+from __future__ import annotations
+
+import glob
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cocoscope.evidence.kbuild_funcs import FUNCTIONS as _FUNCTIONS
+from cocoscope.evidence.kbuild_funcs import patsubst_word
+
+MAX_DEPTH = 40  # expansion / include / eval nesting; beyond this the text is not understood
+MAX_FILE_BYTES = 4 << 20  # the largest kernel Makefile is ~100 KiB
+
+_DIRECTIVES = ("ifdef", "ifndef", "ifeq", "ifneq")
+_CONFIG_REF = re.compile(r"CONFIG_[A-Za-z0-9_]+")
+_BUILTIN_DIAG = re.compile(r"^(obj|lib|subdir|core|drivers|libs)-|-(objs|y|m)$")
+
+
+@dataclass
+class Var:
+    value: str
+    recursive: bool
+
+
+@dataclass
+class Cond:
+    parent_active: bool
+    active: bool
+    taken: bool
+    symbol: str | None
+
+
+@dataclass
+class Diag:
+    file: str
+    line: int
+    message: str
+
+
+@dataclass
+class Interp:
+    """One make evaluation context (one Kbuild directory, or the arch Makefile)."""
+
+    tree: Path
+    base: dict[str, Var]  # shared config and exported variables; never written
+    diags: list[Diag]
+    vars: dict[str, Var] = field(default_factory=dict)
+    provenance: dict[str, dict[str, str]] = field(default_factory=dict)
+    exported: set[str] = field(default_factory=set)
+    unknown_hits: int = 0
+    kbuild_file: str = ""  # the directory's Kbuild file, for diagnostics after evaluation
+    _refs: list[str] = field(default_factory=list)  # CONFIG_ names read while expanding
+    _depth: int = 0
+    _file: str = ""
+    _line: int = 0
+
+    # ---- variables -------------------------------------------------------------------
+
+    def lookup(self, name: str) -> Var | None:
+        v = self.vars.get(name)
+        return v if v is not None else self.base.get(name)
+
+    def get(self, name: str) -> str:
+        """Expanded value of a variable ("" if undefined)."""
+        if name.startswith("CONFIG_"):
+            self._refs.append(name)
+        v = self.lookup(name)
+        if v is None:
+            return ""
+        return self.expand(v.value) if v.recursive else v.value
+
+    def set(self, name: str, value: str, *, recursive: bool = False) -> None:
+        self.vars[name] = Var(value, recursive)
+
+    def symbol_of(self, var: str, word: str) -> str | None:
+        return self.provenance.get(var, {}).get(word)
+
+    # ---- expansion -------------------------------------------------------------------
+
+    def expand(self, text: str) -> str:
+        if "$" not in text:
+            return text
+        if self._depth >= MAX_DEPTH:
+            self._diag("expansion nested too deeply; treated as empty")
+            return ""
+        self._depth += 1
+        try:
+            return self._expand(text)
+        finally:
+            self._depth -= 1
+
+    def _expand(self, text: str) -> str:
+        out: list[str] = []
+        i, n = 0, len(text)
+        while i < n:
+            j = text.find("$", i)
+            if j < 0:
+                out.append(text[i:])
+                break
+            out.append(text[i:j])
+            if j + 1 >= n:
+                break  # a lone trailing "$" expands to nothing
+            c = text[j + 1]
+            if c == "$":
+                out.append("$")
+                i = j + 2
+            elif c in "({":
+                end = _matching(text, j + 1)
+                if end < 0:
+                    self._diag("unterminated variable reference")
+                    return "".join(out)
+                out.append(self._reference(text[j + 2:end]))
+                i = end + 1
+            else:
+                out.append(self.get(c))
+                i = j + 2
+        return "".join(out)
+
+    def _reference(self, body: str) -> str:
+        m = re.match(r"([a-z-]+)[ \t]", body)
+        if m and m.group(1) in _FUNCTIONS:
+            return _FUNCTIONS[m.group(1)](self, body[m.end():].lstrip())
+        colon = _top_level(body, ":")
+        if colon >= 0 and "=" in body[colon:]:
+            name = self.expand(body[:colon])
+            pat, _, rep = self.expand(body[colon + 1:]).partition("=")
+            if "%" not in pat:
+                pat, rep = "%" + pat, "%" + rep
+            return " ".join(patsubst_word(pat, rep, w) for w in self.get(name).split())
+        name = self.expand(body)
+        if " " in name.strip():
+            self.unknown_hits += 1  # a function this interpreter does not know
+            return ""
+        return self.get(name)
+
+    def split_args(self, text: str, limit: int) -> list[str]:
+        """Split a function's argument text at top-level commas, into at most ``limit`` args."""
+        args: list[str] = []
+        start = 0
+        depth = 0
+        for i, c in enumerate(text):
+            if c in "({":
+                depth += 1
+            elif c in ")}":
+                depth -= 1
+            elif c == "," and depth == 0 and len(args) < limit - 1:
+                args.append(text[start:i])
+                start = i + 1
+        args.append(text[start:])
+        return args
+
+    def wildcard(self, pattern: str) -> list[str]:
+        found: list[str] = []
+        for pat in pattern.split():
+            if pat.startswith("/"):
+                found.extend(sorted(glob.glob(pat)))
+            else:
+                found.extend(sorted(glob.glob(pat, root_dir=self.tree)))
+        return found
+
+    # ---- evaluation ------------------------------------------------------------------
+
+    def eval_file(self, rel: str) -> bool:
+        """Evaluate a file relative to the tree; False (and a diagnostic) if unreadable."""
+        path = self.tree / rel
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                self._diag(f"{rel} is larger than {MAX_FILE_BYTES} bytes; not read")
+                return False
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            self._diag(f"cannot read {rel}: {exc.strerror or exc}")
+            return False
+        self.eval_text(text, rel)
+        return True
+
+    def eval_text(self, text: str, filename: str, first_line: int = 1) -> None:
+        if self._depth >= MAX_DEPTH:
+            self._diag(f"{filename}: include/eval nested too deeply; not read")
+            return
+        saved = (self._file, self._line)
+        self._file = filename
+        self._depth += 1
+        try:
+            self._eval_lines(text, first_line)
+        finally:
+            self._depth -= 1
+            self._file, self._line = saved
+
+    def _eval_lines(self, text: str, first_line: int) -> None:
+        conds: list[Cond] = []
+        in_rule = False
+        lines = _logical_lines(text, first_line)
+        for lineno, raw in lines:
+            self._line = lineno
+            if raw.startswith("\t") and in_rule:
+                continue  # a recipe line
+            line = _strip_comment(raw).strip()
+            if not line:
+                continue
+            word = line.split(None, 1)[0]
+            if word in _DIRECTIVES or word in ("else", "endif"):
+                self._conditional(word, line, conds)
+                continue
+            active = all(c.active for c in conds)
+            if word == "define":
+                body = _collect_define(lines)
+                if active:
+                    self._define(line[len("define"):].strip(), body)
+                continue
+            if not active:
+                continue
+            in_rule = self._statement(line, word, conds, in_rule)
+        if conds:
+            self._diag(f"{len(conds)} conditional(s) not closed by endif at end of file")
+
+    def _statement(self, line: str, word: str, conds: list[Cond], in_rule: bool) -> bool:
+        """Evaluate one active non-conditional line; return the new rule-context flag."""
+        if word in ("include", "-include", "sinclude"):
+            self._include(line[len(word):], optional=word != "include")
+            return False
+        if word in ("vpath", "undefine", "unexport"):
+            if word == "undefine":
+                self.vars.pop(self.expand(line[len(word):]).strip(), None)
+            return False
+        export = False
+        while word in ("export", "override", "private"):
+            export = export or word == "export"
+            line = line[len(word):].strip()
+            if not line:
+                return False
+            word = line.split(None, 1)[0]
+        kind, lhs, op, rhs = _classify(line)
+        if kind == "assign":
+            self._assign(lhs, op, rhs, conds, export)
+            return False
+        if kind == "rule":
+            return True
+        # A bare expansion: $(eval ...), $(foreach ...), $(info ...), or "export VAR".
+        before = self.unknown_hits
+        result = self.expand(line).strip()
+        if export:
+            self.exported.update(result.split())
+        elif result and self.unknown_hits == before:
+            self._diag(f"line is neither assignment, rule nor directive: {line[:60]!r}")
+        return in_rule
+
+    def _assign(self, lhs: str, op: str, rhs: str, conds: list[Cond], export: bool) -> None:
+        mark = len(self._refs)
+        before = self.unknown_hits
+        name = self.expand(lhs).strip()
+        refs = self._refs[mark:]
+        del self._refs[mark:]
+        if not name or any(c in name for c in " \t"):
+            if name:
+                self._diag(f"assignment to a name with spaces: {name[:60]!r}")
+            return
+        if export:
+            self.exported.add(name)
+        symbol = refs[-1][len("CONFIG_"):] if refs else _innermost_symbol(conds)
+        old = self.lookup(name)
+        if op == "?=" and old is not None:
+            return
+        if op == "!=":
+            self.unknown_hits += 1
+            self.set(name, "")
+        elif op in (":=", "::=", ":::="):
+            self.set(name, self.expand(rhs))
+        elif op == "+=" and old is not None:
+            value = rhs if old.recursive else self.expand(rhs)
+            sep = " " if old.value and value else ""
+            self.set(name, old.value + sep + value, recursive=old.recursive)
+        else:  # "=", "?=" on a new variable, "+=" on a new variable
+            self.set(name, rhs, recursive=True)
+        if op in ("=", ":=", "::=", ":::=", "!="):
+            self.provenance.pop(name, None)
+        if _BUILTIN_DIAG.search(name):
+            words = self.expand(rhs).split()
+            if symbol:
+                prov = self.provenance.setdefault(name, {})
+                for w in words:
+                    prov.setdefault(w, symbol)
+            if self.unknown_hits != before:
+                self._diag(f"{name}: uses $(shell) or an unknown function; treated as empty")
+
+    def _define(self, header: str, body: str) -> None:
+        parts = header.split(None, 1)
+        if not parts:
+            self._diag("define without a name")
+            return
+        name = self.expand(parts[0])
+        op = parts[1].strip() if len(parts) > 1 else "="
+        if op in (":=", "::="):
+            self.set(name, self.expand(body))
+        elif op == "+=" and (old := self.lookup(name)) is not None:
+            self.set(name, old.value + "\n" + body, recursive=old.recursive)
+        else:
+            self.set(name, body, recursive=True)
+
+    def _include(self, arg: str, *, optional: bool) -> None:
+        for name in self.expand(arg).split():
+            rel = posixpath.normpath(name)
+            if rel.startswith(("scripts/", "include/config/")) or rel.startswith("/"):
+                continue  # build machinery and generated files: the config is already read
+            if not (self.tree / rel).is_file():
+                if not optional:
+                    self._diag(f"included file {name} not in the tree")
+                continue
+            self.eval_file(rel)
+
+    def _conditional(self, word: str, line: str, conds: list[Cond]) -> None:
+        if word == "endif":
+            if not conds:
+                self._diag("endif without a matching if")
+            else:
+                conds.pop()
+            return
+        if word == "else":
+            if not conds:
+                self._diag("else without a matching if")
+                return
+            c = conds[-1]
+            rest = line[4:].strip()
+            if rest and rest.split(None, 1)[0] in _DIRECTIVES:
+                if c.taken or not c.parent_active:
+                    c.active = False
+                    return
+                ok, sym = self._test(rest.split(None, 1)[0], rest)
+                c.active, c.taken, c.symbol = ok, ok, sym or c.symbol
+            else:
+                c.active = c.parent_active and not c.taken
+                c.taken = True
+            return
+        parent = all(c.active for c in conds)
+        ok, sym = self._test(word, line) if parent else (False, None)
+        conds.append(Cond(parent, ok, ok, sym))
+
+    def _test(self, word: str, line: str) -> tuple[bool, str | None]:
+        mark = len(self._refs)
+        before = self.unknown_hits
+        arg = line[len(word):].strip()
+        if word in ("ifdef", "ifndef"):
+            name = self.expand(arg).strip()
+            if name.startswith("CONFIG_"):
+                self._refs.append(name)
+            v = self.lookup(name)
+            result = v is not None and v.value != ""
+            result = result if word == "ifdef" else not result
+        else:
+            pair = _cond_args(arg)
+            if pair is None:
+                self._diag(f"cannot parse {word} arguments: {arg[:60]!r}; taken as false")
+                return False, None
+            a, b = (self.expand(x).strip() for x in pair)
+            result = (a == b) == (word == "ifeq")
+        refs = self._refs[mark:]
+        del self._refs[mark:]
+        if self.unknown_hits != before:
+            self._diag(f"condition uses $(shell) or an unknown function: {arg[:60]!r}")
+        return result, (refs[-1][len("CONFIG_"):] if refs else None)
+
+    def _diag(self, message: str) -> None:
+        self.diags.append(Diag(self._file, self._line, message))
+
+
+# ---- lexing helpers ------------------------------------------------------------------------
+
+
+def _logical_lines(text: str, first_line: int) -> Iterator[tuple[int, str]]:
+    """Join backslash-continued lines (make replaces backslash-newline and the whitespace
+    around it by one space) and yield (first line number, text)."""
+    physical = text.split("\n")
+    i = 0
+    while i < len(physical):
+        start = i
+        line = physical[i]
+        while _continued(line) and i + 1 < len(physical):
+            i += 1
+            line = line[:-1].rstrip() + " " + physical[i].lstrip()
+        if _continued(line):
+            line = line[:-1]
+        i += 1
+        yield first_line + start, line
+
+
+def _continued(line: str) -> bool:
+    # An odd number of trailing backslashes continues the line; "\\" is a literal backslash.
+    stripped = line.rstrip("\\")
+    return (len(line) - len(stripped)) % 2 == 1
+
+
+def _strip_comment(line: str) -> str:
+    i = line.find("#")
+    while i >= 0:
+        if i == 0 or line[i - 1] != "\\":
+            return line[:i]
+        i = line.find("#", i + 1)
+    return line.replace("\\#", "#")
+
+
+def _collect_define(lines: Iterator[tuple[int, str]]) -> str:
+    body: list[str] = []
+    depth = 1
+    for _, raw in lines:
+        w = raw.strip().split(None, 1)
+        if w and w[0] == "define":
+            depth += 1
+        elif w and w[0] == "endef":
+            depth -= 1
+            if depth == 0:
+                break
+        body.append(raw)
+    return "\n".join(body)
+
+
+def _matching(text: str, open_at: int) -> int:
+    """Index of the bracket closing the one at ``open_at`` (make counts only the same kind)."""
+    opener = text[open_at]
+    closer = ")" if opener == "(" else "}"
+    depth = 0
+    for i in range(open_at, len(text)):
+        c = text[i]
+        if c == opener:
+            depth += 1
+        elif c == closer:
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def _top_level(text: str, char: str) -> int:
+    depth = 0
+    for i, c in enumerate(text):
+        if c in "({":
+            depth += 1
+        elif c in ")}":
+            depth -= 1
+        elif c == char and depth == 0:
+            return i
+    return -1
+
+
+_OPS = ("::=", ":::=", ":=", "+=", "?=", "!=", "=")
+
+
+def _classify(line: str) -> tuple[str, str, str, str]:
+    """("assign", lhs, op, rhs), ("rule", ...) or ("other", ...) by the first top-level
+    ':' or '=' as make does."""
+    depth = 0
+    for i, c in enumerate(line):
+        if c in "({":
+            depth += 1
+        elif c in ")}":
+            depth -= 1
+        elif depth == 0 and c in ":=":
+            if c == ":":
+                rest = line[i:]
+                for op in (":::=", "::=", ":="):
+                    if rest.startswith(op):
+                        return "assign", line[:i], op, line[i + len(op):].strip()
+                return "rule", line[:i], ":", line[i + 1:]
+            if i > 0 and line[i - 1] in "+?!":
+                return "assign", line[:i - 1], line[i - 1] + "=", line[i + 1:].strip()
+            return "assign", line[:i], "=", line[i + 1:].strip()
+    return "other", line, "", ""
+
+
+def _cond_args(arg: str) -> tuple[str, str] | None:
+    if arg.startswith("("):
+        end = _matching(arg, 0)
+        if end < 0 or arg[end + 1:].strip():
+            return None
+        inner = arg[1:end]
+        comma = _top_level(inner, ",")
+        if comma < 0:
+            return None
+        return inner[:comma], inner[comma + 1:]
+    m = re.fullmatch(r"""(["'])(.*?)\1\s+(["'])(.*?)\3""", arg)
+    return (m.group(2), m.group(4)) if m else None
+
+
+def _innermost_symbol(conds: list[Cond]) -> str | None:
+    for c in reversed(conds):
+        if c.symbol:
+            return c.symbol
+    return None
