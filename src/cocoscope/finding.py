@@ -73,5 +73,6 @@ class Finding:
     remediation: str = ""
     references: tuple[str, ...] = ()
     location: Location | None = None
+    mitigation: str | None = None  # mitigation id from the threat model this finding evidences
     # Extra context for renderers (e.g. Kconfig "why", waiver rationale); never used for logic.
     notes: tuple[str, ...] = field(default=())

@@ -1,10 +1,91 @@
-"""`cocoscope audit` (being built)."""
+"""`cocoscope audit`: gather a guest's evidence, evaluate the rules, render the threat matrix."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from cocoscope import audit as audit_job
+from cocoscope.commands._common import emit
+from cocoscope.errors import EXIT_FINDINGS, EXIT_OK, EXIT_VERIFY, UsageError
+from cocoscope.finding import Severity, Status
+from cocoscope.report.jsonout import render_json
+from cocoscope.report.markdown import render_markdown
+from cocoscope.report.sarif import render_sarif
+from cocoscope.report.terminal import render_terminal
+
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    """Registers nothing yet."""
+    p = sub.add_parser(
+        "audit",
+        help="audit a guest's config, command line and running system against the threat model",
+        description="With no options, audits the running system (/proc/config.gz or "
+        "/boot/config-*, /proc/cmdline, /sys devices, CoCo platform detection).",
+    )
+    src = p.add_argument_group("evidence")
+    src.add_argument("--config", metavar="F", help="kernel .config (plain, .gz or .xz)")
+    cl = src.add_mutually_exclusive_group()
+    cl.add_argument("--cmdline", metavar="STRING", help="kernel command line")
+    cl.add_argument("--cmdline-file", metavar="F", help="file holding the kernel command line")
+    cl.add_argument("--cmdline-from-eventlog", metavar="LOG",
+                    help="take the command line measured in a TDX CCEL event log")
+    src.add_argument("--root", metavar="DIR",
+                     help="audit the running system rooted at DIR (default / when no "
+                     "--config/--cmdline is given)")
+    src.add_argument("--platform", choices=("auto", "tdx", "snp"), default="auto",
+                     help="platform the guest targets (auto: detect on a live system)")
+    src.add_argument("--kconfig-tree", metavar="DIR",
+                     help="kernel source tree: explain why failing symbols are on")
+    src.add_argument("--source", metavar="DIR",
+                     help="kernel source tree: count host-input sites the config builds")
+    att = p.add_argument_group("attestation")
+    att.add_argument("--evidence", metavar="F", help="SNP attestation report or TDX quote")
+    att.add_argument("--policy", metavar="F", help="attestation policy (TOML or JSON)")
+    att.add_argument("--certs", metavar="F|DIR", action="append", default=[],
+                     help="SNP certificates (VCEK/VLEK, ASK, ARK)")
+    att.add_argument("--collateral-dir", metavar="DIR", help="TDX collateral directory")
+    att.add_argument("--time", metavar="ISO8601", help="verify certificates at this time")
+    rules = p.add_argument_group("rules")
+    rules.add_argument("--rules", metavar="F", action="append", default=[],
+                       help="user rule file (TOML) layered on the built-ins; repeatable")
+    rules.add_argument("--waivers", metavar="F", help="waiver file (TOML)")
+    out = p.add_argument_group("output")
+    out.add_argument("--format", choices=("table", "json", "sarif", "markdown"), default="table")
+    out.add_argument("--output", "-o", metavar="FILE")
+    out.add_argument("--show", choices=("fail", "all"), default="fail")
+    out.add_argument("--fail-on", metavar="SEVERITY", default="medium",
+                     help="exit 1 when a failing finding has this severity or higher "
+                     "(info, low, medium, high, critical; default medium)")
+    out.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        fail_on = Severity.parse(args.fail_on)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.policy and not args.evidence:
+        raise UsageError("--policy needs --evidence")
+    result = audit_job.run_audit(audit_job.AuditRequest(
+        config=args.config, cmdline=args.cmdline, cmdline_file=args.cmdline_file,
+        cmdline_eventlog=args.cmdline_from_eventlog, root=args.root, platform=args.platform,
+        kconfig_tree=args.kconfig_tree, source=args.source, evidence=args.evidence,
+        policy=args.policy, certs=tuple(args.certs), collateral_dir=args.collateral_dir,
+        time=args.time, rule_files=tuple(args.rules), waivers=args.waivers,
+    ))
+    report = result.report
+    if args.format == "json":
+        text = render_json(report)
+    elif args.format == "sarif":
+        text = render_sarif(report)
+    elif args.format == "markdown":
+        text = render_markdown(report, args.show)
+    else:
+        text = render_terminal(report, args.show, args.color)
+    emit(text, args.output)
+    if result.verification_failed:
+        return EXIT_VERIFY
+    failing = [f for f in report.findings
+               if f.status is Status.FAIL and f.severity.rank >= fail_on.rank]
+    return EXIT_FINDINGS if failing else EXIT_OK

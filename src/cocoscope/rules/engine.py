@@ -101,6 +101,7 @@ def evaluate_rules(
                 remediation=rule.remediation,
                 references=rule.references,
                 location=_location(rule.pass_if, ev),
+                mitigation=rule.mitigation,
                 notes=tuple(notes),
             )
         )

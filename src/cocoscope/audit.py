@@ -1,0 +1,118 @@
+"""The audit job: collect evidence (I/O at the edge), evaluate, build the Report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cocoscope.errors import UsageError
+from cocoscope.evidence.cmdline import Cmdline, load_cmdline, parse_cmdline
+from cocoscope.evidence.guest import GuestEvidence
+from cocoscope.evidence.kconfig import KernelConfig, load_config
+from cocoscope.evidence.system import RunningSystem, read_system
+from cocoscope.finding import Finding
+from cocoscope.model import ThreatId
+from cocoscope.report.model import InputRecord, Report, build_report, sha256_file
+from cocoscope.rules import evaluate_rules, layer, load_builtin_rules, load_rule_file, load_waivers
+
+
+@dataclass(frozen=True)
+class AuditRequest:
+    config: str | None = None
+    cmdline: str | None = None
+    cmdline_file: str | None = None
+    cmdline_eventlog: str | None = None
+    root: str | None = None
+    platform: str = "auto"
+    kconfig_tree: str | None = None
+    source: str | None = None
+    evidence: str | None = None
+    policy: str | None = None
+    certs: tuple[str, ...] = ()
+    collateral_dir: str | None = None
+    time: str | None = None
+    rule_files: tuple[str, ...] = ()
+    waivers: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    report: Report
+    verification_failed: bool
+
+
+def _is_live(req: AuditRequest) -> bool:
+    explicit = (req.config, req.cmdline, req.cmdline_file, req.cmdline_eventlog, req.evidence)
+    return req.root is not None or not any(explicit)
+
+
+def gather(req: AuditRequest) -> tuple[GuestEvidence, list[InputRecord]]:
+    inputs: list[InputRecord] = []
+    system: RunningSystem | None = None
+    if _is_live(req):
+        system = read_system(req.root or "/")
+        inputs.append(InputRecord("system", system.root, None,
+                                  f"release {system.release}" if system.release else ""))
+    config: KernelConfig | None = None
+    config_path = req.config or (system.config_path if system else None)
+    if config_path:
+        config = load_config(config_path)
+        inputs.insert(0, InputRecord("config", config_path, config.sha256,
+                                     config.version_text or ""))
+    cmdline: Cmdline | None = None
+    if req.cmdline is not None:
+        cmdline = parse_cmdline(req.cmdline, "<cmdline>")
+        inputs.append(InputRecord("cmdline", "<cmdline>", cmdline.sha256, req.cmdline))
+    elif req.cmdline_file:
+        cmdline = load_cmdline(req.cmdline_file)
+        inputs.append(InputRecord("cmdline", req.cmdline_file, sha256_file(req.cmdline_file)))
+    elif req.cmdline_eventlog:
+        cmdline = _cmdline_from_eventlog(req.cmdline_eventlog)
+        inputs.append(InputRecord("cmdline", req.cmdline_eventlog,
+                                  sha256_file(req.cmdline_eventlog),
+                                  "measured in the TDX event log"))
+    elif system is not None and system.cmdline_path:
+        cmdline = load_cmdline(system.cmdline_path)
+        inputs.append(InputRecord("cmdline", system.cmdline_path, cmdline.sha256))
+    platform: str | None
+    if req.platform != "auto":
+        platform = req.platform
+    elif system is not None:
+        platform = system.detection.platform
+    else:
+        platform = None
+    return GuestEvidence(config, cmdline, system, platform), inputs
+
+
+def _cmdline_from_eventlog(path: str) -> Cmdline:
+    from cocoscope.attest.tdx import eventlog
+    from cocoscope.errors import InputError, read_bytes
+
+    log = eventlog.parse_eventlog(read_bytes(path, what="event log"), path)
+    text = eventlog.kernel_cmdline(log)
+    if text is None:
+        raise InputError("no kernel command line event in the event log", path=path)
+    return parse_cmdline(text, path)
+
+
+def run_audit(req: AuditRequest) -> AuditResult:
+    if req.policy and not req.evidence:
+        raise UsageError("--policy needs --evidence")
+    ev, inputs = gather(req)
+    rules = load_builtin_rules()
+    for path in req.rule_files:
+        rules = layer(rules, load_rule_file(path))
+        inputs.append(InputRecord("rules", path, sha256_file(path)))
+    waivers = None
+    if req.waivers:
+        waivers = load_waivers(req.waivers, {r.id for r in rules})
+        inputs.append(InputRecord("waivers", req.waivers, sha256_file(req.waivers)))
+    findings: list[Finding] = evaluate_rules(rules, ev, waivers)
+    facts: dict[ThreatId, dict[str, object]] = {}
+    verification_failed = False
+    report = build_report(
+        findings, inputs,
+        platform=ev.system.detection if ev.system else None,
+        devices=ev.system.devices if ev.system else (),
+        facts=facts,
+    )
+    return AuditResult(report, verification_failed)

@@ -1,0 +1,125 @@
+"""The Report: per threat, the interface classes exposed, findings, mitigations present and
+missing, and a one-line summary. Renderers only format it; nothing here prints."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from cocoscope import __version__
+from cocoscope.evidence.system import Device, PlatformDetection
+from cocoscope.finding import Finding, Location, LocationKind, Status
+from cocoscope.model import THREATS, InterfaceId, ThreatId
+
+REPORT_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class InputRecord:
+    kind: str  # config, cmdline, system, evidence, source, rules, waivers, policy, collateral
+    path: str
+    sha256: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ThreatRow:
+    threat: ThreatId
+    name: str
+    findings: tuple[Finding, ...]
+    exposed: tuple[InterfaceId, ...]  # interface classes with failing or waived findings
+    mitigations_present: tuple[str, ...]
+    mitigations_missing: tuple[str, ...]
+    mitigations_unknown: tuple[str, ...]
+    counts: dict[str, int]
+    summary: str
+    # Per-threat facts from other analyses (attestation result, surface site counts).
+    facts: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Report:
+    tool_version: str
+    created: str
+    inputs: tuple[InputRecord, ...]
+    rows: tuple[ThreatRow, ...]
+    platform: PlatformDetection | None
+    devices: tuple[Device, ...]
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for r in self.rows for f in r.findings)
+
+
+def sha256_file(path: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _summary(counts: Counter[str], missing: list[str], facts: dict[str, object]) -> str:
+    parts = []
+    if counts["fail"]:
+        parts.append(f"{counts['fail']} failing")
+    if counts["waived"]:
+        parts.append(f"{counts['waived']} waived")
+    if counts["unknown"]:
+        parts.append(f"{counts['unknown']} undecided for lack of evidence")
+    if not parts:
+        parts.append("no failing rule" if counts["pass"] else "no rule could be evaluated")
+    text = ", ".join(parts)
+    if missing:
+        text += "; missing mitigations: " + ", ".join(missing)
+    for key in ("attestation", "surface"):
+        if key in facts:
+            text += f"; {key}: {facts[key]}"
+    return text
+
+
+def _anchor(f: Finding, fallback: Location | None) -> Finding:
+    """SARIF needs every result anchored; fall back to the main input of the audit."""
+    return f if f.location is not None or fallback is None else replace(f, location=fallback)
+
+
+def build_report(
+    findings: list[Finding],
+    inputs: list[InputRecord],
+    platform: PlatformDetection | None = None,
+    devices: tuple[Device, ...] = (),
+    facts: dict[ThreatId, dict[str, object]] | None = None,
+    created: dt.datetime | None = None,
+) -> Report:
+    fallback = None
+    if inputs:
+        kind = {"config": LocationKind.CONFIG, "cmdline": LocationKind.CMDLINE,
+                "system": LocationKind.SYSTEM}.get(inputs[0].kind, LocationKind.EVIDENCE)
+        fallback = Location(inputs[0].path, kind)
+    rows = []
+    for t in THREATS:
+        mine = tuple(_anchor(f, fallback) for f in findings if f.threat == t.id)
+        counts = Counter(f.status.value for f in mine)
+        exposed = sorted({f.interface for f in mine
+                          if f.interface and f.status in (Status.FAIL, Status.WAIVED)})
+        present, missing, unknown = [], [], []
+        for m in t.mitigations:
+            statuses = {f.status for f in mine if f.mitigation == m.id}
+            if Status.FAIL in statuses or Status.WAIVED in statuses:
+                missing.append(m.id)
+            elif Status.PASS in statuses and Status.UNKNOWN not in statuses:
+                present.append(m.id)
+            else:
+                unknown.append(m.id)
+        row_facts = dict((facts or {}).get(t.id, {}))
+        rows.append(ThreatRow(
+            threat=t.id, name=t.name, findings=mine, exposed=tuple(exposed),
+            mitigations_present=tuple(present), mitigations_missing=tuple(missing),
+            mitigations_unknown=tuple(unknown),
+            counts={s.value: counts[s.value] for s in Status},
+            summary=_summary(counts, missing, row_facts), facts=row_facts,
+        ))
+    when = (created or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    return Report(__version__, when.isoformat(), tuple(inputs), tuple(rows), platform, devices)
