@@ -1,0 +1,258 @@
+"""Optional Kconfig tree: evaluate a kernel source tree's Kconfig for x86_64 with kconfiglib.
+
+``load_tree(srcdir)`` parses the tree (through kconfiglib_compat, which fixes kconfiglib for
+kernel 6.x), ``tree.apply(config)`` loads a .config as the user's choices, ``tree.explain(sym)``
+says why a symbol has its value (kconfig_explain.py) and ``tree.merge_fragment(config, text)``
+is ``scripts/kconfig/merge_config.sh`` followed by ``make olddefconfig``.
+
+The tree object wraps kconfiglib's mutable state; it is not thread-safe. Results are frozen.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import kconfiglib
+
+from cocoscope.errors import InputError
+from cocoscope.evidence import kconfig_explain
+from cocoscope.evidence.kconfig import KernelConfig, parse_config_text
+from cocoscope.evidence.kconfig_explain import Explanation, ValueChange
+from cocoscope.evidence.kconfig_toolchain import (
+    Probe,
+    ProbeAnswerer,
+    Toolchain,
+    recorded_toolchain,
+)
+from cocoscope.evidence.kconfiglib_compat import KernelKconfig, kernel_environment
+
+_MAKEFILE_VAR = re.compile(r"^(VERSION|PATCHLEVEL|SUBLEVEL|EXTRAVERSION)\s*=\s*(\S*)\s*$", re.M)
+_KCONFIG_ERROR = re.compile(r"^\s*(\S+?):(\d+): (?:error: )?(.*)", re.S)
+_FRAGMENT_SET = re.compile(r"CONFIG_([A-Za-z0-9_]+)=(.*)")
+_FRAGMENT_UNSET = re.compile(r"# CONFIG_([A-Za-z0-9_]+) is not set")
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """What loading a .config into the tree did."""
+
+    path: str
+    unknown_symbols: tuple[str, ...]  # in the config, not in this tree's Kconfig
+    changed: tuple[ValueChange, ...]  # config value -> value the tree computes (olddefconfig)
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FragmentLine:
+    line: int
+    symbol: str
+    requested: str  # "y", "m", "n", or the value
+    result: str  # value after olddefconfig ("n" if off)
+    reason: str  # why it did not take; "" if it did
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    config_text: str  # the new .config
+    lines: tuple[FragmentLine, ...]  # every assignment of the fragment
+    changed: tuple[ValueChange, ...]  # every symbol whose value differs from the base config
+
+    @property
+    def not_taken(self) -> tuple[FragmentLine, ...]:
+        return tuple(fl for fl in self.lines if fl.reason)
+
+
+class KconfigTree:
+    """A parsed kernel Kconfig tree for x86_64 (see module docstring)."""
+
+    def __init__(self, srcdir: Path, kconf: Any, kernel_version: str, toolchain: Toolchain,
+                 probes: tuple[Probe, ...], load_seconds: float) -> None:
+        self.srcdir = srcdir
+        self.kconf = kconf  # KernelKconfig; exposed for analyses that need the raw graph
+        self.kernel_version = kernel_version
+        self.toolchain = toolchain
+        self.probes = probes
+        self.load_seconds = load_seconds
+        self.parse_warnings: tuple[str, ...] = tuple(kconf.warnings)
+        self._index = kconfig_explain.ReverseIndex.build(kconf)
+
+    @property
+    def unanswered_probes(self) -> tuple[Probe, ...]:
+        return tuple(p for p in self.probes if p.source == "unanswered")
+
+    def has_symbol(self, name: str) -> bool:
+        sym = self.kconf.syms.get(name.removeprefix("CONFIG_"))
+        return sym is not None and bool(sym.nodes)
+
+    def value(self, name: str) -> str:
+        """Current value ("y"/"m"/"n" or the string/int/hex value); "n" for unknown symbols."""
+        sym = self.kconf.syms.get(name.removeprefix("CONFIG_"))
+        return "n" if sym is None or not sym.nodes else str(sym.str_value)
+
+    def apply(self, config: KernelConfig) -> ApplyResult:
+        """Load ``config`` as the user's values (like ``make olddefconfig`` reads .config)."""
+        self.kconf.warnings.clear()
+        with tempfile.TemporaryDirectory(prefix="cocoscope-kconfig-") as tmp:
+            tmpfile = Path(tmp) / "config"
+            tmpfile.write_text(_config_lines(config), encoding="utf-8")
+            self.kconf.load_config(str(tmpfile), replace=True)
+            warnings = tuple(w.replace(str(tmpfile), config.path) for w in self.kconf.warnings)
+        changed = []
+        for name, entry in config.entries.items():
+            sym = self.kconf.syms.get(name)
+            if sym is None or not sym.nodes:
+                continue
+            now = _normal(sym)
+            if now != entry.value:
+                changed.append(ValueChange(name, entry.value, now))
+        unknown = tuple(sorted({name for name, _ in self.kconf.missing_syms}))
+        return ApplyResult(config.path, unknown, tuple(changed), warnings)
+
+    def config_text(self) -> str:
+        """The current configuration as a .config (what olddefconfig would write)."""
+        header = f"#\n# Linux/x86 {self.kernel_version} Kernel Configuration\n#\n"
+        return str(self.kconf._config_contents(header))
+
+    def explain(self, symbol: str) -> Explanation:
+        return kconfig_explain.explain(self.kconf, self._index, symbol)
+
+    def merge_fragment(self, config: KernelConfig, fragment_text: str,
+                       fragment_name: str = "fragment") -> MergeResult:
+        """Apply a fragment over ``config`` and resolve like ``make olddefconfig``.
+
+        The tree keeps the merged configuration loaded afterwards.
+        """
+        assignments = parse_fragment(fragment_text, fragment_name)
+        self.apply(config)
+        before = {s.name: _normal(s) for s in self.kconf.unique_defined_syms}
+        for name, value, _line in assignments:
+            sym = self.kconf.syms.get(name)
+            if sym is None or not sym.nodes:
+                continue
+            if sym.choice is not None and value == "y":
+                sym.choice.set_value("y")  # as kconfiglib's .config loader infers the mode
+            sym.set_value(value)
+        lines = []
+        for name, value, line in assignments:
+            sym = self.kconf.syms.get(name)
+            if sym is None or not sym.nodes:
+                lines.append(FragmentLine(line, name, value, "n", "no such symbol in this tree"))
+                continue
+            result = _normal(sym)
+            reason = "" if result == value else \
+                kconfig_explain.why_not(self.kconf, self._index, sym, value)
+            lines.append(FragmentLine(line, name, value, result, reason))
+        changed = tuple(ValueChange(s.name, before[s.name], _normal(s))
+                        for s in self.kconf.unique_defined_syms if _normal(s) != before[s.name])
+        return MergeResult(self.config_text(), tuple(lines), changed)
+
+    def probe_dependent_symbols(self) -> dict[str, tuple[Probe, ...]]:
+        """Symbols whose definition reads toolchain probe output, with those probes."""
+        return kconfig_explain.probe_dependent_symbols(self.kconf, self.srcdir, self.probes)
+
+
+def load_tree(srcdir: Path, toolchain: Toolchain | None = None) -> KconfigTree:
+    """Parse the Kconfig of the kernel tree at ``srcdir`` for x86_64.
+
+    ``toolchain`` defaults to the recorded Debian gcc-14 answers (see kconfig_toolchain).
+    Errors (missing tree, not a kernel tree, a Kconfig file kconfiglib cannot parse) are
+    InputError naming the file and line.
+    """
+    srcdir = Path(srcdir)
+    if not srcdir.is_dir():
+        raise InputError("Kconfig tree not found (expected a kernel source directory)",
+                         path=str(srcdir))
+    for need in ("Kconfig", "Makefile", "arch/x86/Kconfig", "scripts/Kconfig.include"):
+        if not (srcdir / need).is_file():
+            raise InputError(f"not a kernel source tree: {need} is missing", path=str(srcdir))
+    version = kernel_version(srcdir / "Makefile")
+    toolchain = toolchain or recorded_toolchain()
+    srctree = str(srcdir.resolve())
+    env = dict(toolchain.env, srctree=srctree, KERNELVERSION=version)
+    answerer = ProbeAnswerer(toolchain, srctree)
+    start = time.perf_counter()
+    try:
+        with kernel_environment(env):
+            kconf = KernelKconfig("Kconfig", answerer)
+    except kconfiglib.KconfigError as exc:
+        raise _input_error(str(exc), srcdir) from None
+    except OSError as exc:  # kconfiglib's "Could not open ..." for a missing 'source'
+        raise InputError(f"cannot read Kconfig: {exc}", path=str(srcdir)) from None
+    except RecursionError:
+        raise InputError("Kconfig nesting too deep", path=str(srcdir)) from None
+    finally:
+        answerer.close()
+    seconds = time.perf_counter() - start
+    return KconfigTree(srcdir, kconf, version, toolchain, tuple(answerer.probes), seconds)
+
+
+def kernel_version(makefile: Path) -> str:
+    """KERNELVERSION as the top-level Makefile computes it (VERSION.PATCHLEVEL.SUBLEVEL...)."""
+    try:
+        head = makefile.read_text(encoding="utf-8", errors="replace")[:4096]
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=str(makefile)) from None
+    found: dict[str, str] = dict(_MAKEFILE_VAR.findall(head))
+    if not found.get("VERSION") or not found.get("PATCHLEVEL"):
+        raise InputError("no VERSION/PATCHLEVEL; not a kernel Makefile", path=str(makefile))
+    version = f"{found['VERSION']}.{found['PATCHLEVEL']}"
+    if found.get("SUBLEVEL"):
+        version += f".{found['SUBLEVEL']}"
+    return version + found.get("EXTRAVERSION", "")
+
+
+def parse_fragment(text: str, name: str = "fragment") -> list[tuple[str, str, int]]:
+    """(symbol, value, line) for each assignment of a Kconfig fragment; strings unquoted."""
+    out = []
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        m = _FRAGMENT_UNSET.fullmatch(line)
+        if m:
+            out.append((m.group(1), "n", lineno))
+            continue
+        if line.startswith("#"):
+            continue
+        m = _FRAGMENT_SET.fullmatch(line)
+        if not m:
+            raise InputError(f"not a Kconfig fragment line: {line[:60]!r}", path=name,
+                             where=f"line {lineno}")
+        value = m.group(2)
+        if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+            value = kconfiglib.unescape(value[1:-1])
+        out.append((m.group(1), value, lineno))
+    return out
+
+
+def config_from_text(text: str, path: str) -> KernelConfig:
+    """Re-read a .config this module wrote (for callers that want a KernelConfig back)."""
+    return parse_config_text(text, path)
+
+
+def _config_lines(config: KernelConfig) -> str:
+    # Put every entry on its original line so kconfiglib's warnings point at the real line.
+    lines = [""] * (max((e.line for e in config.entries.values()), default=0))
+    for e in config.entries.values():
+        lines[e.line - 1] = e.raw.strip()
+    return "\n".join(lines) + "\n"
+
+
+def _normal(sym: Any) -> str:
+    if sym.orig_type in (kconfiglib.BOOL, kconfiglib.TRISTATE) and sym.tri_value == 0:
+        return "n"
+    return str(sym.str_value)
+
+
+def _input_error(message: str, srcdir: Path) -> InputError:
+    m = _KCONFIG_ERROR.match(message)
+    if m:
+        return InputError(m.group(3).strip().splitlines()[0], path=str(srcdir / m.group(1)),
+                          where=f"line {m.group(2)}")
+    return InputError(message.strip().splitlines()[0] if message.strip() else "Kconfig error",
+                      path=str(srcdir))
