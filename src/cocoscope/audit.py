@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cocoscope.errors import UsageError
 from cocoscope.evidence.cmdline import Cmdline, load_cmdline, parse_cmdline
 from cocoscope.evidence.guest import GuestEvidence
 from cocoscope.evidence.kconfig import KernelConfig, load_config
 from cocoscope.evidence.system import RunningSystem, read_system
-from cocoscope.finding import Finding
+from cocoscope.finding import Finding, Status
 from cocoscope.model import ThreatId
 from cocoscope.report.model import InputRecord, Report, build_report, sha256_file
-from cocoscope.rules import evaluate_rules, layer, load_builtin_rules, load_rule_file, load_waivers
+from cocoscope.rules import (
+    Rule,
+    evaluate_rules,
+    layer,
+    load_builtin_rules,
+    load_rule_file,
+    load_waivers,
+)
+from cocoscope.rules.conditions import SymbolAtLeast, SymbolIs, SymbolValueIn, leaves
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,46 @@ def _cmdline_from_eventlog(path: str) -> Cmdline:
     return parse_cmdline(text, path)
 
 
+def explain_findings(findings: list[Finding], rules: list[Rule], config: KernelConfig,
+                     tree_dir: str) -> list[Finding]:
+    """Add the Kconfig "why" to failing config findings: who selects, implies or defaults the
+    symbol on, and what turning it off would drag along."""
+    from pathlib import Path
+
+    from cocoscope.evidence.kconfig_tree import load_tree
+
+    tree = load_tree(Path(tree_dir))
+    tree.apply(config)
+    by_id = {r.id: r for r in rules}
+    out = []
+    for f in findings:
+        rule = by_id.get(f.rule_id)
+        if f.status not in (Status.FAIL, Status.WAIVED) or rule is None:
+            out.append(f)
+            continue
+        notes = list(f.notes)
+        for leaf in leaves(rule.pass_if):
+            if not isinstance(leaf, SymbolIs | SymbolValueIn | SymbolAtLeast):
+                continue
+            if not tree.has_symbol(leaf.symbol):
+                continue
+            ex = tree.explain(leaf.symbol)
+            if ex.why:
+                notes.append(f"CONFIG_{leaf.symbol} is {ex.value}: " + "; ".join(ex.why))
+            if ex.value != "n":
+                if not ex.can_turn_off:
+                    notes.append(f"CONFIG_{leaf.symbol} cannot simply be turned off: "
+                                 + "; ".join(ex.blocked_by))
+                elif ex.turning_off_changes:
+                    dragged = ", ".join(f"{c.symbol} {c.before}->{c.after}"
+                                        for c in ex.turning_off_changes[:12])
+                    more = len(ex.turning_off_changes) - 12
+                    notes.append(f"turning CONFIG_{leaf.symbol} off also changes: {dragged}"
+                                 + (f" (+{more} more)" if more > 0 else ""))
+        out.append(replace(f, notes=tuple(notes)))
+    return out
+
+
 def run_audit(req: AuditRequest) -> AuditResult:
     if req.policy and not req.evidence:
         raise UsageError("--policy needs --evidence")
@@ -107,6 +155,11 @@ def run_audit(req: AuditRequest) -> AuditResult:
         waivers = load_waivers(req.waivers, {r.id for r in rules})
         inputs.append(InputRecord("waivers", req.waivers, sha256_file(req.waivers)))
     findings: list[Finding] = evaluate_rules(rules, ev, waivers)
+    if req.kconfig_tree:
+        if ev.config is None:
+            raise UsageError("--kconfig-tree needs a kernel config to explain")
+        findings = explain_findings(findings, rules, ev.config, req.kconfig_tree)
+        inputs.append(InputRecord("kconfig-tree", req.kconfig_tree, None))
     facts: dict[ThreatId, dict[str, object]] = {}
     verification_failed = False
     report = build_report(

@@ -1,0 +1,62 @@
+"""`cocoscope fragment`: a Kconfig fragment and command line that satisfy the built-in rules."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from cocoscope.commands._common import emit
+from cocoscope.errors import UsageError
+from cocoscope.rules import layer, load_builtin_rules, load_rule_file
+from cocoscope.rules.fragment import build_fragment
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    p = sub.add_parser("fragment", help="print a Kconfig fragment and command line that "
+                       "satisfy the built-in rules for a platform")
+    p.add_argument("--platform", choices=("tdx", "snp"), required=True)
+    p.add_argument("--rules", metavar="F", action="append", default=[], help="user rule file")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--config", metavar="F",
+                   help="merge the fragment into this .config (needs --kconfig-tree)")
+    p.add_argument("--kconfig-tree", metavar="DIR",
+                   help="kernel source tree used to resolve the merged config (olddefconfig)")
+    p.add_argument("--output", "-o", metavar="FILE")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    rules = load_builtin_rules()
+    for f in args.rules:
+        rules = layer(rules, load_rule_file(f))
+    frag = build_fragment(rules, args.platform)
+    if args.config or args.kconfig_tree:
+        if not (args.config and args.kconfig_tree):
+            raise UsageError("--config and --kconfig-tree go together")
+        from cocoscope.evidence.kconfig import load_config
+        from cocoscope.evidence.kconfig_tree import load_tree
+
+        tree = load_tree(Path(args.kconfig_tree))
+        merged = tree.merge_fragment(load_config(args.config), frag.kconfig_plain(),
+                                     f"fragment for {args.platform}")
+        for line in merged.not_taken:
+            print(f"cocoscope: fragment line CONFIG_{line.symbol}={line.requested} did not take "
+                  f"(now {line.result}): {line.reason}", file=sys.stderr)
+        emit(merged.config_text, args.output)
+        return 0
+    if args.format == "json":
+        emit(json.dumps({
+            "platform": frag.platform,
+            "config": {s: {"value": v, "rule": r} for s, (v, r) in sorted(frag.config.items())},
+            "cmdline": frag.cmdline_text(),
+            "cmdline_rules": {a: r for a, r in frag.cmdline.values()},
+        }, indent=2), args.output)
+        return 0
+    text = (f"# cocoscope Kconfig fragment for {args.platform}: satisfies the built-in rules\n"
+            + frag.kconfig_text()
+            + f"# kernel command line:\n# {frag.cmdline_text()}\n")
+    emit(text, args.output)
+    return 0

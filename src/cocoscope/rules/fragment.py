@@ -1,0 +1,61 @@
+"""Derive a Kconfig fragment and command line that satisfy the built-in rules for a platform.
+
+The fix of each rule is data (``[rule.fix]``); this only gathers them. Two rules asking for
+different values of one symbol or parameter are a knowledge-base bug and are refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cocoscope.errors import InputError
+from cocoscope.evidence.cmdline import normalise, parse_cmdline
+from cocoscope.rules.rule import Rule
+
+
+@dataclass(frozen=True)
+class Fragment:
+    platform: str
+    config: dict[str, tuple[str, str]]  # symbol -> (value, rule id)
+    cmdline: dict[str, tuple[str, str]]  # normalised name -> (argument, rule id)
+
+    def kconfig_text(self) -> str:
+        lines = []
+        for sym, (val, rid) in sorted(self.config.items()):
+            line = f"# CONFIG_{sym} is not set" if val == "n" else f"CONFIG_{sym}={val}"
+            lines.append(f"{line:60} # {rid}")
+        return "\n".join(lines) + "\n"
+
+    def kconfig_plain(self) -> str:
+        """The fragment without rule-id comments, for merging."""
+        return "".join(
+            (f"# CONFIG_{s} is not set\n" if v == "n" else f"CONFIG_{s}={v}\n")
+            for s, (v, _) in sorted(self.config.items()))
+
+    def cmdline_text(self) -> str:
+        return " ".join(arg for arg, _ in self.cmdline.values())
+
+
+def build_fragment(rules: list[Rule], platform: str) -> Fragment:
+    config: dict[str, tuple[str, str]] = {}
+    cmdline: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for r in rules:
+        if r.platforms and platform not in r.platforms:
+            continue
+        for sym, val in r.fix.config.items():
+            if sym in config and config[sym][0] != val:
+                clashes.append(f"CONFIG_{sym}: {config[sym][1]} wants {config[sym][0]}, "
+                               f"{r.id} wants {val}")
+            config.setdefault(sym, (val, r.id))
+        for arg in r.fix.cmdline:
+            parsed = parse_cmdline(arg, r.origin).params
+            if len(parsed) != 1:
+                raise InputError(f"fix.cmdline entry {arg!r} must be one parameter", path=r.origin)
+            key = normalise(parsed[0].name)
+            if key in cmdline and cmdline[key][0] != arg:
+                clashes.append(f"{key}: {cmdline[key][1]} wants {cmdline[key][0]}, {r.id} wants {arg}")
+            cmdline.setdefault(key, (arg, r.id))
+    if clashes:
+        raise InputError("rules disagree on the fix: " + "; ".join(clashes))
+    return Fragment(platform, config, cmdline)

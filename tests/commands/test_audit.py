@@ -1,0 +1,121 @@
+"""`cocoscope audit` end to end on fake system trees and real configs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from cocoscope.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+SARIF_SCHEMA = REPO.parent / "shared" / "reference" / "sarif-schema-2.1.0.json"
+REPORT_SCHEMA = REPO / "src" / "cocoscope" / "report" / "report.schema.json"
+KCONFIGS = sorted((REPO.parent / "shared" / "testdata" / "kconfig").glob("*.config"))
+
+
+def _json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, dict]:  # type: ignore[type-arg]
+    code = main(argv)
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_live_plain_vm(fake_root: Callable[..., Path], capsys: pytest.CaptureFixture[str]) -> None:
+    root = fake_root()
+    code, doc = _json(capsys, ["audit", "--root", str(root), "--format", "json", "--fail-on", "critical"])
+    jsonschema.validate(doc, json.loads(REPORT_SCHEMA.read_text()))
+    assert doc["platform"]["detected"] == "none"
+    drivers = {(d["bus"], d["name"]): d["driver"] for d in doc["devices"]}
+    assert drivers[("pci", "0000:00:03.0")] == "e1000"
+    assert drivers[("virtio", "virtio0")] == "virtio_net"
+    kinds = [i["kind"] for i in doc["inputs"]]
+    assert kinds[:2] == ["config", "system"] and "cmdline" in kinds
+    assert [t["threat"] for t in doc["threats"]] == [
+        "guest-malicious-configuration", "guest-data-attacks",
+        "malformed-runtime-input", "malicious-runtime-input"]
+    statuses = {f["rule_id"]: f["status"] for t in doc["threats"] for f in t["findings"]}
+    assert "fail" in statuses.values() and "pass" in statuses.values()
+    assert code in (0, 1)
+
+
+def test_live_terminal_says_not_coco(fake_root: Callable[..., Path], capsys: pytest.CaptureFixture[str]) -> None:
+    root = fake_root()
+    main(["audit", "--root", str(root), "--color", "never"])
+    out = capsys.readouterr().out
+    assert "not running under TDX or SEV-SNP" in out
+    assert "e1000" in out and "virtio_net" in out and "CoCo threat matrix" in out
+
+
+def test_live_tdx_detection(fake_root: Callable[..., Path], capsys: pytest.CaptureFixture[str]) -> None:
+    root = fake_root(tdx=True)
+    _, doc = _json(capsys, ["audit", "--root", str(root), "--format", "json"])
+    assert doc["platform"]["detected"] == "tdx"
+    assert any("tdx_guest" in s for s in doc["platform"]["signs"])
+
+
+@pytest.mark.parametrize("config", KCONFIGS, ids=[p.name for p in KCONFIGS])
+def test_sarif_validates_and_is_anchored(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = _json(capsys, ["audit", "--config", str(config), "--cmdline", "console=hvc0 nokaslr",
+                               "--format", "sarif"])
+    jsonschema.validate(doc, json.loads(SARIF_SCHEMA.read_text()))
+    results = doc["runs"][0]["results"]
+    assert results and all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                           for r in results)
+    # Config findings point at their line; cmdline findings at the embedded command line.
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+    assert "cmdline" in uris and any(u.endswith(config.name) for u in uris)
+    assert code == 1
+
+
+def test_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["audit", "--config", str(KCONFIGS[0]), "--format", "markdown", "--show", "all"])
+    out = capsys.readouterr().out
+    assert out.startswith("# cocoscope audit") and "| Malformed runtime input |" in out
+
+
+def test_fail_on_and_output_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "r.json"
+    assert main(["audit", "--config", str(KCONFIGS[0]), "--format", "json", "-o", str(out),
+                 "--fail-on", "low"]) == 1
+    assert capsys.readouterr().out == ""
+    doc = json.loads(out.read_text())
+    fails = [f for t in doc["threats"] for f in t["findings"] if f["status"] == "fail"]
+    assert fails
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--config", "/nonexistent.config"], "not found"),
+        (["--config", "{garbage}"], "not a kernel config"),
+        (["--config", "{truncated}"], "truncated"),
+        (["--cmdline", 'root=/dev/vda "quiet'], "unbalanced"),
+        (["--config", "{garbage}", "--waivers", "/nonexistent.toml"], "not a kernel config"),
+    ],
+)
+def test_bad_input_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                          argv: list[str], needle: str) -> None:
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(bytes(range(256)) * 4)
+    truncated = tmp_path / "config.gz"
+    import gzip
+    truncated.write_bytes(gzip.compress(KCONFIGS[0].read_bytes())[:500])
+    argv = [a.format(garbage=garbage, truncated=truncated) for a in argv]
+    assert main(["audit", *argv]) == 3
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err
+
+
+def test_waiver_keeps_finding_visible(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, doc = _json(capsys, ["audit", "--config", str(KCONFIGS[0]), "--format", "json"])
+    failing = next(f for t in doc["threats"] for f in t["findings"] if f["status"] == "fail")
+    w = tmp_path / "waivers.toml"
+    w.write_text(f'[[waiver]]\nid = "{failing["rule_id"]}"\nrationale = "accepted for the lab"\n'
+                 'expires = 2999-12-31\n')
+    _, doc = _json(capsys, ["audit", "--config", str(KCONFIGS[0]), "--format", "json",
+                            "--waivers", str(w)])
+    waived = next(f for t in doc["threats"] for f in t["findings"]
+                  if f["rule_id"] == failing["rule_id"])
+    assert waived["status"] == "waived" and "accepted for the lab" in waived["notes"][0]
