@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         initrd = read_bytes(args.initrd, what="initrd") if args.initrd else None
         hashes = boot_hashes(kernel, initrd, args.append)
     image = parse_ovmf(read_bytes(args.ovmf, what="OVMF firmware"), args.ovmf)
-    config = LaunchConfig(mode, args.vcpus or 1, sig, vmm,
+    config = LaunchConfig(mode, 1 if args.vcpus is None else args.vcpus, sig, vmm,
                           _int(args.guest_features, "--guest-features"), hashes, ovmf_hash)
     result = measure(image, config)
     if args.format == "json":
