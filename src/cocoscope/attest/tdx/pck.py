@@ -16,7 +16,7 @@ from functools import lru_cache
 from importlib import resources
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
@@ -65,18 +65,29 @@ def load_pem_chain(data: bytes, *, source: str) -> tuple[x509.Certificate, ...]:
     certs = []
     for i, block in enumerate(blocks):
         try:
-            certs.append(x509.load_pem_x509_certificate(block))
-        except ValueError as exc:
+            cert = x509.load_pem_x509_certificate(block)
+            # cryptography decodes these lazily; touch them now so a malformed field is an
+            # input error here rather than an exception in the middle of verification.
+            _ = (cert.subject, cert.issuer, cert.extensions, cert.not_valid_before_utc,
+                 cert.not_valid_after_utc, cert.serial_number)
+            if not isinstance(cert.public_key(), ec.EllipticCurvePublicKey):
+                raise ValueError("public key is not ECDSA")
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             raise InputError(f"certificate {i} is not valid X.509: {exc}", path=source) from None
+        certs.append(cert)
     return tuple(certs)
 
 
 def load_crl(data: bytes, *, source: str) -> x509.CertificateRevocationList:
     try:
         if data.lstrip().startswith(b"-----BEGIN"):
-            return x509.load_pem_x509_crl(data)
-        return x509.load_der_x509_crl(data)
-    except ValueError as exc:
+            crl = x509.load_pem_x509_crl(data)
+        else:
+            crl = x509.load_der_x509_crl(data)
+        _ = (crl.issuer, crl.last_update_utc, crl.next_update_utc,
+             [(r.serial_number, r.revocation_date_utc) for r in crl])  # decoded lazily otherwise
+        return crl
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise InputError(f"not a valid CRL: {exc}", path=source) from None
 
 
@@ -84,7 +95,7 @@ def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> str | None:
     """None if ``issuer`` signed ``cert`` (name and ECDSA signature), else the reason."""
     try:
         cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature) as exc:
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm) as exc:
         return f"{common_name(cert.subject)!r} not signed by {common_name(issuer.subject)!r}: {exc or 'bad signature'}"
     return None
 
@@ -127,8 +138,6 @@ def check_chain(
     checks.append(failed(f"{name}.names", "; ".join(bad_names)) if bad_names
                   else passed(f"{name}.names", " -> ".join(common_name(c.subject) for c in certs)))
     problems = [p for p in (_issued_by(certs[i], certs[i + 1]) for i in range(len(certs) - 1)) if p]
-    if not all(isinstance(c.public_key(), ec.EllipticCurvePublicKey) for c in certs):
-        problems.append("a certificate key is not ECDSA")
     checks.append(failed(f"{name}.signatures", "; ".join(problems)) if problems
                   else passed(f"{name}.signatures", f"{len(certs) - 1} signature(s) verified"))
     expired = [p for p in (_valid_at(c, at) for c in certs) if p]
