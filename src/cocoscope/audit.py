@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from cocoscope import audit_attest
 from cocoscope.errors import UsageError
 from cocoscope.evidence.cmdline import Cmdline, load_cmdline, parse_cmdline
 from cocoscope.evidence.guest import GuestEvidence
@@ -162,6 +163,21 @@ def run_audit(req: AuditRequest) -> AuditResult:
         inputs.append(InputRecord("kconfig-tree", req.kconfig_tree, None))
     facts: dict[ThreatId, dict[str, object]] = {}
     verification_failed = False
+    if req.evidence:
+        v = audit_attest.verify(audit_attest.AttestationRequest(
+            req.evidence, req.platform, req.policy, req.certs, req.collateral_dir, req.time))
+        findings.append(audit_attest.as_finding(v))
+        facts[ThreatId.GUEST_MALICIOUS_CONFIGURATION] = {
+            "attestation": audit_attest.summary(v),
+            "checks": [f"{c.name}: {c.status.value}" + (f" ({c.detail})" if c.detail else "")
+                       for c in v.checks],
+            **{k: val for k, val in v.facts.items() if isinstance(val, str | int | list)},
+        }
+        inputs.append(InputRecord("evidence", req.evidence, sha256_file(req.evidence), v.kind))
+        verification_failed = not v.ok
+    else:
+        facts[ThreatId.GUEST_MALICIOUS_CONFIGURATION] = {
+            "attestation": "not checked (no --evidence given)"}
     report = build_report(
         findings, inputs,
         platform=ev.system.detection if ev.system else None,

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 from cocoscope import __version__
 from cocoscope.commands import audit, fragment, model, rules, snp, surface, tdx
-from cocoscope.errors import EXIT_BAD_INPUT, CocoscopeError
+from cocoscope.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, CocoscopeError
 
 EPILOG = """exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error,
-3 bad input, 4 verification failure"""
+3 bad input, 4 verification failure, 70 internal error (a bug)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,6 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError:
         print("cocoscope: error: out of memory reading input", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception as exc:  # a bug: say so plainly, without a traceback unless --debug
+        if args.debug:
+            raise
+        print(f"cocoscope: internal error: {type(exc).__name__}: {exc} "
+              "(a bug; rerun with --debug for a traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

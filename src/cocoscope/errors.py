@@ -6,6 +6,7 @@ Exit codes (also in README.md):
   2  usage error (bad flags, conflicting options)
   3  bad input (missing, truncated or malformed file or string)
   4  verification failure (signature, chain, measurement or policy)
+  70 internal error (a bug in cocoscope; --debug shows the traceback)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_BAD_INPUT = 3
 EXIT_VERIFY = 4
+EXIT_INTERNAL = 70  # an unexpected exception: a bug in cocoscope, reported without a traceback
 
 
 class CocoscopeError(Exception):
