@@ -1,10 +1,188 @@
-"""Subcommands of snp (being built)."""
+"""`cocoscope attest snp show|verify|fetch`: SEV-SNP attestation reports."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+from datetime import UTC, datetime
 from typing import Any
+
+from cocoscope.attest.result import Verification
+from cocoscope.commands._common import add_output_options, emit, hexstr, jsonable
+from cocoscope.errors import EXIT_OK, EXIT_VERIFY, InputError, UsageError
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    """Registers nothing yet."""
+    p = sub.add_parser("show", help="decode an SEV-SNP attestation report (raw, hex or HCL)")
+    p.add_argument("report", metavar="REPORT")
+    add_output_options(p, ("text", "json"))
+    p.set_defaults(func=run_show)
+
+    p = sub.add_parser("verify", help="verify an SEV-SNP report: chain, signature, policy",
+                       description="Exit 0 only when every check passes; 4 otherwise.")
+    p.add_argument("report", metavar="REPORT")
+    p.add_argument("--certs", action="append", default=[], metavar="FILE|DIR",
+                   help="VCEK/VLEK and optional ASK/ARK: PEM, DER or an SNP certificate table "
+                        "(repeatable; AMD roots are built in)")
+    p.add_argument("--policy", metavar="FILE", help="policy file (TOML or JSON)")
+    p.add_argument("--time", metavar="ISO8601", help="check certificate validity at this time "
+                   "(default: now)")
+    p.add_argument("--crl", metavar="FILE", help="AMD KDS CRL (PEM or DER) to check revocation")
+    add_output_options(p, ("text", "json"))
+    g = p.add_argument_group("policy overrides (a flag replaces the policy file's value)")
+    g.add_argument("--measurement", action="append", metavar="HEX",
+                   help="accepted launch digest (repeatable)")
+    g.add_argument("--host-data", metavar="HEX")
+    g.add_argument("--report-data", metavar="HEX", help="exact REPORT_DATA (zero-padded)")
+    g.add_argument("--nonce", metavar="HEX", help="REPORT_DATA must start with this")
+    g.add_argument("--id-key-digest", action="append", metavar="HEX")
+    g.add_argument("--author-key-digest", action="append", metavar="HEX")
+    g.add_argument("--family-id", metavar="HEX")
+    g.add_argument("--image-id", metavar="HEX")
+    g.add_argument("--vmpl", type=int, metavar="N")
+    g.add_argument("--min-guest-svn", type=int, metavar="N")
+    g.add_argument("--min-tcb", action="append", metavar="COMP=N",
+                   help="minimum REPORTED_TCB component (fmc, bl, tee, snp, ucode); repeatable")
+    g.add_argument("--min-firmware", metavar="MAJ.MIN[.BUILD]")
+    g.add_argument("--min-abi", metavar="MAJ.MIN")
+    g.add_argument("--allow-debug", action="store_true", default=None,
+                   help="accept DEBUG=1 (never in production)")
+    g.add_argument("--allow-migration-agent", action="store_true", default=None)
+    g.add_argument("--forbid-smt", dest="allow_smt", action="store_false", default=None)
+    g.add_argument("--allow-masked-chip-id", action="store_true", default=None)
+    g.add_argument("--vlek-csp-id", action="append", metavar="CSPID",
+                   help="allowed VLEK cspID (repeatable)")
+    g.add_argument("--signing-key", action="append", choices=("vcek", "vlek"),
+                   help="allowed signer (repeatable)")
+    p.set_defaults(func=run_verify)
+
+    p = sub.add_parser("fetch", help="get a fresh report in this guest (configfs-tsm or "
+                       "/dev/sev-guest)")
+    p.add_argument("--nonce", required=True, metavar="HEX", help="up to 64 bytes of REPORT_DATA")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="write the raw report")
+    p.add_argument("--certs-out", metavar="DIR",
+                   help="write the host-supplied certificates (vcek.der, ask.der, ...) here")
+    p.add_argument("--vmpl", type=int, metavar="N", help="request privilege level")
+    p.add_argument("--root", default="/", metavar="DIR",
+                   help="filesystem root holding sys/ and dev/ (for testing)")
+    p.set_defaults(func=run_fetch)
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from cocoscope.attest.snp.evidence import load_evidence
+    from cocoscope.attest.snp.show import describe, render_text
+
+    fields = describe(load_evidence(args.report))
+    if args.format == "json":
+        emit(json.dumps(fields, indent=2), args.output)
+    else:
+        emit("\n".join([f"SEV-SNP attestation report {args.report}", *render_text(fields)]),
+             args.output)
+    return EXIT_OK
+
+
+def _parse_time(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--time {text!r} is not an ISO 8601 time") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    def hexes(values: list[str] | None, what: str) -> frozenset[bytes] | None:
+        return None if values is None else frozenset(hexstr(v, what=what) for v in values)
+
+    def one(value: str | None, what: str) -> bytes | None:
+        return None if value is None else hexstr(value, what=what)
+
+    min_tcb = None
+    if args.min_tcb:
+        min_tcb = {}
+        for item in args.min_tcb:
+            comp, sep, val = item.partition("=")
+            try:
+                min_tcb[comp.strip()] = int(val, 0)
+            except ValueError:
+                raise UsageError(f"--min-tcb {item!r}: expected COMPONENT=NUMBER") from None
+            if not sep:
+                raise UsageError(f"--min-tcb {item!r}: expected COMPONENT=NUMBER")
+    return dict(
+        measurement=hexes(args.measurement, "--measurement"),
+        host_data=one(args.host_data, "--host-data"),
+        report_data=one(args.report_data, "--report-data"),
+        nonce=one(args.nonce, "--nonce"),
+        id_key_digest=hexes(args.id_key_digest, "--id-key-digest"),
+        author_key_digest=hexes(args.author_key_digest, "--author-key-digest"),
+        family_id=one(args.family_id, "--family-id"),
+        image_id=one(args.image_id, "--image-id"),
+        vmpl=args.vmpl, min_guest_svn=args.min_guest_svn, min_tcb=min_tcb,
+        min_firmware=args.min_firmware, min_abi=args.min_abi,
+        allow_debug=args.allow_debug, allow_migration_agent=args.allow_migration_agent,
+        allow_smt=args.allow_smt, allow_masked_chip_id=args.allow_masked_chip_id,
+        vlek_csp_ids=None if args.vlek_csp_id is None else frozenset(args.vlek_csp_id),
+        signing_keys=None if args.signing_key is None else frozenset(args.signing_key),
+    )
+
+
+def render_verification(v: Verification) -> str:
+    lines = [f"SEV-SNP report {v.subject}: {'VERIFIED' if v.ok else 'FAILED'}"]
+    for key, value in v.facts.items():
+        lines.append(f"  {key + ':':<14} {value}")
+    for c in v.checks:
+        lines.append(f"  {c.status.value.upper():<5} {c.name:<28} {c.detail}")
+    if not v.ok:
+        lines.append(f"{len(v.failed)} check(s) failed: {', '.join(c.name for c in v.failed)}")
+    return "\n".join(lines)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from cocoscope.attest.snp.policy import load_policy
+    from cocoscope.attest.snp.verify import verify_snp_report
+
+    policy = load_policy(args.policy, _overrides(args))
+    v = verify_snp_report(args.report, args.certs, policy, _parse_time(args.time), args.crl)
+    if args.format == "json":
+        doc = {"subject": v.subject, "kind": v.kind, "ok": v.ok, "facts": v.facts,
+               "checks": [jsonable(c) for c in v.checks],
+               "failed": [c.name for c in v.failed]}
+        emit(json.dumps(doc, indent=2), args.output)
+    else:
+        emit(render_verification(v), args.output)
+    return EXIT_OK if v.ok else EXIT_VERIFY
+
+
+def _write_file(path: str, data: bytes) -> None:
+    try:
+        with open(path, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", path=path) from None
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    import sys
+
+    from cocoscope.attest.snp.evidence import parse_cert_table
+    from cocoscope.attest.snp.fetch import fetch_report
+
+    nonce = hexstr(args.nonce, what="--nonce")
+    got = fetch_report(nonce, args.root, vmpl=args.vmpl, want_certs=bool(args.certs_out))
+    _write_file(args.output, got.report)
+    written = [args.output]
+    if args.certs_out:
+        if not got.certs:
+            raise InputError(f"the host supplied no certificates ({got.source}); the report was "
+                             f"saved to {args.output}", path=args.certs_out)
+        os.makedirs(args.certs_out, exist_ok=True)
+        for entry in parse_cert_table(got.certs, path=f"{got.source} certificates"):
+            stem = str(entry.guid) if entry.kind == "unknown" else entry.kind
+            ext = ".der" if entry.kind in ("vcek", "vlek", "ask", "ark") else ".bin"
+            name = os.path.join(args.certs_out, stem + ext)
+            _write_file(name, entry.data)
+            written.append(name)
+    print(f"fetched via {got.source}: {', '.join(written)}", file=sys.stderr)
+    return EXIT_OK
