@@ -158,6 +158,9 @@ def why_not(kconf: Any, index: ReverseIndex, sym: Any, requested: str) -> str:
     if sym.choice is not None:
         return "member of a choice; the choice picked " + \
             (sym.choice.selection.name if sym.choice.selection else "nothing")
+    if want == 1 and sym.type is kconfiglib.BOOL:
+        return "bool symbol (or MODULES is off), m becomes y" if have == 2 else \
+            "bool symbol: m is not a value it can take"
     if want < have:
         active = [t for t in _triggers(kconf, index.selects.get(sym.name, ())) if t.active]
         if active:
@@ -166,9 +169,6 @@ def why_not(kconf: Any, index: ReverseIndex, sym: Any, requested: str) -> str:
         if not sym.visibility:
             return "has no prompt (not user-settable); its default applies"
         return "the configuration cannot lower it here"
-    if want == 1 and sym.type is kconfiglib.BOOL:
-        return "bool symbol (or MODULES is off), m becomes y" if have == 2 else \
-            "bool symbol: m is not a value it can take"
     if kconfiglib.expr_value(sym.direct_dep) < want:
         return "depends on " + _dep_text(sym)
     if not any(n.prompt for n in sym.nodes):
