@@ -150,3 +150,11 @@ def test_refusal_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     code, out, err = run(capsys, "--ovmf", str(fw), "--vcpus", "1", "--vcpu-type", "EPYC-v4")
     assert (code, out) == (3, "")
     assert f"{fw}: no SEV metadata" in err and "refusing" in err
+
+
+def test_explain_golden_seves_direct_boot(amdsev: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _check_golden(capsys, "explain_amdsev_direct_boot_seves.txt",
+                  ["--ovmf", "amdsev.fd", "--kernel", "vmlinuz", "--initrd", "initrd.img",
+                   "--append", APPEND, "--mode", "seves", "--vcpus", "2", "--vcpu-type", "EPYC-v4"],
+                  kat(firmware="synthetic-amdsev", mode="seves", vcpus=2, vcpu_type="EPYC-v4",
+                      kernel=True, initrd=True, append=APPEND))

@@ -92,9 +92,18 @@ def explain_text(image: OvmfImage, m: Measurement) -> str:
     out.append(f"  SEV-ES AP reset EIP: {_hex(fw['sev_es_reset_eip'])}; "
                f"SEV hashes table GPA: {_hex(fw['sev_hashes_table_gpa'])}")
     names = ", ".join(launch["guest_feature_names"]) or "none"
-    out.append(f"launch: mode {launch['mode']}, vmm {launch['vmm']}, vcpus {launch['vcpus']}, "
-               f"vcpu signature {launch['vcpu_sig']:#x}, guest features "
-               f"{launch['guest_features']:#x} ({names})")
+    if m.config.mode is Mode.SEV:
+        out.append("launch: mode sev (firmware and hashes table only; no vCPU state)")
+    elif m.config.mode is Mode.SEV_ES:
+        out.append(f"launch: mode seves, vmm {launch['vmm']}, vcpus {launch['vcpus']}, vcpu "
+                   f"signature {launch['vcpu_sig']:#x}, guest features unused (SEV-ES VMSAs "
+                   "carry SEV_FEATURES 0)")
+    else:
+        out.append(f"launch: mode {launch['mode']}, vmm {launch['vmm']}, vcpus "
+                   f"{launch['vcpus']}, vcpu signature {launch['vcpu_sig']:#x}, guest features "
+                   f"{launch['guest_features']:#x} ({names})")
+    if m.config.vmm.value != "qemu" and m.config.mode is not Mode.SEV:
+        out.append(f"  {m.config.vmm.value} puts 0x600 in RDX, so the vCPU signature is unused")
     if launch["ovmf_hash"]:
         out.append(f"  starting from the given OVMF digest {launch['ovmf_hash']}")
     bh = d["boot_hashes"]

@@ -193,7 +193,8 @@ def _vmsas(image: OvmfImage, config: LaunchConfig, features: int) -> tuple[VmsaR
 
 def _measure_sev(image: OvmfImage, config: LaunchConfig) -> Measurement:
     digest = hashlib.sha256(image.data)
-    steps = [Step("OVMF image (SHA-256)", None, image.gpa, 0, None, digest.copy().digest())]
+    steps = [Step("OVMF image (SHA-256 of all bytes)", None, image.gpa,
+                  -(-len(image.data) // PAGE_SIZE), None, digest.copy().digest())]
     table: bytes | None = None
     table_gpa: int | None = None
     if config.hashes is not None:
