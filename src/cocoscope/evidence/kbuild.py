@@ -12,9 +12,10 @@ Public API (the surface scanner codes against this)::
                   # composite, the composite: "drivers/net/ethernet/intel/e1000e/e1000e")
         f.symbol  # the CONFIG symbol that brings the file in, the closest one (without the
                   # CONFIG_ prefix), or None when the file is built unconditionally
+        f.included_from  # None, or the built C file that #includes this one
     result.by_path("lib/string.c")          # BuiltFile | None
-    result.generated                        # OtherObject: objects whose source is generated at
-                                            # build time (no .c in the tree), with the reason
+    result.generated                        # OtherObject: objects (or #included .c files) whose
+                                            # source is generated at build time, with the reason
     result.other_sources                    # OtherObject: objects built from .S/.rs (not C), and
                                             # lib-y objects not linked into vmlinux
     result.diagnostics                      # what was not understood: file, line, message
@@ -57,13 +58,16 @@ class BuiltFile:
     module: str | None  # module name when built == "m", else None
     object: str  # linked object (composite or single) relative to the tree, without ".o"
     symbol: str | None  # closest CONFIG symbol (no prefix) that brings it in
+    # Set when the file is not listed in Kbuild but #included by a built C file (the
+    # outermost such file): kernel/sched/idle.c comes in through kernel/sched/build_policy.c.
+    included_from: str | None = None
 
 
 @dataclass(frozen=True)
 class OtherObject:
     """An object the config builds whose source is not a C file in the tree."""
 
-    path: str  # the object, e.g. "crypto/rsapubkey.asn1.o", relative to the tree
+    path: str  # the object ("crypto/rsapubkey.asn1.o") or #included .c file, tree-relative
     built: Built
     module: str | None
     object: str  # linked object (composite or single) relative to the tree, without ".o"

@@ -18,6 +18,7 @@ from cocoscope.evidence.kbuild import (
     OtherObject,
 )
 from cocoscope.evidence.kbuild_funcs import match_pattern
+from cocoscope.evidence.kbuild_includes import included_files
 from cocoscope.evidence.kbuild_make import Diag, Interp, Var
 from cocoscope.evidence.kconfig import KernelConfig
 
@@ -117,6 +118,9 @@ def walk(tree: Path, config: KernelConfig, *, arch: str = "x86") -> KbuildResult
             continue
         _collect(it, d, v, d in lib_dirs, out, visit)
 
+    for path, includer in included_files(tree, out.files, diags):
+        _add_generated(out, path, includer.built, includer.module, includer.object,
+                       includer.symbol, f"generated at build time, #included by {includer.path}")
     return KbuildResult(
         tree=str(tree),
         config_path=config.path,
