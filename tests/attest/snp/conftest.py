@@ -1,0 +1,22 @@
+"""Fixtures for SEV-SNP report tests (vectors described in snp_vectors.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # helper modules beside us (no packages)
+from snp_vectors import SNP, VECTORS, Vector  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def snp_dir(shared: Path) -> Path:
+    assert SNP.is_dir()
+    return SNP
+
+
+@pytest.fixture(params=sorted(VECTORS))
+def snp_vector(request: pytest.FixtureRequest, snp_dir: Path) -> Vector:
+    return VECTORS[request.param]
