@@ -118,7 +118,7 @@ def walk(tree: Path, config: KernelConfig, *, arch: str = "x86") -> KbuildResult
             continue
         _collect(it, d, v, d in lib_dirs, out, visit)
 
-    for path, includer in included_files(tree, out.files, diags):
+    for path, includer in included_files(tree, config, out.files, diags):
         _add_generated(out, path, includer.built, includer.module, includer.object,
                        includer.symbol, f"generated at build time, #included by {includer.path}")
     return KbuildResult(
