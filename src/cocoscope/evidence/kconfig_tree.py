@@ -256,3 +256,49 @@ def _input_error(message: str, srcdir: Path) -> InputError:
                           where=f"line {m.group(2)}")
     return InputError(message.strip().splitlines()[0] if message.strip() else "Kconfig error",
                       path=str(srcdir))
+
+
+_CC_OPTION = re.compile(r'.*mkdir \.tmp_\$\$; \S+ -Werror\s+(.*?) -c -x c /dev/null -o .*')
+_AS_INSTR = re.compile(r'printf "%b\\n" "(.*)" \| \S+ .*-x assembler-with-cpp .*')
+_LD_OPTION = re.compile(r"ld -v (.*)")
+_SCRIPT = re.compile(r"(?:env .* )?\$\(srctree\)/(scripts/\S+)(.*)")
+
+
+def describe_probe(command: str) -> str:
+    """A short name for a probe: which macro of scripts/Kconfig.include and its argument."""
+    inner = command
+    from cocoscope.evidence.kconfig_toolchain import _IF_SUCCESS
+
+    m = _IF_SUCCESS.fullmatch(command)
+    if m:
+        inner = m.group(1)
+    for pattern, kind in ((_CC_OPTION, "cc-option"), (_AS_INSTR, "as-instr"),
+                          (_LD_OPTION, "ld-option"), (_SCRIPT, "runs")):
+        found = pattern.fullmatch(inner)
+        if found:
+            return f"{kind} {found.group(1).strip()}"
+    return inner if len(inner) <= 70 else inner[:67] + "..."
+
+
+def probe_symbols_markdown(tree: KconfigTree) -> str:
+    """The docs/kconfig.md table of symbols whose value comes from toolchain probes."""
+    deps = tree.probe_dependent_symbols()
+    direct = [tree.kconf.syms[name] for name in deps]
+    seen: set[str] = set(deps)
+    stack = list(direct)
+    while stack:  # everything whose value can change when a probe answer changes
+        for item in stack.pop()._dependents:
+            name = getattr(item, "name", None)
+            if item.__class__ is kconfiglib.Symbol and name and name not in seen:
+                seen.add(name)
+                stack.append(item)
+    rows = ["| symbol | defined at | probe |", "|---|---|---|"]
+    for name, probes in deps.items():
+        sym = tree.kconf.syms[name]
+        where = f"{sym.nodes[0].filename}:{sym.nodes[0].linenr}"
+        what = "; ".join(dict.fromkeys(f"`{describe_probe(p.command)}`" for p in probes))
+        rows.append(f"| {name} | {where} | {what.replace('|', chr(92) + '|')} |")
+    summary = (f"Linux {tree.kernel_version}: {len(deps)} symbols read probe output directly; "
+               f"{len(seen) - len(deps)} more depend on them through `depends on`, `select`, "
+               f"`imply`, `default` or prompt conditions.")
+    return "\n".join([summary, "", *rows]) + "\n"
