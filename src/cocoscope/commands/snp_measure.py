@@ -87,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
         kernel = read_bytes(args.kernel, what="kernel")
         initrd = read_bytes(args.initrd, what="initrd") if args.initrd else None
         hashes = boot_hashes(kernel, initrd, args.append)
-    image = parse_ovmf(read_bytes(args.ovmf, what="OVMF firmware"), args.ovmf)
+    # The image is mapped below 4 GiB, so nothing larger can be firmware.
+    image = parse_ovmf(read_bytes(args.ovmf, what="OVMF firmware", max_size=1 << 32), args.ovmf)
     config = LaunchConfig(mode, 1 if args.vcpus is None else args.vcpus, sig, vmm,
                           _int(args.guest_features, "--guest-features"), hashes, ovmf_hash)
     result = measure(image, config)
