@@ -160,3 +160,14 @@ def test_fuzz_mutated_and_truncated(flips: list[tuple[int, int]], cut: int) -> N
     _measure_all_modes(bytes(data))
     _measure_all_modes(bytes(data[cut:]))  # truncated from the front keeps the footer at the end
     _measure_all_modes(bytes(data[:cut]))
+
+
+def test_vcpu_signatures_follow_cpuid_encoding() -> None:
+    from cocoscope.attest.snp.measure.vmsa import VCPU_SIGNATURES, cpu_signature
+
+    assert {VCPU_SIGNATURES[n] for n in ("EPYC", "EPYC-v4", "EPYC-IBPB")} == {0x800F12}
+    assert VCPU_SIGNATURES["EPYC-Rome-v3"] == cpu_signature(23, 49, 0) == 0x830F10
+    assert VCPU_SIGNATURES["EPYC-Milan-v2"] == cpu_signature(25, 1, 1) == 0xA00F11
+    assert VCPU_SIGNATURES["EPYC-Genoa"] == cpu_signature(25, 17, 0) == 0xA10F10
+    assert VCPU_SIGNATURES["EPYC-Turin"] == cpu_signature(26, 0, 0) == 0xB00F00
+    assert cpu_signature(6, 0x8F, 8) == 0x806F8  # family <= 0xF has no extended family
