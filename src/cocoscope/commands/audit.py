@@ -5,14 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cocoscope import audit as audit_job
 from cocoscope.commands._common import emit
 from cocoscope.errors import EXIT_FINDINGS, EXIT_OK, EXIT_VERIFY, UsageError
 from cocoscope.finding import Severity, Status
-from cocoscope.report.jsonout import render_json
-from cocoscope.report.markdown import render_markdown
-from cocoscope.report.sarif import render_sarif
-from cocoscope.report.terminal import render_terminal
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -61,6 +56,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here so that `cocoscope --help` and other commands start fast.
+    from cocoscope import audit as audit_job
+    from cocoscope.report.jsonout import render_json
+    from cocoscope.report.markdown import render_markdown
+    from cocoscope.report.sarif import render_sarif
+    from cocoscope.report.terminal import render_terminal
+
     try:
         fail_on = Severity.parse(args.fail_on)
     except ValueError as exc:
