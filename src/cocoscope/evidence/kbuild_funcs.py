@@ -22,7 +22,7 @@ def _args(it: Interp, text: str, limit: int) -> list[str]:
 
 def _words(fn: Callable[[str], str]) -> Function:
     def apply(it: Interp, text: str) -> str:
-        return " ".join(fn(w) for w in it.expand(text).split())
+        return " ".join(r for r in (fn(w) for w in it.expand(text).split()) if r)
     return apply
 
 

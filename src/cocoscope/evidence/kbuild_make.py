@@ -26,6 +26,9 @@ from cocoscope.evidence.kbuild_funcs import patsubst_word
 
 MAX_DEPTH = 40  # expansion / include / eval nesting; beyond this the text is not understood
 MAX_FILE_BYTES = 4 << 20  # the largest kernel Makefile is ~100 KiB
+# References expanded per context: a real Kbuild directory needs a few thousand; the cap stops
+# "a = $(b)$(b)", "b = $(c)$(c)", ... from taking exponential time.
+MAX_REFERENCES = 2_000_000
 
 _DIRECTIVES = ("ifdef", "ifndef", "ifeq", "ifneq")
 _CONFIG_REF = re.compile(r"CONFIG_[A-Za-z0-9_]+")
@@ -67,6 +70,7 @@ class Interp:
     kbuild_file: str = ""  # the directory's Kbuild file, for diagnostics after evaluation
     _refs: list[str] = field(default_factory=list)  # CONFIG_ names read while expanding
     _depth: int = 0
+    _references: int = 0
     _file: str = ""
     _line: int = 0
 
@@ -133,6 +137,11 @@ class Interp:
         return "".join(out)
 
     def _reference(self, body: str) -> str:
+        self._references += 1
+        if self._references > MAX_REFERENCES:
+            if self._references == MAX_REFERENCES + 1:
+                self._diag(f"more than {MAX_REFERENCES} variable references; the rest are empty")
+            return ""
         m = re.match(r"([a-z-]+)[ \t]", body)
         if m and m.group(1) in _FUNCTIONS:
             return _FUNCTIONS[m.group(1)](self, body[m.end():].lstrip())

@@ -69,9 +69,10 @@ def walk(tree: Path, config: KernelConfig, *, arch: str = "x86") -> KbuildResult
     base = base_variables(config, arch)
     # Every Kbuild file is read after scripts/Kbuild.include (see scripts/Makefile.build), whose
     # helpers ($(comma), $(space), test-ge, ...) some of them call.
-    helpers = Interp(tree, base, diags)
-    helpers.eval_file("scripts/Kbuild.include")
-    base = {**base, **helpers.vars}
+    if (tree / "scripts" / "Kbuild.include").is_file():
+        helpers = Interp(tree, base, diags)
+        helpers.eval_file("scripts/Kbuild.include")
+        base = {**base, **helpers.vars}
 
     # Entry points: the arch Makefile adds to core-y, libs-y and drivers-y.
     top = Interp(tree, base, diags)
@@ -88,6 +89,10 @@ def walk(tree: Path, config: KernelConfig, *, arch: str = "x86") -> KbuildResult
     entry["ARCH_LIB"] = Var(" ".join(w for w in libs if w.endswith("/")), False)
     entry["ARCH_DRIVERS"] = Var(f"{top.get('drivers-y')} {top.get('drivers-m')}".strip(), False)
     lib_dirs = {posixpath.normpath(w) for w in libs if w.endswith("/")}
+    # drivers-$(CONFIG_PCI) += arch/x86/pci/: the top Kbuild lists it through $(ARCH_DRIVERS),
+    # so the symbol is remembered here.
+    entry_symbols = {w: s for var in ("core-y", "libs-y", "drivers-y", "drivers-m")
+                     for w, s in top.provenance.get(var, {}).items()}
 
     out = _Collector(tree, {}, {}, {})
     visits: dict[str, _Visit] = {}
@@ -116,7 +121,8 @@ def walk(tree: Path, config: KernelConfig, *, arch: str = "x86") -> KbuildResult
         it = evaluated[d]
         if it is None:
             continue
-        _collect(it, d, v, d in lib_dirs, out, visit)
+        _collect(it, d, v, d in lib_dirs, out, visit,
+                 entry_symbols if d == "." else {})
 
     for path, includer in included_files(tree, config, out.files, diags):
         _add_generated(out, path, includer.built, includer.module, includer.object,
@@ -151,13 +157,13 @@ def _evaluate(tree: Path, d: str, entry: dict[str, Var], diags: list[Diag]) -> I
 
 
 def _collect(it: Interp, d: str, v: _Visit, linked_lib: bool, out: _Collector,
-             visit: Callable[[str, _Visit], None]) -> None:
+             visit: Callable[[str, _Visit], None], inherited: dict[str, str]) -> None:
     obj_y = it.get("obj-y").split()
     obj_m = [w for w in it.get("obj-m").split() if w not in set(obj_y)]
     lib_y = sorted({*it.get("lib-y").split(), *it.get("lib-m").split()} - set(obj_y))
 
     def sym(var: str, word: str) -> str | None:
-        return it.symbol_of(var, word) or v.symbol
+        return it.symbol_of(var, word) or inherited.get(word) or v.symbol
 
     for var, words in (("obj-y", obj_y), ("obj-m", obj_m)):
         for w in words:

@@ -1,0 +1,1 @@
+void arch_core(void) {}

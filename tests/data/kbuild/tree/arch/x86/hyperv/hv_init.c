@@ -1,0 +1,1 @@
+void hyperv_init(void) {}

@@ -1,0 +1,1 @@
+int setup_arch(void) { return 0; }

@@ -1,0 +1,1 @@
+void copy_user(void) {}

@@ -1,0 +1,1 @@
+void zlib_glue(void) {}

@@ -1,0 +1,1 @@
+void pci_arch_init(void) {}

@@ -1,0 +1,1 @@
+void not_kbuild(void) {}

@@ -1,0 +1,1 @@
+void cond_if(void) {}

@@ -1,0 +1,1 @@
+void crc16(void) {}

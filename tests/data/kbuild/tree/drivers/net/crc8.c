@@ -1,0 +1,1 @@
+void crc8(void) {}

@@ -1,0 +1,1 @@
+void e1000_hw(void) {}

@@ -1,0 +1,1 @@
+void not_lazy(void) {}

@@ -1,0 +1,1 @@
+void inner_a(void) {}

@@ -1,0 +1,1 @@
+void maybe_a(void) {}

@@ -1,0 +1,1 @@
+void mydrv_hw(void) {}

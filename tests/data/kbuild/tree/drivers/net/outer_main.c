@@ -1,0 +1,1 @@
+void outer_main(void) {}

@@ -1,0 +1,1 @@
+void recipe_line(void) {}

@@ -1,0 +1,1 @@
+void wild_one(void) {}

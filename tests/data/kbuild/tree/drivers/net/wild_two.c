@@ -1,0 +1,1 @@
+void wild_two(void) {}

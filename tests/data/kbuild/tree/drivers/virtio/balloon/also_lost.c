@@ -1,0 +1,1 @@
+void also_lost(void) {}

@@ -1,0 +1,1 @@
+int register_virtio_driver(void) { return 0; }

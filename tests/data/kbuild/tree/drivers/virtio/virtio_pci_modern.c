@@ -1,0 +1,1 @@
+void vp_modern(void) {}

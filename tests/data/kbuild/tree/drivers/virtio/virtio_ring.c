@@ -1,0 +1,1 @@
+void *virtqueue_get_buf(void) { return 0; }

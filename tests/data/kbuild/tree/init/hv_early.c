@@ -1,0 +1,1 @@
+void hv_early(void) {}

@@ -1,0 +1,1 @@
+void nfs_root(void) {}

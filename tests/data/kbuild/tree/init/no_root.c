@@ -1,0 +1,1 @@
+void no_root(void) {}

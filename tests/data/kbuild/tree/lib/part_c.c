@@ -1,0 +1,1 @@
+void part_c(void) {}
