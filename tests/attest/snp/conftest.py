@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # helper modules beside us (no packages)
-from snp_vectors import SNP, VECTORS, Vector  # noqa: E402
+from snp_vectors import SNP, VECTORS, Vector
 
 
 @pytest.fixture(scope="session")

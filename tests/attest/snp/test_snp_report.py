@@ -156,7 +156,7 @@ def test_unsupported_version_names_offset() -> None:
 
 
 def test_certificate_inputs(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="not a valid X.509"):
+    with pytest.raises(InputError, match=r"not a valid X\.509"):
         load_certs([str(VECTORS["go-sev-guest"].report)])
     (tmp_path / "README").write_text("not a cert")
     (tmp_path / "vcek.der").write_bytes(VECTORS["go-sev-guest"].vek.read_bytes())

@@ -25,11 +25,10 @@ from functools import cached_property
 from importlib import resources
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
-from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
 from cocoscope.attest.snp.evidence import looks_like_cert_table, parse_cert_table
@@ -99,6 +98,11 @@ def _signature_algorithms(der: bytes) -> tuple[bytes, bytes]:
     _, tbs_start, tbs_end = _tlv(der, start)
     _, _, alg_end = _tlv(der, tbs_end)
     outer = der[tbs_end:alg_end]
+    tag, sig_start, sig_end = _tlv(der, alg_end)
+    # The BIT STRING's unused-bits count must be 0: a parser that ignores it would accept
+    # two encodings of one certificate.
+    if tag != 0x03 or sig_end != end or sig_start == sig_end or der[sig_start] != 0:
+        raise ValueError("signature is not a whole-byte BIT STRING ending the certificate")
     pos = tbs_start
     tag, _, end = _tlv(der, pos)
     if tag == 0xA0:  # explicit version
@@ -192,12 +196,21 @@ def parse_der(der: bytes, source: str) -> AmdCert:
     try:
         _signature_algorithms(der)  # structural check: exactly one well-formed SEQUENCE
         with warnings.catch_warnings():
-            # AMD VCEK/VLEK serial 0 (RFC 5280 wants positive); expected, not the user's concern.
-            warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning)
+            # AMD VCEK/VLEK serial 0 (RFC 5280 wants positive) draws a deprecation warning, and
+            # damaged names draw UserWarnings; neither is for the user: a damaged certificate
+            # fails its signature check and is reported as such.
+            warnings.simplefilter("ignore")
             cert = x509.load_der_x509_certificate(der)
-    except ValueError as exc:
+            # cryptography decodes some fields lazily; touch each one used later so a
+            # malformed certificate is refused here, as input, and not mid-verification.
+            c = AmdCert(der, cert, source)
+            _ = (cert.subject, cert.issuer, cert.not_valid_before_utc, cert.not_valid_after_utc,
+                 cert.signature, cert.tbs_certificate_bytes, c.public_key, c.role,
+                 list(cert.extensions))
+    except (ValueError, x509.InvalidVersion, x509.DuplicateExtension,
+            UnsupportedAlgorithm) as exc:
         raise InputError(f"not a valid X.509 certificate: {exc}", path=source) from None
-    return AmdCert(der, cert, source)
+    return c
 
 
 def parse_cert_blob(data: bytes, source: str) -> list[AmdCert]:
