@@ -177,3 +177,19 @@ def test_fuzz_resolve_never_raises(tmp_path: Path, text: str) -> None:
     (tmp_path / "dir" / "Makefile").write_bytes(text.encode() + b"\xff\x00\n")
     result = resolve(tmp_path, parse_config_text("CONFIG_A=y\n", "cfg"))
     assert all(f.built in ("y", "m") for f in result.files)
+
+
+def test_nothing_outside_the_tree_is_read(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "arch" / "x86").mkdir(parents=True)
+    (tree / "arch" / "x86" / "Makefile").write_text("")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "Makefile").write_text("obj-y += secret.o\n")
+    (tmp_path / "outside" / "secret.c").write_text("")
+    (tmp_path / "evil.mk").write_text("obj-y += evil.o\n")
+    (tree / "Kbuild").write_text("obj-y += ../outside/\ninclude ../evil.mk\n"
+                                 "w := $(wildcard ../outside/*.c /etc/*)\nobj-y += $(w)\n")
+    result = resolve(tree, parse_config_text("CONFIG_A=y\n", "cfg"))
+    assert result.files == () and result.generated == ()
+    messages = " ".join(d.message for d in result.diagnostics)
+    assert "outside the tree" in messages and "evil.mk" in messages

@@ -17,12 +17,20 @@ from __future__ import annotations
 import glob
 import posixpath
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cocoscope.evidence.kbuild_funcs import FUNCTIONS as _FUNCTIONS
 from cocoscope.evidence.kbuild_funcs import patsubst_word
+from cocoscope.evidence.kbuild_lex import (
+    classify,
+    collect_define,
+    cond_args,
+    logical_lines,
+    matching,
+    strip_comment,
+    top_level,
+)
 
 MAX_DEPTH = 40  # expansion / include / eval nesting; beyond this the text is not understood
 MAX_FILE_BYTES = 4 << 20  # the largest kernel Makefile is ~100 KiB
@@ -125,7 +133,7 @@ class Interp:
                 out.append("$")
                 i = j + 2
             elif c in "({":
-                end = _matching(text, j + 1)
+                end = matching(text, j + 1)
                 if end < 0:
                     self._diag("unterminated variable reference")
                     return "".join(out)
@@ -145,7 +153,7 @@ class Interp:
         m = re.match(r"([a-z-]+)[ \t]", body)
         if m and m.group(1) in _FUNCTIONS:
             return _FUNCTIONS[m.group(1)](self, body[m.end():].lstrip())
-        colon = _top_level(body, ":")
+        colon = top_level(body, ":")
         if colon >= 0 and "=" in body[colon:]:
             name = self.expand(body[:colon])
             pat, _, rep = self.expand(body[colon + 1:]).partition("=")
@@ -177,10 +185,9 @@ class Interp:
     def wildcard(self, pattern: str) -> list[str]:
         found: list[str] = []
         for pat in pattern.split():
-            if pat.startswith("/"):
-                found.extend(sorted(glob.glob(pat)))
-            else:
-                found.extend(sorted(glob.glob(pat, root_dir=self.tree)))
+            if pat.startswith("/") or posixpath.normpath(pat).startswith(".."):
+                continue  # nothing outside the tree is looked at
+            found.extend(sorted(glob.glob(pat, root_dir=self.tree)))
         return found
 
     # ---- evaluation ------------------------------------------------------------------
@@ -215,12 +222,12 @@ class Interp:
     def _eval_lines(self, text: str, first_line: int) -> None:
         conds: list[Cond] = []
         in_rule = False
-        lines = _logical_lines(text, first_line)
+        lines = logical_lines(text, first_line)
         for lineno, raw in lines:
             self._line = lineno
             if raw.startswith("\t") and in_rule:
                 continue  # a recipe line
-            line = _strip_comment(raw).strip()
+            line = strip_comment(raw).strip()
             if not line:
                 continue
             word = line.split(None, 1)[0]
@@ -229,7 +236,7 @@ class Interp:
                 continue
             active = all(c.active for c in conds)
             if word == "define":
-                body = _collect_define(lines)
+                body = collect_define(lines)
                 if active:
                     self._define(line[len("define"):].strip(), body)
                 continue
@@ -255,7 +262,7 @@ class Interp:
             if not line:
                 return False
             word = line.split(None, 1)[0]
-        kind, lhs, op, rhs = _classify(line)
+        kind, lhs, op, rhs = classify(line)
         if kind == "assign":
             self._assign(lhs, op, rhs, conds, export)
             return False
@@ -325,8 +332,11 @@ class Interp:
     def _include(self, arg: str, *, optional: bool) -> None:
         for name in self.expand(arg).split():
             rel = posixpath.normpath(name)
-            if rel.startswith(("scripts/", "include/config/")) or rel.startswith("/"):
+            if rel.startswith(("scripts/", "include/config/")):
                 continue  # build machinery and generated files: the config is already read
+            if rel == ".." or rel.startswith(("../", "/")):
+                self._diag(f"included file {name} is outside the tree; not read")
+                continue
             if not (self.tree / rel).is_file():
                 if not optional:
                     self._diag(f"included file {name} not in the tree")
@@ -372,7 +382,7 @@ class Interp:
             result = v is not None and v.value != ""
             result = result if word == "ifdef" else not result
         else:
-            pair = _cond_args(arg)
+            pair = cond_args(arg)
             if pair is None:
                 self._diag(f"cannot parse {word} arguments: {arg[:60]!r}; taken as false")
                 return False, None
@@ -386,123 +396,6 @@ class Interp:
 
     def _diag(self, message: str) -> None:
         self.diags.append(Diag(self._file, self._line, message))
-
-
-# ---- lexing helpers ------------------------------------------------------------------------
-
-
-def _logical_lines(text: str, first_line: int) -> Iterator[tuple[int, str]]:
-    """Join backslash-continued lines (make replaces backslash-newline and the whitespace
-    around it by one space) and yield (first line number, text)."""
-    physical = text.split("\n")
-    i = 0
-    while i < len(physical):
-        start = i
-        line = physical[i]
-        while _continued(line) and i + 1 < len(physical):
-            i += 1
-            line = line[:-1].rstrip() + " " + physical[i].lstrip()
-        if _continued(line):
-            line = line[:-1]
-        i += 1
-        yield first_line + start, line
-
-
-def _continued(line: str) -> bool:
-    # An odd number of trailing backslashes continues the line; "\\" is a literal backslash.
-    stripped = line.rstrip("\\")
-    return (len(line) - len(stripped)) % 2 == 1
-
-
-def _strip_comment(line: str) -> str:
-    i = line.find("#")
-    while i >= 0:
-        if i == 0 or line[i - 1] != "\\":
-            return line[:i]
-        i = line.find("#", i + 1)
-    return line.replace("\\#", "#")
-
-
-def _collect_define(lines: Iterator[tuple[int, str]]) -> str:
-    body: list[str] = []
-    depth = 1
-    for _, raw in lines:
-        w = raw.strip().split(None, 1)
-        if w and w[0] == "define":
-            depth += 1
-        elif w and w[0] == "endef":
-            depth -= 1
-            if depth == 0:
-                break
-        body.append(raw)
-    return "\n".join(body)
-
-
-def _matching(text: str, open_at: int) -> int:
-    """Index of the bracket closing the one at ``open_at`` (make counts only the same kind)."""
-    opener = text[open_at]
-    closer = ")" if opener == "(" else "}"
-    depth = 0
-    for i in range(open_at, len(text)):
-        c = text[i]
-        if c == opener:
-            depth += 1
-        elif c == closer:
-            depth -= 1
-            if depth == 0:
-                return i
-    return -1
-
-
-def _top_level(text: str, char: str) -> int:
-    depth = 0
-    for i, c in enumerate(text):
-        if c in "({":
-            depth += 1
-        elif c in ")}":
-            depth -= 1
-        elif c == char and depth == 0:
-            return i
-    return -1
-
-
-_OPS = ("::=", ":::=", ":=", "+=", "?=", "!=", "=")
-
-
-def _classify(line: str) -> tuple[str, str, str, str]:
-    """("assign", lhs, op, rhs), ("rule", ...) or ("other", ...) by the first top-level
-    ':' or '=' as make does."""
-    depth = 0
-    for i, c in enumerate(line):
-        if c in "({":
-            depth += 1
-        elif c in ")}":
-            depth -= 1
-        elif depth == 0 and c in ":=":
-            if c == ":":
-                rest = line[i:]
-                for op in (":::=", "::=", ":="):
-                    if rest.startswith(op):
-                        return "assign", line[:i], op, line[i + len(op):].strip()
-                return "rule", line[:i], ":", line[i + 1:]
-            if i > 0 and line[i - 1] in "+?!":
-                return "assign", line[:i - 1], line[i - 1] + "=", line[i + 1:].strip()
-            return "assign", line[:i], "=", line[i + 1:].strip()
-    return "other", line, "", ""
-
-
-def _cond_args(arg: str) -> tuple[str, str] | None:
-    if arg.startswith("("):
-        end = _matching(arg, 0)
-        if end < 0 or arg[end + 1:].strip():
-            return None
-        inner = arg[1:end]
-        comma = _top_level(inner, ",")
-        if comma < 0:
-            return None
-        return inner[:comma], inner[comma + 1:]
-    m = re.fullmatch(r"""(["'])(.*?)\1\s+(["'])(.*?)\3""", arg)
-    return (m.group(2), m.group(4)) if m else None
 
 
 def _innermost_symbol(conds: list[Cond]) -> str | None:

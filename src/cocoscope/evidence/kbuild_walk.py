@@ -99,6 +99,9 @@ def walk(tree: Path, config: KernelConfig, *, arch: str = "x86") -> KbuildResult
     queue: deque[str] = deque()
 
     def visit(d: str, v: _Visit) -> None:
+        if d == ".." or d.startswith(("../", "/")):
+            diags.append(Diag(d, 0, "directory outside the tree; not read"))
+            return
         old = visits.get(d)
         merged = v if old is None else _Visit(old.need_builtin or v.need_builtin,
                                               old.need_modorder or v.need_modorder,
