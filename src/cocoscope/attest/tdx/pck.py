@@ -9,7 +9,6 @@ accept them; only the fingerprint is trusted.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -31,9 +30,9 @@ PCK_LEAF_CN = "Intel SGX PCK Certificate"
 TCB_SIGNING_CN = "Intel SGX TCB Signing"
 
 SGX_EXTENSIONS_OID = x509.ObjectIdentifier("1.2.840.113741.1.13.1")
-_SGX = "1.2.840.113741.1.13.1"
 
-_PEM_RE = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+_PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
+_PEM_END = b"-----END CERTIFICATE-----"
 
 
 @lru_cache(maxsize=1)
@@ -51,6 +50,29 @@ def fingerprint(cert: x509.Certificate) -> str:
 
 
 
+_CN_OID = bytes.fromhex("550403")
+
+
+def subject_cn(cert: x509.Certificate) -> str:
+    """Subject CN read from the TBS DER directly.
+
+    Building ``cert.subject`` costs about as much as an ECDSA verification in cryptography
+    (a Python object per attribute), and each quote's chain needs three names.
+    """
+    (tbs,) = _der_items(cert.tbs_certificate_bytes, "TBSCertificate")
+    fields = _der_items(tbs[1], "TBSCertificate")
+    subject = fields[5 if fields[0][0] == 0xA0 else 4][1]
+    for _set_tag, rdn in _der_items(subject, "subject"):
+        for _seq_tag, atv in _der_items(rdn, "subject"):
+            parts = _der_items(atv, "subject")
+            if len(parts) == 2 and parts[0] == (0x06, _CN_OID):
+                return parts[1][1].decode("utf-8", "replace")
+    return ""
+
+
+_issuer_cn = lru_cache(maxsize=32)(subject_cn)
+
+
 def common_name(name: x509.Name) -> str:
     attrs = name.get_attributes_for_oid(NameOID.COMMON_NAME)
     value = attrs[0].value if attrs else ""
@@ -59,23 +81,37 @@ def common_name(name: x509.Name) -> str:
 
 def load_pem_chain(data: bytes, *, source: str) -> tuple[x509.Certificate, ...]:
     """Every PEM certificate in ``data`` in order (NUL padding and text between are ignored)."""
-    blocks = _PEM_RE.findall(data)
+    blocks = []
+    pos = data.find(_PEM_BEGIN)
+    while pos >= 0:  # plain find: a lazy regex over 4 KiB costs more than parsing a certificate
+        end = data.find(_PEM_END, pos)
+        if end < 0:
+            break
+        blocks.append(data[pos : end + len(_PEM_END)])
+        pos = data.find(_PEM_BEGIN, end)
     if not blocks:
         raise InputError("no PEM certificate found", path=source)
     certs = []
     for i, block in enumerate(blocks):
         try:
-            cert = x509.load_pem_x509_certificate(block)
-            # cryptography decodes these lazily; touch them now so a malformed field is an
-            # input error here rather than an exception in the middle of verification.
-            _ = (cert.subject, cert.issuer, cert.extensions, cert.not_valid_before_utc,
-                 cert.not_valid_after_utc, cert.serial_number)
-            if not isinstance(cert.public_key(), ec.EllipticCurvePublicKey):
-                raise ValueError("public key is not ECDSA")
+            # Issuer certificates (Intel's root and two PCK CAs) recur in every quote: their
+            # parse is cached by exact PEM bytes. Signatures are still verified each time.
+            certs.append(_load_cert(block) if i == 0 else _load_issuer_cert(block))
         except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             raise InputError(f"certificate {i} is not valid X.509: {exc}", path=source) from None
-        certs.append(cert)
     return tuple(certs)
+
+
+def _load_cert(block: bytes) -> x509.Certificate:
+    cert = x509.load_pem_x509_certificate(block)
+    # Other fields are decoded lazily by cryptography; callers that read them catch
+    # ValueError/UnsupportedAlgorithm (see verify.py) so a malformed one cannot escape.
+    if not isinstance(cert.public_key(), ec.EllipticCurvePublicKey):
+        raise ValueError("public key is not ECDSA")
+    return cert
+
+
+_load_issuer_cert = lru_cache(maxsize=32)(_load_cert)
 
 
 def load_crl(data: bytes, *, source: str) -> x509.CertificateRevocationList:
@@ -125,18 +161,22 @@ def check_chain(
         return [failed(f"{name}.structure", f"expected {length} certificates, found {len(certs)}")]
     root = certs[-1]
     checks: list[Check] = []
-    fp = fingerprint(root)
-    if fp == INTEL_SGX_ROOT_CA_SHA256:
-        checks.append(passed(f"{name}.root", f"Intel SGX Root CA, sha256 {fp}"))
+    # Byte equality with the packaged root, whose own SHA-256 is checked against the pin.
+    if root == pinned_root():
+        checks.append(passed(f"{name}.root", f"Intel SGX Root CA, sha256 {INTEL_SGX_ROOT_CA_SHA256}"))
     else:
-        checks.append(failed(f"{name}.root", f"root {common_name(root.subject)!r} sha256 {fp} "
-                                             "is not the pinned Intel SGX Root CA"))
+        checks.append(failed(f"{name}.root", f"root sha256 {fingerprint(root)} is not the pinned "
+                                             "Intel SGX Root CA"))
+    try:
+        # Issuer names are cached per certificate (they recur); the leaf's is read each time.
+        names = [subject_cn(certs[0]), *(_issuer_cn(c) for c in certs[1:])]
+    except (ValueError, IndexError, UnsupportedAlgorithm) as exc:
+        return [*checks, failed(f"{name}.names", f"malformed subject: {exc}")]
     expected_cn = [leaf_cn, *([intermediate_cn] if intermediate_cn else []), (ROOT_CN,)]
-    bad_names = [f"{common_name(c.subject)!r} (expected {' or '.join(repr(e) for e in want)})"
-                 for c, want in zip(certs, expected_cn, strict=True)
-                 if common_name(c.subject) not in want]
+    bad_names = [f"{cn!r} (expected {' or '.join(repr(e) for e in want)})"
+                 for cn, want in zip(names, expected_cn, strict=True) if cn not in want]
     checks.append(failed(f"{name}.names", "; ".join(bad_names)) if bad_names
-                  else passed(f"{name}.names", " -> ".join(common_name(c.subject) for c in certs)))
+                  else passed(f"{name}.names", " -> ".join(names)))
     problems = [p for p in (_issued_by(certs[i], certs[i + 1]) for i in range(len(certs) - 1)) if p]
     checks.append(failed(f"{name}.signatures", "; ".join(problems)) if problems
                   else passed(f"{name}.signatures", f"{len(certs) - 1} signature(s) verified"))
@@ -189,48 +229,45 @@ class PckExtensions:
 def _der_items(data: bytes, what: str) -> list[tuple[int, bytes]]:
     """Split a DER byte string into (tag, content) pairs; only definite short/long lengths."""
     items: list[tuple[int, bytes]] = []
-    pos = 0
-    while pos < len(data):
-        if pos + 2 > len(data):
+    pos, size = 0, len(data)
+    while pos < size:
+        if pos + 2 > size:
             raise ValueError(f"{what}: truncated TLV at {pos}")
         tag, length = data[pos], data[pos + 1]
         pos += 2
         if length & 0x80:
             n = length & 0x7F
-            if n == 0 or n > 4 or pos + n > len(data):
+            if n == 0 or n > 4 or pos + n > size:
                 raise ValueError(f"{what}: bad length at {pos}")
             length = int.from_bytes(data[pos : pos + n], "big")
             pos += n
-        if pos + length > len(data):
+        end = pos + length
+        if end > size:
             raise ValueError(f"{what}: value runs past the end")
-        items.append((tag, data[pos : pos + length]))
-        pos += length
+        items.append((tag, data[pos:end]))
+        pos = end
     return items
 
 
-def _decode_oid(content: bytes) -> str:
-    if not content:
-        raise ValueError("empty OID")
-    parts = [content[0] // 40, content[0] % 40]
-    value = 0
-    for b in content[1:]:
-        value = (value << 7) | (b & 0x7F)
-        if not b & 0x80:
-            parts.append(value)
-            value = 0
-    return ".".join(str(p) for p in parts)
+# DER content octets of the OID 1.2.840.113741.1.13.1; sub-arcs below 128 are single bytes,
+# so fields are looked up by raw OID bytes without decoding every OID to text.
+_SGX_OID_RAW = bytes.fromhex("2a864886f84d010d01")
 
 
-def _pairs(seq_content: bytes, what: str) -> dict[str, tuple[int, bytes]]:
-    """SEQUENCE OF SEQUENCE {OID, value} -> {oid: (tag, content)}."""
-    out: dict[str, tuple[int, bytes]] = {}
+def _oid(*arcs: int) -> bytes:
+    return _SGX_OID_RAW + bytes(arcs)
+
+
+def _pairs(seq_content: bytes, what: str) -> dict[bytes, tuple[int, bytes]]:
+    """SEQUENCE OF SEQUENCE {OID, value} -> {raw OID content: (tag, content)}."""
+    out: dict[bytes, tuple[int, bytes]] = {}
     for tag, body in _der_items(seq_content, what):
         if tag != 0x30:
             raise ValueError(f"{what}: expected SEQUENCE")
         inner = _der_items(body, what)
         if len(inner) != 2 or inner[0][0] != 0x06:
             raise ValueError(f"{what}: expected {{OID, value}}")
-        out[_decode_oid(inner[0][1])] = inner[1]
+        out[inner[0][1]] = inner[1]
     return out
 
 
@@ -253,24 +290,26 @@ def pck_extensions(cert: x509.Certificate, *, source: str) -> PckExtensions:
     except x509.ExtensionNotFound:
         raise InputError("PCK certificate has no SGX extensions (1.2.840.113741.1.13.1)",
                          path=source) from None
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise InputError(f"malformed PCK certificate extensions: {exc}", path=source) from None
     if not isinstance(ext, x509.UnrecognizedExtension):
         raise InputError("unexpected SGX extension type", path=source)
     try:
         (top,) = _der_items(ext.value, "SGX extensions")
         fields = _pairs(top[1], "SGX extensions")
-        tcb_item = fields.get(f"{_SGX}.2")
+        tcb_item = fields.get(_oid(2))
         if tcb_item is None or tcb_item[0] != 0x30:
             raise ValueError("TCB missing")
         tcb = _pairs(tcb_item[1], "SGX TCB")
-        comps = tuple(_int(tcb.get(f"{_SGX}.2.{i}"), f"TCB component {i}") for i in range(1, 17))
+        comps = tuple(_int(tcb.get(_oid(2, i)), f"TCB component {i}") for i in range(1, 17))
         return PckExtensions(
-            ppid=_octets(fields.get(f"{_SGX}.1"), "PPID", 16),
+            ppid=_octets(fields.get(_oid(1)), "PPID", 16),
             tcb_components=comps,
-            pcesvn=_int(tcb.get(f"{_SGX}.2.17"), "PCESVN"),
-            cpusvn=_octets(tcb.get(f"{_SGX}.2.18"), "CPUSVN", 16),
-            pce_id=_octets(fields.get(f"{_SGX}.3"), "PCE-ID", 2),
-            fmspc=_octets(fields.get(f"{_SGX}.4"), "FMSPC", 6),
-            sgx_type=_int(fields.get(f"{_SGX}.5"), "SGX type"),
+            pcesvn=_int(tcb.get(_oid(2, 17)), "PCESVN"),
+            cpusvn=_octets(tcb.get(_oid(2, 18)), "CPUSVN", 16),
+            pce_id=_octets(fields.get(_oid(3)), "PCE-ID", 2),
+            fmspc=_octets(fields.get(_oid(4)), "FMSPC", 6),
+            sgx_type=_int(fields.get(_oid(5)), "SGX type"),
         )
     except ValueError as exc:
         raise InputError(f"malformed PCK SGX extensions: {exc}", path=source) from None

@@ -16,9 +16,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -59,8 +60,10 @@ def _fmt(t: datetime) -> str:
     return f"{t:%Y-%m-%dT%H:%M:%SZ}"
 
 
+@lru_cache(maxsize=64)
 def _check_signed_json(name: str, signed: SignedJson, signer: x509.Certificate | None,
-                       issue: datetime, next_update: datetime, at: datetime) -> list[Check]:
+                       issue: datetime, next_update: datetime, at: datetime) -> tuple[Check, ...]:
+    """Collateral signature and window; a pure function of its inputs, so cached (warm)."""
     checks = []
     if signer is None:
         checks.append(failed(f"{name}.signature", "no TCB Signing issuer chain in the directory"))
@@ -73,7 +76,14 @@ def _check_signed_json(name: str, signed: SignedJson, signer: x509.Certificate |
     else:
         checks.append(failed(f"{name}.window", f"{_fmt(at)} outside issueDate {_fmt(issue)} .. "
                                                f"nextUpdate {_fmt(next_update)}"))
-    return checks
+    return tuple(checks)
+
+
+@lru_cache(maxsize=16)
+def _signing_chain_checks(chain: tuple[x509.Certificate, ...], at: datetime) -> tuple[Check, ...]:
+    """The collateral issuer chain is the same for every quote: check it once per time."""
+    return tuple(pck.check_chain(chain, name="collateral.signing_chain", at=at,
+                                 leaf_cn=(pck.TCB_SIGNING_CN,)))
 
 
 def _check_qe_identity(col: Collateral, quote: Quote, signer: x509.Certificate | None,
@@ -81,8 +91,8 @@ def _check_qe_identity(col: Collateral, quote: Quote, signer: x509.Certificate |
     qe = col.qe_identity
     if qe is None:
         return [failed("collateral.qe_identity", f"no QE Identity in {col.directory}")]
-    checks = _check_signed_json("collateral.qe_identity", qe.signed, signer,
-                                qe.issue_date, qe.next_update, at)
+    checks = list(_check_signed_json("collateral.qe_identity", qe.signed, signer,
+                                     qe.issue_date, qe.next_update, at))
     if qe.id != "TD_QE" or qe.version != 2:
         checks.append(failed("collateral.qe_identity.format",
                              f"id {qe.id!r} version {qe.version}, expected TD_QE version 2"))
@@ -109,8 +119,7 @@ def _check_collateral(col: Collateral, quote: Quote, ext: pck.PckExtensions | No
         checks.append(failed("collateral.signing_chain",
                              f"no 'Intel SGX TCB Signing' issuer chain (PEM) in {col.directory}"))
     else:
-        chain_checks = pck.check_chain(chain, name="collateral.signing_chain", at=at,
-                                       leaf_cn=(pck.TCB_SIGNING_CN,))
+        chain_checks = _signing_chain_checks(chain, at)
         checks += chain_checks
         if all(c.passed for c in chain_checks if not c.name.endswith(".validity")):
             signer = chain[0]  # signatures still checked; validity failures are reported above
@@ -118,12 +127,15 @@ def _check_collateral(col: Collateral, quote: Quote, ext: pck.PckExtensions | No
             checks.append(pck.check_crl("collateral.signing_chain.crl", col.root_crl, chain[-1],
                                         chain[0], at))
     # Root CA CRL and PCK CRL over the quote's own chain.
-    if len(certs) == 3:
-        if col.root_crl is not None:
-            checks.append(pck.check_crl("pck.crl.root", col.root_crl, certs[2], certs[1], at))
-        for crl in col.pck_crls:
-            if crl.issuer == certs[1].subject:
-                checks.append(pck.check_crl("pck.crl.pck", crl, certs[1], certs[0], at))
+    try:
+        if len(certs) == 3:
+            if col.root_crl is not None:
+                checks.append(pck.check_crl("pck.crl.root", col.root_crl, certs[2], certs[1], at))
+            for crl in col.pck_crls:
+                if crl.issuer == certs[1].subject:
+                    checks.append(pck.check_crl("pck.crl.pck", crl, certs[1], certs[0], at))
+    except (ValueError, UnsupportedAlgorithm) as exc:  # lazily decoded certificate fields
+        checks.append(failed("pck.crl", f"cannot check revocation: {exc}"))
     checks += _check_qe_identity(col, quote, signer, at)
     if ext is None:
         return checks, None
@@ -147,6 +159,19 @@ def _check_collateral(col: Collateral, quote: Quote, ext: pck.PckExtensions | No
                   else passed("tdx_module.identity", "MRSIGNERSEAM and SEAMATTRIBUTES match"))
     evaluation = evaluate(info, ext, quote.body, col.qe_identity, quote.signature.qe_report)
     return checks, evaluation
+
+
+def _check_pck(quote: Quote, certs: tuple[x509.Certificate, ...], at: datetime) -> list[Check]:
+    sig = quote.signature
+    checks = pck.check_chain(certs, name="pck.chain", at=at, leaf_cn=(pck.PCK_LEAF_CN,),
+                             intermediate_cn=pck.PCK_CA_CNS)
+    leaf_key = certs[0].public_key()
+    if isinstance(leaf_key, ec.EllipticCurvePublicKey) and _ecdsa_ok(
+            leaf_key, sig.qe_report_signature, sig.qe_report.raw):
+        checks.append(passed("qe_report.signature", "signed by the PCK leaf"))
+    else:
+        checks.append(failed("qe_report.signature", "does not verify with the PCK leaf key"))
+    return checks
 
 
 def verify_quote(quote: Quote, *, source: str = "<quote>", collateral: Collateral | None = None,
@@ -183,17 +208,12 @@ def verify_quote(quote: Quote, *, source: str = "<quote>", collateral: Collatera
     try:
         certs = pck.load_pem_chain(sig.pck_chain_pem, source=f"{source} (PCK chain)")
         ext = pck.pck_extensions(certs[0], source=f"{source} (PCK leaf)")
+        checks += _check_pck(quote, certs, at)
     except InputError as exc:
         checks.append(failed("pck.chain.parse", exc.message))
-    if certs:
-        checks += pck.check_chain(certs, name="pck.chain", at=at, leaf_cn=(pck.PCK_LEAF_CN,),
-                                  intermediate_cn=pck.PCK_CA_CNS)
-        leaf_key = certs[0].public_key()
-        if isinstance(leaf_key, ec.EllipticCurvePublicKey) and _ecdsa_ok(
-                leaf_key, sig.qe_report_signature, sig.qe_report.raw):
-            checks.append(passed("qe_report.signature", "signed by the PCK leaf"))
-        else:
-            checks.append(failed("qe_report.signature", "does not verify with the PCK leaf key"))
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        # cryptography decodes certificate fields lazily; a malformed one surfaces here.
+        checks.append(failed("pck.chain.parse", f"malformed certificate: {exc}"))
     if ext is not None:
         facts.update(fmspc=ext.fmspc.hex(), pce_id=ext.pce_id.hex(), pcesvn=ext.pcesvn,
                      sgx_tcb_components=list(ext.tcb_components))

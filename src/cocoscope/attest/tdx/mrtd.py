@@ -1,0 +1,221 @@
+"""MRTD from a TDVF (OVMF built with TDX support): the build-time measurement of the TD.
+
+The TDX module keeps MRTD as one running SHA-384 (not an extend chain) over 128-byte
+records that the VMM's SEAMCALLs feed it while it builds the TD:
+
+* TDH.MEM.PAGE.ADD for every 4 KiB page of every section that is not PAGE_AUG:
+  ``"MEM.PAGE.ADD"`` NUL-padded to 16 bytes, the page GPA (u64 LE), zeros to 128 bytes;
+* TDH.MR.EXTEND for every 256-byte chunk of every page of an MR_EXTEND section, right after
+  that page's PAGE.ADD (KVM adds and extends page by page): ``"MR.EXTEND"`` padded to 16, the
+  chunk GPA, zeros to 128, then the chunk's 256 bytes.
+
+The sections come from the TDVF metadata: the OVMF footer GUID table entry
+e47a6535-984a-4798-865e-4685a7bf8ec2 holds a u32 offset from the end of the image to the
+descriptor ``{'TDVF', u32 length, u32 version = 1, u32 count}`` followed by ``count`` 32-byte
+sections ``{u32 data offset, u32 raw size, u64 GPA, u64 memory size, u32 type, u32 attributes}``.
+Bytes of a section beyond its raw data are zero (TD_HOB and TEMP_MEM have no raw data).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import struct
+import uuid
+from dataclasses import dataclass
+
+from cocoscope.attest.snp.measure.ovmf import parse_ovmf
+from cocoscope.errors import InputError
+
+TDX_METADATA_OFFSET_GUID = uuid.UUID("e47a6535-984a-4798-865e-4685a7bf8ec2")
+PAGE_SIZE = 0x1000
+CHUNK_SIZE = 256
+ATTR_MR_EXTEND = 0x1
+ATTR_PAGE_AUG = 0x2
+
+SECTION_TYPES = {
+    0: "BFV",
+    1: "CFV",
+    2: "TD_HOB",
+    3: "TEMP_MEM",
+    4: "PERM_MEM",
+    5: "PAYLOAD",
+    6: "PAYLOAD_PARAM",
+}
+
+_DESCRIPTOR = struct.Struct("<4sIII")
+_SECTION = struct.Struct("<IIQQII")
+_PAGE_ADD = b"MEM.PAGE.ADD".ljust(16, b"\x00")
+_MR_EXTEND = b"MR.EXTEND".ljust(16, b"\x00")
+_RECORD_PAD = bytes(128 - 16 - 8)
+# Guest-physical addresses are below 2^52 on every TDX platform; larger values are corrupt.
+_MAX_GPA = 1 << 52
+
+
+@dataclass(frozen=True)
+class TdvfSection:
+    index: int
+    data_offset: int
+    raw_size: int
+    gpa: int
+    memory_size: int
+    type: int
+    attributes: int
+    descriptor_offset: int  # file offset of this section's descriptor, for messages
+
+    @property
+    def type_name(self) -> str:
+        return SECTION_TYPES.get(self.type, f"type {self.type}")
+
+    @property
+    def pages(self) -> int:
+        return self.memory_size // PAGE_SIZE
+
+    @property
+    def page_added(self) -> bool:
+        return not self.attributes & ATTR_PAGE_AUG
+
+    @property
+    def extended(self) -> bool:
+        return bool(self.attributes & ATTR_MR_EXTEND)
+
+    @property
+    def attribute_names(self) -> tuple[str, ...]:
+        names = []
+        if self.extended:
+            names.append("MR_EXTEND")
+        if not self.page_added:
+            names.append("PAGE_AUG")
+        return tuple(names)
+
+
+@dataclass(frozen=True)
+class TdvfMetadata:
+    path: str
+    descriptor_offset: int
+    version: int
+    sections: tuple[TdvfSection, ...]
+
+
+@dataclass(frozen=True)
+class SectionMeasurement:
+    section: TdvfSection
+    page_adds: int
+    mr_extends: int
+
+
+@dataclass(frozen=True)
+class MrtdResult:
+    mrtd: bytes
+    metadata: TdvfMetadata
+    sections: tuple[SectionMeasurement, ...]
+
+    @property
+    def page_adds(self) -> int:
+        return sum(s.page_adds for s in self.sections)
+
+    @property
+    def mr_extends(self) -> int:
+        return sum(s.mr_extends for s in self.sections)
+
+
+def parse_tdvf_metadata(image: bytes, path: str) -> TdvfMetadata:
+    """Locate and validate the TDVF metadata; InputError names the file and offset."""
+    ovmf = parse_ovmf(image, path)
+    if not ovmf.entries:
+        raise InputError("no OVMF footer GUID table at the end of the image (not an OVMF build)", path=path)
+    entry = ovmf.entry(TDX_METADATA_OFFSET_GUID)
+    if entry is None:
+        raise InputError("OVMF footer table has no TDX metadata entry (firmware built without TDX)", path=path)
+    if len(entry.data) < 4:
+        raise InputError("TDX metadata entry is shorter than its u32 offset", path=path, where=f"offset {entry.offset:#x}")
+    from_end = int.from_bytes(entry.data[:4], "little")
+    start = len(image) - from_end
+    if from_end == 0 or start < 0 or start + _DESCRIPTOR.size > len(image):
+        raise InputError(
+            f"TDX metadata offset-from-end {from_end:#x} is outside the image", path=path, where=f"offset {entry.offset:#x}"
+        )
+    where = f"offset {start:#x}"
+    sig, length, version, count = _DESCRIPTOR.unpack_from(image, start)
+    if sig != b"TDVF":
+        raise InputError(f"TDX metadata signature is {sig!r}, expected b'TDVF'", path=path, where=where)
+    if version != 1:
+        raise InputError(f"TDVF metadata version {version}, expected 1", path=path, where=where)
+    needed = _DESCRIPTOR.size + count * _SECTION.size
+    if count == 0 or length < needed or start + needed > len(image):
+        raise InputError(
+            f"TDVF metadata length {length:#x} does not hold {count} sections or runs past the image",
+            path=path,
+            where=where,
+        )
+    sections = []
+    for i in range(count):
+        at = start + _DESCRIPTOR.size + i * _SECTION.size
+        data_offset, raw_size, gpa, memory_size, kind, attributes = _SECTION.unpack_from(image, at)
+        sec = TdvfSection(i, data_offset, raw_size, gpa, memory_size, kind, attributes, at)
+        _check_section(sec, len(image), path)
+        sections.append(sec)
+    _check_overlaps(sections, path)
+    return TdvfMetadata(path, start, version, tuple(sections))
+
+
+def _check_section(sec: TdvfSection, image_size: int, path: str) -> None:
+    where = f"offset {sec.descriptor_offset:#x}"
+    label = f"TDVF section {sec.index} ({sec.type_name})"
+    if sec.type not in SECTION_TYPES:
+        raise InputError(f"{label} has an unknown type", path=path, where=where)
+    if sec.attributes & ~(ATTR_MR_EXTEND | ATTR_PAGE_AUG):
+        raise InputError(f"{label} has unknown attribute bits {sec.attributes:#x}", path=path, where=where)
+    if sec.gpa % PAGE_SIZE or sec.memory_size % PAGE_SIZE or sec.memory_size == 0:
+        # The SEAMCALLs work on whole pages; such a section cannot be built.
+        raise InputError(
+            f"{label} GPA {sec.gpa:#x} size {sec.memory_size:#x} is not whole 4 KiB pages", path=path, where=where
+        )
+    if sec.gpa + sec.memory_size > _MAX_GPA:
+        raise InputError(f"{label} ends above the 52-bit guest-physical address space", path=path, where=where)
+    if sec.raw_size > sec.memory_size:
+        raise InputError(
+            f"{label} raw size {sec.raw_size:#x} exceeds its memory size {sec.memory_size:#x}", path=path, where=where
+        )
+    if sec.data_offset + sec.raw_size > image_size:
+        raise InputError(
+            f"{label} raw data {sec.data_offset:#x}+{sec.raw_size:#x} runs past the {image_size:#x}-byte image",
+            path=path,
+            where=where,
+        )
+    if sec.extended and not sec.page_added:
+        raise InputError(f"{label} is both MR_EXTEND and PAGE_AUG (only added pages can be extended)", path=path, where=where)
+
+
+def _check_overlaps(sections: list[TdvfSection], path: str) -> None:
+    ordered = sorted(sections, key=lambda s: s.gpa)
+    for prev, cur in itertools.pairwise(ordered):
+        if cur.gpa < prev.gpa + prev.memory_size:
+            # TDH.MEM.PAGE.ADD refuses a page twice, so such firmware never launches.
+            raise InputError(
+                f"TDVF sections {prev.index} and {cur.index} overlap at GPA {cur.gpa:#x}",
+                path=path,
+                where=f"offset {cur.descriptor_offset:#x}",
+            )
+
+
+def compute_mrtd(image: bytes, path: str = "<firmware>") -> MrtdResult:
+    metadata = parse_tdvf_metadata(image, path)
+    h = hashlib.sha384()
+    measured = []
+    for sec in metadata.sections:
+        raw = image[sec.data_offset : sec.data_offset + sec.raw_size]
+        adds = extends = 0
+        for page in range(sec.pages):
+            gpa = sec.gpa + page * PAGE_SIZE
+            if sec.page_added:
+                h.update(_PAGE_ADD + gpa.to_bytes(8, "little") + _RECORD_PAD)
+                adds += 1
+            if sec.extended:
+                content = raw[page * PAGE_SIZE : (page + 1) * PAGE_SIZE].ljust(PAGE_SIZE, b"\x00")
+                for chunk in range(0, PAGE_SIZE, CHUNK_SIZE):
+                    h.update(_MR_EXTEND + (gpa + chunk).to_bytes(8, "little") + _RECORD_PAD)
+                    h.update(content[chunk : chunk + CHUNK_SIZE])
+                    extends += 1
+        measured.append(SectionMeasurement(sec, adds, extends))
+    return MrtdResult(h.digest(), metadata, tuple(measured))
