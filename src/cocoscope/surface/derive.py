@@ -1,0 +1,119 @@
+"""Derived sources: functions and macros that hand host data to their callers, to a fixpoint
+across all files (the inter-procedural step smatch gets from its cross-function database).
+
+Names resolve the way the C compiler and preprocessor would for one file: a ``static`` function
+or a macro defined in a ``.c`` file is private to that file and hides global names; functions and
+macros in headers are visible everywhere (static inline helpers live there).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from cocoscope.model import InterfaceId
+from cocoscope.surface.catalogue import Catalogue, Flow
+from cocoscope.surface.summary import Def, FileSummary
+
+Key = tuple[str, str]  # (file for private definitions or "" for global, name)
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    interface: InterfaceId
+    flow: Flow
+    returns: bool
+    out_args: frozenset[int]
+    primitive: str  # the catalogue primitive at the end of the chain
+    via: Key | None  # the source this one was derived from; None for catalogue entries
+    defined_in: str  # file of the deriving definition ("" for catalogue entries)
+    line: int
+
+
+def _private(path: str, d: Def) -> bool:
+    return path.endswith(".c") and (d.static or d.kind == "macro")
+
+
+class Resolver:
+    def __init__(self, summaries: Iterable[FileSummary]) -> None:
+        self.private: set[Key] = set()
+        self.defs: list[tuple[str, Key, Def]] = []
+        for s in summaries:
+            for d in s.defs:
+                key = (s.path, d.name) if _private(s.path, d) else ("", d.name)
+                if key[0]:
+                    self.private.add(key)
+                self.defs.append((s.path, key, d))
+
+    def resolve(self, path: str, name: str) -> Key:
+        return (path, name) if (path, name) in self.private else ("", name)
+
+
+def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key, Source], Resolver]:
+    res = Resolver(summaries)
+    sources: dict[Key, Source] = {
+        ("", p.name): Source(p.name, p.interface, p.flow, p.returns, p.out_args, p.name, None,
+                             "", 0)
+        for p in catalogue.primitives.values()
+    }
+    # callee key -> definitions whose summary mentions it, so a new source wakes only those.
+    dependants: dict[Key, list[int]] = {}
+    for i, (path, _key, d) in enumerate(res.defs):
+        for callee, _k in d.ret + tuple(ref for _, ref in d.outs):
+            dependants.setdefault(res.resolve(path, callee), []).append(i)
+    queue = deque(range(len(res.defs)))
+    queued = set(queue)
+    while queue:
+        i = queue.popleft()
+        queued.discard(i)
+        path, key, d = res.defs[i]
+        old = sources.get(key)
+        returns = old.returns if old else False
+        outs = set(old.out_args) if old else set()
+        found: Key | None = None
+        refs = [(0, ref) for ref in d.ret] + list(d.outs)
+        for param, (callee, k) in refs:
+            ckey = res.resolve(path, callee)
+            src = sources.get(ckey)
+            if ckey == key or src is None or src.flow not in (Flow.VALUE, Flow.BUFFER):
+                continue
+            if (k == 0 and src.returns) or k in src.out_args:
+                if param == 0:
+                    returns = True
+                else:
+                    outs.add(param)
+                found = found or ckey
+        if found is None:
+            continue
+        prim = catalogue.primitives.get(d.name)
+        if old is not None and key[0] == "" and prim is not None:
+            # A catalogue primitive that the tree implements over another primitive (e.g. an
+            # accessor over ioread32): keep the catalogue's facts, record the deeper chain.
+            if old.via is None and prim.accessor:
+                sources[key] = Source(old.name, old.interface, old.flow, old.returns,
+                                      old.out_args, sources[found].primitive, found, path, d.line)
+            continue
+        if old is not None and old.returns == returns and set(old.out_args) == outs:
+            continue
+        base = old or sources[found]
+        sources[key] = Source(d.name, base.interface, Flow.VALUE, returns, frozenset(outs),
+                              base.primitive, old.via if old else found, path, d.line)
+        for j in dependants.get(key, ()):
+            if j not in queued:
+                queue.append(j)
+                queued.add(j)
+    return sources, res
+
+
+def chain(sources: dict[Key, Source], key: Key) -> tuple[str, ...]:
+    """Names from ``key`` down to the catalogue primitive it wraps."""
+    out: list[str] = []
+    seen: set[Key] = set()
+    cur: Key | None = key
+    while cur is not None and cur not in seen and cur in sources:
+        seen.add(cur)
+        out.append(sources[cur].name)
+        cur = sources[cur].via
+    return tuple(out)

@@ -1,0 +1,198 @@
+"""Use grades: how the code consumes a host value, in the spirit of smatch's check_host_input.
+
+Risky uses are the ones that decide memory accesses (index, length, loop bound, pointer) or let
+the value escape unchecked (returned, stored in a structure, passed on); benign uses only
+compare, print or write the value back to the device.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from cocoscope.surface.cparse import Node, callee_name
+
+
+class Grade(StrEnum):
+    INDEX = "index"
+    LENGTH = "length"
+    LOOP_BOUND = "loop-bound"
+    POINTER = "pointer"
+    RETURNED = "returned"
+    STORED = "stored"
+    PASSED = "passed"
+    COMPARED = "compared"
+    PRINTED = "printed"
+    WRITTEN_BACK = "written-back"
+    DISCARDED = "discarded"
+    EVENT = "event"  # no value: the call marks where host data becomes visible
+    UNKNOWN = "unknown"  # the site sits in code tree-sitter could not parse
+
+
+# Riskiest first; a value used several ways gets the riskiest grade.
+ORDER = tuple(Grade)
+RISKY = frozenset({Grade.INDEX, Grade.LENGTH, Grade.LOOP_BOUND, Grade.POINTER, Grade.RETURNED,
+                   Grade.STORED, Grade.PASSED, Grade.UNKNOWN})
+
+_PRINT_PREFIXES = ("printk", "_printk", "pr_", "dev_", "_dev_", "netdev_", "netif_", "seq_printf",
+                   "seq_puts", "sysfs_emit", "snprintf", "scnprintf", "sprintf", "WARN",
+                   "trace_", "pci_info", "pci_warn", "pci_err", "pci_dbg", "pci_notice")
+_WRITE_PREFIXES = ("write", "__raw_write", "iowrite", "out", "wrmsr", "native_write_msr",
+                   "apic_write", "pci_write_config", "pci_bus_write_config", "pcie_capability_write",
+                   "vp_iowrite", "virtio_cwrite", "serial_out", "serial_port_out", "mmio_out")
+# Callee -> 1-based argument positions that are sizes or counts.
+_SIZE_ARGS: dict[str, tuple[int, ...]] = {
+    "memcpy": (3,), "memmove": (3,), "memset": (3,), "memcmp": (3,), "memcpy_fromio": (3,),
+    "memcpy_toio": (3,), "copy_to_user": (3,), "copy_from_user": (3,), "kmemdup": (2,),
+    "kmalloc": (1,), "kzalloc": (1,), "kvmalloc": (1,), "kvzalloc": (1,), "vmalloc": (1,),
+    "vzalloc": (1,), "kcalloc": (1, 2), "kmalloc_array": (1, 2), "kvcalloc": (1, 2),
+    "devm_kzalloc": (2,), "devm_kmalloc": (2,), "devm_kcalloc": (2, 3),
+    "devm_kmalloc_array": (2, 3), "krealloc": (2,), "skb_put": (2,), "skb_put_data": (3,),
+    "skb_pull": (2,), "skb_reserve": (2,), "skb_trim": (2,), "netdev_alloc_skb": (2,),
+    "napi_alloc_skb": (2,), "alloc_skb": (1,), "dma_alloc_coherent": (2,),
+    "dma_map_single": (3,), "strscpy": (3,), "strncpy": (3,), "sg_init_one": (3,),
+    "alloc_pages": (2,), "get_order": (1,), "bitmap_zalloc": (1,), "ioremap": (2,),
+    "devm_ioremap": (3,),
+}
+_ADDRESS_FUNCS = frozenset({"ioremap", "ioremap_cache", "ioremap_wc", "devm_ioremap", "memremap",
+                            "early_memremap", "phys_to_virt", "__va", "pfn_to_page",
+                            "virt_to_page", "page_address", "acpi_os_map_memory"})
+_COMPARE_OPS = frozenset({"==", "!=", "<", ">", "<=", ">=", "&&", "||"})
+_PASS_THROUGH = frozenset({"parenthesized_expression", "cast_expression", "binary_expression",
+                           "conditional_expression", "unary_expression", "comma_expression"})
+
+
+def riskiest(grades: list[Grade]) -> Grade:
+    return min(grades, key=ORDER.index) if grades else Grade.DISCARDED
+
+
+def _in_loop_condition(node: Node) -> bool:
+    child, p = node, node.parent
+    while p is not None and p.type in _PASS_THROUGH | {"condition_clause"}:
+        child, p = p, p.parent
+    if p is None:
+        return False
+    if p.type in ("while_statement", "do_statement"):
+        return p.child_by_field_name("condition") == child
+    if p.type == "for_statement":
+        return p.child_by_field_name("condition") == child
+    return False
+
+
+def _call_arg(call: Node, arg_parent: Node, child: Node) -> Grade:
+    name = callee_name(call)
+    pos = 1 + [c.id for c in arg_parent.named_children].index(child.id)
+    if name.startswith(_PRINT_PREFIXES):
+        return Grade.PRINTED
+    if name.startswith(_WRITE_PREFIXES):
+        return Grade.WRITTEN_BACK
+    if pos in _SIZE_ARGS.get(name, ()):
+        return Grade.LENGTH
+    if name in _ADDRESS_FUNCS:
+        return Grade.POINTER
+    if name in ("BUG_ON", "WARN_ON", "WARN_ON_ONCE", "likely", "unlikely", "IS_ERR", "FIELD_GET"):
+        return Grade.COMPARED if name != "FIELD_GET" else Grade.UNKNOWN
+    return Grade.PASSED
+
+
+def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int = 0) -> Grade:
+    """Grade how the value of expression ``node`` is consumed."""
+    child, p = node, node.parent
+    while p is not None:
+        t = p.type
+        if t == "binary_expression":
+            op = p.child_by_field_name("operator")
+            if op is not None and op.type in _COMPARE_OPS:
+                return Grade.LOOP_BOUND if _in_loop_condition(p) else Grade.COMPARED
+        elif t == "cast_expression":
+            tnode = p.child_by_field_name("type")
+            if tnode is not None and b"*" in text[tnode.start_byte:tnode.end_byte]:
+                return Grade.POINTER
+        elif (t == "conditional_expression" and p.child_by_field_name("condition") == child) or (t == "unary_expression" and text[p.start_byte:p.start_byte + 1] == b"!"):
+            return Grade.COMPARED
+        elif t not in _PASS_THROUGH:
+            break
+        child, p = p, p.parent
+    if p is None:
+        return Grade.DISCARDED
+    t = p.type
+    if t == "subscript_expression":
+        return Grade.INDEX if p.child_by_field_name("index") == child else Grade.POINTER
+    if t in ("pointer_expression", "field_expression"):
+        return Grade.POINTER
+    if t == "return_statement":
+        return Grade.RETURNED
+    if t == "argument_list" and p.parent is not None:
+        return _call_arg(p.parent, p, child)
+    if t in ("if_statement", "switch_statement", "condition_clause", "case_statement"):
+        return Grade.COMPARED
+    if t in ("while_statement", "do_statement", "for_statement"):
+        return Grade.LOOP_BOUND
+    if t == "expression_statement":
+        # The top-level expression of a macro body is the macro's value.
+        outer = p.parent.parent if p.parent is not None else None
+        if outer is not None and outer.type == "function_definition" and \
+                b"__cocoscope_macro__" in text[outer.start_byte:outer.start_byte + 40]:
+            return Grade.RETURNED
+        return Grade.DISCARDED
+    if t in ("assignment_expression", "init_declarator"):
+        if t == "assignment_expression" and p.child_by_field_name("right") != child:
+            return Grade.DISCARDED  # the node is the target, not the value
+        target = p.child_by_field_name("left" if t == "assignment_expression" else "declarator")
+        while target is not None and target.type in ("pointer_declarator", "array_declarator"):
+            target = target.child_by_field_name("declarator")
+        if target is not None and target.type == "identifier" and uses is not None:
+            name = text[target.start_byte:target.end_byte].decode("utf-8", "replace")
+            if t == "init_declarator" or uses.is_local(name):
+                return uses.grade_local(name, target, depth) if depth < 3 else Grade.STORED
+        return Grade.STORED
+    if t in ("initializer_list", "initializer_pair", "compound_literal_expression"):
+        return Grade.STORED
+    return Grade.UNKNOWN
+
+
+class UseTracer:
+    """Grades the uses of a local variable inside one function body (flow-insensitive)."""
+
+    def __init__(self, body: Node, text: bytes) -> None:
+        self._body = body
+        self._text = text
+        self._index: dict[str, list[Node]] | None = None
+        self._locals: set[str] | None = None
+
+    def _build(self) -> dict[str, list[Node]]:
+        if self._index is None:
+            from cocoscope.surface.cparse import captures
+
+            index: dict[str, list[Node]] = {}
+            locals_: set[str] = set()
+            caps = captures("(identifier) @i (declaration) @d (parameter_declaration) @d",
+                            self._body)
+            for n in caps.get("i", ()):
+                index.setdefault(self._text[n.start_byte:n.end_byte].decode("utf-8", "replace"),
+                                 []).append(n)
+            for d in caps.get("d", ()):
+                stack = [d.child_by_field_name("declarator")] if d.type == "parameter_declaration" \
+                    else list(d.children_by_field_name("declarator"))
+                for decl in stack:
+                    while decl is not None and decl.type != "identifier":
+                        decl = decl.child_by_field_name("declarator")
+                    if decl is not None:
+                        locals_.add(self._text[decl.start_byte:decl.end_byte].decode())
+            self._index, self._locals = index, locals_
+        return self._index
+
+    def is_local(self, name: str) -> bool:
+        self._build()
+        return self._locals is not None and name in self._locals
+
+    def grade_local(self, name: str, defined_at: Node, depth: int) -> Grade:
+        grades = []
+        for use in self._build().get(name, ()):
+            if use.start_byte <= defined_at.start_byte:
+                continue  # the definition itself and earlier code
+            parent = use.parent
+            if (parent is not None and parent.type == "assignment_expression"
+                    and parent.child_by_field_name("left") == use):
+                continue  # overwritten, not read
+            grades.append(classify(use, self._text, self, depth + 1))
+        return riskiest(grades)

@@ -1,0 +1,291 @@
+"""Scan orchestration: files -> pass 1 summaries -> fixpoint -> pass 2 sites -> Inventory.
+
+Both passes run on all cores (``multiprocessing``, fork) and are cached per file content. The
+parent only ever holds the compact summaries and the sites, never syntax trees, so memory stays
+bounded on the whole tree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from cocoscope.surface.cache import SCANNER_VERSION, Cache, default_dir, digest
+from cocoscope.surface.catalogue import Catalogue, Flow, Trust, load_catalogue
+from cocoscope.surface.cparse import parse
+from cocoscope.surface.derive import Key, Source, chain, derive
+from cocoscope.surface.inventory import DerivedSource, FileProblem, Inventory, Site
+from cocoscope.surface.sites import RawSite, SourceRef, find_sites
+from cocoscope.surface.summary import FileSummary, file_summary
+
+MAX_FILE_BYTES = 8 << 20  # generated tables beyond this are reported, not parsed
+HEADER_ROOTS = ("include/linux", "include/asm-generic", "include/acpi", "include/net",
+                "include/xen", "include/hyperv", "include/clocksource", "arch/x86/include")
+# Headers this large are data tables (test vectors, register maps), not wrappers.
+MAX_HEADER_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    path: str  # relative to the tree
+    built: str = ""  # "y" | "m" | ""
+    module: str = ""
+    symbol: str = ""
+
+
+# Worker state set before the pool forks: the tree, the cache and the per-pass inputs.
+_STATE: dict[str, object] = {}
+
+
+def _pass1(rel: str) -> FileSummary:
+    tree = Path(str(_STATE["tree"]))
+    cache = _STATE["cache"]
+    assert isinstance(cache, Cache)
+    try:
+        data = (tree / rel).read_bytes()
+    except OSError as exc:
+        return FileSummary(rel, "", (), frozenset(), frozenset(), (), f"unreadable: {exc.strerror}")
+    sha = digest(data)
+    key = digest(sha, SCANNER_VERSION, str(_STATE["fingerprint"]), (rel.endswith(".c") and "c") or "h")
+    hit = cache.get("p1", key)
+    if isinstance(hit, FileSummary):
+        return FileSummary(rel, hit.sha, hit.defs, hit.called, hit.globals_used, hit.errors,
+                           hit.failure)
+    if len(data) > MAX_FILE_BYTES:
+        out = FileSummary(rel, sha, (), frozenset(), frozenset(), (),
+                          f"larger than {MAX_FILE_BYTES >> 20} MiB, not parsed")
+    else:
+        try:
+            globals_ = _STATE["globals"]
+            assert isinstance(globals_, frozenset)
+            out = file_summary(rel, sha, parse(data), globals_)
+        except (RecursionError, ValueError, UnicodeError) as exc:
+            out = FileSummary(rel, sha, (), frozenset(), frozenset(), (), f"analysis failed: {exc}")
+    cache.put("p1", key, out)
+    return out
+
+
+def _pass2(job: tuple[str, str, dict[str, SourceRef]]) -> tuple[str, list[RawSite], str]:
+    rel, sha, sources = job
+    cache = _STATE["cache"]
+    assert isinstance(cache, Cache)
+    key = digest(sha, SCANNER_VERSION, repr(sorted(sources.items())))
+    hit = cache.get("p2", key)
+    if isinstance(hit, list):
+        return rel, hit, ""
+    try:
+        data = (Path(str(_STATE["tree"])) / rel).read_bytes()
+        if digest(data) != sha:
+            return rel, [], "changed during the scan"
+        sites = find_sites(parse(data), sources)
+    except OSError as exc:
+        return rel, [], f"unreadable: {exc.strerror}"
+    except (RecursionError, ValueError, UnicodeError) as exc:
+        return rel, [], f"analysis failed: {exc}"
+    cache.put("p2", key, sites)
+    return rel, sites, ""
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _run(func: Callable[[T], R], items: list[T], jobs: int, label: str,
+         progress: Progress | None) -> Iterator[R]:
+    task = progress.add_task(label, total=len(items)) if progress else None
+    if jobs <= 1 or len(items) < 8:
+        results: Iterable[R] = map(func, items)
+        pool = None
+    else:
+        pool = multiprocessing.get_context("fork").Pool(jobs)
+        results = pool.imap_unordered(func, items, chunksize=8)
+    try:
+        for r in results:
+            if progress is not None and task is not None:
+                progress.advance(task)
+            yield r
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+
+
+class Progress:
+    """A rich progress bar on stderr, shown only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as RichProgress
+
+        self._p = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                               TimeElapsedColumn(), console=Console(stderr=True), transient=True,
+                               disable=not sys.stderr.isatty())
+
+    def __enter__(self) -> Progress:
+        self._p.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._p.__exit__(None, None, None)
+
+    def add_task(self, label: str, total: int) -> int:
+        return int(self._p.add_task(label, total=total))
+
+    def advance(self, task: int) -> None:
+        self._p.advance(task)  # type: ignore[arg-type]
+
+
+def header_files(tree: Path, c_files: Iterable[str], all_files: bool) -> list[str]:
+    """Headers whose inline functions and macros can wrap primitives for these .c files."""
+    dirs: set[str] = set()
+    if all_files:
+        dirs.add("")
+    else:
+        dirs.update(HEADER_ROOTS)
+        dirs.update(os.path.dirname(c) for c in c_files)
+    out: set[str] = set()
+    for d in sorted(dirs):
+        base = tree / d
+        if not base.is_dir():
+            continue
+        walker = base.rglob("*.h") if d in HEADER_ROOTS or d == "" else base.glob("*.h")
+        for p in walker:
+            rel = p.relative_to(tree).as_posix()
+            if "/uapi/" in rel or rel.startswith("arch/x86/include/generated"):
+                continue
+            try:
+                if p.stat().st_size <= MAX_HEADER_BYTES:
+                    out.add(rel)
+            except OSError:
+                continue
+    return sorted(out)
+
+
+def _refs_for(summary: FileSummary, sources: dict[Key, Source], resolve: Callable[[str, str], Key],
+              ) -> tuple[dict[str, SourceRef], dict[str, Key]]:
+    refs: dict[str, SourceRef] = {}
+    keys: dict[str, Key] = {}
+    for name in summary.called | summary.globals_used:
+        key = resolve(summary.path, name)
+        src = sources.get(key)
+        if src is None:
+            continue
+        refs[name] = SourceRef(name, src.returns, src.out_args, src.flow is Flow.EVENT,
+                               src.flow is Flow.GLOBAL)
+        keys[name] = key
+    return refs, keys
+
+
+def _leaf(text: str) -> int | None:
+    try:
+        return int(text.rstrip("uUlL"), 0)
+    except ValueError:
+        return None
+
+
+def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str | None = None,
+         catalogue: Catalogue | None = None, jobs: int = 0, cache_dir: Path | None = None,
+         use_cache: bool = True, all_headers: bool = False) -> Inventory:
+    """Scan ``files`` (``.c`` paths relative to ``tree``) and return the inventory."""
+    cat = catalogue or load_catalogue()
+    jobs = jobs or os.cpu_count() or 1
+    cache = Cache((cache_dir or default_dir()) if use_cache else None)
+    c_files = sorted({f.path for f in files})
+    spec = {f.path: f for f in files}
+    headers = header_files(tree, c_files, all_headers)
+    _STATE.update(tree=str(tree), cache=cache, fingerprint=cat.fingerprint,
+                  globals=frozenset(p.name for p in cat.primitives.values()
+                                    if p.flow is Flow.GLOBAL))
+    stats: dict[str, float] = {}
+    t0 = time.monotonic()
+    summaries: list[FileSummary] = []
+    with Progress() as progress:
+        for s in _run(_pass1, c_files + headers, jobs, "surface: summaries", progress):
+            summaries.append(s)
+        stats["pass1_s"] = time.monotonic() - t0
+        t1 = time.monotonic()
+        sources, resolver = derive(summaries, cat)
+        stats["derive_s"] = time.monotonic() - t1
+        t2 = time.monotonic()
+        jobs2: list[tuple[str, str, dict[str, SourceRef]]] = []
+        keymaps: dict[str, dict[str, Key]] = {}
+        problems: list[FileProblem] = []
+        nbytes = 0
+        for s in summaries:
+            if s.failure:
+                problems.append(FileProblem(s.path, "failed", s.failure))
+                continue
+            if not s.path.endswith(".c"):
+                continue
+            if s.errors:
+                problems.append(FileProblem(s.path, "parse-errors",
+                                            f"{len(s.errors)} unparsed range(s)", s.errors))
+            refs, keymaps[s.path] = _refs_for(s, sources, resolver.resolve)
+            if refs:
+                jobs2.append((s.path, s.sha, refs))
+        sites: list[Site] = []
+        for rel, raws, failure in _run(_pass2, jobs2, jobs, "surface: sites", progress):
+            if failure:
+                problems.append(FileProblem(rel, "failed", failure))
+            f = spec.get(rel, FileSpec(rel))
+            for raw in raws:
+                key = keymaps[rel][raw.callee]
+                src = sources[key]
+                sites.append(_site(raw, rel, chain(sources, key), src, f, cat, platform))
+        stats["pass2_s"] = time.monotonic() - t2
+    for rel in c_files:
+        with contextlib.suppress(OSError):
+            nbytes += (tree / rel).stat().st_size
+    derived = tuple(sorted(
+        (DerivedSource(s.name, s.defined_in, s.line, chain(sources, k), s.interface.value,
+                       s.returns, tuple(sorted(s.out_args)))
+         for k, s in sources.items() if s.defined_in and s.name not in cat.primitives),
+        key=lambda d: (d.defined_in, d.line)))
+    stats["total_s"] = time.monotonic() - t0
+    sites.sort(key=lambda s: (s.file, s.line, s.column, s.primitive))
+    problems.sort(key=lambda p: (p.file, p.kind))
+    return Inventory(str(tree), config, platform, tuple(sites), derived, tuple(problems),
+                     len(c_files), nbytes, len(headers), stats)
+
+
+def _site(raw: RawSite, rel: str, names: tuple[str, ...], src: Source, f: FileSpec,
+          cat: Catalogue, platform: str | None) -> Site:
+    trust, leaf, msr = Trust.HOST, None, ""
+    if src.interface.value == "cpuid":
+        leaf = _leaf(raw.first_arg) if len(names) <= 1 and raw.callee.startswith("cpuid") else None
+        trust = cat.cpuid_trust(leaf, platform)
+    elif src.interface.value == "msr":
+        msr = raw.first_arg if raw.first_arg.isidentifier() else ""
+        trust = cat.msr_trust(msr, platform)
+    return Site(rel, raw.line, raw.column, raw.function, raw.callee, names or (raw.callee,),
+                src.interface.value, raw.grade, raw.in_init, raw.in_macro, raw.recovered, trust,
+                leaf, msr, f.built, f.module, f.symbol)
+
+
+def files_for_config(tree: Path, config_path: str) -> list[FileSpec]:
+    """The ``.c`` files the config builds, with y/m, module and Kconfig symbol (Kbuild)."""
+    from cocoscope.evidence.kbuild import resolve
+    from cocoscope.evidence.kconfig import load_config
+
+    result = resolve(tree, load_config(config_path))
+    return [FileSpec(f.path, f.built, f.module or "", f.symbol or "") for f in result.files]
+
+
+def all_c_files(tree: Path) -> list[FileSpec]:
+    """Every ``.c`` file in the tree (tools/ and scripts/ are user space; left out)."""
+    skip = ("tools/", "scripts/", "samples/", "Documentation/", "usr/")
+    return [FileSpec(p.relative_to(tree).as_posix()) for p in sorted(tree.rglob("*.c"))
+            if not p.relative_to(tree).as_posix().startswith(skip)]
+
+
+def scan_config(tree: Path, config_path: str, **kwargs: object) -> Inventory:
+    """Public API: the inventory of what ``config_path`` builds from ``tree``."""
+    return scan(tree, files_for_config(tree, config_path), config=config_path, **kwargs)  # type: ignore[arg-type]

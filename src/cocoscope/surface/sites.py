@@ -1,0 +1,142 @@
+"""Pass 2: every call of a (primitive or derived) source in one file, located and graded."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cocoscope.surface.cparse import Body, BodyIndex, Node, ParsedFile, callee_name, captures
+from cocoscope.surface.grade import Grade, UseTracer, classify, riskiest
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """What pass 2 needs to know about a source called in the file."""
+
+    name: str
+    returns: bool
+    out_args: frozenset[int]
+    event: bool  # no value flows: the site is the call itself
+    global_object: bool  # a global read, not a call
+
+
+@dataclass(frozen=True)
+class RawSite:
+    callee: str
+    line: int
+    column: int
+    function: str
+    in_init: bool
+    in_macro: bool
+    grade: Grade
+    first_arg: str  # literal text of the first argument (CPUID leaf, MSR name)
+    recovered: bool  # found by the fallback in bytes tree-sitter could not parse
+
+
+def _arg_grade(arg: Node, text: bytes, tracer: UseTracer, params: tuple[str, ...]) -> Grade:
+    while arg.type in ("parenthesized_expression", "cast_expression"):
+        nxt = arg.child_by_field_name("value") if arg.type == "cast_expression" else (
+            arg.named_children[0] if arg.named_children else None)
+        if nxt is None:
+            break
+        arg = nxt
+    target = arg
+    if arg.type == "pointer_expression" and text[arg.start_byte:arg.start_byte + 1] == b"&":
+        inner = arg.child_by_field_name("argument")
+        target = inner if inner is not None else arg
+    if target.type == "identifier":
+        name = text[target.start_byte:target.end_byte].decode("utf-8", "replace")
+        if name in params:
+            return Grade.RETURNED  # written through the caller's pointer
+        return tracer.grade_local(name, target, 0)
+    return Grade.STORED
+
+
+def _site(call: Node, src: SourceRef, body: Body | None, text: bytes,
+          tracers: dict[int, UseTracer]) -> RawSite:
+    grades: list[Grade] = []
+    tracer = None
+    if body is not None:
+        tracer = tracers.get(body.node.id)
+        if tracer is None:
+            tracer = tracers[body.node.id] = UseTracer(body.node, text)
+    if src.event:
+        grades.append(Grade.EVENT)
+    if src.returns and not src.event:
+        grades.append(classify(call, text, tracer))
+    args = call.child_by_field_name("arguments")
+    arg_nodes = args.named_children if args is not None else []
+    if src.out_args and tracer is not None:
+        params = body.params if body is not None else ()
+        for k in sorted(src.out_args):
+            if k <= len(arg_nodes):
+                grades.append(_arg_grade(arg_nodes[k - 1], text, tracer, params))
+    first = text[arg_nodes[0].start_byte:arg_nodes[0].end_byte].decode("utf-8", "replace") \
+        if arg_nodes else ""
+    shift = body.line_shift if body is not None else 0
+    return RawSite(src.name, call.start_point.row + shift + 1, call.start_point.column + 1,
+                   body.name if body is not None else "", bool(body and body.in_init),
+                   bool(body and body.kind == "macro"), riskiest(grades), first[:80], False)
+
+
+def find_sites(parsed: ParsedFile, sources: dict[str, SourceRef]) -> list[RawSite]:
+    out: list[RawSite] = []
+    text = parsed.text
+    index = BodyIndex(parsed.bodies)
+    tracers: dict[int, UseTracer] = {}
+    calls = [c for c in captures("(call_expression) @c", parsed.tree.root_node).get("c", ())]
+    for call in calls:
+        src = sources.get(callee_name(call))
+        if src is not None and not src.global_object:
+            out.append(_site(call, src, index.at(call.start_byte), text, tracers))
+    for body in parsed.bodies:
+        if body.kind != "macro":
+            continue
+        mtext = body.node.text or b""
+        for call in captures("(call_expression) @c", body.node).get("c", ()):
+            src = sources.get(callee_name(call))
+            if src is not None and not src.global_object:
+                out.append(_site(call, src, body, mtext, tracers))
+    globals_ = [s for s in sources.values() if s.global_object]
+    if globals_:
+        pattern = "(identifier) @i"
+        for ident in captures(pattern, parsed.tree.root_node).get("i", ()):
+            name = text[ident.start_byte:ident.end_byte].decode("utf-8", "replace")
+            src = sources.get(name)
+            if src is None or not src.global_object:
+                continue
+            owner = index.at(ident.start_byte)
+            tracer = tracers.setdefault(owner.node.id, UseTracer(owner.node, text)) if owner else None
+            # The global is a structure: grade the use of the field read from it.
+            node = ident
+            while node.parent is not None and node.parent.type == "field_expression" \
+                    and node.parent.child_by_field_name("argument") == node:
+                node = node.parent
+            out.append(RawSite(name, ident.start_point.row + 1, ident.start_point.column + 1,
+                               owner.name if owner else "", bool(owner and owner.in_init), False,
+                               classify(node, text, tracer), "", False))
+    out.extend(_recovered(parsed, sources, {(s.line, s.callee) for s in out}, index))
+    return out
+
+
+_CALL_RE = re.compile(rb"\b([A-Za-z_]\w*)\s*\(")
+
+
+def _recovered(parsed: ParsedFile, sources: dict[str, SourceRef],
+               seen: set[tuple[int, str]], index: BodyIndex) -> list[RawSite]:
+    """Calls of sources inside unparsed byte ranges: reported, graded unknown, never dropped."""
+    out = []
+    text = parsed.text
+    for start, end, _line in parsed.error_ranges:
+        for m in _CALL_RE.finditer(text, start, end):
+            name = m.group(1).decode()
+            if name not in sources or sources[name].global_object:
+                continue
+            line = text.count(b"\n", 0, m.start()) + 1
+            if (line, name) in seen:
+                continue
+            body = index.at(m.start())
+            col = m.start() - (text.rfind(b"\n", 0, m.start()) + 1) + 1
+            out.append(RawSite(name, line, col, body.name if body else "",
+                               bool(body and body.in_init), False, Grade.UNKNOWN, "", True))
+    return out

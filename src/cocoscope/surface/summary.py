@@ -1,0 +1,233 @@
+"""Pass 1: per-file function summaries, the input of the cross-file fixpoint.
+
+For every function and function-like macro the summary says which callees' data reaches its
+return value and which reach its pointer parameters. A data reference is ``(callee, k)``: k = 0
+is the callee's return value, k >= 1 its k-th (1-based) argument as an out-parameter. Whether a
+callee really yields host data is decided later, once every file's summary is known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cocoscope.surface.cparse import Body, BodyIndex, Node, ParsedFile, callee_name, captures
+
+Ref = tuple[str, int]  # (callee, 0 for its return value or the 1-based out-argument)
+
+# Nodes through which a value passes unchanged for taint purposes.
+_VALUE_PATH = frozenset({"parenthesized_expression", "cast_expression", "binary_expression",
+                         "conditional_expression", "unary_expression", "comma_expression",
+                         "field_expression", "subscript_expression", "pointer_expression"})
+
+
+@dataclass(frozen=True)
+class Def:
+    name: str
+    kind: str  # "function" | "macro"
+    static: bool
+    line: int
+    ret: tuple[Ref, ...]  # data reaching the return value (the macro's value)
+    outs: tuple[tuple[int, Ref], ...]  # (1-based parameter, data written through it)
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    path: str
+    sha: str
+    defs: tuple[Def, ...]
+    called: frozenset[str]  # every callee name in the file (including macro bodies)
+    globals_used: frozenset[str]  # catalogue globals the file mentions
+    errors: tuple[tuple[int, int, int], ...]  # parse errors: (start, end, line)
+    failure: str = ""  # why the file could not be analysed at all
+
+
+def value_refs(node: Node | None, text: bytes) -> tuple[set[Ref], set[str]]:
+    """Calls and identifiers whose value flows into expression ``node``."""
+    calls: set[Ref] = set()
+    idents: set[str] = set()
+    stack = [node] if node is not None else []
+    while stack:
+        n = stack.pop()
+        t = n.type
+        if t == "call_expression":
+            name = callee_name(n)
+            if name:
+                calls.add((name, 0))
+        elif t == "identifier":
+            idents.add(text[n.start_byte:n.end_byte].decode("utf-8", "replace"))
+        elif t in _VALUE_PATH:
+            if t == "conditional_expression":
+                stack.extend(c for c in (n.child_by_field_name("consequence"),
+                                         n.child_by_field_name("alternative")) if c)
+            elif t == "field_expression" or t == "subscript_expression":
+                arg = n.child_by_field_name("argument")
+                if arg is not None:
+                    stack.append(arg)
+            elif t == "cast_expression":
+                val = n.child_by_field_name("value")
+                if val is not None:
+                    stack.append(val)
+            else:
+                stack.extend(n.named_children)
+        elif t == "compound_statement" or t == "expression_statement":
+            # GNU statement expression ({ ...; v; }): its value is the last expression.
+            kids = n.named_children
+            if kids:
+                stack.append(kids[-1])
+    return calls, idents
+
+
+def _lvalue_target(lhs: Node, params: dict[str, int], text: bytes) -> tuple[str, str | int]:
+    """("local", name) | ("param", index) | ("other", "") for the left side of an assignment."""
+    if lhs.type == "identifier":
+        return "local", text[lhs.start_byte:lhs.end_byte].decode("utf-8", "replace")
+    # Only `*p = v` and `p[i] = v` count as writing through an out-parameter: stores into
+    # `p->field` are how every driver fills its private state, and treating them as out-params
+    # would make every caller of every probe routine a "source".
+    base = lhs
+    through_pointer = False
+    while base.type in ("subscript_expression", "pointer_expression", "parenthesized_expression"):
+        if base.type in ("pointer_expression", "subscript_expression"):
+            through_pointer = True
+        if base.type == "parenthesized_expression":
+            inner = base.named_children
+            if not inner:
+                break
+            base = inner[0]
+            continue
+        nxt = base.child_by_field_name("argument")
+        if nxt is None:
+            break
+        base = nxt
+    if base.type == "identifier" and through_pointer:
+        name = text[base.start_byte:base.end_byte].decode("utf-8", "replace")
+        if name in params:
+            return "param", params[name]
+    return "other", ""
+
+
+def _strip(node: Node) -> Node:
+    while node.type in ("parenthesized_expression", "cast_expression"):
+        nxt = node.child_by_field_name("value") if node.type == "cast_expression" else (
+            node.named_children[0] if node.named_children else None)
+        if nxt is None:
+            break
+        node = nxt
+    return node
+
+
+def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
+              decls: list[Node], returns: list[Node]) -> Def:
+    params = {p: i + 1 for i, p in enumerate(body.params) if p}
+    local: dict[str, set[Ref]] = {}
+    # Out-arguments: foo(..., &v) taints local v; foo(..., p) with p a parameter taints p.
+    outs: set[tuple[int, Ref]] = set()
+    for call in calls:
+        name = callee_name(call)
+        args = call.child_by_field_name("arguments")
+        if not name or args is None:
+            continue
+        for k, arg in enumerate(args.named_children, start=1):
+            arg = _strip(arg)
+            if arg.type == "pointer_expression" and text[arg.start_byte:arg.start_byte + 1] == b"&":
+                inner = arg.child_by_field_name("argument")
+                if inner is not None and inner.type == "identifier":
+                    local.setdefault(text[inner.start_byte:inner.end_byte].decode(), set()).add((name, k))
+                elif inner is not None:
+                    kind, tgt = _lvalue_target(inner, params, text)
+                    if kind == "param":
+                        outs.add((int(tgt), (name, k)))
+            elif arg.type == "identifier":
+                ident = text[arg.start_byte:arg.end_byte].decode("utf-8", "replace")
+                if ident in params:
+                    outs.add((params[ident], (name, k)))
+                else:  # lvalue-writing macros such as rdmsrl(msr, val)
+                    local.setdefault(ident, set()).add((name, k))
+    flows: list[tuple[str, str | int, set[Ref], set[str]]] = []
+    for a in assigns:
+        lhs, rhs = a.child_by_field_name("left"), a.child_by_field_name("right")
+        if lhs is None or rhs is None:
+            continue
+        kind, tgt = _lvalue_target(lhs, params, text)
+        if kind != "other":
+            flows.append((kind, tgt, *value_refs(rhs, text)))
+    for d in decls:
+        decl, val = d.child_by_field_name("declarator"), d.child_by_field_name("value")
+        while decl is not None and decl.type != "identifier":
+            decl = decl.child_by_field_name("declarator")
+        if decl is not None and val is not None:
+            flows.append(("local", decl.text.decode() if decl.text else "", *value_refs(val, text)))
+    for _ in range(2):  # a = f(); b = a; return b: two rounds cover the usual copies
+        for kind, tgt, refs, idents in flows:
+            if kind == "local":
+                merged = local.setdefault(str(tgt), set())
+                merged |= refs
+                for i in idents:
+                    if i != tgt:
+                        merged |= local.get(i, set())
+    for kind, tgt, refs, idents in flows:
+        if kind == "param":
+            for ref in refs | {r for i in idents for r in local.get(i, ())}:
+                outs.add((int(tgt), ref))
+    ret: set[Ref] = set()
+    for r in returns:
+        expr = r.named_children[0] if r.named_children else None
+        refs, idents = value_refs(expr, text)
+        ret |= refs
+        for i in idents:
+            ret |= local.get(i, set())
+    return Def(body.name, body.kind, body.static, body.line, tuple(sorted(ret)),
+               tuple(sorted(outs)))
+
+
+def _in_ranges(nodes: list[Node], body: Body, index: BodyIndex | None) -> list[Node]:
+    if index is None:
+        return nodes
+    return [n for n in nodes if index.at(n.start_byte) is body]
+
+
+def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozenset[str]) -> FileSummary:
+    text = parsed.text
+    root = parsed.tree.root_node
+    pattern = ("(call_expression) @c (assignment_expression) @a (init_declarator) @d "
+               "(return_statement) @r")
+    per_body: dict[int, dict[str, list[Node]]] = {}
+    index = BodyIndex(parsed.bodies)
+    called: set[str] = set()
+    for tag, nodes in captures(pattern, root).items():
+        for n in nodes:
+            if tag == "c":
+                name = callee_name(n)
+                if name:
+                    called.add(name)
+            owner = index.at(n.start_byte)
+            if owner is not None:
+                per_body.setdefault(id(owner), {}).setdefault(tag, []).append(n)
+    defs: list[Def] = []
+    for body in parsed.bodies:
+        if body.kind == "macro":
+            caps = captures(pattern, body.node)
+            for c in caps.get("c", ()):
+                name = callee_name(c)
+                if name:
+                    called.add(name)
+            # The macro's value is its body expression: treat it like `return <body>;`.
+            stmt = body.node.child_by_field_name("body")
+            value = stmt.named_children[0] if stmt and stmt.named_children else None
+            rets = [value] if value is not None and value.type == "expression_statement" else []
+            defs.append(summarise(body, text_of_macro(body), caps.get("c", []),
+                                  caps.get("a", []), caps.get("d", []), rets))
+        else:
+            caps = per_body.get(id(body), {})
+            defs.append(summarise(body, text, caps.get("c", []), caps.get("a", []),
+                                  caps.get("d", []), caps.get("r", [])))
+    mentioned = frozenset(g for g in global_names if g.encode() in text)
+    # Only definitions through which data can flow matter to the fixpoint; dropping the rest
+    # keeps a whole-tree run's summaries small.
+    defs = [d for d in defs if d.ret or d.outs]
+    return FileSummary(path, sha, tuple(defs), frozenset(called), mentioned, parsed.error_ranges)
+
+
+def text_of_macro(body: Body) -> bytes:
+    """The wrapped source a macro body was parsed from (tree-sitter keeps it on the tree)."""
+    return body.node.text or b""
