@@ -109,6 +109,47 @@ def test_user_n_wins_over_imply(tree: KconfigTree) -> None:
     assert e.implied_by[0].active
 
 
+# --- choices: C semantics of "n" on a member (Linux >= 6.11) -----------------------------------
+
+def choice_value(tree: KconfigTree) -> str:
+    on = [s for s in ("IOMMU_DEFAULT_ON", "IOMMU_DEFAULT_ON_INTGPU_OFF", "IOMMU_DEFAULT_OFF")
+          if tree.value(s) == "y"]
+    assert len(on) == 1, on
+    return on[0]
+
+
+def test_choice_default_and_user_y(tree: KconfigTree) -> None:
+    assert choice_value(tree) == "IOMMU_DEFAULT_ON"
+    configured(tree, "CONFIG_IOMMU_DEFAULT_OFF=y\n")
+    assert choice_value(tree) == "IOMMU_DEFAULT_OFF"
+
+
+def test_choice_default_set_to_n_picks_next_unset_member(tree: KconfigTree) -> None:
+    configured(tree, "# CONFIG_IOMMU_DEFAULT_ON is not set\n")
+    assert choice_value(tree) == "IOMMU_DEFAULT_ON_INTGPU_OFF"
+    # kconfiglib's own rule ignores the n and keeps the default.
+    from cocoscope.evidence.kconfiglib_compat import _STOCK_SELECTION
+
+    assert _STOCK_SELECTION(tree.kconf.syms["IOMMU_DEFAULT_ON"].choice).name == "IOMMU_DEFAULT_ON"
+
+
+def test_choice_all_members_n_picks_last_visible(tree: KconfigTree) -> None:
+    configured(tree, "".join(f"# CONFIG_{s} is not set\n" for s in (
+        "IOMMU_DEFAULT_ON", "IOMMU_DEFAULT_ON_INTGPU_OFF", "IOMMU_DEFAULT_OFF")))
+    assert choice_value(tree) == "IOMMU_DEFAULT_OFF"
+
+
+def test_choice_in_fragment(tree: KconfigTree) -> None:
+    result = tree.merge_fragment(config("CONFIG_IOMMU_DEFAULT_ON=y\n"),
+                                 "# CONFIG_IOMMU_DEFAULT_ON is not set\n")
+    assert choice_value(tree) == "IOMMU_DEFAULT_ON_INTGPU_OFF"
+    assert result.not_taken == ()
+    result = tree.merge_fragment(config("CONFIG_IOMMU_DEFAULT_ON=y\n"),
+                                 "CONFIG_IOMMU_DEFAULT_OFF=y\n")
+    assert choice_value(tree) == "IOMMU_DEFAULT_OFF"
+    assert "IOMMU_DEFAULT_ON" in {c.symbol for c in result.changed}
+
+
 # --- select, depends, defaults, explain --------------------------------------------------------
 
 def test_explain_selected_symbol(tree: KconfigTree) -> None:

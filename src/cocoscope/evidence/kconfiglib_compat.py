@@ -18,6 +18,15 @@ in 2020 and differs from the C implementation of kernel 6.x in two ways that mat
    ``Symbol.tri_value`` and ``Symbol._assignable`` for symbols owned by a KernelKconfig only;
    other kconfiglib users in the same process keep the stock behaviour.
 
+3. Choices (found by comparing with scripts/kconfig/conf, benchmarks/kconfig_vs_c.py): since
+   Linux 6.11 sym_calc_choice() honours a member the user set to n: if no visible member is
+   set to y, the default is used unless the user set it to n, then the first visible member
+   without a user value, then the last visible one. kconfiglib ignores "n" on choice members
+   and picks the default anyway, so an old config saying "# CONFIG_INTEL_IOMMU_DEFAULT_ON is
+   not set" came out with INTEL_IOMMU_DEFAULT_ON=y where the C tools pick the next member.
+   ``Choice._selection`` is replaced for KernelKconfig choices (C's list of y members in
+   load order is approximated by kconfiglib's last y, then the others in menu order).
+
 ``$(shell,...)`` is routed through kconfiglib's documented extension point (the module named by
 KCONFIG_FUNCTIONS, whose ``functions`` dict overrides the built-ins) to the ``probe`` callable
 of the KernelKconfig, so the toolchain environment is decided by the caller
@@ -54,6 +63,16 @@ class KernelKconfig(kconfiglib.Kconfig):  # type: ignore[misc]
         # tell which variables carry probe output (a ":=" variable keeps only the result).
         self.assignments: list[tuple[str, int, str]] = []
         super().__init__(filename, warn=True, warn_to_stderr=False)
+
+    def load_config(self, filename: str, replace: bool = True) -> str:
+        msg = str(super().load_config(filename, replace))
+        self.invalidate_choices()
+        return msg
+
+    def invalidate_choices(self) -> None:
+        """A member set to n changes the choice's selection (kconfiglib does not track that)."""
+        for choice in self.unique_choices:
+            choice._rec_invalidate()
 
     def _parse_assignment(self, s: str) -> None:
         self.assignments.append((self.filename, self.linenr, s))
@@ -166,5 +185,31 @@ def _assignable(sym: Any) -> tuple[int, ...]:
                  if selected <= v <= vis and not (v == 1 and sym.type is _BOOL))
 
 
+_STOCK_SELECTION = kconfiglib.Choice._selection
+
+
+def _choice_selection(choice: Any) -> Any:
+    """sym_calc_choice() of scripts/kconfig/symbol.c (Linux >= 6.11)."""
+    if not isinstance(choice.kconfig, KernelKconfig):
+        return _STOCK_SELECTION(choice)
+    if choice.tri_value != 2:
+        return None
+    visible = [s for s in choice.syms if s.visibility]
+    # kconfiglib keeps user_selection even if the member was set to n later: check its value.
+    last_y = choice.user_selection
+    chosen = [last_y] if last_y in visible and last_y.user_value == 2 else []
+    chosen += [s for s in visible if s.user_value == 2 and s is not last_y]
+    if chosen:
+        return chosen[0]
+    default = choice._selection_from_defaults()  # defaults, then the first visible member
+    if default is not None and default.user_value != 0:
+        return default
+    for sym in visible:
+        if sym.user_value is None:
+            return sym
+    return visible[-1] if visible else None
+
+
+kconfiglib.Choice._selection = _choice_selection
 kconfiglib.Symbol.tri_value = property(_tri_value, doc=_STOCK_TRI_VALUE.__doc__)
 kconfiglib.Symbol._assignable = _assignable
