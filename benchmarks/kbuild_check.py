@@ -193,6 +193,13 @@ def main() -> int:
     print("- generated objects (no source in the tree):")
     for o in result.generated:
         print(f"  - `{o.path}` ({o.built}{', module ' + o.module if o.module else ''}): {o.reason}")
+    reasons: dict[str, int] = {}
+    for o in result.other_sources:
+        key = o.reason.split(":")[0]
+        reasons[key] = reasons.get(key, 0) + 1
+    print("- other-source objects: " + ", ".join(f"{n} {r}" for r, n in sorted(reasons.items())))
+    included = [f for f in result.files if f.included_from]
+    print(f"- C files compiled through #include from a built C file: {len(included)}")
     print("- diagnostics:")
     for d in result.diagnostics:
         print(f"  - {d.file}:{d.line}: {d.message}")

@@ -40,7 +40,10 @@ MAX_REFERENCES = 2_000_000
 
 _DIRECTIVES = ("ifdef", "ifndef", "ifeq", "ifneq")
 _CONFIG_REF = re.compile(r"CONFIG_[A-Za-z0-9_]+")
-_BUILTIN_DIAG = re.compile(r"^(obj|lib|subdir|core|drivers|libs)-|-(objs|y|m)$")
+# Variables that list objects or directories (provenance is kept, guesses are reported);
+# compiler flags (ccflags-y, subdir-ccflags-y, CFLAGS_foo.o, ...) never decide what is built.
+_OBJECT_LIST = re.compile(r"^(obj|lib|subdir|core|drivers|libs)-|-(objs|y|m)$")
+_FLAGS = re.compile(r"flags", re.I)
 
 
 @dataclass
@@ -306,7 +309,7 @@ class Interp:
             self.set(name, rhs, recursive=True)
         if op in ("=", ":=", "::=", ":::=", "!="):
             self.provenance.pop(name, None)
-        if _BUILTIN_DIAG.search(name):
+        if _OBJECT_LIST.search(name) and not _FLAGS.search(name):
             words = self.expand(rhs).split()
             if symbol:
                 prov = self.provenance.setdefault(name, {})
