@@ -114,7 +114,9 @@ class Collateral:
     pck_crls: tuple[x509.CertificateRevocationList, ...]
 
     def tcb_info_for(self, fmspc: bytes) -> TcbInfo | None:
-        return next((t for t in self.tcb_infos if t.fmspc == fmspc), None)
+        """The TCB Info for ``fmspc``; the newest evaluation data number wins if several."""
+        matching = [t for t in self.tcb_infos if t.fmspc == fmspc]
+        return max(matching, key=lambda t: t.evaluation_number) if matching else None
 
 
 # --- exact member bytes ----------------------------------------------------------------
