@@ -83,6 +83,9 @@ def test_subdirectories_y_m_and_subdir(result: KbuildResult) -> None:
     # subdir-y: descended (for host programs) but nothing from it is linked
     assert "drivers/tools" in result.directories
     not_built(result, "drivers/tools/tool.c")
+    not_built(result, "drivers/tools/tool_lib.c")
+    (lib,) = (o for o in result.other_sources if o.path == "drivers/tools/tool_lib.o")
+    assert lib.reason == "lib-y in drivers/tools: its lib.a is not linked into vmlinux"
     not_built(result, "drivers/gone/gone.c")
     assert "net" not in result.directories  # obj-$(CONFIG_NET) with NET not set
     # a directory listed both as obj-m and obj-y is built in

@@ -183,13 +183,15 @@ def _collect(it: Interp, d: str, v: _Visit, linked_lib: bool, out: _Collector,
         for w in obj_y:
             if not w.endswith("/"):
                 _add_object(it, d, w, "y", sym("obj-y", w), ("-objs", "-y"), out)
-        for w in lib_y:
-            if linked_lib:
-                _add_object(it, d, w, "y", sym("lib-y", w), (), out)
-            else:
-                _add_other(out, _join(d, w), "y", None, _join(d, w).removesuffix(".o"),
-                           sym("lib-y", w),
-                           f"lib-y in {d}: its lib.a is not linked into vmlinux")
+    # Makefile.build makes lib.a whenever lib-y is not empty, whatever reached the directory;
+    # only the libs-y directories' lib.a goes into vmlinux. Elsewhere (the EFI stub's libstub/,
+    # reached through subdir-y) it is linked into the boot image: compiled, but not vmlinux.
+    for w in lib_y:
+        if linked_lib and v.need_builtin:
+            _add_object(it, d, w, "y", sym("lib-y", w), (), out)
+        else:
+            _add_other(out, _join(d, w), "y", None, _join(d, w).removesuffix(".o"),
+                       sym("lib-y", w), f"lib-y in {d}: its lib.a is not linked into vmlinux")
     if v.need_modorder:
         for w in obj_m:
             if not w.endswith("/"):

@@ -1,0 +1,1 @@
+void tool_lib(void) {}
