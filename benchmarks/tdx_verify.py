@@ -20,6 +20,7 @@ Figures: verifications per second, median of R rounds of about S seconds each, a
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import sys
@@ -109,10 +110,11 @@ def main() -> int:
         ours_rates.append(o)
         ratios.append(o / f)
     print(f"cocoscope {cocoscope.__version__}, Python {platform.python_version()}, "
-          f"{platform.machine()}, {len(sys.argv) and 'tdx_quote_6.dat'}")
+          f"{platform.machine()}, {QUOTE.name}, load average {os.getloadavg()[0]:.1f}")
     print(f"floor (4 bare ECDSA verifications): {statistics.median(floor_rates):8.0f} /s")
     print(f"cocoscope verify_quote, warm:       {statistics.median(ours_rates):8.0f} /s")
-    print(f"ratio (median of per-round ratios): {statistics.median(ratios):.2f}")
+    print(f"ratio (median of per-round ratios): {statistics.median(ratios):.2f} "
+          f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)})")
     shutil.rmtree(tmp)
     return 0
 
