@@ -130,7 +130,7 @@ class VekExtensions:
     csp_id: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity hashing: cheap keys for the signature cache
 class AmdCert:
     der: bytes
     cert: x509.Certificate
@@ -162,7 +162,20 @@ class AmdCert:
         return self.cert.public_key()
 
     def extensions(self) -> VekExtensions:
-        """Decode the KDS extensions; ValueError on anything malformed."""
+        """The KDS extensions (decoded once per certificate); ValueError if malformed."""
+        got = self._extensions
+        if isinstance(got, str):
+            raise ValueError(got)
+        return got
+
+    @cached_property
+    def _extensions(self) -> VekExtensions | str:
+        try:
+            return self._decode_extensions()
+        except ValueError as exc:
+            return str(exc)
+
+    def _decode_extensions(self) -> VekExtensions:
         struct_version = product = csp = None
         hwid: bytes | None = None
         spls: dict[str, int] = {}

@@ -78,13 +78,16 @@ def _signature_ok(report: AttestationReport, vek: AmdCert) -> bool:
 
 
 def _choose_vek(report: AttestationReport, kind: str,
-                certs: Sequence[AmdCert]) -> AmdCert | None:
-    """The supplied VCEK/VLEK to use: the one whose key signed the report, else the first."""
+                certs: Sequence[AmdCert]) -> tuple[AmdCert | None, bool]:
+    """(the supplied VCEK/VLEK whose key signed the report, else the first; signature ok).
+
+    The signature result is returned so the one ECDSA verify, the dominant cost, runs once.
+    """
     candidates = [c for c in certs if c.role[0] == kind and is_p384(c)]
     for c in candidates:
         if _signature_ok(report, c):
-            return c
-    return candidates[0] if candidates else None
+            return c, True
+    return (candidates[0] if candidates else None), False
 
 
 def _product(report: AttestationReport, vek: AmdCert | None) -> tuple[Product | None, Check]:
@@ -171,7 +174,7 @@ def verify_evidence(ev: ReportEvidence, certs: Sequence[AmdCert], policy: SnpPol
     if kind is None:
         return Verification(ev.path, "snp-report", tuple(checks), facts)
     facts["signer"] = kind
-    vek = _choose_vek(report, kind, certs)
+    vek, signature_ok = _choose_vek(report, kind, certs)
     product, pcheck = _product(report, vek)
     checks.append(pcheck)
     if product is None:
@@ -190,7 +193,7 @@ def verify_evidence(ev: ReportEvidence, certs: Sequence[AmdCert], policy: SnpPol
         checks += chain_checks(vek, kind, product, certs, at, crl).checks
         checks += binding_checks(report, vek, kind, product, policy)
         checks.append(passed("signature", "ECDSA P-384 over report[0x000:0x2A0]")
-                      if _signature_ok(report, vek) else
+                      if signature_ok else
                       failed("signature", f"ECDSA P-384 signature does not verify with "
                              f"{vek.source}"))
     checks += evaluate(policy, report, product, kind)
