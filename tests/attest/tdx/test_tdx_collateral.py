@@ -166,3 +166,49 @@ def test_fuzz_verify_mutated_quote(edits):
     changed = {i for i in range(len(data)) if data[i] != _QUOTE[i]}
     if changed & (_PROTECTED | set(range(0x278))):
         assert not v.ok, sorted(changed)
+
+
+def _pem(der: bytes) -> bytes:
+    import base64
+
+    b64 = base64.b64encode(der)
+    return (b"-----BEGIN CERTIFICATE-----\n" + b"\n".join(b64[i : i + 64] for i in range(0, len(b64), 64))
+            + b"\n-----END CERTIFICATE-----\n")
+
+
+def test_flips_in_collateral_signing_chain_rejected(tmp_path):
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    chain = x509.load_pem_x509_certificates((GTG / "tcbInfoIssuerChain.pem").read_bytes())
+    ders = [c.public_bytes(Encoding.DER) for c in chain]
+    d = gtg_v4_collateral(tmp_path)
+    q = parse_quote(SPR_E4.read_bytes())
+    for which, der in enumerate(ders):
+        for off in range(0, len(der), 13):
+            bad = bytearray(der)
+            bad[off] ^= 0x01
+            parts = [bytes(bad) if i == which else x for i, x in enumerate(ders)]
+            (d / "tcbInfoIssuerChain.pem").write_bytes(b"".join(_pem(p) for p in parts))
+            try:
+                col = load_collateral_dir(str(d))
+            except InputError:
+                continue
+            v = verify_quote(q, collateral=col, at=GTG_TIME, policy=TdxPolicy(accepted_tcb=None))
+            assert not v.ok, f"signing-chain cert {which} flip at {off} accepted"
+
+
+def test_flips_in_crl_signatures_rejected():
+    q = parse_quote(SPR_E4.read_bytes())
+    certs = pck.load_pem_chain(q.signature.pck_chain_pem, source="q")
+    for name, issuer, subject in (("rootcrl.der", certs[2], certs[1]), ("pckcrl", certs[1], certs[0])):
+        der = (GTG / name).read_bytes()
+        assert pck.check_crl("crl", pck.load_crl(der, source=name), issuer, subject, GTG_TIME).passed
+        for off in range(len(der) - 64, len(der), 3):  # the signature BIT STRING at the end
+            bad = bytearray(der)
+            bad[off] ^= 0x01
+            try:
+                crl = pck.load_crl(bytes(bad), source=name)
+            except InputError:
+                continue
+            assert not pck.check_crl("crl", crl, issuer, subject, GTG_TIME).passed, (name, off)
