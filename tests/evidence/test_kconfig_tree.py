@@ -133,10 +133,21 @@ def test_choice_default_set_to_n_picks_next_unset_member(tree: KconfigTree) -> N
     assert _STOCK_SELECTION(tree.kconf.syms["IOMMU_DEFAULT_ON"].choice).name == "IOMMU_DEFAULT_ON"
 
 
-def test_choice_all_members_n_picks_last_visible(tree: KconfigTree) -> None:
-    configured(tree, "".join(f"# CONFIG_{s} is not set\n" for s in (
-        "IOMMU_DEFAULT_ON", "IOMMU_DEFAULT_ON_INTGPU_OFF", "IOMMU_DEFAULT_OFF")))
-    assert choice_value(tree) == "IOMMU_DEFAULT_OFF"
+@pytest.mark.parametrize("order", [("IOMMU_DEFAULT_ON", "IOMMU_DEFAULT_ON_INTGPU_OFF",
+                                    "IOMMU_DEFAULT_OFF"),
+                                   ("IOMMU_DEFAULT_OFF", "IOMMU_DEFAULT_ON",
+                                    "IOMMU_DEFAULT_ON_INTGPU_OFF")])
+def test_choice_all_members_n_picks_first_assigned(tree: KconfigTree,
+                                                   order: tuple[str, ...]) -> None:
+    # symbol.c: every assignment moves the member to the front of the priority list; with no
+    # y and no unset member, the list is walked backwards: the first member assigned n wins.
+    configured(tree, "".join(f"# CONFIG_{s} is not set\n" for s in order))
+    assert choice_value(tree) == order[0]
+
+
+def test_choice_last_y_wins(tree: KconfigTree) -> None:
+    configured(tree, "CONFIG_IOMMU_DEFAULT_OFF=y\nCONFIG_IOMMU_DEFAULT_ON_INTGPU_OFF=y\n")
+    assert choice_value(tree) == "IOMMU_DEFAULT_ON_INTGPU_OFF"
 
 
 def test_choice_in_fragment(tree: KconfigTree) -> None:

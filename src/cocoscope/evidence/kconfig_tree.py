@@ -137,7 +137,6 @@ class KconfigTree:
             if sym.choice is not None and value == "y":
                 sym.choice.set_value("y")  # as kconfiglib's .config loader infers the mode
             sym.set_value(value)
-        self.kconf.invalidate_choices()
         lines = []
         for name, value, line in assignments:
             sym = self.kconf.syms.get(name)

@@ -24,8 +24,10 @@ in 2020 and differs from the C implementation of kernel 6.x in two ways that mat
    without a user value, then the last visible one. kconfiglib ignores "n" on choice members
    and picks the default anyway, so an old config saying "# CONFIG_INTEL_IOMMU_DEFAULT_ON is
    not set" came out with INTEL_IOMMU_DEFAULT_ON=y where the C tools pick the next member.
-   ``Choice._selection`` is replaced for KernelKconfig choices (C's list of y members in
-   load order is approximated by kconfiglib's last y, then the others in menu order).
+   ``Choice._selection`` is replaced for KernelKconfig choices, and ``Symbol.set_value``
+   records the order in which members were assigned (C's "choice_members" priority list:
+   each assignment moves the member to the front; the last y wins, and when every visible
+   member is n, the one assigned first is taken).
 
 ``$(shell,...)`` is routed through kconfiglib's documented extension point (the module named by
 KCONFIG_FUNCTIONS, whose ``functions`` dict overrides the built-ins) to the ``probe`` callable
@@ -35,6 +37,7 @@ of the KernelKconfig, so the toolchain environment is decided by the caller
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -62,17 +65,15 @@ class KernelKconfig(kconfiglib.Kconfig):  # type: ignore[misc]
         # (file, line, raw text) of every preprocessor assignment, before expansion: lets us
         # tell which variables carry probe output (a ":=" variable keeps only the result).
         self.assignments: list[tuple[str, int, str]] = []
+        # Order in which choice members got user values (y or n); the C tools keep it.
+        self.choice_assignments: dict[str, int] = {}
+        self.choice_counter = itertools.count()
         super().__init__(filename, warn=True, warn_to_stderr=False)
 
     def load_config(self, filename: str, replace: bool = True) -> str:
-        msg = str(super().load_config(filename, replace))
-        self.invalidate_choices()
-        return msg
-
-    def invalidate_choices(self) -> None:
-        """A member set to n changes the choice's selection (kconfiglib does not track that)."""
-        for choice in self.unique_choices:
-            choice._rec_invalidate()
+        if replace:
+            self.choice_assignments.clear()
+        return str(super().load_config(filename, replace))
 
     def _parse_assignment(self, s: str) -> None:
         self.assignments.append((self.filename, self.linenr, s))
@@ -186,30 +187,44 @@ def _assignable(sym: Any) -> tuple[int, ...]:
 
 
 _STOCK_SELECTION = kconfiglib.Choice._selection
+_STOCK_SET_VALUE = kconfiglib.Symbol.set_value
+
+
+def _set_value(sym: Any, value: Any) -> bool:
+    ok = bool(_STOCK_SET_VALUE(sym, value))
+    kconf = sym.kconfig
+    if ok and sym.choice is not None and isinstance(kconf, KernelKconfig):
+        kconf.choice_assignments[sym.name] = next(kconf.choice_counter)
+        sym.choice._rec_invalidate()  # an n on a member can change the selection
+    return ok
 
 
 def _choice_selection(choice: Any) -> Any:
     """sym_calc_choice() of scripts/kconfig/symbol.c (Linux >= 6.11)."""
-    if not isinstance(choice.kconfig, KernelKconfig):
+    kconf = choice.kconfig
+    if not isinstance(kconf, KernelKconfig):
         return _STOCK_SELECTION(choice)
     if choice.tri_value != 2:
         return None
-    visible = [s for s in choice.syms if s.visibility]
-    # kconfiglib keeps user_selection even if the member was set to n later: check its value.
-    last_y = choice.user_selection
-    chosen = [last_y] if last_y in visible and last_y.user_value == 2 else []
-    chosen += [s for s in visible if s.user_value == 2 and s is not last_y]
-    if chosen:
-        return chosen[0]
+    order = kconf.choice_assignments
+    assigned = sorted((s for s in choice.syms if s.user_value is not None and s.name in order),
+                      key=lambda s: -order[s.name])
+    # Priority list: assigned members, most recent first, then the rest in menu order.
+    priority = assigned + [s for s in choice.syms if s not in assigned]
+    visible = [s for s in priority if s.visibility]
+    for sym in visible:
+        if sym.user_value == 2:
+            return sym
     default = choice._selection_from_defaults()  # defaults, then the first visible member
     if default is not None and default.user_value != 0:
         return default
-    for sym in visible:
-        if sym.user_value is None:
+    for sym in choice.syms:
+        if sym.visibility and sym.user_value is None:
             return sym
     return visible[-1] if visible else None
 
 
+kconfiglib.Symbol.set_value = _set_value
 kconfiglib.Choice._selection = _choice_selection
 kconfiglib.Symbol.tri_value = property(_tri_value, doc=_STOCK_TRI_VALUE.__doc__)
 kconfiglib.Symbol._assignable = _assignable
