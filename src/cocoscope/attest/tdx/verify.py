@@ -66,7 +66,8 @@ def _check_signed_json(name: str, signed: SignedJson, signer: x509.Certificate |
     """Collateral signature and window; a pure function of its inputs, so cached (warm)."""
     checks = []
     if signer is None:
-        checks.append(failed(f"{name}.signature", "no TCB Signing issuer chain in the directory"))
+        checks.append(failed(f"{name}.signature", "no trusted Intel SGX TCB Signing certificate "
+                                                   "(see collateral.signing_chain)"))
     elif signature_valid(signed.body, signed.signature, signer):
         checks.append(passed(f"{name}.signature", f"signed by {pck.TCB_SIGNING_CN}"))
     else:
@@ -124,13 +125,15 @@ def _check_collateral(col: Collateral, quote: Quote, ext: pck.PckExtensions | No
         if all(c.passed for c in chain_checks if not c.name.endswith(".validity")):
             signer = chain[0]  # signatures still checked; validity failures are reported above
         if col.root_crl is not None:
-            checks.append(pck.check_crl("collateral.signing_chain.crl", col.root_crl, chain[-1],
-                                        chain[0], at))
+            # The Root CA CRL is checked against the pinned root, never the chain's own.
+            checks.append(pck.check_crl("collateral.signing_chain.crl", col.root_crl,
+                                        pck.pinned_root(), chain[0], at))
     # Root CA CRL and PCK CRL over the quote's own chain.
     try:
         if len(certs) == 3:
             if col.root_crl is not None:
-                checks.append(pck.check_crl("pck.crl.root", col.root_crl, certs[2], certs[1], at))
+                checks.append(pck.check_crl("pck.crl.root", col.root_crl, pck.pinned_root(),
+                                            certs[1], at))
             for crl in col.pck_crls:
                 if crl.issuer == certs[1].subject:
                     checks.append(pck.check_crl("pck.crl.pck", crl, certs[1], certs[0], at))
