@@ -134,3 +134,19 @@ def test_probe_dependent_symbols_match_docs(tree: KconfigTree) -> None:
     section = probe_symbols_markdown(tree)
     assert section in DOCS.read_text(encoding="utf-8"), \
         "docs/kconfig.md is stale: run scripts/kconfig_probe_doc.py"
+
+
+def test_old_config_choices_resolve_like_c_kconfig(tree: KconfigTree, shared: Path) -> None:
+    # Values from scripts/kconfig/conf of this tree (make O=... olddefconfig, run by
+    # benchmarks/kconfig_vs_c.py): the 5.15 kAFL config sets the choices' defaults to n
+    # (INTEL_IOMMU_DEFAULT_ON) or names a member 6.12 no longer has
+    # (LEGACY_VSYSCALL_EMULATE) and says n to the rest.
+    cfg = load_config(str(shared / "testdata/kconfig/kafl_linux_kernel_tdx_guest_5.15-rc6.config"))
+    result = tree.apply(cfg)
+    assert "LEGACY_VSYSCALL_EMULATE" in result.unknown_symbols
+    assert tree.value("INTEL_IOMMU_DEFAULT_ON") == "n"
+    assert tree.value("INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF") == "y"
+    assert tree.value("LEGACY_VSYSCALL_XONLY") == "y"
+    assert tree.value("LEGACY_VSYSCALL_NONE") == "n"
+    # The kAFL guest builds the transports the rules flag.
+    assert tree.value("VIRTIO_MMIO") == "y" and tree.value("VIRTIO_PCI_LEGACY") == "y"
