@@ -212,3 +212,38 @@ def test_flips_in_crl_signatures_rejected():
             except InputError:
                 continue
             assert not pck.check_crl("crl", crl, issuer, subject, GTG_TIME).passed, (name, off)
+
+
+def test_forged_collateral_under_same_name_root_gives_no_status(tmp_path):
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from tdx_quote_vectors import Q6, TRUSTEE_TIME, raw_sig, trustee_collateral
+
+    real = x509.load_pem_x509_certificates((GTG / "tcbInfoIssuerChain.pem").read_bytes())
+    root_k, sign_k = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+
+    def cert(subject, issuer, key, signer):
+        start = TRUSTEE_TIME - timedelta(days=30)
+        return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
+                .public_key(key.public_key()).serial_number(1).not_valid_before(start)
+                .not_valid_after(start + timedelta(days=365)).sign(signer, hashes.SHA256()))
+
+    root = cert(real[1].subject, real[1].subject, root_k, root_k)
+    signing = cert(real[0].subject, root.subject, sign_k, root_k)
+    d = trustee_collateral(tmp_path)
+    (d / "tcbInfoIssuerChain.pem").write_bytes(signing.public_bytes(Encoding.PEM) + root.public_bytes(Encoding.PEM))
+    # Every level claims UpToDate, correctly signed by the forged TCB Signing key.
+    raw = (TRU / "tcbInfo.json").read_bytes()
+    body = parse_tcb_info(raw, source="t").signed.body.replace(b'"OutOfDate"', b'"UpToDate"')
+    (d / "tcbInfo.json").write_bytes(b'{"tcbInfo":' + body + b',"signature":"'
+                                     + raw_sig(sign_k, body).hex().encode() + b'"}')
+    v = verify_quote(parse_quote(Q6.read_bytes()), collateral=load_collateral_dir(str(d)),
+                     at=TRUSTEE_TIME, policy=TdxPolicy(accepted_tcb=("UpToDate",)))
+    failed = {c.name for c in v.failed}
+    assert {"collateral.signing_chain.root", "collateral.tcb_info.signature",
+            "policy.tcb_status"} <= failed
+    assert v.facts["tcb_status"] == "Unknown"

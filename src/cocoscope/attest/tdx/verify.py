@@ -147,8 +147,9 @@ def _check_collateral(col: Collateral, quote: Quote, ext: pck.PckExtensions | No
         checks.append(failed("collateral.tcb_info", f"no TCB Info for FMSPC {ext.fmspc.hex()} "
                                                     f"in {col.directory}"))
         return checks, None
-    checks += _check_signed_json("collateral.tcb_info", info.signed, signer,
-                                 info.issue_date, info.next_update, at)
+    tcb_checks = _check_signed_json("collateral.tcb_info", info.signed, signer,
+                                    info.issue_date, info.next_update, at)
+    checks += tcb_checks
     fmt = [p for ok, p in (
         (info.id == "TDX", f"id {info.id!r} is not 'TDX'"),
         (info.version == 3, f"version {info.version} is not 3"),
@@ -160,7 +161,13 @@ def _check_collateral(col: Collateral, quote: Quote, ext: pck.PckExtensions | No
     problem = module_identity_problem(info, quote.body)
     checks.append(failed("tdx_module.identity", problem) if problem
                   else passed("tdx_module.identity", "MRSIGNERSEAM and SEAMATTRIBUTES match"))
-    evaluation = evaluate(info, ext, quote.body, col.qe_identity, quote.signature.qe_report)
+    # A status computed from collateral whose signature does not verify would be a forged
+    # fact: evaluate only signed TCB Info, and use the QE Identity only if it is signed too.
+    if not tcb_checks[0].passed:
+        return checks, None
+    qe_signed = any(c.name == "collateral.qe_identity.signature" and c.passed for c in checks)
+    evaluation = evaluate(info, ext, quote.body, col.qe_identity if qe_signed else None,
+                          quote.signature.qe_report)
     return checks, evaluation
 
 
