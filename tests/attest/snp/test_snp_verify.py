@@ -185,3 +185,48 @@ def test_verification_runs_every_check_even_after_failures() -> None:
     certs, _ = load_certs([str(SNP / "trustee/test-vcek.der")])
     v = verify_evidence(ev, certs, SnpPolicy(vmpl=1), vec.at)
     assert {"signature", "policy.debug", "policy.vmpl", "vcek.hwid"} <= failed_names(v)
+
+
+def _with(raw: bytes, offset: int, value: bytes) -> bytes:
+    out = bytearray(raw)
+    out[offset:offset + len(value)] = value
+    return bytes(out)
+
+
+@pytest.mark.parametrize(("key_info", "detail"), [(7 << 2, "no key"), (3 << 2, "reserved")])
+def test_unsigned_or_reserved_signing_key_is_refused(key_info: int, detail: str) -> None:
+    from cocoscope.attest.snp.evidence import parse_evidence
+
+    vec = VECTORS["go-sev-guest"]
+    raw = _with(load_evidence(str(vec.report)).report.raw, 0x48, key_info.to_bytes(4, "little"))
+    certs, _ = load_certs([str(vec.vek)])
+    v = verify_evidence(parse_evidence(raw), certs, SnpPolicy(), vec.at)
+    bad = {c.name: c.detail for c in v.failed}
+    assert detail in bad["format.signing_key"]
+    assert "policy.debug" in bad  # the policy is still judged and reported
+
+
+def test_crl_not_signed_by_the_ark_fails(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    vec = VECTORS["trustee-vcek"]
+    (ark,) = [c for c in load_certs([str(vec.chain)])[0] if c.role[0] == "ark"]
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(ark.cert.subject)
+           .last_update(vec.at - timedelta(days=1)).next_update(vec.at + timedelta(days=1))
+           .sign(key, hashes.SHA384()))
+    path = tmp_path / "crl.der"
+    path.write_bytes(crl.public_bytes(serialization.Encoding.DER))
+    v = verify_snp_report(str(vec.report), [str(vec.vek)], at=vec.at, crl=str(path))
+    assert failed_names(v) == {"chain.crl"}
+    assert "does not verify" in v.failed[0].detail
+    (tmp_path / "junk.crl").write_bytes(b"junk")
+    from cocoscope.errors import InputError
+
+    with pytest.raises(InputError, match="CRL"):
+        verify_snp_report(str(vec.report), [str(vec.vek)], at=vec.at,
+                          crl=str(tmp_path / "junk.crl"))

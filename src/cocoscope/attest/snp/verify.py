@@ -27,6 +27,7 @@ from cocoscope.attest.snp.evidence import ReportEvidence, load_evidence
 from cocoscope.attest.snp.policy import SnpPolicy, evaluate
 from cocoscope.attest.snp.product import Product, product_from_name
 from cocoscope.attest.snp.report import ECDSA_P384_SHA384, AttestationReport, SigningKey
+from cocoscope.attest.snp.show import guess_product
 from cocoscope.errors import InputError, read_bytes
 
 KDS = "https://kdsintf.amd.com"
@@ -159,27 +160,16 @@ def binding_checks(report: AttestationReport, vek: AmdCert, kind: str, product: 
     return out
 
 
-def verify_evidence(ev: ReportEvidence, certs: Sequence[AmdCert], policy: SnpPolicy,
-                    at: datetime, crl: x509.CertificateRevocationList | None = None
-                    ) -> Verification:
-    report = ev.report
-    checks = format_checks(report)
-    facts: dict[str, object] = {"version": report.version, "form": ev.form,
-                                "time": at.isoformat(), "measurement": report.measurement.hex()}
-    if ev.hcl is not None:
-        ok, why = ev.hcl.binding(report)
-        checks.append(passed("hcl.report_data", why) if ok else failed("hcl.report_data", why))
-    key = report.key_info.signing_key
-    kind = {int(SigningKey.VCEK): "vcek", int(SigningKey.VLEK): "vlek"}.get(key)
-    if kind is None:
-        return Verification(ev.path, "snp-report", tuple(checks), facts)
-    facts["signer"] = kind
+def _signer_checks(report: AttestationReport, kind: str, certs: Sequence[AmdCert],
+                   policy: SnpPolicy, at: datetime, crl: x509.CertificateRevocationList | None,
+                   facts: dict[str, object]) -> tuple[list[Check], Product | None]:
+    """Product, chain, VEK binding and signature for a VCEK- or VLEK-signed report."""
     vek, signature_ok = _choose_vek(report, kind, certs)
     product, pcheck = _product(report, vek)
-    checks.append(pcheck)
+    checks = [pcheck]
     if product is None:
         checks.append(failed("signature", "not checked: product unknown"))
-        return Verification(ev.path, "snp-report", tuple(checks), facts)
+        return checks, None
     facts["product"] = product.value
     facts["reported_tcb"] = str(report.tcb("reported", product))
     if vek is None:
@@ -188,15 +178,37 @@ def verify_evidence(ev: ReportEvidence, certs: Sequence[AmdCert], policy: SnpPol
         checks.append(failed(f"chain.{kind}", f"no {kind.upper()} among the supplied "
                              f"certificates{hint}"))
         checks.append(failed("signature", f"not checked: no {kind.upper()}"))
-    else:
-        facts["vek"] = vek.source
-        checks += chain_checks(vek, kind, product, certs, at, crl).checks
-        checks += binding_checks(report, vek, kind, product, policy)
-        checks.append(passed("signature", "ECDSA P-384 over report[0x000:0x2A0]")
-                      if signature_ok else
-                      failed("signature", f"ECDSA P-384 signature does not verify with "
-                             f"{vek.source}"))
-    checks += evaluate(policy, report, product, kind)
+        return checks, product
+    facts["vek"] = vek.source
+    checks += chain_checks(vek, kind, product, certs, at, crl).checks
+    checks += binding_checks(report, vek, kind, product, policy)
+    checks.append(passed("signature", "ECDSA P-384 over report[0x000:0x2A0]")
+                  if signature_ok else
+                  failed("signature", f"ECDSA P-384 signature does not verify with "
+                         f"{vek.source}"))
+    return checks, product
+
+
+def verify_evidence(ev: ReportEvidence, certs: Sequence[AmdCert], policy: SnpPolicy,
+                    at: datetime, crl: x509.CertificateRevocationList | None = None
+                    ) -> Verification:
+    """All checks for parsed evidence (no file I/O); see verify_snp_report."""
+    report = ev.report
+    checks = format_checks(report)
+    facts: dict[str, object] = {"version": report.version, "form": ev.form,
+                                "time": at.isoformat(), "measurement": report.measurement.hex()}
+    if ev.hcl is not None:
+        ok, why = ev.hcl.binding(report)
+        checks.append(passed("hcl.report_data", why) if ok else failed("hcl.report_data", why))
+    kind = {0: "vcek", 1: "vlek"}.get(report.key_info.signing_key)
+    product = None
+    if kind is not None:
+        facts["signer"] = kind
+        more, product = _signer_checks(report, kind, certs, policy, at, crl, facts)
+        checks += more
+    # The policy is judged even when the signature could not be: a user fixing one problem
+    # should see all of them. Without a known product, TCB minimums use the best guess.
+    checks += evaluate(policy, report, product or guess_product(report)[0], kind or "none")
     return Verification(ev.path, "snp-report", tuple(checks), facts)
 
 
