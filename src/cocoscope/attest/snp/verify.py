@@ -168,7 +168,13 @@ def _signer_checks(report: AttestationReport, kind: str, certs: Sequence[AmdCert
     product, pcheck = _product(report, vek)
     checks = [pcheck]
     if product is None:
-        checks.append(failed("signature", "not checked: product unknown"))
+        hint = ""
+        if vek is None and kind == "vcek":
+            guess = guess_product(report)[0]
+            hint = f"; supply the VCEK with --certs, e.g. from {kds_url(report, guess)}"
+            if guess is not Product.TURIN:
+                hint += " (or the same URL under /Genoa/)"
+        checks.append(failed("signature", f"not checked: product unknown{hint}"))
         return checks, None
     facts["product"] = product.value
     facts["reported_tcb"] = str(report.tcb("reported", product))
