@@ -7,6 +7,8 @@ from pathlib import Path
 
 import kconfiglib
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cocoscope.errors import InputError
 from cocoscope.evidence.kconfig import KernelConfig, parse_config_text
@@ -200,6 +202,15 @@ def test_explain_defaults_and_dependencies(tree: KconfigTree) -> None:
     assert e.defined_at == ("drivers/Kconfig:27",)
 
 
+def test_explanation_summary(tree: KconfigTree) -> None:
+    configured(tree, "CONFIG_VIRTIO_PCI=y\nCONFIG_VIRTIO_MMIO=m\n")
+    assert tree.explain("VIRTIO").summary.startswith(
+        "VIRTIO=y; selected by VIRTIO_MMIO=m; selected by VIRTIO_PCI=y; cannot be turned off: ")
+    assert tree.explain("VIRTIO_PCI").summary == (
+        "VIRTIO_PCI=y; set to y in the configuration; depends on PCI && VIRTIO_MENU (=y); "
+        "turning it off also turns off VIRTIO_PCI_LEGACY")
+
+
 def test_explain_unknown_symbol(tree: KconfigTree) -> None:
     with pytest.raises(InputError, match="NOT_A_SYMBOL is not defined"):
         tree.explain("NOT_A_SYMBOL")
@@ -264,6 +275,17 @@ def test_fragment_syntax_errors_name_the_line() -> None:
     with pytest.raises(InputError) as err:
         parse_fragment("CONFIG_A=y\nVIRTIO=y\n", "tdx.fragment")
     assert err.value.path == "tdx.fragment" and err.value.where == "line 2"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_fragment_parser_never_crashes(text: str) -> None:
+    try:
+        parsed = parse_fragment(text)
+    except InputError as err:
+        assert err.where is not None and err.where.startswith("line ")
+    else:
+        assert all(line >= 1 and name for name, _value, line in parsed)
 
 
 # --- toolchain probes --------------------------------------------------------------------------
@@ -346,6 +368,30 @@ def test_missing_sourced_file(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         load_tree(bad)
     assert "drivers/Kconfig" in err.value.render()
+
+
+def test_dependency_loop_is_input_error(tmp_path: Path) -> None:
+    bad = tmp_path / "tree"
+    shutil.copytree(FIXTURE, bad)
+    with (bad / "drivers/Kconfig").open("a") as fh:
+        fh.write("config LOOP_A\n\tbool \"a\"\n\tdepends on LOOP_B\n"
+                 "config LOOP_B\n\tbool \"b\"\n\tdepends on LOOP_A\n")
+    with pytest.raises(InputError) as err:
+        load_tree(bad)
+    assert err.value.message in ("dependency loop: LOOP_A -> LOOP_B",
+                                 "dependency loop: LOOP_B -> LOOP_A")
+    assert err.value.path == str(bad / "drivers/Kconfig")
+    assert err.value.where is not None and err.value.where.startswith("line ")
+
+
+def test_non_utf8_kconfig_is_input_error(tmp_path: Path) -> None:
+    bad = tmp_path / "tree"
+    shutil.copytree(FIXTURE, bad)
+    (bad / "drivers/Kconfig").write_bytes(b'config X\n\tbool "\xff\xfe"\n')
+    with pytest.raises(InputError) as err:
+        load_tree(bad)
+    assert err.value.path == str(bad / "drivers/Kconfig")
+    assert "utf-8" in err.value.message
 
 
 def test_makefile_without_version(tmp_path: Path) -> None:

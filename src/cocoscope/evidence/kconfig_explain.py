@@ -85,6 +85,26 @@ class Explanation:
         return tuple(out)
 
 
+    @property
+    def summary(self) -> str:
+        """One line for a report: value, why, and what turning it off takes or drags along."""
+        parts = [f"{self.symbol}={self.value}"]
+        if self.why:
+            parts.append("; ".join(self.why))
+        if self.depends_on:
+            parts.append(f"depends on {self.depends_on} (={self.depends_on_value})")
+        if self.value != "n":
+            if not self.can_turn_off:
+                parts.append("cannot be turned off: " + "; ".join(self.blocked_by))
+            else:
+                off = [c.symbol for c in self.turning_off_changes if c.after == "n"]
+                if off:
+                    shown = ", ".join(off[:8]) + (f" and {len(off) - 8} more" if len(off) > 8
+                                                  else "")
+                    parts.append(f"turning it off also turns off {shown}")
+        return "; ".join(parts)
+
+
 @dataclass(frozen=True)
 class ReverseIndex:
     """symbol name -> (selecting/implying symbol, written condition, full condition) triples."""

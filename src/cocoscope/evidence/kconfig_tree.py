@@ -33,6 +33,8 @@ from cocoscope.evidence.kconfiglib_compat import KernelKconfig, kernel_environme
 
 _MAKEFILE_VAR = re.compile(r"^(VERSION|PATCHLEVEL|SUBLEVEL|EXTRAVERSION)\s*=\s*(\S*)\s*$", re.M)
 _KCONFIG_ERROR = re.compile(r"^\s*(\S+?):(\d+): (?:error: )?(.*)", re.S)
+_DEFINED_AT = re.compile(r"(\w+) \(defined at ([^),]+:\d+)")
+_MALFORMED = re.compile(r"Malformed (\S+) in '([^']+)'")
 _FRAGMENT_SET = re.compile(r"CONFIG_([A-Za-z0-9_]+)=(.*)")
 _FRAGMENT_UNSET = re.compile(r"# CONFIG_([A-Za-z0-9_]+) is not set")
 
@@ -250,12 +252,22 @@ def _normal(sym: Any) -> str:
 
 
 def _input_error(message: str, srcdir: Path) -> InputError:
-    m = _KCONFIG_ERROR.match(message)
-    if m:
+    """kconfiglib's KconfigError text -> InputError with the Kconfig file and line."""
+    text = message.strip()
+    m = _KCONFIG_ERROR.match(text)
+    if m and not text.startswith("Dependency loop"):
         return InputError(m.group(3).strip().splitlines()[0], path=str(srcdir / m.group(1)),
                           where=f"line {m.group(2)}")
-    return InputError(message.strip().splitlines()[0] if message.strip() else "Kconfig error",
-                      path=str(srcdir))
+    if text.startswith("Dependency loop"):
+        loop = list(dict.fromkeys(_DEFINED_AT.findall(text)))
+        if loop:
+            file, line = loop[0][1].rsplit(":", 1)
+            return InputError("dependency loop: " + " -> ".join(name for name, _ in loop),
+                              path=str(srcdir / file), where=f"line {line}")
+    m = _MALFORMED.search(text)
+    if m:
+        return InputError(f"not valid {m.group(1)} text", path=str(srcdir / m.group(2)))
+    return InputError(text.splitlines()[0] if text else "Kconfig error", path=str(srcdir))
 
 
 _CC_OPTION = re.compile(r'.*mkdir \.tmp_\$\$; \S+ -Werror\s+(.*?) -c -x c /dev/null -o .*')
