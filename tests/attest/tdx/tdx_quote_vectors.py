@@ -60,6 +60,15 @@ def gtg_v5_collateral(tmp: Path) -> Path:
     return collateral_dir(tmp, GTG / "sample_tcbinfo_response_v5", GTG / "tcbInfoIssuerChain.pem")
 
 
+# Intel's re-issued TCB Signing certificate (same key, valid 2025-05-06 .. 2032-05-06) + root.
+REISSUED_CHAIN = Path(__file__).resolve().parents[2] / "data" / "tdx_quote" / "tcb_signing_chain_2025.pem"
+
+
+def trustee_collateral_current(tmp: Path) -> Path:
+    """trustee's TCB Info and QE Identity with the issuer chain valid at their issue time."""
+    return collateral_dir(tmp, TRU / "tcbInfo.json", TRU / "enclaveIdentity.json", REISSUED_CHAIN)
+
+
 def trustee_collateral(tmp: Path) -> Path:
     # trustee ships no issuer chain; the TCB Signing key is the one in go-tdx-guest's chain.
     return collateral_dir(tmp, TRU / "tcbInfo.json", TRU / "enclaveIdentity.json",

@@ -23,6 +23,7 @@ from tdx_quote_vectors import (
     gtg_v4_collateral,
     gtg_v5_collateral,
     trustee_collateral,
+    trustee_collateral_current,
     utc,
 )
 
@@ -95,6 +96,27 @@ def test_trustee_quote_6_out_of_date_as_qvl(tmp_path):
     ok = verify_tdx_quote(str(Q6), str(trustee_collateral(tmp_path)),
                           TdxPolicy(accepted_tcb=("OutOfDate",)), TRUSTEE_TIME)
     assert failed_names(ok) == {"collateral.signing_chain.validity"}
+
+
+def test_trustee_quote_6_full_collateral_pass_with_reissued_signing_cert(tmp_path):
+    d = trustee_collateral_current(tmp_path)
+    v = verify_tdx_quote(str(Q6), str(d), at=TRUSTEE_TIME)
+    assert v.facts["tcb_status"] == "OutOfDate" and v.facts["qe_tcb_status"] == "UpToDate"
+    assert failed_names(v) == {"policy.tcb_status"}  # only the policy: UpToDate required
+    ok = verify_tdx_quote(str(Q6), str(d), TdxPolicy(accepted_tcb=("OutOfDate",)), TRUSTEE_TIME)
+    assert ok.ok
+    assert {"collateral.signing_chain.validity", "collateral.tcb_info.signature",
+            "collateral.qe_identity.signature", "qe_report.identity",
+            "tdx_module.identity"} <= {c.name for c in ok.checks if c.passed}
+
+
+def test_v5_sample_with_reissued_signing_cert(tmp_path):
+    from tdx_quote_vectors import GTG, REISSUED_CHAIN, collateral_dir
+
+    d = collateral_dir(tmp_path, GTG / "sample_tcbinfo_response_v5", REISSUED_CHAIN)
+    v = verify_tdx_quote(str(V5_SAMPLE), str(d), at=V5_TIME)
+    assert v.facts["tcb_status"] == "UpToDate"
+    assert failed_names(v) == {"collateral.qe_identity"}  # no v5-era QE Identity is stored
 
 
 def test_trustee_collateral_outside_window(tmp_path):
