@@ -115,6 +115,10 @@ def test_missing_vcek_names_the_kds_url() -> None:
     assert not v.ok
     detail = next(c for c in v.failed if c.name == "product").detail
     assert "version-2 report" in detail  # v2 report and no VCEK: product unknown, fail closed
+    sig = next(c for c in v.failed if c.name == "signature").detail
+    # the KDS URL SOURCES.md gives for vcek.testcer
+    assert "https://kdsintf.amd.com/vcek/v1/Milan/3ac3fe21" in sig
+    assert sig.split("?")[1].startswith("blSPL=2&teeSPL=0&snpSPL=5&ucodeSPL=68")
 
 
 def test_missing_vcek_on_v3_report_gives_kds_hint() -> None:
