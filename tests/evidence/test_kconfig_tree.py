@@ -231,7 +231,8 @@ def test_merge_fragment_turns_symbols_off(tree: KconfigTree) -> None:
     assert not merged.is_on("VIRTIO_PCI_LEGACY")
     assert merged.value("NR_QUEUES") == "4"
     assert merged.value("VIRTIO") == "y"  # still selected by VIRTIO_PCI
-    assert {c.symbol for c in result.changed} == {"VIRTIO_MMIO", "VIRTIO_PCI_LEGACY", "NR_QUEUES"}
+    assert {c.symbol for c in result.changed} == {"VIRTIO_MMIO", "VIRTIO_PCI_LEGACY", "NR_QUEUES",
+                                                  "VIRTIO_MMIO_MAX_DEVICES"}
 
 
 def test_merge_fragment_reports_lines_that_did_not_take(tree: KconfigTree) -> None:
@@ -250,6 +251,24 @@ def test_merge_fragment_reports_lines_that_did_not_take(tree: KconfigTree) -> No
     assert by_line[4].reason == "no such symbol in this tree"
     assert by_line[5].result == "y" and "bool" in by_line[5].reason
     assert [fl.line for fl in result.not_taken] == [1, 3, 4, 5]
+
+
+def test_merge_value_for_a_symbol_whose_dependency_goes_is_moot(tree: KconfigTree) -> None:
+    result = tree.merge_fragment(config(BASE), "# CONFIG_VIRTIO_PCI is not set\n"
+                                 "CONFIG_NR_QUEUES=4\n# CONFIG_VIRTIO_MENU is not set\n")
+    (line,) = [fl for fl in result.lines if fl.symbol == "NR_QUEUES"]
+    assert line.result == "4"  # NR_QUEUES does not depend on the menu: taken
+    result = tree.merge_fragment(config(BASE), "# CONFIG_VIRTIO_MMIO is not set\n"
+                                 "CONFIG_VIRTIO_MMIO_MAX_DEVICES=0\n")
+    assert result.not_taken == ()
+    (line,) = [fl for fl in result.lines if fl.reason]
+    assert (line.symbol, line.result, line.moot) == ("VIRTIO_MMIO_MAX_DEVICES", "", True)
+    assert "VIRTIO_MMIO (n)" in line.reason
+    assert "VIRTIO_MMIO_MAX_DEVICES" not in result.config_text
+    result = tree.merge_fragment(config(BASE), "CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y\n"
+                                 "# CONFIG_VIRTIO_MENU is not set\n")
+    (line,) = result.not_taken  # a bool asked to be y whose dependency went: really refused
+    assert line.symbol == "VIRTIO_MMIO_CMDLINE_DEVICES" and "VIRTIO_MENU" in line.reason
 
 
 def test_merge_roundtrip_changes_nothing(tree: KconfigTree) -> None:

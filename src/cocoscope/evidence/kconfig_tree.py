@@ -54,8 +54,11 @@ class FragmentLine:
     line: int
     symbol: str
     requested: str  # "y", "m", "n", or the value
-    result: str  # value after olddefconfig ("n" if off)
+    result: str  # value after olddefconfig ("n" if off, "" if a non-bool is not written)
     reason: str  # why it did not take; "" if it did
+    # A value for a string/int/hex symbol whose dependencies ended up off: the option is not
+    # in the resulting config at all, so its value is moot (not counted in not_taken).
+    moot: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ class MergeResult:
 
     @property
     def not_taken(self) -> tuple[FragmentLine, ...]:
-        return tuple(fl for fl in self.lines if fl.reason)
+        return tuple(fl for fl in self.lines if fl.reason and not fl.moot)
 
 
 class KconfigTree:
@@ -146,9 +149,13 @@ class KconfigTree:
                 lines.append(FragmentLine(line, name, value, "n", "no such symbol in this tree"))
                 continue
             result = _normal(sym)
-            reason = "" if result == value else \
-                kconfig_explain.why_not(self.kconf, self._index, sym, value)
-            lines.append(FragmentLine(line, name, value, result, reason))
+            if result == value:
+                lines.append(FragmentLine(line, name, value, result, ""))
+                continue
+            reason = kconfig_explain.why_not(self.kconf, self._index, sym, value)
+            moot = sym.orig_type not in (kconfiglib.BOOL, kconfiglib.TRISTATE) and \
+                not sym.config_string
+            lines.append(FragmentLine(line, name, value, "" if moot else result, reason, moot))
         changed = tuple(ValueChange(s.name, before[s.name], _normal(s))
                         for s in self.kconf.unique_defined_syms if _normal(s) != before[s.name])
         return MergeResult(self.config_text(), tuple(lines), changed)
