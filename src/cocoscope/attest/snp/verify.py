@@ -11,6 +11,7 @@ Public API for other parts of cocoscope (the audit):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -238,9 +239,11 @@ def verify_snp_report(path: str, certs: Sequence[str] = (), policy: SnpPolicy | 
     malformed input; every verification outcome is in the returned ``Verification``.
     """
     ev = load_evidence(path)
-    loaded, _ignored = load_certs(list(certs))
+    loaded, ignored = load_certs(list(certs))
     when = at or datetime.now(UTC)
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return verify_evidence(ev, loaded, policy or SnpPolicy(), when,
-                           load_crl(crl) if crl else None)
+    v = verify_evidence(ev, loaded, policy or SnpPolicy(), when, load_crl(crl) if crl else None)
+    if ignored:  # say which directory entries were not certificates, so nothing is silent
+        v = dataclasses.replace(v, facts={**v.facts, "ignored": ignored})
+    return v
