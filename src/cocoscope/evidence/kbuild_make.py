@@ -79,7 +79,8 @@ class Interp:
     exported: set[str] = field(default_factory=set)
     unknown_hits: int = 0
     kbuild_file: str = ""  # the directory's Kbuild file, for diagnostics after evaluation
-    _refs: list[str] = field(default_factory=list)  # CONFIG_ names read while expanding
+    _refs: list[str] = field(default_factory=list)  # CONFIG_ names read while tracking
+    _tracking: int = 0  # > 0 while expanding an assignment's name or a condition
     _depth: int = 0
     _references: int = 0
     _file: str = ""
@@ -93,7 +94,7 @@ class Interp:
 
     def get(self, name: str) -> str:
         """Expanded value of a variable ("" if undefined)."""
-        if name.startswith("CONFIG_"):
+        if self._tracking and name.startswith("CONFIG_"):
             self._refs.append(name)
         v = self.lookup(name)
         if v is None:
@@ -283,9 +284,13 @@ class Interp:
     def _assign(self, lhs: str, op: str, rhs: str, conds: list[Cond], export: bool) -> None:
         mark = len(self._refs)
         before = self.unknown_hits
-        name = self.expand(lhs).strip()
-        refs = self._refs[mark:]
-        del self._refs[mark:]
+        self._tracking += 1
+        try:
+            name = self.expand(lhs).strip()
+        finally:
+            self._tracking -= 1
+            refs = self._refs[mark:]
+            del self._refs[mark:]
         if not name or any(c in name for c in " \t"):
             if name:
                 self._diag(f"assignment to a name with spaces: {name[:60]!r}")
@@ -375,6 +380,14 @@ class Interp:
 
     def _test(self, word: str, line: str) -> tuple[bool, str | None]:
         mark = len(self._refs)
+        self._tracking += 1
+        try:
+            return self._evaluate_test(word, line, mark)
+        finally:
+            self._tracking -= 1
+            del self._refs[mark:]
+
+    def _evaluate_test(self, word: str, line: str, mark: int) -> tuple[bool, str | None]:
         before = self.unknown_hits
         arg = line[len(word):].strip()
         if word in ("ifdef", "ifndef"):
@@ -392,7 +405,6 @@ class Interp:
             a, b = (self.expand(x).strip() for x in pair)
             result = (a == b) == (word == "ifeq")
         refs = self._refs[mark:]
-        del self._refs[mark:]
         if self.unknown_hits != before:
             self._diag(f"condition uses $(shell) or an unknown function: {arg[:60]!r}")
         return result, (refs[-1][len("CONFIG_"):] if refs else None)
