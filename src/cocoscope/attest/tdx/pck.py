@@ -258,16 +258,40 @@ def _oid(*arcs: int) -> bytes:
     return _SGX_OID_RAW + bytes(arcs)
 
 
+def _tlv(data: bytes, pos: int, end: int, what: str) -> tuple[int, int, int]:
+    """(tag, content start, content end) of the DER TLV at ``pos``, bounded by ``end``."""
+    if pos + 2 > end:
+        raise ValueError(f"{what}: truncated TLV at {pos}")
+    tag, length = data[pos], data[pos + 1]
+    pos += 2
+    if length & 0x80:
+        n = length & 0x7F
+        if n == 0 or n > 4 or pos + n > end:
+            raise ValueError(f"{what}: bad length at {pos}")
+        length = int.from_bytes(data[pos : pos + n], "big")
+        pos += n
+    if pos + length > end:
+        raise ValueError(f"{what}: value runs past the end")
+    return tag, pos, pos + length
+
+
 def _pairs(seq_content: bytes, what: str) -> dict[bytes, tuple[int, bytes]]:
-    """SEQUENCE OF SEQUENCE {OID, value} -> {raw OID content: (tag, content)}."""
+    """SEQUENCE OF SEQUENCE {OID, value} -> {raw OID content: (tag, content)}.
+
+    Index-based rather than slicing each level: this runs for every quote's PCK leaf.
+    """
     out: dict[bytes, tuple[int, bytes]] = {}
-    for tag, body in _der_items(seq_content, what):
+    pos, size = 0, len(seq_content)
+    while pos < size:
+        tag, start, stop = _tlv(seq_content, pos, size, what)
         if tag != 0x30:
             raise ValueError(f"{what}: expected SEQUENCE")
-        inner = _der_items(body, what)
-        if len(inner) != 2 or inner[0][0] != 0x06:
+        otag, ostart, ostop = _tlv(seq_content, start, stop, what)
+        vtag, vstart, vstop = _tlv(seq_content, ostop, stop, what)
+        if otag != 0x06 or vstop != stop:
             raise ValueError(f"{what}: expected {{OID, value}}")
-        out[inner[0][1]] = inner[1]
+        out[seq_content[ostart:ostop]] = (vtag, seq_content[vstart:vstop])
+        pos = stop
     return out
 
 
