@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -63,6 +62,12 @@ class ParsedFile:
     tree: ts.Tree
     bodies: tuple[Body, ...]
     error_ranges: tuple[tuple[int, int, int], ...]  # (start byte, end byte, 1-based line)
+    caps: dict[str, list[Node]]  # MAIN_QUERY captures of the file
+    macro_text: bytes  # the wrapped macro bodies (the text of macro Body nodes)
+    macro_caps: dict[str, list[Node]]  # BODY_QUERY captures of the macro unit
+
+    def text_of(self, body: Body) -> bytes:
+        return self.macro_text if body.kind == "macro" else self.text
 
 
 def node_text(text: bytes, node: Node) -> str:
@@ -96,9 +101,15 @@ def _param_names(fdecl: Node | None) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _error_ranges(text: bytes, root: Node) -> tuple[tuple[int, int, int], ...]:
-    spans = sorted((n.start_byte, n.end_byte, n.start_point.row + 1)
-                   for n in captures("(ERROR) @e", root).get("e", ()))
+MAIN_QUERY = ("(function_definition) @f (call_expression) @c (assignment_expression) @a "
+              "(init_declarator) @d (return_statement) @r (ERROR) @e "
+              "(preproc_function_def) @m (preproc_def) @m")
+BODY_QUERY = ("(function_definition) @f (call_expression) @c (assignment_expression) @a "
+              "(init_declarator) @d (return_statement) @r")
+
+
+def _error_ranges(errors: list[Node]) -> tuple[tuple[int, int, int], ...]:
+    spans = sorted((n.start_byte, n.end_byte, n.start_point.row + 1) for n in errors)
     merged: list[tuple[int, int, int]] = []
     for s, e, line in spans:
         if merged and s < merged[-1][1]:  # nested inside the previous error: already lost
@@ -109,57 +120,81 @@ def _error_ranges(text: bytes, root: Node) -> tuple[tuple[int, int, int], ...]:
     return tuple(merged)
 
 
-def _macro_bodies(text: bytes, root: Node) -> Iterator[Body]:
-    p = parser()
-    caps = captures("[(preproc_function_def) (preproc_def)] @m", root)
-    for m in caps.get("m", ()):
+def _balanced(raw: bytes) -> bool:
+    return raw.count(b"(") == raw.count(b")") and raw.count(b"{") == raw.count(b"}")
+
+
+MacroMeta = tuple[str, tuple[str, ...], int, int, int]  # name, params, line, row shift, offset
+
+
+def _macro_unit(text: bytes, macros: list[Node]) -> tuple[bytes, list[MacroMeta]]:
+    """All macro bodies that can contain calls, each wrapped in a dummy function, one buffer.
+
+    One parse for all of a file's macros costs far less than one parse per macro. A body with
+    unbalanced brackets (a macro that opens a block another one closes) would swallow its
+    neighbours, so it is left out here; such macros have no value to propagate anyway.
+    """
+    parts: list[bytes] = []
+    meta: list[MacroMeta] = []
+    row = offset = 0
+    for m in macros:
         name_node = m.child_by_field_name("name")
         value = m.child_by_field_name("value")
         if name_node is None or value is None:
+            continue
+        raw = text[value.start_byte:value.end_byte]
+        if b"(" not in raw:  # no call possible
+            continue
+        raw = _PASTE_RE.sub(lambda mm: b" " * len(mm.group()), raw.replace(b"\\\n", b" \n"))
+        if not _balanced(raw):
             continue
         params: tuple[str, ...] = ()
         pnode = m.child_by_field_name("parameters")
         if pnode is not None:
             params = tuple(node_text(text, c) for c in pnode.named_children)
-        raw = text[value.start_byte:value.end_byte].replace(b"\\\n", b" \n")
-        if b"(" not in raw:  # no call possible: skip the parse
-            continue
-        raw = _PASTE_RE.sub(lambda mm: b" " * len(mm.group()), raw)
-        # Put the body at the same column so error columns stay meaningful; rows shift.
-        wrapped = _WRAP_HEAD + raw + _WRAP_TAIL
-        tree = p.parse(wrapped)
-        fn = tree.root_node.named_children[0] if tree.root_node.named_children else None
-        if fn is None or fn.type != "function_definition":
-            continue
-        yield Body(node_text(text, name_node), "macro", fn, params, False, False,
-                   m.start_point.row + 1, value.start_point.row)
+        parts.append(_WRAP_HEAD + raw + _WRAP_TAIL)
+        meta.append((node_text(text, name_node), params, m.start_point.row + 1,
+                     value.start_point.row - row, offset))
+        row += raw.count(b"\n") + 1
+        offset += len(parts[-1])
+    return b"".join(parts), meta
+
+
+def _function_body(fn: Node, data: bytes, shift: int) -> Body | None:
+    name, fdecl = _declarator_name(fn.child_by_field_name("declarator"))
+    body = fn.child_by_field_name("body")
+    if not name or body is None:
+        return None
+    head = data[fn.start_byte:body.start_byte]
+    static = any(c.type == "storage_class_specifier" and c.text == b"static" for c in fn.children)
+    return Body(name, "function", fn, _param_names(fdecl), static, bool(INIT_RE.search(head)),
+                fn.start_point.row + 1, shift)
 
 
 def parse(data: bytes) -> ParsedFile:
     text = neutralise(data)
-    tree = parser().parse(text)
-    root = tree.root_node
-    bodies: list[Body] = []
-    for fn in captures("(function_definition) @f", root).get("f", ()):
-        name, fdecl = _declarator_name(fn.child_by_field_name("declarator"))
-        body = fn.child_by_field_name("body")
-        if not name or body is None:
-            continue
-        head = data[fn.start_byte:body.start_byte]
-        static = any(c.type == "storage_class_specifier" and c.text == b"static"
-                     for c in fn.children)
-        bodies.append(Body(name, "function", fn, _param_names(fdecl), static,
-                           bool(INIT_RE.search(head)), fn.start_point.row + 1, 0))
-    bodies.extend(_macro_bodies(text, root))
-    return ParsedFile(text, tree, tuple(bodies), _error_ranges(text, root))
+    p = parser()
+    tree = p.parse(text)
+    caps = captures(MAIN_QUERY, tree.root_node)
+    bodies = [b for fn in caps.get("f", ()) if (b := _function_body(fn, data, 0)) is not None]
+    mtext, meta = _macro_unit(text, caps.get("m", []))
+    mtree = p.parse(mtext) if mtext else None
+    mcaps = captures(BODY_QUERY, mtree.root_node) if mtree is not None else {}
+    wrappers = {n.start_byte: n for n in mcaps.get("f", ())}
+    for name, params, line, shift, offset in meta:
+        fn = wrappers.get(offset)
+        if fn is not None:  # else a body broke its wrapper; its bytes are in a parse error
+            bodies.append(Body(name, "macro", fn, params, False, False, line, shift))
+    return ParsedFile(text, tree, tuple(bodies), _error_ranges(caps.get("e", [])), caps,
+                      mtext, mcaps)
 
 
 class BodyIndex:
     """Finds the function owning a byte offset (functions do not nest in C)."""
 
-    def __init__(self, bodies: tuple[Body, ...]) -> None:
-        self._funcs = sorted((b.node.start_byte, b.node.end_byte, b) for b in bodies
-                             if b.kind == "function")
+    def __init__(self, bodies: tuple[Body, ...], kind: str = "function") -> None:
+        self._funcs = sorted(((b.node.start_byte, b.node.end_byte, b) for b in bodies
+                              if b.kind == kind), key=lambda x: x[0])
         self._starts = [s for s, _, _ in self._funcs]
 
     def at(self, offset: int) -> Body | None:

@@ -7,7 +7,6 @@ bounded on the whole tree.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import sys
@@ -30,6 +29,13 @@ HEADER_ROOTS = ("include/linux", "include/asm-generic", "include/acpi", "include
                 "include/xen", "include/hyperv", "include/clocksource", "arch/x86/include")
 # Headers this large are data tables (test vectors, register maps), not wrappers.
 MAX_HEADER_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    summaries: dict[str, tuple[tuple[int, int], FileSummary]]  # path -> ((mtime, size), summary)
+    sites: dict[str, tuple[str, list[RawSite]]]  # path -> (pass 2 key, raw sites)
+    derived: tuple[str, dict[Key, Source], frozenset[Key]] | None  # key, sources, private names
 
 
 @dataclass(frozen=True)
@@ -206,19 +212,50 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str |
                                     if p.flow is Flow.GLOBAL))
     stats: dict[str, float] = {}
     t0 = time.monotonic()
+    # One snapshot per tree/catalogue: unchanged files (same mtime and size) are not even read,
+    # and an unchanged set of summaries reuses the fixpoint.
+    snap_key = digest(str(tree.resolve()), SCANNER_VERSION, cat.fingerprint)
+    snap = cache.get("snap", snap_key)
+    if not isinstance(snap, Snapshot):
+        snap = Snapshot({}, {}, None)
+    stamps: dict[str, tuple[int, int]] = {}
     summaries: list[FileSummary] = []
+    todo: list[str] = []
+    for rel in c_files + headers:
+        try:
+            st = os.stat(tree / rel)
+        except OSError:
+            todo.append(rel)
+            continue
+        stamps[rel] = (st.st_mtime_ns, st.st_size)
+        old = snap.summaries.get(rel)
+        if old is not None and old[0] == stamps[rel]:
+            summaries.append(old[1])
+        else:
+            todo.append(rel)
+    stats["files_reparsed"] = len(todo)
     with Progress() as progress:
-        for s in _run(_pass1, c_files + headers, jobs, "surface: summaries", progress):
+        for s in _run(_pass1, todo, jobs, "surface: summaries", progress):
             summaries.append(s)
         stats["pass1_s"] = time.monotonic() - t0
         t1 = time.monotonic()
-        sources, resolver = derive(summaries, cat)
+        derive_key = digest(cat.fingerprint, *sorted(f"{s.path}:{s.sha}" for s in summaries))
+        if snap.derived is not None and snap.derived[0] == derive_key:
+            sources, private = snap.derived[1], snap.derived[2]
+        else:
+            sources, resolver = derive(summaries, cat)
+            private = frozenset(resolver.private)
+
+        def resolve(path: str, name: str) -> Key:
+            return (path, name) if (path, name) in private else ("", name)
+
         stats["derive_s"] = time.monotonic() - t1
         t2 = time.monotonic()
         jobs2: list[tuple[str, str, dict[str, SourceRef]]] = []
         keymaps: dict[str, dict[str, Key]] = {}
         problems: list[FileProblem] = []
-        nbytes = 0
+        raw_by_file: dict[str, tuple[str, list[RawSite]]] = {}
+        pending: dict[str, str] = {}
         for s in summaries:
             if s.failure:
                 problems.append(FileProblem(s.path, "failed", s.failure))
@@ -228,26 +265,36 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str |
             if s.errors:
                 problems.append(FileProblem(s.path, "parse-errors",
                                             f"{len(s.errors)} unparsed range(s)", s.errors))
-            refs, keymaps[s.path] = _refs_for(s, sources, resolver.resolve)
-            if refs:
+            refs, keymaps[s.path] = _refs_for(s, sources, resolve)
+            if not refs:
+                continue
+            p2key = digest(s.sha, repr(sorted(refs.items())))
+            old2 = snap.sites.get(s.path)
+            if old2 is not None and old2[0] == p2key:
+                raw_by_file[s.path] = old2
+            else:
                 jobs2.append((s.path, s.sha, refs))
-        sites: list[Site] = []
+                pending[s.path] = p2key
         for rel, raws, failure in _run(_pass2, jobs2, jobs, "surface: sites", progress):
             if failure:
                 problems.append(FileProblem(rel, "failed", failure))
+                continue
+            raw_by_file[rel] = (pending[rel], raws)
+        sites: list[Site] = []
+        for rel, (_k, raws) in raw_by_file.items():
             f = spec.get(rel, FileSpec(rel))
             for raw in raws:
                 key = keymaps[rel][raw.callee]
-                src = sources[key]
-                sites.append(_site(raw, rel, chain(sources, key), src, f, cat, platform))
+                sites.append(_site(raw, rel, chain(sources, key), sources[key], f, cat, platform))
         stats["pass2_s"] = time.monotonic() - t2
-    for rel in c_files:
-        with contextlib.suppress(OSError):
-            nbytes += (tree / rel).stat().st_size
+    cache.put("snap", snap_key, Snapshot(
+        {s.path: (stamps[s.path], s) for s in summaries if s.path in stamps and s.sha},
+        raw_by_file, (derive_key, sources, private)))
+    nbytes = sum(stamps[rel][1] for rel in c_files if rel in stamps)
     derived = tuple(sorted(
-        (DerivedSource(s.name, s.defined_in, s.line, chain(sources, k), s.interface.value,
-                       s.returns, tuple(sorted(s.out_args)))
-         for k, s in sources.items() if s.defined_in and s.name not in cat.primitives),
+        (DerivedSource(src.name, src.defined_in, src.line, chain(sources, k), src.interface.value,
+                       src.returns, tuple(sorted(src.out_args)))
+         for k, src in sources.items() if src.defined_in and src.name not in cat.primitives),
         key=lambda d: (d.defined_in, d.line)))
     stats["total_s"] = time.monotonic() - t0
     sites.sort(key=lambda s: (s.file, s.line, s.column, s.primitive))

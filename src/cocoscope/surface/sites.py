@@ -83,20 +83,17 @@ def find_sites(parsed: ParsedFile, sources: dict[str, SourceRef]) -> list[RawSit
     out: list[RawSite] = []
     text = parsed.text
     index = BodyIndex(parsed.bodies)
+    mindex = BodyIndex(parsed.bodies, "macro")
     tracers: dict[int, UseTracer] = {}
-    calls = [c for c in captures("(call_expression) @c", parsed.tree.root_node).get("c", ())]
-    for call in calls:
+    for call in parsed.caps.get("c", ()):
         src = sources.get(callee_name(call))
         if src is not None and not src.global_object:
             out.append(_site(call, src, index.at(call.start_byte), text, tracers))
-    for body in parsed.bodies:
-        if body.kind != "macro":
-            continue
-        mtext = body.node.text or b""
-        for call in captures("(call_expression) @c", body.node).get("c", ()):
-            src = sources.get(callee_name(call))
-            if src is not None and not src.global_object:
-                out.append(_site(call, src, body, mtext, tracers))
+    for call in parsed.macro_caps.get("c", ()):
+        src = sources.get(callee_name(call))
+        body = mindex.at(call.start_byte)
+        if src is not None and not src.global_object and body is not None:
+            out.append(_site(call, src, body, parsed.macro_text, tracers))
     globals_ = [s for s in sources.values() if s.global_object]
     if globals_:
         pattern = "(identifier) @i"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cocoscope.surface.cparse import Body, BodyIndex, Node, ParsedFile, callee_name, captures
+from cocoscope.surface.cparse import Body, BodyIndex, Node, ParsedFile, callee_name
 
 Ref = tuple[str, int]  # (callee, 0 for its return value or the 1-based out-argument)
 
@@ -180,21 +180,12 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
                tuple(sorted(outs)))
 
 
-def _in_ranges(nodes: list[Node], body: Body, index: BodyIndex | None) -> list[Node]:
-    if index is None:
-        return nodes
-    return [n for n in nodes if index.at(n.start_byte) is body]
-
-
-def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozenset[str]) -> FileSummary:
-    text = parsed.text
-    root = parsed.tree.root_node
-    pattern = ("(call_expression) @c (assignment_expression) @a (init_declarator) @d "
-               "(return_statement) @r")
+def _bucket(caps: dict[str, list[Node]], index: BodyIndex, called: set[str],
+            ) -> dict[int, dict[str, list[Node]]]:
     per_body: dict[int, dict[str, list[Node]]] = {}
-    index = BodyIndex(parsed.bodies)
-    called: set[str] = set()
-    for tag, nodes in captures(pattern, root).items():
+    for tag, nodes in caps.items():
+        if tag not in ("c", "a", "d", "r"):
+            continue
         for n in nodes:
             if tag == "c":
                 name = callee_name(n)
@@ -203,31 +194,28 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
             owner = index.at(n.start_byte)
             if owner is not None:
                 per_body.setdefault(id(owner), {}).setdefault(tag, []).append(n)
+    return per_body
+
+
+def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozenset[str]) -> FileSummary:
+    text = parsed.text
+    called: set[str] = set()
+    per_body = _bucket(parsed.caps, BodyIndex(parsed.bodies), called)
+    per_body.update(_bucket(parsed.macro_caps, BodyIndex(parsed.bodies, "macro"), called))
     defs: list[Def] = []
     for body in parsed.bodies:
+        caps = per_body.get(id(body), {})
+        rets = caps.get("r", [])
         if body.kind == "macro":
-            caps = captures(pattern, body.node)
-            for c in caps.get("c", ()):
-                name = callee_name(c)
-                if name:
-                    called.add(name)
             # The macro's value is its body expression: treat it like `return <body>;`.
             stmt = body.node.child_by_field_name("body")
             value = stmt.named_children[0] if stmt and stmt.named_children else None
             rets = [value] if value is not None and value.type == "expression_statement" else []
-            defs.append(summarise(body, text_of_macro(body), caps.get("c", []),
-                                  caps.get("a", []), caps.get("d", []), rets))
-        else:
-            caps = per_body.get(id(body), {})
-            defs.append(summarise(body, text, caps.get("c", []), caps.get("a", []),
-                                  caps.get("d", []), caps.get("r", [])))
+        defs.append(summarise(body, parsed.text_of(body), caps.get("c", []), caps.get("a", []),
+                              caps.get("d", []), rets))
     mentioned = frozenset(g for g in global_names if g.encode() in text)
     # Only definitions through which data can flow matter to the fixpoint; dropping the rest
     # keeps a whole-tree run's summaries small.
     defs = [d for d in defs if d.ret or d.outs]
     return FileSummary(path, sha, tuple(defs), frozenset(called), mentioned, parsed.error_ranges)
 
-
-def text_of_macro(body: Body) -> bytes:
-    """The wrapped source a macro body was parsed from (tree-sitter keeps it on the tree)."""
-    return body.node.text or b""

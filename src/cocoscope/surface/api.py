@@ -1,0 +1,39 @@
+"""Public entry points for other commands (``cocoscope audit --source``) and scripts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cocoscope.errors import InputError
+from cocoscope.surface.catalogue import Catalogue, load_catalogue
+from cocoscope.surface.inventory import Inventory
+from cocoscope.surface.scan import all_c_files, files_for_config, scan
+
+
+def inventory(source: str, config: str | None = None, *, platform: str | None = None,
+              all_files: bool = False, catalogue: Catalogue | str | None = None, jobs: int = 0,
+              use_cache: bool = True) -> Inventory:
+    """Host-input sites in the files ``config`` builds from ``source`` (or all .c files)."""
+    tree = Path(source)
+    if not tree.is_dir() or not (tree / "Makefile").is_file():
+        raise InputError("not a kernel source tree (no top-level Makefile)", path=source)
+    if config is None and not all_files:
+        raise InputError("a kernel config is needed to know which files are built "
+                         "(or scan every file with all_files)", path=source)
+    cat = load_catalogue(catalogue) if not isinstance(catalogue, Catalogue) else catalogue
+    files = all_c_files(tree) if all_files else files_for_config(tree, str(config))
+    if all_files and config is not None:
+        # Keep y/m/symbol facts for the files the config does build.
+        built = {f.path: f for f in files_for_config(tree, config)}
+        files = [built.get(f.path, f) for f in files]
+    return scan(tree, files, config=config or "", platform=platform, catalogue=cat, jobs=jobs,
+                use_cache=use_cache, all_headers=all_files)
+
+
+def site_counts(source: str, config: str, platform: str | None = None) -> dict[str, int]:
+    """For the audit's malformed-runtime-input row: total, risky and per-interface counts."""
+    inv = inventory(source, config, platform=platform)
+    counts = {"sites": len(inv.host_sites), "risky": sum(s.risky for s in inv.host_sites)}
+    for iface, n in sorted(inv.counts("interface").items()):
+        counts[f"interface:{iface}"] = n
+    return counts

@@ -1,0 +1,145 @@
+"""Renderers of a surface inventory: table, JSON, CSV and SARIF 2.1.0."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from cocoscope import __version__
+from cocoscope.surface.inventory import Inventory, Site
+from cocoscope.surface.summarise import Row, by_interface, by_subsystem, by_symbol, totals
+
+SITE_FIELDS = ("file", "line", "column", "function", "primitive", "chain", "interface", "grade",
+               "risky", "in_init", "in_macro", "recovered", "trust", "leaf", "msr", "built",
+               "module", "symbol")
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def site_dict(s: Site) -> dict[str, Any]:
+    d: dict[str, Any] = {f: getattr(s, f) for f in SITE_FIELDS}
+    d["chain"] = list(s.chain)
+    d["grade"] = s.grade.value
+    d["trust"] = s.trust.value
+    d["leaf"] = f"{s.leaf:#x}" if s.leaf is not None else None
+    return d
+
+
+def _rows_json(rows: list[Row]) -> list[dict[str, Any]]:
+    return [{"key": r.key, "sites": r.sites, "risky": r.risky, "in_init": r.in_init,
+             "derived": r.derived} for r in rows]
+
+
+def to_json(inv: Inventory) -> str:
+    doc = {
+        "tool": "cocoscope surface", "version": __version__,
+        "tree": inv.tree, "config": inv.config, "platform": inv.platform,
+        "totals": totals(inv),
+        "by_interface": _rows_json(by_interface(inv)),
+        "by_subsystem": _rows_json(by_subsystem(inv)),
+        "by_symbol": _rows_json(by_symbol(inv)),
+        "sites": [site_dict(s) for s in inv.sites],
+        "derived_sources": [
+            {"name": d.name, "file": d.defined_in, "line": d.line, "chain": list(d.chain),
+             "interface": d.interface, "returns": d.returns, "out_args": list(d.out_args)}
+            for d in inv.derived],
+        "problems": [
+            {"file": p.file, "kind": p.kind, "detail": p.detail, "lost_bytes": p.lost_bytes,
+             "lost_ranges": [{"start": s, "end": e, "line": ln} for s, e, ln in p.lost_ranges]}
+            for p in inv.problems],
+        "timing_s": {k: round(v, 3) for k, v in inv.stats.items()},
+    }
+    return json.dumps(doc, indent=1)
+
+
+def to_csv(inv: Inventory) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(SITE_FIELDS)
+    for s in inv.sites:
+        d = site_dict(s)
+        d["chain"] = " > ".join(s.chain)
+        w.writerow(["" if d[f] is None else d[f] for f in SITE_FIELDS])
+    return buf.getvalue()
+
+
+def _summary_table(title: str, rows: list[Row], limit: int | None, what: str) -> str:
+    shown = rows if limit is None else rows[:limit]
+    width = max([len(what)] + [len(r.key) for r in shown])
+    out = [title, f"  {what:<{width}}  {'sites':>6}  {'risky':>6}  {'__init':>6}  {'derived':>7}"]
+    out += [f"  {r.key:<{width}}  {r.sites:>6}  {r.risky:>6}  {r.in_init:>6}  {r.derived:>7}"
+            for r in shown]
+    if limit is not None and len(rows) > limit:
+        out.append(f"  ... {len(rows) - limit} more (use --format json for all)")
+    return "\n".join(out)
+
+
+def to_table(inv: Inventory, *, inventory: bool = True) -> str:
+    t = totals(inv)
+    head = (f"host-input sites: {t['sites']} ({t['risky']} risky, {t['in_init']} in __init code, "
+            f"{t['derived_sites']} through {t['derived_sources']} derived sources) in "
+            f"{t['files_scanned']} files; platform {inv.platform or 'any'}")
+    if t["trusted_on_platform"]:
+        head += f"; {t['trusted_on_platform']} CPUID/MSR reads trusted on this platform left out"
+    parts = [head,
+             _summary_table("\nBy interface class", by_interface(inv), None, "interface"),
+             _summary_table("\nBy subsystem / driver", by_subsystem(inv), 30, "subsystem"),
+             _summary_table("\nBy Kconfig symbol (turning it off removes these sites)",
+                            by_symbol(inv), 30, "symbol")]
+    if inv.problems:
+        lost = t["bytes_lost_to_parse_errors"]
+        parts.append(f"\nFiles with problems: {t['files_with_parse_errors']} with parse errors "
+                     f"({lost} of {t['bytes_scanned']} bytes unparsed; sites there graded "
+                     f"'unknown'), {t['files_failed']} failed")
+        parts += [f"  {p.file}: {p.detail}" for p in inv.problems if p.kind == "failed"]
+    if inventory:
+        parts.append("\nInventory (file:line  function  primitive [chain]  interface  grade)")
+        for s in inv.host_sites:
+            via = f" [{' > '.join(s.chain)}]" if s.derived else ""
+            flags = "".join((" __init" if s.in_init else "", " macro" if s.in_macro else "",
+                             f" {s.built}" if s.built else ""))
+            parts.append(f"  {s.file}:{s.line}  {s.function or '-'}  {s.primitive}{via}  "
+                         f"{s.interface}  {s.grade.value}{flags}")
+    return "\n".join(parts) + "\n"
+
+
+def to_sarif(inv: Inventory) -> str:
+    interfaces = sorted({s.interface for s in inv.sites})
+    rule_index = {i: n for n, i in enumerate(interfaces)}
+    rules = [{"id": f"host-input/{i}", "name": f"HostInput{i.title().replace('-', '')}",
+              "shortDescription": {"text": f"guest code consumes host-controlled input ({i})"},
+              "properties": {"interface": i}} for i in interfaces]
+    results = []
+    for s in inv.host_sites:
+        via = f" via {' > '.join(s.chain)}" if s.derived else ""
+        results.append({
+            "ruleId": f"host-input/{s.interface}", "ruleIndex": rule_index[s.interface],
+            "level": "warning" if s.risky else "note",
+            "message": {"text": f"{s.function or 'file scope'}: host input from {s.primitive}"
+                                f"{via} used as {s.grade.value}"},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": s.file, "uriBaseId": "SRCROOT"},
+                "region": {"startLine": s.line, "startColumn": s.column}}}],
+            "properties": {k: v for k, v in site_dict(s).items() if v not in (None, "")},
+        })
+    notes = [{"level": "warning" if p.kind == "failed" else "note",
+              "message": {"text": f"{p.file}: {p.detail}"},
+              "locations": [{"physicalLocation": {"artifactLocation": {
+                  "uri": p.file, "uriBaseId": "SRCROOT"}}}]} for p in inv.problems]
+    doc = {
+        "$schema": SARIF_SCHEMA, "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "cocoscope-surface", "version": __version__,
+                                "rules": rules}},
+            "originalUriBaseIds": {"SRCROOT": {"uri": Path(inv.tree).resolve().as_uri() + "/"}},
+            "invocations": [{"executionSuccessful": True,
+                             "toolExecutionNotifications": notes}],
+            "results": results,
+        }],
+    }
+    return json.dumps(doc, indent=1)
+
+
+RENDERERS = {"table": to_table, "json": to_json, "csv": to_csv, "sarif": to_sarif}
