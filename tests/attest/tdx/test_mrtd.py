@@ -138,6 +138,8 @@ def test_debian_ovmf(ovmf_fd: Path) -> None:
         (lambda s: s.__setitem__(0, (0x2000, 0x3000, FOUR_GIB - 0x3000, 0x3000, 0, 3)), "both MR_EXTEND and PAGE_AUG"),
         (lambda s: s.__setitem__(0, (0x2000, 0x3000, FOUR_GIB - 0x3000, 0x3000, 0, 8)), "attribute bits"),
         (lambda s: s.__setitem__(1, (0x1000, 0x1000, FOUR_GIB - 0x1000, 0x1000, 1, 0)), "overlap"),
+        (lambda s: s.__setitem__(2, (0, 0, 1 << 40, 1 << 40, 3, 0)), "above the"),
+        (lambda s: s.__setitem__(2, (0, 0, 1 << 40, 1 << 30, 3, 1)), "above the"),
     ],
 )
 def test_bad_sections(mutate, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -161,8 +163,12 @@ def test_not_tdx_firmware() -> None:
         parse_tdvf_metadata(bytes(bad_sig), "x.fd")
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.binary(max_size=512), st.integers(min_value=0, max_value=0x5FFF))
+@settings(max_examples=300, deadline=None)
+@given(
+    st.binary(max_size=512),
+    # half the examples hit the descriptor and section table at 0x100
+    st.one_of(st.integers(min_value=0x100, max_value=0x190), st.integers(min_value=0, max_value=0x5FFF)),
+)
 def test_fuzz_only_input_errors(garbage: bytes, at: int) -> None:
     image = bytearray(build_tdvf(SECTIONS))
     image[at : at + len(garbage)] = garbage

@@ -50,6 +50,10 @@ _MR_EXTEND = b"MR.EXTEND".ljust(16, b"\x00")
 _RECORD_PAD = bytes(128 - 16 - 8)
 # Guest-physical addresses are below 2^52 on every TDX platform; larger values are corrupt.
 _MAX_GPA = 1 << 52
+# Real TDVF images declare a few MiB of sections (OVMF: ~4 MiB, all below 4 GiB). The limits
+# keep a corrupt size field from turning one run into hours of hashing.
+MAX_ADDED_BYTES = 1 << 32
+MAX_EXTENDED_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,15 @@ def parse_tdvf_metadata(image: bytes, path: str) -> TdvfMetadata:
         _check_section(sec, len(image), path)
         sections.append(sec)
     _check_overlaps(sections, path)
+    added = sum(s.memory_size for s in sections if s.page_added)
+    extended = sum(s.memory_size for s in sections if s.extended)
+    if added > MAX_ADDED_BYTES or extended > MAX_EXTENDED_BYTES:
+        raise InputError(
+            f"TDVF sections add {added:#x} bytes and extend {extended:#x} bytes, above the "
+            f"{MAX_ADDED_BYTES:#x}/{MAX_EXTENDED_BYTES:#x} this tool accepts (corrupt metadata?)",
+            path=path,
+            where=where,
+        )
     return TdvfMetadata(path, start, version, tuple(sections))
 
 
