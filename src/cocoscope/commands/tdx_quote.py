@@ -14,6 +14,7 @@ from cocoscope.attest.result import Verification
 from cocoscope.attest.tdx.pck import load_pem_chain, pck_extensions
 from cocoscope.attest.tdx.policy import TdxPolicy
 from cocoscope.attest.tdx.quote import Quote, parse_quote
+from cocoscope.attest.tdx.tcb import TcbStatus
 from cocoscope.attest.tdx.verify import verify_tdx_quote
 from cocoscope.commands._common import add_output_options, emit, hexstr, jsonable
 from cocoscope.errors import EXIT_OK, EXIT_VERIFY, InputError, UsageError, read_bytes
@@ -113,6 +114,11 @@ def _policy(args: argparse.Namespace) -> TdxPolicy:
         accepted = tuple(s.strip() for s in args.accept_tcb.split(",") if s.strip())
         if not accepted:
             raise UsageError("--accept-tcb needs at least one status")
+        known = [s.value for s in TcbStatus]
+        wrong = [a for a in accepted if a not in known]
+        if wrong:
+            raise UsageError(f"--accept-tcb: unknown status {', '.join(wrong)} "
+                             f"(one of {', '.join(known)})")
     pol = policy_framework.override(
         pol,
         mrtd=tuple(hexstr(m, what="--mrtd") for m in args.mrtd) if args.mrtd else None,

@@ -131,3 +131,11 @@ def test_cli_show_text_and_truncated(capsys, tmp_path):
 
 def test_valid_at_table_is_consistent():
     assert set(VALID_AT) >= {SPR_E4, Q4, Q6, COS}
+
+
+def test_misspelt_tcb_status_fails_closed(capsys):
+    (c,) = [c for c in check_policy(TdxPolicy(accepted_tcb=("uptodate",)), BODY, "UpToDate")
+            if c.name == "policy.tcb_status"]
+    assert not c.passed and "uptodate" in c.detail
+    code, _, err = _run(capsys, "verify", str(SPR_E4), "--accept-tcb", "UpToDate,Outofdate")
+    assert code == 2 and "Outofdate" in err

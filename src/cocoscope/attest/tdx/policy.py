@@ -23,6 +23,7 @@ from cocoscope.attest.policy import (
 )
 from cocoscope.attest.result import Check, failed, passed
 from cocoscope.attest.tdx.quote import TdReportBody
+from cocoscope.attest.tdx.tcb import TcbStatus
 
 # TDATTRIBUTES bits (Intel TDX module ABI; go-tdx-guest validate.go uses the same).
 TD_ATTR_DEBUG = 1 << 0
@@ -30,6 +31,8 @@ TD_ATTR_SEPT_VE_DISABLE = 1 << 28
 TD_ATTR_PKS = 1 << 30
 TD_ATTR_KL = 1 << 31
 TD_ATTR_PERFMON = 1 << 63
+
+_STATUS_NAMES = frozenset(s.value for s in TcbStatus)
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,9 @@ def _min_svn(minimum: bytes | None, actual: bytes) -> Check | None:
 def _tcb(accepted: tuple[str, ...] | None, status: str, advisories: tuple[str, ...]) -> Check | None:
     if accepted is None:
         return None
+    unknown = [a for a in accepted if a not in _STATUS_NAMES]
+    if unknown:  # a misspelt status would otherwise silently never match
+        return failed("policy.tcb_status", f"unknown status name(s) in policy: {', '.join(unknown)}")
     adv = f" (advisories: {', '.join(advisories)})" if advisories else ""
     if status in accepted:
         return passed("policy.tcb_status", f"{status} accepted{adv}")
