@@ -117,8 +117,12 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
     t = p.type
     if t == "subscript_expression":
         return Grade.INDEX if p.child_by_field_name("index") == child else Grade.POINTER
+    if t == "pointer_expression" and text[p.start_byte:p.start_byte + 1] == b"&":
+        return Grade.PASSED  # its address is handed on; what the callee does is unknown
     if t in ("pointer_expression", "field_expression"):
         return Grade.POINTER
+    if t in ("sizeof_expression", "alignof_expression", "offsetof_expression"):
+        return Grade.DISCARDED  # only the type is used, not the value
     if t == "return_statement":
         return Grade.RETURNED
     if t == "argument_list" and p.parent is not None:

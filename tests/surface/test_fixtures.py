@@ -1,0 +1,149 @@
+"""Scanner behaviour on small C fixtures the project wrote (tests/data/surface/tree)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cocoscope.surface.catalogue import Trust
+from cocoscope.surface.grade import Grade
+from cocoscope.surface.inventory import Inventory, Site
+from cocoscope.surface.scan import FileSpec, scan
+
+TREE = Path(__file__).resolve().parents[1] / "data" / "surface" / "tree"
+
+
+def _scan(platform: str | None = None, jobs: int = 1) -> Inventory:
+    files = [FileSpec(p.relative_to(TREE).as_posix(), "m" if "demo" in p.name else "y", "",
+                      "DEMO") for p in sorted(TREE.rglob("*.c"))]
+    return scan(TREE, files, platform=platform, jobs=jobs, use_cache=False)
+
+
+@pytest.fixture(scope="module")
+def inv() -> Inventory:
+    return _scan()
+
+
+def site(inv: Inventory, file: str, line: int, primitive: str) -> Site:
+    found = [s for s in inv.sites if s.file.endswith(file) and s.line == line
+             and s.primitive == primitive]
+    assert len(found) == 1, [(s.file, s.line, s.primitive) for s in inv.sites]
+    return found[0]
+
+
+def test_every_interface_class_in_the_fixtures_is_found(inv: Inventory) -> None:
+    assert {s.interface for s in inv.sites} == {
+        "port-io", "mmio", "pci-config", "dma-shared-memory", "interrupts", "cpuid", "msr",
+        "vmm-hypercall", "coco-hypercall", "time", "acpi-firmware-tables", "fw-cfg",
+        "boot-configuration", "entropy"}
+
+
+def test_annotations_do_not_break_the_parse(inv: Inventory) -> None:
+    # __must_check / __init / __iomem annotated functions keep their names and __init flag.
+    assert site(inv, "mmio_pio.c", 15, "RDEMO_R32").function == "demo_status"
+    probe = site(inv, "mmio_pio.c", 26, "inb")
+    assert probe.function == "demo_probe" and probe.in_init
+    assert not site(inv, "mmio_pio.c", 40, "demo_ioread32").in_init
+    assert not [p for p in inv.problems if p.file.endswith("mmio_pio.c")]
+
+
+def test_call_inside_macro_body_is_a_site(inv: Inventory) -> None:
+    s = site(inv, "mmio_pio.c", 4, "readl")
+    assert s.in_macro and s.function == "RDEMO_R32" and s.grade is Grade.RETURNED
+
+
+def test_macro_wrapper_becomes_a_primitive_with_its_chain(inv: Inventory) -> None:
+    s = site(inv, "mmio_pio.c", 15, "RDEMO_R32")
+    assert s.chain == ("RDEMO_R32", "readl") and s.interface == "mmio"
+    # A header macro too.
+    assert site(inv, "mmio_pio.c", 33, "DEMO_READ_REG").chain == ("DEMO_READ_REG", "readl")
+
+
+def test_call_inside_scoped_guard_block(inv: Inventory) -> None:
+    s = site(inv, "mmio_pio.c", 26, "inb")
+    assert s.grade is Grade.STORED
+
+
+def test_derived_sources_cross_files_to_a_fixpoint(inv: Inventory) -> None:
+    # header inline -> .c global function -> other .c file's out-parameter writer -> caller
+    s = site(inv, "consumer.c", 13, "demo_features_out")
+    assert s.chain == ("demo_features_out", "demo_get_features", "demo_ioread32", "ioread32")
+    assert s.grade is Grade.LENGTH  # n reaches memcpy's size argument
+    names = {d.name: d for d in inv.derived}
+    assert names["demo_features_out"].out_args == (2,)
+    assert names["demo_get_features"].returns
+    assert names["demo_get_features"].defined_in == "drivers/demo/mmio_pio.c"
+
+
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    ("mmio_pio.c", 20, "demo_status", Grade.INDEX),
+    ("mmio_pio.c", 28, "ioread32", Grade.LOOP_BOUND),
+    ("mmio_pio.c", 30, "inb_p", Grade.COMPARED),
+    ("mmio_pio.c", 33, "DEMO_READ_REG", Grade.PRINTED),
+    ("mmio_pio.c", 34, "readl", Grade.WRITTEN_BACK),
+    ("mmio_pio.c", 40, "demo_ioread32", Grade.RETURNED),
+    ("pci_virtio.c", 14, "pci_read_config_word", Grade.COMPARED),
+    ("pci_virtio.c", 17, "virtqueue_get_buf", Grade.LENGTH),
+    ("pci_virtio.c", 22, "dma_sync_single_for_cpu", Grade.EVENT),
+    ("pci_virtio.c", 23, "virtio16_to_cpu", Grade.INDEX),
+])
+def test_use_grades(inv: Inventory, file: str, line: int, primitive: str, grade: Grade) -> None:
+    assert site(inv, file, line, primitive).grade is grade
+
+
+def test_risky_versus_benign(inv: Inventory) -> None:
+    assert site(inv, "mmio_pio.c", 20, "demo_status").risky
+    assert not site(inv, "mmio_pio.c", 30, "inb_p").risky
+
+
+def test_virtio_config_ops_get_is_recognised(inv: Inventory) -> None:
+    assert site(inv, "pci_virtio.c", 20, "config->get").interface == "mmio"
+
+
+def test_cpuid_leaf_decoded_and_platform_trust() -> None:
+    generic = _scan()
+    tdx = _scan("tdx")
+    snp = _scan("snp")
+    assert site(generic, "platform.c", 8, "cpuid").leaf == 0x40000000
+    assert site(generic, "platform.c", 9, "cpuid_eax").leaf == 0x16
+    assert site(generic, "platform.c", 9, "cpuid_eax").trust is Trust.HOST
+    assert site(tdx, "platform.c", 8, "cpuid").trust is Trust.HOST  # hypervisor leaf range
+    assert site(tdx, "platform.c", 9, "cpuid_eax").trust is Trust.TRUSTED
+    assert site(snp, "platform.c", 9, "cpuid_eax").trust is Trust.CHECKED
+    assert len(tdx.host_sites) == len(tdx.sites) - 2  # cpuid_eax(0x16) and MSR_IA32_TSC
+
+
+def test_msr_trust_table() -> None:
+    snp = _scan("snp")
+    assert site(snp, "platform.c", 11, "rdmsrl").msr == "MSR_AMD64_SEV"
+    assert site(snp, "platform.c", 11, "rdmsrl").trust is Trust.TRUSTED
+    assert site(_scan("tdx"), "platform.c", 11, "rdmsrl").trust is Trust.HOST
+
+
+def test_parse_errors_reported_with_byte_ranges_and_calls_kept(inv: Inventory) -> None:
+    (problem,) = [p for p in inv.problems if p.file == "drivers/demo/broken.c"]
+    assert problem.kind == "parse-errors" and problem.lost_bytes > 0
+    assert all(line == 4 for _, _, line in problem.lost_ranges)
+    assert site(inv, "broken.c", 4, "inb").function == "demo_broken"
+    assert site(inv, "broken.c", 5, "readl").function == "demo_broken"
+
+
+def test_parallel_scan_matches_serial(inv: Inventory) -> None:
+    assert _scan(jobs=2).sites == inv.sites
+
+
+def test_cache_reuse_and_one_edit(tmp_path: Path) -> None:
+    import shutil
+
+    tree = tmp_path / "tree"
+    shutil.copytree(TREE, tree)
+    files = [FileSpec(p.relative_to(tree).as_posix()) for p in sorted(tree.rglob("*.c"))]
+    cold = scan(tree, files, jobs=1, cache_dir=tmp_path / "cache")
+    warm = scan(tree, files, jobs=1, cache_dir=tmp_path / "cache")
+    assert warm.sites == cold.sites and warm.stats["files_reparsed"] == 0
+    src = tree / "drivers" / "demo" / "consumer.c"
+    src.write_text(src.read_text().replace("memcpy(dst, src, n);", "memcpy(dst, src, n);\n\tinl(0xcf8);"))
+    edited = scan(tree, files, jobs=1, cache_dir=tmp_path / "cache")
+    assert edited.stats["files_reparsed"] == 1
+    assert len(edited.sites) == len(cold.sites) + 1
