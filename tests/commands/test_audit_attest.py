@@ -1,0 +1,87 @@
+"""`cocoscope audit --evidence` and `--cmdline-from-eventlog` on the real vectors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cocoscope.cli import main
+
+ATT = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "attestation"
+SNP = ATT / "snp"
+TDX = ATT / "tdx"
+
+
+def _attest_finding(doc: dict) -> dict:  # type: ignore[type-arg]
+    row = doc["threats"][0]
+    assert row["threat"] == "guest-malicious-configuration"
+    return next(f for f in row["findings"] if f["rule_id"] == "CCS-ATTEST-001")
+
+
+def test_snp_report_verifies_into_the_matrix(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["audit", "--evidence", str(SNP / "virtee-sev" / "report_milan.hex"),
+                 "--certs", str(SNP / "virtee-sev" / "vcek_milan.der"),
+                 "--certs", str(SNP / "virtee-sev" / "cert_chain_milan"),
+                 "--time", "2024-01-01T00:00:00Z", "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    f = _attest_finding(doc)
+    assert f["status"] == "pass" and f["location"]["kind"] == "evidence"
+    assert "snp-report verified" in doc["threats"][0]["facts"]["attestation"]
+    assert "remote-attestation" not in doc["threats"][0]["mitigations"]["missing"]
+    assert code == 0
+
+
+def test_snp_debug_report_fails_default_policy(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["audit", "--evidence", str(SNP / "go-sev-guest" / "attestation.bin"),
+                 "--certs", str(SNP / "go-sev-guest" / "vcek.testcer"),
+                 "--certs", str(SNP / "go-sev-guest" / "milan.testcer"),
+                 "--time", "2023-01-01T00:00:00Z", "--format", "json"])
+    f = _attest_finding(json.loads(capsys.readouterr().out))
+    assert code == 4 and f["status"] == "fail" and "debug" in f["message"]
+
+
+@pytest.mark.parametrize(("quote", "expected"), [("go-tdx-guest/tdx_prod_quote_SPR_E4.dat", 0),
+                                                 ("trustee/tdx_quote_4.dat", 4)])
+def test_tdx_quote_offline(quote: str, expected: int, tmp_path: Path,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[tdx]\naccepted_tcb = ["Unknown"]\n')
+    code = main(["audit", "--evidence", str(TDX / quote), "--policy", str(policy),
+                 "--time", "2024-06-01T00:00:00Z", "--format", "json"])
+    f = _attest_finding(json.loads(capsys.readouterr().out))
+    assert code == expected
+    assert (f["status"] == "pass") is (expected == 0)
+    if expected:
+        assert "policy.debug" in f["message"]
+
+
+def test_tdx_default_policy_needs_collateral(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["audit", "--evidence", str(TDX / "go-tdx-guest" / "tdx_prod_quote_SPR_E4.dat"),
+                 "--time", "2024-06-01T00:00:00Z", "--format", "json"])
+    f = _attest_finding(json.loads(capsys.readouterr().out))
+    assert code == 4 and "Unknown" in f["message"]
+
+
+def test_cmdline_from_eventlog_feeds_the_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    log = TDX / "trustee" / "eventlog" / "CCEL_data"
+    main(["audit", "--cmdline-from-eventlog", str(log), "--format", "json", "--show", "all"])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["inputs"][0]["kind"] == "cmdline" and doc["inputs"][0]["path"] == str(log)
+    consoles = [f for t in doc["threats"] for f in t["findings"]
+                if "console=hvc0" in f["message"]]
+    assert consoles, "the measured console=hvc0 reached the command-line rules"
+
+
+def test_policy_without_evidence_is_usage_error(tmp_path: Path) -> None:
+    p = tmp_path / "p.toml"
+    p.write_text("")
+    assert main(["audit", "--config", "x", "--policy", str(p)]) == 2
+
+
+def test_garbage_evidence_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x00" * 100)
+    assert main(["audit", "--evidence", str(junk)]) == 3
+    assert str(junk) in capsys.readouterr().err
