@@ -39,6 +39,15 @@ FRAGMENTS = {
 }
 
 
+def rule_fragments() -> dict[str, str]:
+    """The fragments `cocoscope fragment --platform tdx|snp` merges (built-in rules)."""
+    from cocoscope.rules import load_builtin_rules
+    from cocoscope.rules.fragment import build_fragment
+
+    rules = load_builtin_rules()
+    return {f"rules-{p}": build_fragment(rules, p).kconfig_plain() for p in ("tdx", "snp")}
+
+
 def fetch(name: str) -> Path:
     out = subprocess.run([sys.executable, str(REPO / "scripts" / "fetch_debian.py"), name],
                          check=True, capture_output=True, text=True)
@@ -64,6 +73,7 @@ def main() -> int:
             "config.amd64_none_cloud-amd64.xz")).read_bytes()).decode()}
     for p in sorted((REPO.parent / "shared/testdata/kconfig").glob("*.config")):
         configs[p.stem] = p.read_text()
+    FRAGMENTS.update(rule_fragments())
     with tempfile.TemporaryDirectory(prefix="cocoscope-kconf-c-") as tmp:
         build = Path(tmp)
         c_olddefconfig(tree, build, configs["debian-cloud"])  # builds conf once
