@@ -1,10 +1,202 @@
-"""Subcommands of tdx (being built)."""
+"""`cocoscope attest tdx eventlog LOG [--quote Q]` and `cocoscope attest tdx fetch`."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
 from typing import Any
+
+from cocoscope.commands._common import add_output_options, emit, hexstr
+from cocoscope.errors import EXIT_OK, EXIT_VERIFY, CocoscopeError, InputError, read_bytes
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    """Registers nothing yet."""
+    p = sub.add_parser(
+        "eventlog", help="replay a CCEL event log into RTMR0-3 (and compare with a quote)",
+        description="List the events of a TDX CCEL log (the log area, e.g. "
+        "/sys/firmware/acpi/tables/data/CCEL) and the replayed RTMRs. With --quote exit 0 when "
+        "every RTMR matches the quote and 4 naming each one that does not.",
+    )
+    p.add_argument("log", metavar="LOG")
+    p.add_argument("--quote", metavar="Q", help="TDX quote whose RTMRs the replay must reproduce")
+    p.add_argument("--ccel-table", metavar="T", help="ACPI CCEL table to check the log area against")
+    add_output_options(p, ("text", "json"))
+    p.set_defaults(func=run_eventlog)
+
+    f = sub.add_parser(
+        "fetch", help="get a quote (configfs-tsm) and the CCEL log from the running TDX guest",
+        description="Writes the nonce as REPORTDATA through configfs-tsm and saves the quote. "
+        "Without configfs-tsm, /dev/tdx_guest only yields a TDREPORT (not a quote); it is "
+        "saved with --tdreport-out and the command exits 3.",
+    )
+    f.add_argument("--nonce", required=True, metavar="HEX", help="REPORTDATA, 1-64 bytes (zero-padded)")
+    f.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write the quote")
+    f.add_argument("--eventlog-out", metavar="F", help="also save the CCEL log area here")
+    f.add_argument("--tdreport-out", metavar="F", help="save the TDREPORT when no quote interface exists")
+    f.add_argument("--tsm-entry", metavar="NAME", help="reuse this configfs-tsm report entry")
+    f.add_argument("--root", default="/", metavar="DIR", help="filesystem root (tests use a fake tree)")
+    f.set_defaults(func=run_fetch)
+
+
+def _event_dict(event: Any) -> dict[str, Any]:
+    from cocoscope.attest.tdx.eventlog import ALG_NAMES
+
+    return {
+        "number": event.number, "offset": event.offset, "mr_index": event.mr_index,
+        "rtmr": event.rtmr, "type": event.type_name, "type_value": event.event_type,
+        "digests": {ALG_NAMES.get(a, f"{a:#06x}"): d.hex() for a, d in event.digests},
+        "digest_covers_data": event.digest_covers_data(),
+        "decoded": _decoded(event.decoded()), "data": event.data.hex(),
+    }
+
+
+def _decoded(value: Any) -> Any:
+    from cocoscope.attest.tdx import efi_events as ev
+
+    if isinstance(value, ev.EfiVariable):
+        out: dict[str, Any] = {"variable": value.name, "vendor_guid": value.vendor_guid,
+                               "data": value.data.hex(), "data_length": len(value.data)}
+        if value.load_option is not None:
+            out["load_option"] = {"description": value.load_option.description,
+                                  "attributes": value.load_option.attributes,
+                                  "device_path": list(value.load_option.device_path)}
+        return out
+    if isinstance(value, ev.ImageLoad):
+        return {"image_location": value.location, "image_length": value.length,
+                "device_path": list(value.device_path)}
+    if isinstance(value, ev.TaggedEvent):
+        return {"tag_id": value.tag_id, "description": value.description}
+    return value
+
+
+def _short(value: Any) -> str:
+    """One-line text of decoded data for the table."""
+    from cocoscope.attest.tdx import efi_events as ev
+
+    if isinstance(value, ev.EfiVariable):
+        text = f"{value.name} ({len(value.data)} bytes)"
+        if value.name == "SecureBoot" and len(value.data) == 1:
+            text = f"SecureBoot = {value.data[0]}"
+        if value.load_option is not None:
+            text += f" {value.load_option.description!r} " + "/".join(value.load_option.device_path)
+        return text
+    if isinstance(value, ev.ImageLoad):
+        return "/".join(value.device_path) or f"image in memory at {value.location:#x}"
+    if isinstance(value, ev.TaggedEvent):
+        return f"tag {value.tag_id:#x} {value.description}"
+    if value is None:
+        return ""
+    text = str(value).replace("\n", "\\n")
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def run_eventlog(args: argparse.Namespace) -> int:
+    from cocoscope.attest.tdx.ccel import check_log_area, parse_ccel_table
+    from cocoscope.attest.tdx.eventlog import (
+        compare_rtmrs,
+        find_kernel_cmdline,
+        parse_eventlog,
+        replay,
+    )
+    from cocoscope.attest.tdx.quote import parse_quote
+
+    data = read_bytes(args.log, what="event log")
+    if args.ccel_table:
+        table = parse_ccel_table(read_bytes(args.ccel_table, what="ACPI CCEL table"), args.ccel_table)
+        check_log_area(table, len(data), path=args.log)
+    log = parse_eventlog(data, args.log)
+    rtmrs = replay(log)
+    verification = None
+    if args.quote:
+        quote = parse_quote(read_bytes(args.quote, what="quote"), source=args.quote)
+        verification = compare_rtmrs(log, quote.body.rtmrs, subject=args.quote)
+    cmdline_error = None
+    try:
+        cmdline = find_kernel_cmdline(log)
+    except CocoscopeError as exc:
+        cmdline, cmdline_error = None, exc.render()
+
+    if args.format == "json":
+        doc: dict[str, Any] = {
+            "file": args.log, "size": log.size, "log_end": log.end,
+            "spec_id": {"version": ".".join(map(str, log.spec_id.spec_version)),
+                        "algorithms": {f"{a:#06x}": s for a, s in log.spec_id.digest_sizes}},
+            "events": [_event_dict(e) for e in log.events],
+            "rtmrs": [r.hex() for r in rtmrs],
+            "kernel_cmdline": None if cmdline is None else {
+                "text": cmdline.text, "loader": cmdline.loader, "event": cmdline.event.number},
+        }
+        if cmdline_error:
+            doc["kernel_cmdline_error"] = cmdline_error
+        if verification is not None:
+            doc["quote"] = {"file": args.quote, "ok": verification.ok,
+                            "checks": [{"name": c.name, "status": c.status.value, "detail": c.detail}
+                                       for c in verification.checks]}
+        emit(json.dumps(doc, indent=2), args.output)
+    else:
+        lines = [f"{args.log}: {len(log.events)} events ({len(log.measured)} measured), "
+                 f"log ends at offset {log.end:#x} of {log.size}"]
+        lines.append(f"{'#':>4} {'offset':>8} {'RTMR':>4}  {'type':<34} {'sha384':<16}  data")
+        for e in log.events:
+            digest = e.digest()
+            rtmr = "-" if e.rtmr is None else str(e.rtmr)
+            lines.append(f"{e.number:>4} {e.offset:#8x} {rtmr:>4}  {e.type_name:<34} "
+                         f"{(digest.hex()[:16] if digest else '-'):<16}  {_short(e.decoded())}")
+        lines.append("")
+        for i, r in enumerate(rtmrs):
+            lines.append(f"RTMR{i} {r.hex()}")
+        if cmdline is not None:
+            lines.append(f"kernel command line ({cmdline.loader}, event {cmdline.event.number}): {cmdline.text}")
+        elif cmdline_error:
+            lines.append(f"kernel command line: NOT TRUSTED: {cmdline_error}")
+        if verification is not None:
+            lines.append("")
+            for c in verification.checks:
+                lines.append(f"{c.status.value.upper():<5} {c.name}" + ("" if c.passed else f": {c.detail}"))
+            lines.append(f"{args.quote}: " + ("every RTMR matches the replay" if verification.ok else
+                         "MISMATCH in " + ", ".join(c.name.upper() for c in verification.failed)))
+        emit("\n".join(lines), args.output)
+    if verification is not None and not verification.ok:
+        return EXIT_VERIFY
+    return EXIT_OK
+
+
+def _write(path: str, data: bytes) -> None:
+    try:
+        Path(path).write_bytes(data)
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", path=path) from None
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    from cocoscope.attest.tdx import fetch
+
+    root = Path(args.root)
+    nonce = hexstr(args.nonce, what="--nonce")
+    if fetch.configfs_available(root) or args.tsm_entry:
+        got = fetch.fetch_quote(root, nonce, entry=args.tsm_entry)
+        _write(args.output, got.quote)
+        print(f"quote ({len(got.quote)} bytes, provider {got.provider}, generation "
+              f"{got.generation}) written to {args.output}", file=sys.stderr)
+    elif (root / fetch.TDX_GUEST_DEV).exists():
+        report = fetch.fetch_tdreport(root, nonce)
+        where = ""
+        if args.tdreport_out:
+            _write(args.tdreport_out, report)
+            where = f"; TDREPORT saved to {args.tdreport_out}"
+        raise InputError(
+            "no quote interface: configfs-tsm is absent and /dev/tdx_guest only returns a "
+            f"TDREPORT (TDX_CMD_GET_REPORT0), which is not a signed quote{where}",
+            path=str(root / fetch.TSM_REPORT_DIR),
+        )
+    else:
+        raise InputError("not a TDX guest: neither configfs-tsm nor /dev/tdx_guest exists",
+                         path=str(root))
+    if args.eventlog_out:
+        ccel = fetch.fetch_ccel(root)
+        _write(args.eventlog_out, ccel.data)
+        print(f"CCEL log ({len(ccel.log.events)} events) written to {args.eventlog_out}", file=sys.stderr)
+    return EXIT_OK
+

@@ -1,10 +1,59 @@
-"""Subcommands of tdx (being built)."""
+"""`cocoscope measure tdx --ovmf F`: the MRTD a TD built from this TDVF firmware reports."""
 
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
+
+from cocoscope.commands._common import add_output_options, emit
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    """Registers nothing yet."""
+    p = sub.add_parser(
+        "tdx", help="expected Intel TDX MRTD of a TDVF (OVMF) firmware image",
+        description="Replay the TDH.MEM.PAGE.ADD and TDH.MR.EXTEND operations a VMM performs "
+        "for the sections in the firmware's TDVF metadata and print the MRTD the quote should "
+        "carry. RTMRs depend on the VMM, memory size and boot chain: use the event log.",
+    )
+    p.add_argument("--ovmf", required=True, metavar="F", help="TDVF firmware image (OVMF.fd)")
+    p.add_argument("--explain", action="store_true", help="show the metadata sections and operations")
+    add_output_options(p, ("text", "json"))
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from cocoscope.attest.tdx.mrtd import compute_mrtd
+    from cocoscope.errors import EXIT_OK, read_bytes
+
+    image = read_bytes(args.ovmf, what="firmware image", max_size=256 << 20)
+    result = compute_mrtd(image, args.ovmf)
+    if args.format == "json":
+        doc: dict[str, Any] = {"file": args.ovmf, "size": len(image), "mrtd": result.mrtd.hex()}
+        if args.explain:
+            doc["metadata_offset"] = result.metadata.descriptor_offset
+            doc["sections"] = [
+                {"index": m.section.index, "type": m.section.type_name, "gpa": m.section.gpa,
+                 "memory_size": m.section.memory_size, "data_offset": m.section.data_offset,
+                 "raw_size": m.section.raw_size, "attributes": list(m.section.attribute_names),
+                 "page_adds": m.page_adds, "mr_extends": m.mr_extends}
+                for m in result.sections
+            ]
+        emit(json.dumps(doc, indent=2), args.output)
+        return EXIT_OK
+    lines = []
+    if args.explain:
+        lines.append(f"{args.ovmf}: {len(image)} bytes, TDVF metadata at offset "
+                     f"{result.metadata.descriptor_offset:#x}, {len(result.sections)} sections")
+        lines.append(f"{'#':>2} {'type':<13} {'GPA':>18} {'mem size':>10} {'file off':>10} "
+                     f"{'raw size':>10}  {'attributes':<18} {'PAGE.ADD':>8} {'MR.EXTEND':>9}")
+        for m in result.sections:
+            s = m.section
+            lines.append(f"{s.index:>2} {s.type_name:<13} {s.gpa:#18x} {s.memory_size:#10x} "
+                         f"{s.data_offset:#10x} {s.raw_size:#10x}  "
+                         f"{','.join(s.attribute_names) or '-':<18} {m.page_adds:>8} {m.mr_extends:>9}")
+        lines.append(f"{result.page_adds} TDH.MEM.PAGE.ADD and {result.mr_extends} TDH.MR.EXTEND "
+                     "records hashed in metadata order, page by page")
+    lines.append(f"MRTD {result.mrtd.hex()}")
+    emit("\n".join(lines), args.output)
+    return EXIT_OK
