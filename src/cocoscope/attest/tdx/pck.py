@@ -258,6 +258,11 @@ def _oid(*arcs: int) -> bytes:
     return _SGX_OID_RAW + bytes(arcs)
 
 
+_PPID, _TCB, _PCE_ID, _FMSPC, _SGX_TYPE = (_oid(n) for n in (1, 2, 3, 4, 5))
+_TCB_COMPONENTS = tuple(_oid(2, i) for i in range(1, 17))
+_PCESVN, _CPUSVN = _oid(2, 17), _oid(2, 18)
+
+
 def _tlv(data: bytes, pos: int, end: int, what: str) -> tuple[int, int, int]:
     """(tag, content start, content end) of the DER TLV at ``pos``, bounded by ``end``."""
     if pos + 2 > end:
@@ -321,19 +326,19 @@ def pck_extensions(cert: x509.Certificate, *, source: str) -> PckExtensions:
     try:
         (top,) = _der_items(ext.value, "SGX extensions")
         fields = _pairs(top[1], "SGX extensions")
-        tcb_item = fields.get(_oid(2))
+        tcb_item = fields.get(_TCB)
         if tcb_item is None or tcb_item[0] != 0x30:
             raise ValueError("TCB missing")
         tcb = _pairs(tcb_item[1], "SGX TCB")
-        comps = tuple(_int(tcb.get(_oid(2, i)), f"TCB component {i}") for i in range(1, 17))
+        comps = tuple(_int(tcb.get(key), "TCB component") for key in _TCB_COMPONENTS)
         return PckExtensions(
-            ppid=_octets(fields.get(_oid(1)), "PPID", 16),
+            ppid=_octets(fields.get(_PPID), "PPID", 16),
             tcb_components=comps,
-            pcesvn=_int(tcb.get(_oid(2, 17)), "PCESVN"),
-            cpusvn=_octets(tcb.get(_oid(2, 18)), "CPUSVN", 16),
-            pce_id=_octets(fields.get(_oid(3)), "PCE-ID", 2),
-            fmspc=_octets(fields.get(_oid(4)), "FMSPC", 6),
-            sgx_type=_int(fields.get(_oid(5)), "SGX type"),
+            pcesvn=_int(tcb.get(_PCESVN), "PCESVN"),
+            cpusvn=_octets(tcb.get(_CPUSVN), "CPUSVN", 16),
+            pce_id=_octets(fields.get(_PCE_ID), "PCE-ID", 2),
+            fmspc=_octets(fields.get(_FMSPC), "FMSPC", 6),
+            sgx_type=_int(fields.get(_SGX_TYPE), "SGX type"),
         )
     except ValueError as exc:
         raise InputError(f"malformed PCK SGX extensions: {exc}", path=source) from None

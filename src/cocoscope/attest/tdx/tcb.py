@@ -19,6 +19,7 @@ trustee/tdx_quote_6.dat it says UpToDate where QVL (and cocoscope) say OutOfDate
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -78,7 +79,10 @@ class TcbEvaluation:
 
 
 def _le_all(have: tuple[int, ...], need: tuple[int, ...], start: int = 0) -> bool:
-    return all(have[i] >= need[i] for i in range(start, 16))
+    """Every component of ``have`` from ``start`` on is >= the level's (16 components)."""
+    if start:
+        have, need = have[start:16], need[start:16]
+    return all(map(operator.ge, have, need))
 
 
 def qe_status(identity: QeIdentity, report: QeReport) -> tuple[TcbStatus, IsvLevel | None]:
