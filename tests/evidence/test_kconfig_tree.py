@@ -211,6 +211,28 @@ def test_explanation_summary(tree: KconfigTree) -> None:
         "turning it off also turns off VIRTIO_PCI_LEGACY")
 
 
+def test_turn_off_plan_follows_selects(tree: KconfigTree) -> None:
+    configured(tree, "CONFIG_VIRTIO_PCI=y\nCONFIG_VIRTIO_MMIO=m\nCONFIG_HW_RANDOM=y\n"
+                     "CONFIG_HW_RANDOM_VIRTIO=y\n")
+    plan = tree.turn_off_plan("VIRTIO")
+    assert plan.feasible and plan.reason == ""
+    assert set(plan.turn_off) == {"VIRTIO_PCI", "VIRTIO_MMIO"}  # VIRTIO has no prompt
+    changed = {c.symbol: (c.before, c.after) for c in plan.changes}
+    assert changed["VIRTIO"] == ("y", "n")
+    assert changed["HW_RANDOM_VIRTIO"] == ("y", "n")
+    assert tree.value("VIRTIO") == "y" and tree.value("VIRTIO_PCI") == "y"  # restored
+
+
+def test_turn_off_plan_refuses_what_it_cannot_do(tree: KconfigTree) -> None:
+    assert tree.turn_off_plan("HAS_IOMEM").reason == \
+        "HAS_IOMEM has no prompt and no active select: its default keeps it on"
+    assert not tree.turn_off_plan("IOMMU_DEFAULT_ON").feasible
+    assert not tree.turn_off_plan("NR_QUEUES").feasible
+    configured(tree, "# CONFIG_VIRTIO_PCI is not set\n")
+    assert tree.turn_off_plan("VIRTIO_PCI") == type(tree.turn_off_plan("VIRTIO_PCI"))(
+        "VIRTIO_PCI", True, (), "", ())
+
+
 def test_explain_unknown_symbol(tree: KconfigTree) -> None:
     with pytest.raises(InputError, match="NOT_A_SYMBOL is not defined"):
         tree.explain("NOT_A_SYMBOL")

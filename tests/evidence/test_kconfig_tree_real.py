@@ -108,6 +108,18 @@ def test_explain_gives_selecting_and_depending_symbols(tree: KconfigTree,
     assert tree.value("HYPERV_NET") == "m"  # the simulation was undone
 
 
+def test_turn_off_plan_on_debian_config(tree: KconfigTree, cloud: KernelConfig) -> None:
+    tree.apply(cloud)
+    # The emulated-TPM drivers are pinned by IMA's select: turn IMA off first.
+    plan = tree.turn_off_plan("TCG_TIS")
+    assert plan.feasible and plan.turn_off == ("IMA", "TCG_TIS")
+    assert {"IMA", "TCG_TIS"} <= {c.symbol for c in plan.changes if c.after == "n"}
+    plan = tree.turn_off_plan("VIRTIO")
+    assert plan.feasible
+    assert {"VIRTIO_PCI", "VIRTIO_MMIO", "VIRTIO_CONSOLE", "VIRTIO_FS"} <= set(plan.turn_off)
+    assert tree.value("IMA") == "y" and tree.value("VIRTIO") == "y"  # simulation undone
+
+
 def test_merge_fragment_turns_host_facing_options_off(tree: KconfigTree,
                                                      cloud: KernelConfig) -> None:
     frag = "\n".join(f"# CONFIG_{s} is not set" for s in

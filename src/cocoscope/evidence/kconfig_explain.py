@@ -309,16 +309,79 @@ def _turn_off(kconf: Any, sym: Any, selected_by: tuple[Trigger, ...]
                        "prompt not visible: " + _dep_text(sym))
     if blocked or 0 not in sym.assignable:
         return False, tuple(blocked) or ("cannot be set to n here",), ()
+    changes, _after = _simulate_off(kconf, [sym])
+    return True, (), tuple(c for c in changes if c.symbol != sym.name)
+
+
+def _simulate_off(kconf: Any, syms: list[Any]) -> tuple[tuple[ValueChange, ...], str]:
+    """Set ``syms`` to n, record every value that changes, restore the user values.
+
+    Returns the changes and the value the last symbol ends at.
+    """
     before = {s.name: _val(s) for s in kconf.unique_defined_syms}
-    saved = sym.user_value
-    sym.set_value(0)
+    saved = [(s, s.user_value) for s in syms]
     try:
+        for s in syms:
+            s.set_value(0)
+        after = _val(syms[-1])
         changes = tuple(ValueChange(s.name, before[s.name], _val(s))
-                        for s in kconf.unique_defined_syms
-                        if s is not sym and _val(s) != before[s.name])
+                        for s in kconf.unique_defined_syms if _val(s) != before[s.name])
     finally:
-        if saved is None:
-            sym.unset_value()
-        else:
-            sym.set_value(saved)
-    return True, (), changes
+        for s, value in reversed(saved):
+            if value is None:
+                s.unset_value()
+            else:
+                s.set_value(value)
+    return changes, after
+
+
+@dataclass(frozen=True)
+class TurnOffPlan:
+    """What to set to n in the configuration so that ``symbol`` ends up off."""
+
+    symbol: str
+    feasible: bool
+    turn_off: tuple[str, ...]  # user-settable symbols to set to n, the selectors first
+    reason: str  # why it is not feasible; "" if it is
+    changes: tuple[ValueChange, ...]  # every symbol whose value changes, these included
+
+
+def turn_off_plan(kconf: Any, index: ReverseIndex, name: str) -> TurnOffPlan:
+    """Follow active ``select``s upwards to user-settable symbols, then verify by simulation."""
+    sym = lookup(kconf, name)
+    if sym.orig_type not in _BOOL_TRI:
+        return TurnOffPlan(sym.name, False, (), "not a bool/tristate symbol", ())
+    if sym.tri_value == 0:
+        return TurnOffPlan(sym.name, True, (), "", ())
+    steps, why = _plan(kconf, index, sym, set())
+    if steps is None:
+        return TurnOffPlan(sym.name, False, (), why, ())
+    targets = [kconf.syms[n] for n in steps if n != sym.name] + [sym]
+    changes, after = _simulate_off(kconf, targets)
+    if after != "n":
+        return TurnOffPlan(sym.name, False, tuple(steps),
+                           f"still {after} after turning off {', '.join(steps)}"
+                           " (a default or imply keeps it on)", changes)
+    return TurnOffPlan(sym.name, True, tuple(steps), "", changes)
+
+
+def _plan(kconf: Any, index: ReverseIndex, sym: Any,
+          visiting: set[str]) -> tuple[list[str] | None, str]:
+    if sym.name in visiting:
+        return None, f"select cycle through {sym.name}"
+    visiting.add(sym.name)
+    if sym.choice is not None:
+        return None, f"{sym.name} is a choice member: select another member instead"
+    steps: list[str] = []
+    for src, _orig, full in index.selects.get(sym.name, ()):
+        if min(src.tri_value, kconfiglib.expr_value(full)) == 0:
+            continue
+        sub, why = _plan(kconf, index, src, visiting)
+        if sub is None:
+            return None, why
+        steps += sub
+    if any(n.prompt for n in sym.nodes):
+        steps.append(sym.name)
+    elif not steps:
+        return None, f"{sym.name} has no prompt and no active select: its default keeps it on"
+    return list(dict.fromkeys(steps)), ""

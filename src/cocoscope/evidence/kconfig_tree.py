@@ -22,7 +22,7 @@ import kconfiglib
 from cocoscope.errors import InputError
 from cocoscope.evidence import kconfig_explain
 from cocoscope.evidence.kconfig import KernelConfig, parse_config_text
-from cocoscope.evidence.kconfig_explain import Explanation, ValueChange
+from cocoscope.evidence.kconfig_explain import Explanation, TurnOffPlan, ValueChange
 from cocoscope.evidence.kconfig_toolchain import (
     Probe,
     ProbeAnswerer,
@@ -125,6 +125,10 @@ class KconfigTree:
 
     def explain(self, symbol: str) -> Explanation:
         return kconfig_explain.explain(self.kconf, self._index, symbol)
+
+    def turn_off_plan(self, symbol: str) -> TurnOffPlan:
+        """Which symbols to set to n so that ``symbol`` is off (through selects), verified."""
+        return kconfig_explain.turn_off_plan(self.kconf, self._index, symbol)
 
     def merge_fragment(self, config: KernelConfig, fragment_text: str,
                        fragment_name: str = "fragment") -> MergeResult:
