@@ -29,11 +29,18 @@ import shlex
 import subprocess
 import tempfile
 import tomllib
+from collections import defaultdict
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
+
+import kconfiglib
 
 from cocoscope.errors import InputError
+
+_ASSIGN = re.compile(r"\s*([A-Za-z0-9_-]+)\s*(?::=|\+=|=)(.*)", re.S)
+_ENTRY_END = re.compile(r"\s*(help|---help---)\s*$")
 
 ProbeSource = Literal["table", "builtin", "host", "unanswered"]
 
@@ -207,3 +214,56 @@ def dump_table(toolchain_name: str, env: dict[str, str], probes: list[Probe]) ->
             out += ["", f"# {p.file}:{p.line}", "[[output]]", f"command = {lit(p.command)}",
                     f"output = {lit(p.output)}"]
     return "\n".join(out) + "\n"
+
+
+def probe_dependent_symbols(kconf: Any, srcdir: Path,
+                            probes: tuple[Probe, ...]) -> dict[str, tuple[Probe, ...]]:
+    """Symbols whose definition reads ``$(shell,...)`` output, directly or through a variable.
+
+    A ``:=`` variable keeps only its expanded value, so the probe is traced by location: the
+    assignments kconfiglib_compat recorded and the lines each probe ran on.
+    """
+    probes_at: dict[tuple[str, int], list[Probe]] = defaultdict(list)
+    for p in probes:
+        probes_at[(p.file, p.line)].append(p)
+    tainted: dict[str, list[Probe]] = {}
+    changed = True
+    while changed:  # variables defined from probes or from other tainted variables
+        changed = False
+        for file, line, raw in kconf.assignments:
+            m = _ASSIGN.match(raw)
+            if not m or m.group(1) in tainted:
+                continue
+            rhs = m.group(2)
+            via = list(probes_at.get((file, line), ()))
+            if "$(shell," in rhs or via or any(_refers(rhs, v) for v in tainted):
+                tainted[m.group(1)] = via + [p for v in tainted if _refers(rhs, v)
+                                             for p in tainted[v]]
+                changed = True
+    by_file: dict[str, list[tuple[int, Any]]] = defaultdict(list)
+    for node in kconf.node_iter():
+        by_file[node.filename].append((node.linenr, node))
+    result: dict[str, list[Probe]] = defaultdict(list)
+    for file, nodes in by_file.items():
+        nodes.sort(key=lambda t: t[0])
+        try:
+            text = (srcdir / file).read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        for i, (start, node) in enumerate(nodes):
+            if node.item.__class__ is not kconfiglib.Symbol:
+                continue
+            end = nodes[i + 1][0] if i + 1 < len(nodes) else len(text) + 1
+            for lineno in range(start, end):
+                body = text[lineno - 1] if lineno <= len(text) else ""
+                if _ENTRY_END.match(body):
+                    break
+                found = list(probes_at.get((file, lineno), ()))
+                found += [p for v in tainted if _refers(body, v) for p in tainted[v]]
+                if found:
+                    result[node.item.name] += found
+    return {k: tuple(dict.fromkeys(v)) for k, v in sorted(result.items())}
+
+
+def _refers(text: str, var: str) -> bool:
+    return f"$({var})" in text or f"$({var}," in text

@@ -27,6 +27,7 @@ from cocoscope.evidence.kconfig_toolchain import (
     Probe,
     ProbeAnswerer,
     Toolchain,
+    probe_dependent_symbols,
     recorded_toolchain,
 )
 from cocoscope.evidence.kconfiglib_compat import KernelKconfig, kernel_environment
@@ -166,7 +167,7 @@ class KconfigTree:
 
     def probe_dependent_symbols(self) -> dict[str, tuple[Probe, ...]]:
         """Symbols whose definition reads toolchain probe output, with those probes."""
-        return kconfig_explain.probe_dependent_symbols(self.kconf, self.srcdir, self.probes)
+        return probe_dependent_symbols(self.kconf, self.srcdir, self.probes)
 
 
 def load_tree(srcdir: Path, toolchain: Toolchain | None = None) -> KconfigTree:
