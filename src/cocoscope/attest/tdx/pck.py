@@ -96,7 +96,8 @@ def load_pem_chain(data: bytes, *, source: str) -> tuple[x509.Certificate, ...]:
         try:
             # Issuer certificates (Intel's root and two PCK CAs) recur in every quote: their
             # parse is cached by exact PEM bytes. Signatures are still verified each time.
-            certs.append(_load_cert(block) if i == 0 else _load_issuer_cert(block))
+            certs.append(x509.load_pem_x509_certificate(block) if i == 0
+                         else _load_issuer_cert(block))  # leaf key type: checked by callers
         except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             raise InputError(f"certificate {i} is not valid X.509: {exc}", path=source) from None
     return tuple(certs)
@@ -283,19 +284,29 @@ def _tlv(data: bytes, pos: int, end: int, what: str) -> tuple[int, int, int]:
 def _pairs(seq_content: bytes, what: str) -> dict[bytes, tuple[int, bytes]]:
     """SEQUENCE OF SEQUENCE {OID, value} -> {raw OID content: (tag, content)}.
 
-    Index-based rather than slicing each level: this runs for every quote's PCK leaf.
+    Index-based rather than slicing each level, with the short-length case inline: this runs
+    for every quote's PCK leaf (24 pairs). Bounds are checked on every path.
     """
     out: dict[bytes, tuple[int, bytes]] = {}
-    pos, size = 0, len(seq_content)
+    data = seq_content
+    pos, size = 0, len(data)
     while pos < size:
-        tag, start, stop = _tlv(seq_content, pos, size, what)
+        if pos + 6 <= size and data[pos] == 0x30 and data[pos + 1] < 0x80 and data[pos + 2] == 0x06:
+            stop = pos + 2 + data[pos + 1]
+            ostop = pos + 4 + data[pos + 3]
+            if data[pos + 3] < 0x80 and ostop + 2 <= stop <= size and data[ostop + 1] < 0x80 \
+                    and ostop + 2 + data[ostop + 1] == stop:
+                out[data[pos + 4 : ostop]] = (data[ostop], data[ostop + 2 : stop])
+                pos = stop
+                continue
+        tag, start, stop = _tlv(data, pos, size, what)  # long lengths or malformed: full path
         if tag != 0x30:
             raise ValueError(f"{what}: expected SEQUENCE")
-        otag, ostart, ostop = _tlv(seq_content, start, stop, what)
-        vtag, vstart, vstop = _tlv(seq_content, ostop, stop, what)
+        otag, ostart, ostop = _tlv(data, start, stop, what)
+        vtag, vstart, vstop = _tlv(data, ostop, stop, what)
         if otag != 0x06 or vstop != stop:
             raise ValueError(f"{what}: expected {{OID, value}}")
-        out[seq_content[ostart:ostop]] = (vtag, seq_content[vstart:vstop])
+        out[data[ostart:ostop]] = (vtag, data[vstart:vstop])
         pos = stop
     return out
 
