@@ -147,8 +147,14 @@ def _parse_spec_id(data: bytes, cur: _Cursor, at: int) -> SpecId:
     return SpecId(platform_class, (major, minor, errata), uintn, sizes)
 
 
-def _is_padding(header: bytes) -> bool:
-    return header in (b"\xff" * 8, b"\x00" * 8)
+_PADDING = (b"\xff" * 8, b"\x00" * 8)  # unused log area: 0xFF-filled (or zeroed) per the spec
+_HEAD3 = struct.Struct("<III")
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+
+
+def _truncated(cur: _Cursor, at: int, what: str, need: int) -> InputError:
+    return cur.fail(f"truncated event log: {what} needs {need} bytes, {len(cur.data) - at} left", at)
 
 
 def parse_eventlog(data: bytes, path: str = "<eventlog>") -> EventLog:
@@ -171,31 +177,48 @@ def parse_eventlog(data: bytes, path: str = "<eventlog>") -> EventLog:
     digest_size = dict(spec.digest_sizes)
 
     events: list[Event] = []
-    while len(data) - cur.pos >= 8 and not _is_padding(data[cur.pos : cur.pos + 8]):
-        start = cur.pos
-        mr, etype = cur.u32("MR index"), cur.u32("event type")
-        count = cur.u32("digest count")
-        if count == 0 or count > len(spec.digest_sizes):
+    # The loop reads with precompiled structs and local names: it runs once per event and
+    # is most of the cost of `eventlog --quote`. Every read is bounds-checked first.
+    n, pos = len(data), cur.pos
+    head3, u16, u32 = _HEAD3.unpack_from, _U16.unpack_from, _U32.unpack_from
+    max_digests = len(spec.digest_sizes)
+    while n - pos >= 8:
+        if data[pos : pos + 8] in _PADDING:
+            break
+        start, number = pos, len(events) + 1
+        if n - pos < 12:
+            raise _truncated(cur, pos + 8, "digest count", 4)
+        mr, etype, count = head3(data, pos)
+        pos += 12
+        if count == 0 or count > max_digests:
             raise cur.fail(
-                f"event {len(events) + 1}: {count} digests, the Spec ID event declares "
-                f"{len(spec.digest_sizes)} algorithms",
+                f"event {number}: {count} digests, the Spec ID event declares {max_digests} algorithms",
                 start + 8,
             )
         digests = []
         for _ in range(count):
-            at = cur.pos
-            (alg,) = struct.unpack("<H", cur.take(2, "digest algorithm"))
-            if alg not in digest_size:
-                raise cur.fail(
-                    f"event {len(events) + 1}: digest algorithm {alg:#06x} is not in the Spec ID event", at
-                )
-            digests.append((alg, cur.take(digest_size[alg], f"{ALG_NAMES.get(alg, hex(alg))} digest")))
-        at = cur.pos
-        size = cur.u32("event data size")
+            if n - pos < 2:
+                raise _truncated(cur, pos, "digest algorithm", 2)
+            (alg,) = u16(data, pos)
+            dsize = digest_size.get(alg)
+            if dsize is None:
+                raise cur.fail(f"event {number}: digest algorithm {alg:#06x} is not in the Spec ID event", pos)
+            pos += 2
+            if n - pos < dsize:
+                raise _truncated(cur, pos, f"{ALG_NAMES.get(alg, hex(alg))} digest", dsize)
+            digests.append((alg, data[pos : pos + dsize]))
+            pos += dsize
+        if n - pos < 4:
+            raise _truncated(cur, pos, "event data size", 4)
+        (size,) = u32(data, pos)
         if size > MAX_EVENT_DATA:
-            raise cur.fail(f"event {len(events) + 1}: event data size {size} is implausible", at)
-        payload = cur.take(size, f"event {len(events) + 1} data")
-        events.append(Event(len(events) + 1, start, mr, etype, tuple(digests), payload))
+            raise cur.fail(f"event {number}: event data size {size} is implausible", pos)
+        pos += 4
+        if n - pos < size:
+            raise _truncated(cur, pos, f"event {number} data", size)
+        events.append(Event(number, start, mr, etype, tuple(digests), data[pos : pos + size]))
+        pos += size
+    cur.pos = pos
     return EventLog(path, spec, header, tuple(events), cur.pos, len(data))
 
 
