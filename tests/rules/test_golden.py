@@ -38,7 +38,8 @@ RISKY_CMDLINE = (
     "authorize_allow_devs=pci:ALL tdx_allow_acpi=MCFG earlyprintk=ttyS0 console=tty0 "
     "console=ttyS0,115200 ignore_loglevel no_hash_pointers kgdboc=ttyS0 sysrq_always_enabled "
     "virtio_mmio.device=1K@0x100b0000:48 tsc=unstable clocksource=kvm-clock "
-    "random.trust_cpu=off random.trust_bootloader=on efivar_ssdt=overlay")
+    "random.trust_cpu=off random.trust_bootloader=on efivar_ssdt=overlay acpi_rsdp=0xf0000 "
+    "virtio_pci.force_legacy=1")
 
 
 @cache
@@ -91,6 +92,10 @@ KAFL_TDX = {
     "CCS-KCFG-121": F,   # CONFIG_DRM=y
     "CCS-KCFG-122": F,   # CONFIG_SOUND=y
     "CCS-KCFG-123": F,   # CONFIG_E1000=y, CONFIG_8139TOO=y
+    "CCS-KCFG-140": F,   # FORTIFY_SOURCE is not set
+    "CCS-KCFG-141": P,   # CONFIG_STACKPROTECTOR_STRONG=y
+    "CCS-KCFG-142": F,   # SLAB_FREELIST_HARDENED is not set
+    "CCS-MOD-009": F,    # CMDLINE_BOOL is not set, so no override
     "CCS-IRQ-001": F,    # CONFIG_IA32_EMULATION=y, no DEFAULT_DISABLED in 5.15
     "CCS-DATA-001": F,   # DM_CRYPT absent (BLK_DEV_DM absent)
     "CCS-DATA-007": F,   # CONFIG_9P_FS=y
@@ -143,6 +148,7 @@ SPR_TDX = {
     "CCS-KCFG-102": F,   # CONFIG_ACRN_GUEST=y
     "CCS-KCFG-106": F,   # CONFIG_VMXNET3=m
     "CCS-KCFG-108": F,   # CONFIG_MOUSE_PS2_VMMOUSE=y
+    "CCS-KCFG-142": F,   # SLAB_FREELIST_HARDENED is not set (DEBUG_LIST=y alone is not enough)
     "CCS-DATA-001": P,   # CONFIG_DM_CRYPT=m
     "CCS-DATA-002": P,   # CONFIG_DM_INTEGRITY=m
     "CCS-DATA-003": P,   # CONFIG_DM_VERITY=m
@@ -210,6 +216,8 @@ DEBIAN_UNKNOWN_PLATFORM = {
     "CCS-KCFG-121": P,   # DRM is not set
     "CCS-KCFG-122": P,   # SOUND is not set
     "CCS-KCFG-123": P,   # E1000/E1000E not set, others absent
+    "CCS-KCFG-140": P,   # CONFIG_FORTIFY_SOURCE=y
+    "CCS-KCFG-142": P,   # LIST_HARDENED, SLAB_FREELIST_HARDENED, BUG_ON_DATA_CORRUPTION all y
     "CCS-IRQ-001": F,    # CONFIG_IA32_EMULATION=y, IA32_EMULATION_DEFAULT_DISABLED not set
     "CCS-DATA-001": P,   # CONFIG_DM_CRYPT=m
     "CCS-DATA-009": F,   # CONFIG_VIRTIO_FS=y
@@ -252,7 +260,7 @@ def test_debian_cloud_config_with_intel_cmdline(debian_cloud_config: Path) -> No
     _check(got, {"CCS-CMD-016": P, "CCS-CMD-017": P, "CCS-CMD-018": P, "CCS-CMD-019": P,
                  "CCS-TIME-001": P, "CCS-RNG-001": P, "CCS-RNG-002": P})
     # and the risky-parameter rules pass on a clean command line
-    _check(got, {f"CCS-CMD-{i:03d}": P for i in range(1, 16)})
+    _check(got, {f"CCS-CMD-{i:03d}": P for i in [*range(1, 16), 20, 21]})
     # config-only knowledge keeps failing where the config is at fault
     _check(got, {"CCS-KCFG-001": F, "CCS-KCFG-110": F, "CCS-MOD-001": F, "CCS-MOD-003": F,
                  "CCS-KCFG-083": P, "CCS-DATA-013": F})
@@ -269,7 +277,7 @@ def test_debian_cloud_config_with_empty_cmdline(debian_cloud_config: Path) -> No
 def test_debian_cloud_config_with_risky_cmdline(debian_cloud_config: Path) -> None:
     got = _statuses(GuestEvidence(config=_config(str(debian_cloud_config)),
                                   cmdline=parse_cmdline(RISKY_CMDLINE), platform="tdx"))
-    _check(got, {f"CCS-CMD-{i:03d}": F for i in range(1, 20)})
+    _check(got, {f"CCS-CMD-{i:03d}": F for i in range(1, 22)})
     _check(got, {"CCS-TIME-001": F, "CCS-TIME-002": F, "CCS-TIME-003": F,
                  "CCS-RNG-001": F, "CCS-RNG-002": F,
                  "CCS-KCFG-083": F,   # efivar_ssdt= with EFI_CUSTOM_SSDT_OVERLAYS=y

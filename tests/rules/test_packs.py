@@ -40,6 +40,7 @@ PACK_PREFIX = {  # which id prefixes each pack file may use
     "acpi.toml": {"KCFG"},
     "hypervisors.toml": {"KCFG"},
     "devices.toml": {"KCFG"},
+    "hardening.toml": {"KCFG"},
     "modules.toml": {"MOD"},
     "cmdline.toml": {"CMD"},
     "time.toml": {"TIME"},
@@ -62,6 +63,7 @@ IN_SOURCE_ONLY = {
     "notsc": ("arch/x86/kernel/tsc.c", '__setup("notsc"'),
     "rng_core.default_quality": ("drivers/char/hw_random/core.c", "module_param(default_quality"),
     "sysctl.kernel.panic_on_oops": ("kernel/sysctl.c", '"panic_on_oops"'),
+    "virtio_pci.force_legacy": ("drivers/virtio/virtio_pci_common.c", "module_param(force_legacy"),
 }
 # Parameters of Intel's out-of-tree TDX guest kernels (the device filter).
 OUT_OF_TREE_PARAMS = {"noccfilter", "tdx_disable_filter", "authorize_allow_devs", "tdx_allow_acpi"}
