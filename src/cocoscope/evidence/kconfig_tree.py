@@ -21,7 +21,7 @@ import kconfiglib
 
 from cocoscope.errors import InputError
 from cocoscope.evidence import kconfig_explain
-from cocoscope.evidence.kconfig import KernelConfig, parse_config_text
+from cocoscope.evidence.kconfig import KernelConfig
 from cocoscope.evidence.kconfig_explain import Explanation, TurnOffPlan, ValueChange
 from cocoscope.evidence.kconfig_toolchain import (
     Probe,
@@ -242,11 +242,6 @@ def parse_fragment(text: str, name: str = "fragment") -> list[tuple[str, str, in
             value = kconfiglib.unescape(value[1:-1])
         out.append((m.group(1), value, lineno))
     return out
-
-
-def config_from_text(text: str, path: str) -> KernelConfig:
-    """Re-read a .config this module wrote (for callers that want a KernelConfig back)."""
-    return parse_config_text(text, path)
 
 
 def _config_lines(config: KernelConfig) -> str:
