@@ -128,20 +128,28 @@ def load_crl(data: bytes, *, source: str) -> x509.CertificateRevocationList:
         raise InputError(f"not a valid CRL: {exc}", path=source) from None
 
 
+def _label(cert: x509.Certificate) -> str:
+    """Subject CN for messages; a malformed subject must not turn a failure into a crash."""
+    try:
+        return subject_cn(cert)
+    except (ValueError, IndexError):
+        return f"certificate serial {cert.serial_number:#x}"
+
+
 def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> str | None:
     """None if ``issuer`` signed ``cert`` (name and ECDSA signature), else the reason."""
     try:
         cert.verify_directly_issued_by(issuer)
     except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm) as exc:
-        return f"{common_name(cert.subject)!r} not signed by {common_name(issuer.subject)!r}: {exc or 'bad signature'}"
+        return f"{_label(cert)!r} not signed by {_label(issuer)!r}: {exc or 'bad signature'}"
     return None
 
 
 def _valid_at(cert: x509.Certificate, at: datetime) -> str | None:
     if at < cert.not_valid_before_utc:
-        return f"{common_name(cert.subject)!r} not valid before {cert.not_valid_before_utc:%Y-%m-%dT%H:%M:%SZ}"
+        return f"{_label(cert)!r} not valid before {cert.not_valid_before_utc:%Y-%m-%dT%H:%M:%SZ}"
     if at > cert.not_valid_after_utc:
-        return f"{common_name(cert.subject)!r} expired {cert.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}"
+        return f"{_label(cert)!r} expired {cert.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}"
     return None
 
 
