@@ -7,6 +7,7 @@ bounded on the whole tree.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import sys
@@ -33,9 +34,25 @@ MAX_HEADER_BYTES = 1 << 20
 
 @dataclass(frozen=True)
 class Snapshot:
-    summaries: dict[str, tuple[tuple[int, int], FileSummary]]  # path -> ((mtime, size), summary)
+    """The last run's state. Definitions are kept in a separate entry, loaded only when the
+    fixpoint must be recomputed, so an unchanged re-run reads little."""
+
+    summaries: dict[str, tuple[tuple[int, int], FileSummary]]  # path -> (stamp, summary sans defs)
     sites: dict[str, tuple[str, list[RawSite]]]  # path -> (pass 2 key, raw sites)
     derived: tuple[str, dict[Key, Source], frozenset[Key]] | None  # key, sources, private names
+    defs_key: str  # the cache key of {path: defs} for these summaries
+
+
+def _with_defs(summaries: list[FileSummary], cache: Cache, defs_key: str) -> list[FileSummary] | None:
+    defs = cache.get("snapdefs", defs_key)
+    if not isinstance(defs, dict):
+        return None
+    out = []
+    for s in summaries:
+        if s.path not in defs:
+            return None
+        out.append(dataclasses.replace(s, defs=defs[s.path]) if not s.defs else s)
+    return out
 
 
 @dataclass(frozen=True)
@@ -217,10 +234,11 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str |
     snap_key = digest(str(tree.resolve()), SCANNER_VERSION, cat.fingerprint)
     snap = cache.get("snap", snap_key)
     if not isinstance(snap, Snapshot):
-        snap = Snapshot({}, {}, None)
+        snap = Snapshot({}, {}, None, "")
     stamps: dict[str, tuple[int, int]] = {}
     summaries: list[FileSummary] = []
     todo: list[str] = []
+    from_snapshot = 0
     for rel in c_files + headers:
         try:
             st = os.stat(tree / rel)
@@ -231,6 +249,7 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str |
         old = snap.summaries.get(rel)
         if old is not None and old[0] == stamps[rel]:
             summaries.append(old[1])
+            from_snapshot += 1
         else:
             todo.append(rel)
     stats["files_reparsed"] = len(todo)
@@ -240,9 +259,18 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str |
         stats["pass1_s"] = time.monotonic() - t0
         t1 = time.monotonic()
         derive_key = digest(cat.fingerprint, *sorted(f"{s.path}:{s.sha}" for s in summaries))
-        if snap.derived is not None and snap.derived[0] == derive_key:
+        derive_ran = not (snap.derived is not None and snap.derived[0] == derive_key)
+        if not derive_ran:
+            assert snap.derived is not None
             sources, private = snap.derived[1], snap.derived[2]
         else:
+            if from_snapshot:
+                # Unchanged files came from the snapshot without their definitions.
+                full = _with_defs(summaries, cache, snap.defs_key)
+                if full is None:  # the definitions entry is gone: re-read every file
+                    full = list(_run(_pass1, [s.path for s in summaries], jobs,
+                                     "surface: summaries", progress))
+                summaries = full
             sources, resolver = derive(summaries, cat)
             private = frozenset(resolver.private)
 
@@ -287,9 +315,15 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str |
                 key = keymaps[rel][raw.callee]
                 sites.append(_site(raw, rel, chain(sources, key), sources[key], f, cat, platform))
         stats["pass2_s"] = time.monotonic() - t2
-    cache.put("snap", snap_key, Snapshot(
-        {s.path: (stamps[s.path], s) for s in summaries if s.path in stamps and s.sha},
-        raw_by_file, (derive_key, sources, private)))
+    if todo or jobs2 or derive_ran:
+        defs_key = snap.defs_key
+        if derive_ran:  # every summary carries its definitions now
+            defs_key = digest(derive_key, "defs")
+            cache.put("snapdefs", defs_key, {s.path: s.defs for s in summaries})
+        cache.put("snap", snap_key, Snapshot(
+            {s.path: (stamps[s.path], dataclasses.replace(s, defs=()))
+             for s in summaries if s.path in stamps and s.sha},
+            raw_by_file, (derive_key, sources, private), defs_key))
     nbytes = sum(stamps[rel][1] for rel in c_files if rel in stamps)
     derived = tuple(sorted(
         (DerivedSource(src.name, src.defined_in, src.line, chain(sources, k), src.interface.value,
