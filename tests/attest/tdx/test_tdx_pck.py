@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import re
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -13,10 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: helper module beside us
-from tdx_quote_vectors import ALL_QUOTES, GTG, REISSUED_CHAIN
+from tdx_quote_vectors import ALL_QUOTES, GTG, GTG_TIME, REISSUED_CHAIN, SPR_E4
 
 from cocoscope.attest.tdx import pck
+from cocoscope.attest.tdx.collateral import load_collateral_dir
 from cocoscope.attest.tdx.quote import parse_quote
+from cocoscope.attest.tdx.verify import verify_quote
+from cocoscope.errors import InputError
 
 
 def test_packaged_root_matches_pin_and_shared_copy():
@@ -89,3 +95,47 @@ def test_extensions_of_every_vector():
     assert seen["tdx_prod_quote_SPR_E4.dat"] == "50806f000000"
     assert seen["quote_v5_sample.dat"] == "90c06f000000"
     assert seen["tdx_quote_6.dat"] == "00a06d080000"
+
+
+_RAW = SPR_E4.read_bytes()
+_BLOCKS = list(re.finditer(rb"-----BEGIN CERTIFICATE-----\n(.+?)-----END", _RAW, re.S))
+
+
+def _with_der_edits(blob: bytes, block: re.Match[bytes], edits) -> bytes:
+    der = bytearray(base64.b64decode(block.group(1)))
+    for off, val in edits:
+        der[off % len(der)] = val
+    b64 = base64.b64encode(bytes(der))
+    pem = b"\n".join(b64[i : i + 64] for i in range(0, len(b64), 64)) + b"\n"
+    return blob[: block.start(1)] + pem + blob[block.end(1) :]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2), st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)),
+                                   min_size=1, max_size=3))
+def test_fuzz_certificate_der_in_quote(which, edits):
+    data = _with_der_edits(_RAW, _BLOCKS[which], edits)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # serial-number deprecation warnings on mutated certs
+        v = verify_quote(parse_quote(data), at=GTG_TIME)
+    if data != _RAW:
+        assert not v.ok
+
+
+_CHAIN = (GTG / "tcbInfoIssuerChain.pem").read_bytes()
+_CHAIN_BLOCKS = list(re.finditer(rb"-----BEGIN CERTIFICATE-----\n(.+?)-----END", _CHAIN, re.S))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 1), st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)),
+                                   min_size=1, max_size=3))
+def test_fuzz_collateral_chain_der(tmp_path_factory, which, edits):
+    d = tmp_path_factory.mktemp("col")
+    (d / "chain.pem").write_bytes(_with_der_edits(_CHAIN, _CHAIN_BLOCKS[which], edits))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            col = load_collateral_dir(str(d))
+        except InputError:
+            return
+        verify_quote(parse_quote(_RAW), collateral=col, at=GTG_TIME)

@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -346,7 +346,7 @@ def load_collateral_dir(directory: str) -> Collateral:
                 _ = [(c.subject, c.issuer, c.serial_number, c.not_valid_before_utc,
                       c.not_valid_after_utc) for c in certs]
                 first_cn = pck.subject_cn(certs[0])
-            except (ValueError, IndexError, UnsupportedAlgorithm) as exc:
+            except pck.CERT_ERRORS as exc:
                 raise InputError(f"malformed certificate: {exc}", path=path) from None
             if first_cn == pck.TCB_SIGNING_CN:
                 if chain is not None and chain != certs:

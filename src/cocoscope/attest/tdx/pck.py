@@ -31,6 +31,13 @@ TCB_SIGNING_CN = "Intel SGX TCB Signing"
 
 SGX_EXTENSIONS_OID = x509.ObjectIdentifier("1.2.840.113741.1.13.1")
 
+# What cryptography raises for malformed certificate or CRL content, eagerly or lazily.
+CERT_ERRORS: tuple[type[Exception], ...] = (
+    ValueError, TypeError, IndexError, UnsupportedAlgorithm, x509.InvalidVersion,
+)
+
+_VERIFY_ERRORS: tuple[type[Exception], ...] = (*CERT_ERRORS, InvalidSignature)
+
 _PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
 _PEM_END = b"-----END CERTIFICATE-----"
 
@@ -98,7 +105,7 @@ def load_pem_chain(data: bytes, *, source: str) -> tuple[x509.Certificate, ...]:
             # parse is cached by exact PEM bytes. Signatures are still verified each time.
             certs.append(x509.load_pem_x509_certificate(block) if i == 0
                          else _load_issuer_cert(block))  # leaf key type: checked by callers
-        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        except CERT_ERRORS as exc:
             raise InputError(f"certificate {i} is not valid X.509: {exc}", path=source) from None
     return tuple(certs)
 
@@ -124,7 +131,7 @@ def load_crl(data: bytes, *, source: str) -> x509.CertificateRevocationList:
         _ = (crl.issuer, crl.last_update_utc, crl.next_update_utc,
              [(r.serial_number, r.revocation_date_utc) for r in crl])  # decoded lazily otherwise
         return crl
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+    except CERT_ERRORS as exc:
         raise InputError(f"not a valid CRL: {exc}", path=source) from None
 
 
@@ -132,15 +139,15 @@ def _label(cert: x509.Certificate) -> str:
     """Subject CN for messages; a malformed subject must not turn a failure into a crash."""
     try:
         return subject_cn(cert)
-    except (ValueError, IndexError):
-        return f"certificate serial {cert.serial_number:#x}"
+    except CERT_ERRORS:
+        return "certificate with a malformed subject"
 
 
 def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> str | None:
     """None if ``issuer`` signed ``cert`` (name and ECDSA signature), else the reason."""
     try:
         cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm) as exc:
+    except _VERIFY_ERRORS as exc:
         return f"{_label(cert)!r} not signed by {_label(issuer)!r}: {exc or 'bad signature'}"
     return None
 
@@ -179,7 +186,7 @@ def check_chain(
     try:
         # Issuer names are cached per certificate (they recur); the leaf's is read each time.
         names = [subject_cn(certs[0]), *(_issuer_cn(c) for c in certs[1:])]
-    except (ValueError, IndexError, UnsupportedAlgorithm) as exc:
+    except CERT_ERRORS as exc:
         return [*checks, failed(f"{name}.names", f"malformed subject: {exc}")]
     expected_cn = [leaf_cn, *([intermediate_cn] if intermediate_cn else []), (ROOT_CN,)]
     bad_names = [f"{cn!r} (expected {' or '.join(repr(e) for e in want)})"
@@ -338,7 +345,7 @@ def pck_extensions(cert: x509.Certificate, *, source: str) -> PckExtensions:
     except x509.ExtensionNotFound:
         raise InputError("PCK certificate has no SGX extensions (1.2.840.113741.1.13.1)",
                          path=source) from None
-    except (ValueError, UnsupportedAlgorithm) as exc:
+    except CERT_ERRORS as exc:
         raise InputError(f"malformed PCK certificate extensions: {exc}", path=source) from None
     if not isinstance(ext, x509.UnrecognizedExtension):
         raise InputError("unexpected SGX extension type", path=source)

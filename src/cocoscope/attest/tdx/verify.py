@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -137,7 +137,7 @@ def _check_collateral(col: Collateral, quote: Quote, ext: pck.PckExtensions | No
             for crl in col.pck_crls:
                 if crl.issuer == certs[1].subject:
                     checks.append(pck.check_crl("pck.crl.pck", crl, certs[1], certs[0], at))
-    except (ValueError, UnsupportedAlgorithm) as exc:  # lazily decoded certificate fields
+    except pck.CERT_ERRORS as exc:  # lazily decoded certificate fields
         checks.append(failed("pck.crl", f"cannot check revocation: {exc}"))
     checks += _check_qe_identity(col, quote, signer, at)
     if ext is None:
@@ -221,7 +221,7 @@ def verify_quote(quote: Quote, *, source: str = "<quote>", collateral: Collatera
         checks += _check_pck(quote, certs, at)
     except InputError as exc:
         checks.append(failed("pck.chain.parse", exc.message))
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+    except pck.CERT_ERRORS as exc:
         # cryptography decodes certificate fields lazily; a malformed one surfaces here.
         checks.append(failed("pck.chain.parse", f"malformed certificate: {exc}"))
     if ext is not None:
