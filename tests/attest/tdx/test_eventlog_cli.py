@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cocoscope.attest.tdx import fetch
+from cocoscope.attest.tdx import efi_events, fetch
 from cocoscope.attest.tdx.ccel import parse_ccel_table
 from cocoscope.attest.tdx.eventlog import find_kernel_cmdline, parse_eventlog, replay
 from cocoscope.cli import main
@@ -153,3 +153,19 @@ def test_fuzz_random_bytes(blob: bytes) -> None:
     for parser in (parse_eventlog, parse_ccel_table):
         with contextlib.suppress(InputError):
             parser(blob, "rand")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from([*sorted(efi_events.EVENT_TYPE_NAMES), 0x12345]),
+    st.one_of(
+        st.binary(max_size=300),
+        # structured prefixes so the decoders get past their first length checks
+        st.builds(lambda b: bytes(16) + b, st.binary(max_size=200)),
+        st.builds(lambda b: bytes(32) + b"\x04\x04" + b, st.binary(max_size=100)),
+    ),
+)
+def test_fuzz_event_data_decoding_never_raises(event_type: int, data: bytes) -> None:
+    efi_events.decode(event_type, data)
+    efi_events.device_path_text(data)
+    efi_events.decode_load_option(data)
