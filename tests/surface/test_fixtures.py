@@ -147,3 +147,8 @@ def test_cache_reuse_and_one_edit(tmp_path: Path) -> None:
     edited = scan(tree, files, jobs=1, cache_dir=tmp_path / "cache")
     assert edited.stats["files_reparsed"] == 1
     assert len(edited.sites) == len(cold.sites) + 1
+
+
+def test_driver_header_macros_are_scoped_to_their_directory(inv: Inventory) -> None:
+    assert site(inv, "sub/user.c", 4, "DEMO_LOCAL_R32").chain == ("DEMO_LOCAL_R32", "readl")
+    assert not [s for s in inv.sites if s.file.endswith("unrelated.c")]

@@ -109,10 +109,15 @@ BODY_QUERY = ("(function_definition) @f (call_expression) @c (assignment_express
 
 
 def _error_ranges(errors: list[Node]) -> tuple[tuple[int, int, int], ...]:
-    spans = sorted((n.start_byte, n.end_byte, n.start_point.row + 1) for n in errors)
+    """Byte ranges tree-sitter could not attach to any syntax: the tokens sitting directly in
+    ERROR nodes. An ERROR node often wraps whole functions it did parse (e.g. everything after
+    an unbalanced #ifdef); those are analysed normally and are not counted as lost."""
+    spans = sorted((c.start_byte, c.end_byte, c.start_point.row + 1)
+                   for n in errors for c in n.children
+                   if c.child_count == 0 and c.type != "comment" and c.end_byte > c.start_byte)
     merged: list[tuple[int, int, int]] = []
     for s, e, line in spans:
-        if merged and s < merged[-1][1]:  # nested inside the previous error: already lost
+        if merged and s <= merged[-1][1] + 8:  # neighbouring tokens: one lost range
             ps, pe, pl = merged[-1]
             merged[-1] = (ps, max(pe, e), pl)
         else:

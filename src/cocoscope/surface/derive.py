@@ -1,13 +1,17 @@
 """Derived sources: functions and macros that hand host data to their callers, to a fixpoint
 across all files (the inter-procedural step smatch gets from its cross-function database).
 
-Names resolve the way the C compiler and preprocessor would for one file: a ``static`` function
-or a macro defined in a ``.c`` file is private to that file and hides global names; functions and
-macros in headers are visible everywhere (static inline helpers live there).
+Names resolve the way the C compiler and preprocessor would for one file, approximately (the
+scanner does not follow #include): a ``static`` function or a macro defined in a ``.c`` file is
+private to that file; a definition in a driver's own header (outside ``include/`` and
+``arch/*/include/``) is visible to the files of that directory and its subdirectories; functions
+and macros of the global include directories are visible everywhere. Closer scopes hide wider
+ones.
 """
 
 from __future__ import annotations
 
+import posixpath
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,23 +36,49 @@ class Source:
     line: int
 
 
-def _private(path: str, d: Def) -> bool:
-    return path.endswith(".c") and (d.static or d.kind == "macro")
+def _global_header(path: str) -> bool:
+    return path.startswith("include/") or (path.startswith("arch/") and "/include/" in path)
+
+
+def scope_key(path: str, d: Def) -> Key:
+    if path.endswith(".c"):
+        return (path, d.name) if (d.static or d.kind == "macro") else ("", d.name)
+    if _global_header(path):
+        return ("", d.name)
+    return ("dir:" + posixpath.dirname(path), d.name)
+
+
+def resolve_in(private: frozenset[Key] | set[Key], names: frozenset[str] | set[str], path: str,
+               name: str) -> Key:
+    """The definition ``name`` means in file ``path``: file, then directories, then global."""
+    if name not in names:
+        return ("", name)
+    if (path, name) in private:
+        return (path, name)
+    d = posixpath.dirname(path)
+    while d:
+        key = ("dir:" + d, name)
+        if key in private:
+            return key
+        d = posixpath.dirname(d)
+    return ("", name)
 
 
 class Resolver:
     def __init__(self, summaries: Iterable[FileSummary]) -> None:
         self.private: set[Key] = set()
+        self.names: set[str] = set()  # names with at least one non-global definition
         self.defs: list[tuple[str, Key, Def]] = []
         for s in summaries:
             for d in s.defs:
-                key = (s.path, d.name) if _private(s.path, d) else ("", d.name)
+                key = scope_key(s.path, d)
                 if key[0]:
                     self.private.add(key)
+                    self.names.add(d.name)
                 self.defs.append((s.path, key, d))
 
     def resolve(self, path: str, name: str) -> Key:
-        return (path, name) if (path, name) in self.private else ("", name)
+        return resolve_in(self.private, self.names, path, name)
 
 
 def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key, Source], Resolver]:

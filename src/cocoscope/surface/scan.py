@@ -20,7 +20,7 @@ from typing import TypeVar
 from cocoscope.surface.cache import SCANNER_VERSION, Cache, default_dir, digest
 from cocoscope.surface.catalogue import Catalogue, Flow, Trust, load_catalogue
 from cocoscope.surface.cparse import parse
-from cocoscope.surface.derive import Key, Source, chain, derive
+from cocoscope.surface.derive import Key, Source, chain, derive, resolve_in
 from cocoscope.surface.inventory import DerivedSource, FileProblem, Inventory, Site
 from cocoscope.surface.sites import RawSite, SourceRef, find_sites
 from cocoscope.surface.summary import FileSummary, file_summary
@@ -39,7 +39,8 @@ class Snapshot:
 
     summaries: dict[str, tuple[tuple[int, int], FileSummary]]  # path -> (stamp, summary sans defs)
     sites: dict[str, tuple[str, list[RawSite]]]  # path -> (pass 2 key, raw sites)
-    derived: tuple[str, dict[Key, Source], frozenset[Key]] | None  # key, sources, private names
+    # fixpoint key, sources, private definitions, names having a private definition
+    derived: tuple[str, dict[Key, Source], frozenset[Key], frozenset[str]] | None
     defs_key: str  # the cache key of {path: defs} for these summaries
 
 
@@ -262,7 +263,7 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str |
         derive_ran = not (snap.derived is not None and snap.derived[0] == derive_key)
         if not derive_ran:
             assert snap.derived is not None
-            sources, private = snap.derived[1], snap.derived[2]
+            sources, private, pnames = snap.derived[1], snap.derived[2], snap.derived[3]
         else:
             if from_snapshot:
                 # Unchanged files came from the snapshot without their definitions.
@@ -272,10 +273,10 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str |
                                      "surface: summaries", progress))
                 summaries = full
             sources, resolver = derive(summaries, cat)
-            private = frozenset(resolver.private)
+            private, pnames = frozenset(resolver.private), frozenset(resolver.names)
 
         def resolve(path: str, name: str) -> Key:
-            return (path, name) if (path, name) in private else ("", name)
+            return resolve_in(private, pnames, path, name)
 
         stats["derive_s"] = time.monotonic() - t1
         t2 = time.monotonic()
@@ -323,7 +324,7 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str |
         cache.put("snap", snap_key, Snapshot(
             {s.path: (stamps[s.path], dataclasses.replace(s, defs=()))
              for s in summaries if s.path in stamps and s.sha},
-            raw_by_file, (derive_key, sources, private), defs_key))
+            raw_by_file, (derive_key, sources, private, pnames), defs_key))
     nbytes = sum(stamps[rel][1] for rel in c_files if rel in stamps)
     derived = tuple(sorted(
         (DerivedSource(src.name, src.defined_in, src.line, chain(sources, k), src.interface.value,

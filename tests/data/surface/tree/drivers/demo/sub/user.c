@@ -1,0 +1,5 @@
+// In a subdirectory of the header's directory: DEMO_LOCAL_R32 is the driver's accessor.
+u32 demo_sub_read(void __iomem *p)
+{
+	return DEMO_LOCAL_R32(p);
+}
