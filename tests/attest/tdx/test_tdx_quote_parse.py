@@ -140,3 +140,12 @@ def test_fuzz_mutated_real_quote(edits, cut):
     except InputError:
         return
     assert len(q.signed_bytes) in (0x278, 54 + 584, 54 + 648)
+
+
+def test_is_tdx_quote_sniff():
+    from cocoscope.attest.tdx.quote import is_tdx_quote
+
+    assert all(is_tdx_quote(p.read_bytes()) for p in ALL_QUOTES)
+    snp = Path(__file__).resolve().parents[4] / "shared/testdata/attestation/snp/go-sev-guest/attestation.bin"
+    assert not is_tdx_quote(snp.read_bytes())
+    assert not is_tdx_quote(b"\x04\x00\x02\x00")

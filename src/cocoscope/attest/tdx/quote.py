@@ -225,6 +225,13 @@ def _parse_signature_data(r: _Reader, end: int) -> SignatureData:
     return SignatureData(sig, key, parse_qe_report(qe_raw), qe_sig, auth, chain)
 
 
+def is_tdx_quote(data: bytes) -> bool:
+    """Cheap sniff for callers that accept several evidence types: version 4/5, ECDSA P-256
+    attestation key, TEE type TDX. Parsing may still fail; this only routes."""
+    return (len(data) >= HEADER_SIZE and data[0:2] in (b"\x04\x00", b"\x05\x00")
+            and data[2:4] == b"\x02\x00" and data[4:8] == b"\x81\x00\x00\x00")
+
+
 def parse_quote(data: bytes, *, source: str = "<quote>") -> Quote:
     """Parse a TDX quote (v4, or v5 with a TDX 1.0 or 1.5 body).
 
