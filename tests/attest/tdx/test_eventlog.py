@@ -13,10 +13,12 @@ from cocoscope.attest.tdx import efi_events
 from cocoscope.attest.tdx.ccel import check_log_area, parse_ccel_table
 from cocoscope.attest.tdx.eventlog import (
     ALG_SHA384,
+    LOAD_OPTIONS_TAG_ID,
     EventLog,
     compare_rtmrs,
     find_kernel_cmdline,
     kernel_cmdline,
+    match_load_options,
     parse_eventlog,
     replay,
 )
@@ -240,3 +242,20 @@ def test_bad_events_name_the_offset() -> None:
     log = parse_eventlog(head + _event(7, 5, b"x"), "bad")
     with pytest.raises(InputError, match="CC MR index 7"):
         replay(log)
+
+
+def test_load_options_digest_matches_a_given_cmdline() -> None:
+    line = "root=/dev/vda1 console=hvc0 initrd=initrd"
+    tag = struct.pack("<II", LOAD_OPTIONS_TAG_ID, 26) + b"LOADED_IMAGE::LoadOptions\x00"
+    for measured in (line.encode("utf-16-le"), (line + "\x00").encode("utf-16-le")):
+        digest = hashlib.sha384(measured).digest()
+        log = parse_eventlog(_spec_header() + _event(3, efi_events.EV_EVENT_TAG, tag, digest), "lo")
+        assert kernel_cmdline(log) is None  # the text is not in the log
+        event = match_load_options(log, line)
+        assert event is not None and event.number == 1
+        assert match_load_options(log, line + " ") is None
+
+
+def test_real_load_options_events_do_not_match_a_wrong_line(shared: Path) -> None:
+    log = _load(TRUSTEE / "CCEL_data_ovmf")
+    assert match_load_options(log, "console=hvc0") is None

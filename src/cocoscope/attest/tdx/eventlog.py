@@ -355,3 +355,28 @@ def kernel_cmdline(log: EventLog) -> str | None:
 
 def sha384_of(data: bytes) -> bytes:
     return hashlib.sha384(data).digest()
+
+
+# Linux's EFI stub (>= 5.19) logs a TCG_PCClientTaggedEvent with this id and description and
+# measures the image's LoadOptions buffer (UTF-16LE): the digest is all there is.
+LOAD_OPTIONS_TAG_ID = 0x8F3B22ED
+
+
+def match_load_options(log: EventLog, cmdline: str) -> Event | None:
+    """The LOADED_IMAGE::LoadOptions event whose digest is ``cmdline`` as UTF-16LE, or None.
+
+    For boots whose command line is logged only as a digest (OVMF direct boot, Ubuntu grub
+    via shim): given the line the kernel reports (/proc/cmdline, which the stub converted from
+    the load options), this says whether that is what was measured. Both with and without the
+    UTF-16 NUL terminator are tried, since loaders differ in whether LoadOptionsSize counts it.
+    """
+    encoded = cmdline.encode("utf-16-le")
+    wanted = {sha384_of(encoded), sha384_of(encoded + b"\x00\x00")}
+    for event in log.measured:
+        if event.event_type != efi_events.EV_EVENT_TAG:
+            continue
+        decoded = event.decoded()
+        is_tag = isinstance(decoded, efi_events.TaggedEvent) and decoded.tag_id == LOAD_OPTIONS_TAG_ID
+        if is_tag and event.digest() in wanted:
+            return event
+    return None
