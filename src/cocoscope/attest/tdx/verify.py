@@ -239,6 +239,9 @@ def verify_quote(quote: Quote, *, source: str = "<quote>", collateral: Collatera
                          tdx_module=evaluation.module_id,
                          qe_tcb_status=evaluation.qe_status.value if evaluation.qe_status else None)
     facts.update(tcb_status=status.value, advisory_ids=list(advisories))
+    # CRLs are optional input: say plainly when revocation was not looked at.
+    crl_checks = [c.name for c in checks if c.name.startswith("pck.crl")]
+    facts["revocation"] = ", ".join(crl_checks) if crl_checks else "not checked (no CRLs given)"
     checks += check_policy(policy, quote.body, status.value, advisories)
     return Verification(subject=source, kind="tdx-quote", checks=tuple(checks), facts=facts)
 
