@@ -17,20 +17,28 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "carry. RTMRs depend on the VMM, memory size and boot chain: use the event log.",
     )
     p.add_argument("--ovmf", required=True, metavar="F", help="TDVF firmware image (OVMF.fd)")
+    p.add_argument("--page-order", choices=("single-pass", "two-pass"), default="single-pass",
+                   help="how the VMM orders PAGE.ADD and MR.EXTEND: single-pass (upstream KVM, "
+                   "default) extends each page after adding it; two-pass adds a section's pages first")
     p.add_argument("--explain", action="store_true", help="show the metadata sections and operations")
     add_output_options(p, ("text", "json"))
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from cocoscope.attest.tdx.mrtd import compute_mrtd
+    from cocoscope.attest.tdx.mrtd import PageOrder, compute_mrtd
     from cocoscope.errors import EXIT_OK, read_bytes
 
     image = read_bytes(args.ovmf, what="firmware image", max_size=256 << 20)
-    result = compute_mrtd(image, args.ovmf)
+    order = PageOrder(args.page_order)
+    result = compute_mrtd(image, args.ovmf, order)
+    other_order = PageOrder.TWO_PASS if order is PageOrder.SINGLE_PASS else PageOrder.SINGLE_PASS
+    other = compute_mrtd(image, args.ovmf, other_order).mrtd if args.explain else None
     if args.format == "json":
-        doc: dict[str, Any] = {"file": args.ovmf, "size": len(image), "mrtd": result.mrtd.hex()}
-        if args.explain:
+        doc: dict[str, Any] = {"file": args.ovmf, "size": len(image), "mrtd": result.mrtd.hex(),
+                               "page_order": order.value}
+        if other is not None:
+            doc["mrtd_" + other_order.value.replace("-", "_")] = other.hex()
             doc["metadata_offset"] = result.metadata.descriptor_offset
             doc["sections"] = [
                 {"index": m.section.index, "type": m.section.type_name, "gpa": m.section.gpa,
@@ -53,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
                          f"{s.data_offset:#10x} {s.raw_size:#10x}  "
                          f"{','.join(s.attribute_names) or '-':<18} {m.page_adds:>8} {m.mr_extends:>9}")
         lines.append(f"{result.page_adds} TDH.MEM.PAGE.ADD and {result.mr_extends} TDH.MR.EXTEND "
-                     "records hashed in metadata order, page by page")
+                     f"records hashed in metadata order, {order.value}")
+        assert other is not None
+        lines.append(f"({other_order.value} order would give MRTD {other.hex()})")
     lines.append(f"MRTD {result.mrtd.hex()}")
     emit("\n".join(lines), args.output)
     return EXIT_OK

@@ -108,8 +108,11 @@ def test_measure_tdx(ovmf_fd: Path, capsys: pytest.CaptureFixture[str]) -> None:
     doc = json.loads(capsys.readouterr().out)
     assert len(doc["mrtd"]) == 96
     assert doc["sections"][0]["type"] == "BFV" and doc["sections"][0]["attributes"] == ["MR_EXTEND"]
+    assert doc["page_order"] == "single-pass" and doc["mrtd_two_pass"] != doc["mrtd"]
     assert main(["measure", "tdx", "--ovmf", str(ovmf_fd)]) == 0
     assert capsys.readouterr().out.strip() == f"MRTD {doc['mrtd']}"
+    assert main(["measure", "tdx", "--ovmf", str(ovmf_fd), "--page-order", "two-pass"]) == 0
+    assert capsys.readouterr().out.strip() == f"MRTD {doc['mrtd_two_pass']}"
 
 
 def test_measure_tdx_bad_firmware(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from cocoscope.attest.tdx.mrtd import (
     TDX_METADATA_OFFSET_GUID,
+    PageOrder,
     compute_mrtd,
     parse_tdvf_metadata,
 )
@@ -52,20 +53,31 @@ def build_tdvf(
     return bytes(image)
 
 
-def naive_mrtd(image: bytes, sections: list[tuple[int, int, int, int, int, int]]) -> bytes:
+def naive_mrtd(
+    image: bytes, sections: list[tuple[int, int, int, int, int, int]], two_pass: bool = False
+) -> bytes:
     """Spells out every 128-byte SEAMCALL buffer, then hashes the concatenation once."""
     records: list[bytes] = []
     for off, raw, gpa, mem, _kind, attrs in sections:
         content = image[off : off + raw] + bytes(mem - raw)
+        adds: list[list[bytes]] = []
+        extends: list[list[bytes]] = []
         for page in range(mem // 4096):
             page_gpa = gpa + page * 4096
+            adds.append([])
+            extends.append([])
             if not attrs & 2:
-                records.append(b"MEM.PAGE.ADD" + bytes(4) + struct.pack("<Q", page_gpa) + bytes(104))
+                adds[-1].append(b"MEM.PAGE.ADD" + bytes(4) + struct.pack("<Q", page_gpa) + bytes(104))
             if attrs & 1:
                 for chunk in range(16):
                     at = page * 4096 + chunk * 256
-                    records.append(b"MR.EXTEND" + bytes(7) + struct.pack("<Q", page_gpa + chunk * 256) + bytes(104))
-                    records.append(content[at : at + 256])
+                    extends[-1].append(b"MR.EXTEND" + bytes(7) + struct.pack("<Q", page_gpa + chunk * 256) + bytes(104))
+                    extends[-1].append(content[at : at + 256])
+        if two_pass:
+            records += [r for page in adds for r in page] + [r for page in extends for r in page]
+        else:
+            for page_adds, page_extends in zip(adds, extends, strict=True):
+                records += page_adds + page_extends
     return hashlib.sha384(b"".join(records)).digest()
 
 
@@ -82,6 +94,9 @@ def test_constructed_image_matches_naive_reference() -> None:
     image = build_tdvf(SECTIONS)
     result = compute_mrtd(image, "built.fd")
     assert result.mrtd == naive_mrtd(image, SECTIONS)
+    two_pass = compute_mrtd(image, "built.fd", PageOrder.TWO_PASS)
+    assert two_pass.mrtd == naive_mrtd(image, SECTIONS, two_pass=True)
+    assert two_pass.mrtd != result.mrtd  # the BFV has 3 pages: the orders interleave differently
     assert [(s.page_adds, s.mr_extends) for s in result.sections] == [(3, 48), (1, 0), (2, 0), (0, 0)]
     assert result.metadata.sections[3].attribute_names == ("PAGE_AUG",)
 
@@ -96,6 +111,12 @@ def test_single_page_by_hand() -> None:
         h.update(b"MR.EXTEND\0\0\0\0\0\0\0" + (0xFFFFF000 + 256 * i).to_bytes(8, "little") + bytes(104))
         h.update(page[256 * i : 256 * (i + 1)])
     assert compute_mrtd(image).mrtd == h.digest()
+
+
+def test_orders_agree_when_no_section_has_two_pages_extended() -> None:
+    sections = [(0x1000, 0x1000, 0xFFFFF000, 0x1000, 0, 1), (0, 0, 0x800000, 0x3000, 3, 0)]
+    image = build_tdvf(sections, size=0x3000)
+    assert compute_mrtd(image).mrtd == compute_mrtd(image, order=PageOrder.TWO_PASS).mrtd
 
 
 def test_every_measured_byte_matters() -> None:
@@ -126,6 +147,7 @@ def test_debian_ovmf(ovmf_fd: Path) -> None:
     assert result.mr_extends == bfv.memory_size // 256
     triples = [(s.data_offset, s.raw_size, s.gpa, s.memory_size, s.type, s.attributes) for s in secs]
     assert result.mrtd == naive_mrtd(image, triples)
+    assert compute_mrtd(image, str(ovmf_fd), PageOrder.TWO_PASS).mrtd == naive_mrtd(image, triples, two_pass=True)
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,11 @@ records that the VMM's SEAMCALLs feed it while it builds the TD:
 
 * TDH.MEM.PAGE.ADD for every 4 KiB page of every section that is not PAGE_AUG:
   ``"MEM.PAGE.ADD"`` NUL-padded to 16 bytes, the page GPA (u64 LE), zeros to 128 bytes;
-* TDH.MR.EXTEND for every 256-byte chunk of every page of an MR_EXTEND section, right after
-  that page's PAGE.ADD (KVM adds and extends page by page): ``"MR.EXTEND"`` padded to 16, the
-  chunk GPA, zeros to 128, then the chunk's 256 bytes.
+* TDH.MR.EXTEND for every 256-byte chunk of every page of an MR_EXTEND section:
+  ``"MR.EXTEND"`` padded to 16, the chunk GPA, zeros to 128, then the chunk's 256 bytes.
+
+The order of the two is the VMM's choice and changes MRTD (``PageOrder``): upstream KVM
+extends each page right after adding it; older stacks add a section's pages, then extend them.
 
 The sections come from the TDVF metadata: the OVMF footer GUID table entry
 e47a6535-984a-4798-865e-4685a7bf8ec2 holds a u32 offset from the end of the image to the
@@ -23,6 +25,8 @@ import itertools
 import struct
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
 
 from cocoscope.attest.snp.measure.ovmf import parse_ovmf
 from cocoscope.errors import InputError
@@ -113,6 +117,7 @@ class MrtdResult:
     mrtd: bytes
     metadata: TdvfMetadata
     sections: tuple[SectionMeasurement, ...]
+    order: PageOrder
 
     @property
     def page_adds(self) -> int:
@@ -212,23 +217,52 @@ def _check_overlaps(sections: list[TdvfSection], path: str) -> None:
             )
 
 
-def compute_mrtd(image: bytes, path: str = "<firmware>") -> MrtdResult:
+class PageOrder(StrEnum):
+    """In which order the VMM issues the SEAMCALLs for one section (MRTD depends on it)."""
+
+    # Upstream KVM (Linux >= 6.16, KVM_TDX_INIT_MEM_REGION via gmem post-populate): each
+    # page's TDH.MEM.PAGE.ADD is followed by that page's TDH.MR.EXTENDs.
+    SINGLE_PASS = "single-pass"
+    # Older VMM stacks: all PAGE.ADDs of a section first, then all its MR.EXTENDs
+    # (virtee/tdx-measure and dstack-mr call this "two-pass add pages").
+    TWO_PASS = "two-pass"
+
+
+def _page_add(h: Any, sec: TdvfSection, page: int) -> int:
+    if not sec.page_added:
+        return 0
+    h.update(_PAGE_ADD + (sec.gpa + page * PAGE_SIZE).to_bytes(8, "little") + _RECORD_PAD)
+    return 1
+
+
+def _mr_extend(h: Any, sec: TdvfSection, raw: bytes, page: int) -> int:
+    if not sec.extended:
+        return 0
+    gpa = sec.gpa + page * PAGE_SIZE
+    content = raw[page * PAGE_SIZE : (page + 1) * PAGE_SIZE].ljust(PAGE_SIZE, b"\x00")
+    for chunk in range(0, PAGE_SIZE, CHUNK_SIZE):
+        h.update(_MR_EXTEND + (gpa + chunk).to_bytes(8, "little") + _RECORD_PAD)
+        h.update(content[chunk : chunk + CHUNK_SIZE])
+    return PAGE_SIZE // CHUNK_SIZE
+
+
+def compute_mrtd(
+    image: bytes, path: str = "<firmware>", order: PageOrder = PageOrder.SINGLE_PASS
+) -> MrtdResult:
     metadata = parse_tdvf_metadata(image, path)
     h = hashlib.sha384()
     measured = []
     for sec in metadata.sections:
         raw = image[sec.data_offset : sec.data_offset + sec.raw_size]
         adds = extends = 0
-        for page in range(sec.pages):
-            gpa = sec.gpa + page * PAGE_SIZE
-            if sec.page_added:
-                h.update(_PAGE_ADD + gpa.to_bytes(8, "little") + _RECORD_PAD)
-                adds += 1
-            if sec.extended:
-                content = raw[page * PAGE_SIZE : (page + 1) * PAGE_SIZE].ljust(PAGE_SIZE, b"\x00")
-                for chunk in range(0, PAGE_SIZE, CHUNK_SIZE):
-                    h.update(_MR_EXTEND + (gpa + chunk).to_bytes(8, "little") + _RECORD_PAD)
-                    h.update(content[chunk : chunk + CHUNK_SIZE])
-                    extends += 1
+        if order is PageOrder.SINGLE_PASS:
+            for page in range(sec.pages):
+                adds += _page_add(h, sec, page)
+                extends += _mr_extend(h, sec, raw, page)
+        else:
+            for page in range(sec.pages):
+                adds += _page_add(h, sec, page)
+            for page in range(sec.pages):
+                extends += _mr_extend(h, sec, raw, page)
         measured.append(SectionMeasurement(sec, adds, extends))
-    return MrtdResult(h.digest(), metadata, tuple(measured))
+    return MrtdResult(h.digest(), metadata, tuple(measured), order)
