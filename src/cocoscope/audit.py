@@ -143,6 +143,21 @@ def explain_findings(findings: list[Finding], rules: list[Rule], config: KernelC
     return out
 
 
+def surface_facts(req: AuditRequest, ev: GuestEvidence) -> dict[str, object]:
+    """Count the host-input sites the config builds (cocoscope surface) for the input row."""
+    from cocoscope.surface.api import site_counts
+
+    config_path = req.config or (ev.system.config_path if ev.system else None)
+    if config_path is None:
+        raise UsageError("--source needs a kernel config (--config, or a live system with one)")
+    platform = ev.platform if ev.platform in ("tdx", "snp") else None
+    counts = site_counts(req.source or "", config_path, platform)
+    return {
+        "surface": f"{counts['sites']} host-input sites in built code, {counts['risky']} risky",
+        "surface_counts": counts,
+    }
+
+
 def run_audit(req: AuditRequest) -> AuditResult:
     if req.policy and not req.evidence:
         raise UsageError("--policy needs --evidence")
@@ -178,6 +193,9 @@ def run_audit(req: AuditRequest) -> AuditResult:
     else:
         facts[ThreatId.GUEST_MALICIOUS_CONFIGURATION] = {
             "attestation": "not checked (no --evidence given)"}
+    if req.source:
+        facts[ThreatId.MALFORMED_RUNTIME_INPUT] = surface_facts(req, ev)
+        inputs.append(InputRecord("source", req.source, None, "kernel source tree"))
     report = build_report(
         findings, inputs,
         platform=ev.system.detection if ev.system else None,
