@@ -193,6 +193,10 @@ def run_audit(req: AuditRequest) -> AuditResult:
     else:
         facts[ThreatId.GUEST_MALICIOUS_CONFIGURATION] = {
             "attestation": "not checked (no --evidence given)"}
+    if req.cmdline_eventlog:
+        bound, broken = audit_attest.eventlog_binding(req.cmdline_eventlog, req.evidence)
+        findings.append(bound)
+        verification_failed = verification_failed or broken
     if req.source:
         facts[ThreatId.MALFORMED_RUNTIME_INPUT] = surface_facts(req, ev)
         inputs.append(InputRecord("source", req.source, None, "kernel source tree"))

@@ -96,3 +96,42 @@ def summary(v: Verification) -> str:
         extra = f", TCB {status}"
     return (f"{v.kind} verified{extra}" if v.ok
             else f"{v.kind} FAILED ({len(v.failed)} of {len(v.checks)} checks{extra})")
+
+
+EVENTLOG_RULE_ID = "CCS-ATTEST-002"
+
+
+def eventlog_binding(log_path: str, evidence: str | None) -> tuple[Finding, bool]:
+    """Is the event log that supplied the command line bound to the quote's RTMRs?
+
+    Event data is not signed; only a replay that reproduces the RTMRs of a verified quote makes
+    the measured command line trustworthy. Without a TDX quote the binding is unknown.
+    Returns the finding and whether it failed verification.
+    """
+    from cocoscope.attest.tdx import eventlog
+    from cocoscope.attest.tdx.quote import parse_quote
+
+    base = dict(
+        rule_id=EVENTLOG_RULE_ID,
+        title="event log that supplied the command line replays to the quote's RTMRs",
+        threat=ThreatId.GUEST_MALICIOUS_CONFIGURATION,
+        severity=Severity.HIGH,
+        interface=InterfaceId.BOOT_CONFIGURATION,
+        rationale="The command line in an event log is only as trustworthy as the replay that "
+                  "ties the log to a signed quote.",
+        remediation="Pass the TDX quote with --evidence so the log is bound to it.",
+        location=Location(log_path, LocationKind.EVIDENCE),
+        mitigation="remote-attestation",
+    )
+    data = read_bytes(evidence, what="attestation evidence", max_size=1 << 20) if evidence else b""
+    if not evidence or evidence_kind(data) != "tdx":
+        return Finding(status=Status.UNKNOWN,
+                       message="no TDX quote given: the log is not bound to signed evidence",
+                       **base), False  # type: ignore[arg-type]
+    log = eventlog.parse_eventlog(read_bytes(log_path, what="event log"), log_path)
+    quote = parse_quote(data, source=evidence)
+    v = eventlog.compare_rtmrs(log, quote.body.rtmrs, subject=log_path)
+    msg = ("RTMR0-3 replay to the quote's values" if v.ok else
+           "mismatch: " + "; ".join(f"{c.name}: {c.detail}" for c in v.failed))
+    return Finding(status=Status.PASS if v.ok else Status.FAIL, message=msg,
+                   **base), not v.ok  # type: ignore[arg-type]

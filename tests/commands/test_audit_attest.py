@@ -85,3 +85,33 @@ def test_garbage_evidence_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFix
     junk.write_bytes(b"\x00" * 100)
     assert main(["audit", "--evidence", str(junk)]) == 3
     assert str(junk) in capsys.readouterr().err
+
+
+def _attest(doc: dict, rid: str) -> dict:  # type: ignore[type-arg]
+    return next(f for f in doc["threats"][0]["findings"] if f["rule_id"] == rid)
+
+
+def test_eventlog_cmdline_bound_to_quote(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "p.toml"
+    policy.write_text('[tdx]\naccepted_tcb = ["Unknown"]\n')
+    gcp = TDX / "go-tdx-guest" / "ccel"
+    code = main(["audit", "--cmdline-from-eventlog", str(gcp / "ccel_data.dat"),
+                 "--evidence", str(gcp / "cos-113-tdx-quote.dat"), "--policy", str(policy),
+                 "--time", "2025-01-01T00:00:00Z", "--format", "json", "--fail-on", "critical"])
+    doc = json.loads(capsys.readouterr().out)
+    assert _attest(doc, "CCS-ATTEST-002")["status"] == "pass"
+    assert _attest(doc, "CCS-ATTEST-001")["status"] == "pass"
+    assert code == 0
+    # A log from another boot does not replay to this quote: verification failure.
+    code = main(["audit", "--cmdline-from-eventlog", str(TDX / "trustee" / "eventlog" / "CCEL_data"),
+                 "--evidence", str(gcp / "cos-113-tdx-quote.dat"), "--policy", str(policy),
+                 "--time", "2025-01-01T00:00:00Z", "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 4 and _attest(doc, "CCS-ATTEST-002")["status"] == "fail"
+
+
+def test_eventlog_cmdline_without_quote_is_unbound(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["audit", "--cmdline-from-eventlog", str(TDX / "trustee" / "eventlog" / "CCEL_data"),
+          "--format", "json"])
+    f = _attest(json.loads(capsys.readouterr().out), "CCS-ATTEST-002")
+    assert f["status"] == "unknown" and "not bound" in f["message"]
