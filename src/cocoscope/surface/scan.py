@@ -90,7 +90,7 @@ def _pass1(rel: str) -> FileSummary:
             globals_ = _STATE["globals"]
             assert isinstance(globals_, frozenset)
             out = file_summary(rel, sha, parse(data), globals_)
-        except (RecursionError, ValueError, UnicodeError) as exc:
+        except Exception as exc:  # one bad file must not end a whole-tree scan: list it
             out = FileSummary(rel, sha, (), frozenset(), frozenset(), (), f"analysis failed: {exc}")
     cache.put("p1", key, out)
     return out
@@ -111,8 +111,8 @@ def _pass2(job: tuple[str, str, dict[str, SourceRef]]) -> tuple[str, list[RawSit
         sites = find_sites(parse(data), sources)
     except OSError as exc:
         return rel, [], f"unreadable: {exc.strerror}"
-    except (RecursionError, ValueError, UnicodeError) as exc:
-        return rel, [], f"analysis failed: {exc}"
+    except Exception as exc:  # listed as a per-file failure, never a crash of the scan
+        return rel, [], f"analysis failed: {type(exc).__name__}: {exc}"
     cache.put("p2", key, sites)
     return rel, sites, ""
 
