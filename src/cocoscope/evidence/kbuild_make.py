@@ -39,7 +39,6 @@ MAX_FILE_BYTES = 4 << 20  # the largest kernel Makefile is ~100 KiB
 MAX_REFERENCES = 2_000_000
 
 _DIRECTIVES = ("ifdef", "ifndef", "ifeq", "ifneq")
-_CONFIG_REF = re.compile(r"CONFIG_[A-Za-z0-9_]+")
 # Variables that list objects or directories (provenance is kept, guesses are reported);
 # compiler flags (ccflags-y, subdir-ccflags-y, CFLAGS_foo.o, ...) never decide what is built.
 _OBJECT_LIST = re.compile(r"^(obj|lib|subdir|core|drivers|libs)-|-(objs|y|m)$")

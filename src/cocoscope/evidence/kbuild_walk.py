@@ -258,12 +258,19 @@ def _add_primitive(out: _Collector, stem_path: str, built: Built, module: str | 
 
 def _add_other(out: _Collector, obj: str, built: Built, module: str | None, linked: str,
                symbol: str | None, reason: str) -> None:
-    out.other.setdefault(obj, OtherObject(obj, built, module, linked, symbol, reason))
+    _keep(out.other, OtherObject(obj, built, module, linked, symbol, reason))
 
 
 def _add_generated(out: _Collector, obj: str, built: Built, module: str | None, linked: str,
                    symbol: str | None, reason: str) -> None:
-    out.generated.setdefault(obj, OtherObject(obj, built, module, linked, symbol, reason))
+    _keep(out.generated, OtherObject(obj, built, module, linked, symbol, reason))
+
+
+def _keep(table: dict[str, OtherObject], new: OtherObject) -> None:
+    # As for C files: built in wins over modular, otherwise the first listing stays.
+    old = table.get(new.path)
+    if old is None or (old.built == "m" and new.built == "y"):
+        table[new.path] = new
 
 
 def _join(d: str, word: str) -> str:
