@@ -21,6 +21,7 @@ _CONFIG_TEST = re.compile(
     r"|\bdefined\s+(CONFIG_\w+)")
 _BOOLEAN = re.compile(r"[01()!&|\s]*")
 MAX_INCLUDE_DEPTH = 8
+MAX_CONDITION = 2000  # characters; a real #if is under 200, longer ones are left unknown
 
 
 def included_files(tree: Path, config: KernelConfig, files: dict[str, BuiltFile],
@@ -109,10 +110,11 @@ def _condition(word: str, expr: str, config: KernelConfig) -> bool | None:
         return "1" if on else "0"
 
     reduced = _CONFIG_TEST.sub(replace_test, expr)
-    if not reduced.strip() or not _BOOLEAN.fullmatch(reduced) or "CONFIG_" in reduced:
+    if (not reduced.strip() or len(reduced) > MAX_CONDITION or not _BOOLEAN.fullmatch(reduced)
+            or "CONFIG_" in reduced):
         return None
     py = reduced.replace("&&", " and ").replace("||", " or ").replace("!", " not ")
     try:
         return bool(eval(py, {"__builtins__": {}}, {}))  # only 0/1, and/or/not, parens
-    except SyntaxError:
+    except (SyntaxError, RecursionError, MemoryError):
         return None
