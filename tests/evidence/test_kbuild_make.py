@@ -193,3 +193,17 @@ def test_nothing_outside_the_tree_is_read(tmp_path: Path) -> None:
     assert result.files == () and result.generated == ()
     messages = " ".join(d.message for d in result.diagnostics)
     assert "outside the tree" in messages and "evil.mk" in messages
+
+
+def test_composite_fan_out_and_cycles_stay_cheap(tmp_path: Path) -> None:
+    (tmp_path / "arch" / "x86").mkdir(parents=True)
+    (tmp_path / "arch" / "x86" / "Makefile").write_text("")
+    levels = "".join(f"c{i}-y := " + " ".join([f"c{i + 1}.o"] * 50) + "\n" for i in range(8))
+    (tmp_path / "Kbuild").write_text(
+        levels + "obj-y += c0.o loop.o\nloop-y := a.o b.o\na-y := loop.o x.o\nx-y := lib.a\n")
+    for name in ("c8", "b"):
+        (tmp_path / f"{name}.c").write_text("")
+    result = resolve(tmp_path, parse_config_text("CONFIG_A=y\n", "cfg"))
+    assert [f.path for f in result.files] == ["b.c", "c8.c"]
+    assert {f.object for f in result.files} == {"c0", "loop"}
+    assert any("part 'lib.a' is not an object" in d.message for d in result.diagnostics)

@@ -207,13 +207,15 @@ def _add_object(it: Interp, d: str, word: str, built: Built, symbol: str | None,
     stem = word[:-2]
     obj_path = _join(d, stem)
     module = posixpath.basename(stem) if built == "m" else None
-    for part, part_symbol in _parts(it, stem, suffixes, symbol, 0):
+    for part, part_symbol in _parts(it, stem, suffixes, symbol, 0, set()):
         _add_primitive(out, _join(d, part), built, module, obj_path, part_symbol)
 
 
 def _parts(it: Interp, stem: str, suffixes: tuple[str, ...], symbol: str | None,
-           depth: int) -> list[tuple[str, str | None]]:
-    """Primitive objects (stems) of ``stem``: itself, or its composite parts, recursively."""
+           depth: int, seen: set[str]) -> list[tuple[str, str | None]]:
+    """Primitive objects (stems) of ``stem``: itself, or its composite parts, recursively.
+    ``seen`` expands each stem once, so a part listed twice (or a cycle) costs nothing."""
+    seen.add(stem)
     names = [stem + s for s in suffixes]
     values = {n: it.get(n).split() for n in names}
     is_composite = any(values.values()) or (bool(suffixes) and it.get(stem + "-") != "")
@@ -223,13 +225,14 @@ def _parts(it: Interp, stem: str, suffixes: tuple[str, ...], symbol: str | None,
     for n in names:
         for p in values[n]:
             if not p.endswith(".o"):
+                it.diags.append(Diag(it.kbuild_file, 0, f"{n}: part {p!r} is not an object"))
                 continue
             pstem = p[:-2]
             psym = it.symbol_of(n, p) or symbol
             if pstem == stem:
                 result.append((pstem, psym))
-            else:
-                result.extend(_parts(it, pstem, suffixes, psym, depth + 1))
+            elif pstem not in seen:
+                result.extend(_parts(it, pstem, suffixes, psym, depth + 1, seen))
     return result
 
 
