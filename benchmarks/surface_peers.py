@@ -15,8 +15,8 @@ the Debian cloud config builds.
 - times each tool (wall, peak RSS of the tool's process tree) on the same files and compares
   what they find (file, line, primitive): found by both, by one only, with a reason class for
   the ripgrep-only lines (comment, #define body, definition/declaration of the primitive, other);
-- with --cocoscope, also runs `cocoscope.surface.api.inventory` (cache off) and compares its
-  sites whose primitive is a catalogue name the same way.
+- with --cocoscope, also runs `cocoscope surface --no-cache --format json` (measured the same
+  way) and compares its sites whose primitive is a catalogue name.
 
 Prints Markdown for docs/benchmarks.md. Figures are from one run on a shared machine.
 """
@@ -29,7 +29,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -264,20 +263,26 @@ def run_peers(args: argparse.Namespace, tree: Path, files: list[str], cocci: Pat
 
 def run_cocoscope(args: argparse.Namespace, tree: Path, files: list[str], sp_hits: set[Hit],
                   rg_hits: set[Hit], out: list[str]) -> None:
-    from cocoscope.surface.api import inventory
-
-    t0 = time.perf_counter()
-    inv = inventory(str(tree), str(args.config), use_cache=False, jobs=args.jobs)
-    wall = time.perf_counter() - t0
+    """The product's own CLI, cold (--no-cache), measured like the peers."""
+    report = args.work / "cocoscope.json"
+    if args.reuse and report.exists():
+        out.append(f"- reused {report}; no timings")
+    else:
+        run = run_measured([sys.executable, "-m", "cocoscope", "surface", "--source", str(tree),
+                            "--config", str(args.config), "--no-cache", "--jobs",
+                            str(args.jobs), "--format", "json"], report, tree)
+        out.append(f"- cocoscope surface CLI (--no-cache, -j {args.jobs}): {run['wall']:.2f} s"
+                   f" wall, peak RSS {int(run['rss_kib']) // 1024} MiB (largest process),"
+                   f" exit {run['rc']}")
+    doc = json.loads(report.read_text())
     listed = set(files)
     names = set(load_catalogue().primitives)
     # Calls of catalogue primitives, whether reported as direct or, for accessors whose body the
     # tree shows (ioapic_read_entry over io_apic_read), with a longer chain.
-    ours = {(s.file, s.line, s.primitive) for s in inv.sites
-            if s.primitive in names and s.file in listed}
-    out.append(f"- cocoscope surface (in process, cache off, jobs {args.jobs}):"
-               f" {wall:.2f} s wall, {len(inv.sites)} sites, {len(ours)} of them calls of"
-               f" catalogue primitives in these files")
+    ours = {(s["file"], int(s["line"]), s["primitive"]) for s in doc["sites"]
+            if s["primitive"] in names and s["file"] in listed}
+    out.append(f"- cocoscope: {len(doc['sites'])} sites, {len(ours)} of them calls of catalogue"
+               f" primitives in these files; {len(doc['problems'])} files with parse problems")
     compare("Coccinelle", sp_hits, "cocoscope", ours, tree, out, False, args.work)
     compare("ripgrep", rg_hits, "cocoscope", ours, tree, out, True, args.work)
 
