@@ -152,3 +152,7 @@ def test_cache_reuse_and_one_edit(tmp_path: Path) -> None:
 def test_driver_header_macros_are_scoped_to_their_directory(inv: Inventory) -> None:
     assert site(inv, "sub/user.c", 4, "DEMO_LOCAL_R32").chain == ("DEMO_LOCAL_R32", "readl")
     assert not [s for s in inv.sites if s.file.endswith("unrelated.c")]
+
+
+def test_local_definition_of_a_catalogue_name_does_not_hide_it(inv: Inventory) -> None:
+    assert site(inv, "sub/user.c", 9, "serial_in").interface == "port-io"

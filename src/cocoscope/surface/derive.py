@@ -40,7 +40,11 @@ def _global_header(path: str) -> bool:
     return path.startswith("include/") or (path.startswith("arch/") and "/include/" in path)
 
 
-def scope_key(path: str, d: Def) -> Key:
+def scope_key(path: str, d: Def, catalogue_names: frozenset[str] | set[str] = frozenset()) -> Key:
+    if d.name in catalogue_names:
+        # A definition of a catalogue name (serial_in in 8250.h, a static read_msr) is that
+        # primitive's implementation: it must not hide the primitive from its callers.
+        return ("", d.name)
     if path.endswith(".c"):
         return (path, d.name) if (d.static or d.kind == "macro") else ("", d.name)
     if _global_header(path):
@@ -65,13 +69,13 @@ def resolve_in(private: frozenset[Key] | set[Key], names: frozenset[str] | set[s
 
 
 class Resolver:
-    def __init__(self, summaries: Iterable[FileSummary]) -> None:
+    def __init__(self, summaries: Iterable[FileSummary], catalogue_names: frozenset[str]) -> None:
         self.private: set[Key] = set()
         self.names: set[str] = set()  # names with at least one non-global definition
         self.defs: list[tuple[str, Key, Def]] = []
         for s in summaries:
             for d in s.defs:
-                key = scope_key(s.path, d)
+                key = scope_key(s.path, d, catalogue_names)
                 if key[0]:
                     self.private.add(key)
                     self.names.add(d.name)
@@ -82,7 +86,7 @@ class Resolver:
 
 
 def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key, Source], Resolver]:
-    res = Resolver(summaries)
+    res = Resolver(summaries, frozenset(catalogue.primitives))
     sources: dict[Key, Source] = {
         ("", p.name): Source(p.name, p.interface, p.flow, p.returns, p.out_args, p.name, None,
                              "", 0)

@@ -3,3 +3,8 @@ u32 demo_sub_read(void __iomem *p)
 {
 	return DEMO_LOCAL_R32(p);
 }
+
+int demo_sub_lsr(struct demo *d)
+{
+	return serial_in(d, 5);
+}
