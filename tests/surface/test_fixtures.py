@@ -156,3 +156,11 @@ def test_driver_header_macros_are_scoped_to_their_directory(inv: Inventory) -> N
 
 def test_local_definition_of_a_catalogue_name_does_not_hide_it(inv: Inventory) -> None:
     assert site(inv, "sub/user.c", 9, "serial_in").interface == "port-io"
+
+
+def test_sites_in_included_headers_are_reported_once_at_the_header(inv: Inventory) -> None:
+    s = site(inv, "include/linux/demo_io.h", 4, "ioread32")
+    assert s.function == "demo_ioread32" and s.built == "y" and s.symbol == ""
+    assert site(inv, "include/linux/demo_io.h", 7, "readl").in_macro
+    # demo_local.h is not #included by any scanned file: its sites are not reported.
+    assert not [x for x in inv.sites if x.file.endswith("demo_local.h")]

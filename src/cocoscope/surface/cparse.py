@@ -103,7 +103,7 @@ def _param_names(fdecl: Node | None) -> tuple[str, ...]:
 
 MAIN_QUERY = ("(function_definition) @f (call_expression) @c (assignment_expression) @a "
               "(init_declarator) @d (return_statement) @r (ERROR) @e "
-              "(preproc_function_def) @m (preproc_def) @m")
+              "(preproc_function_def) @m (preproc_def) @m (preproc_include path: (_) @i)")
 BODY_QUERY = ("(function_definition) @f (call_expression) @c (assignment_expression) @a "
               "(init_declarator) @d (return_statement) @r")
 

@@ -21,6 +21,7 @@ from cocoscope.surface.cache import SCANNER_VERSION, Cache, default_dir, digest
 from cocoscope.surface.catalogue import Catalogue, Flow, Trust, load_catalogue
 from cocoscope.surface.cparse import parse
 from cocoscope.surface.derive import Key, Source, chain, derive, resolve_in
+from cocoscope.surface.includes import reachable_headers
 from cocoscope.surface.inventory import DerivedSource, FileProblem, Inventory, Site
 from cocoscope.surface.sites import RawSite, SourceRef, find_sites
 from cocoscope.surface.summary import FileSummary, file_summary
@@ -80,8 +81,7 @@ def _pass1(rel: str) -> FileSummary:
     key = digest(sha, SCANNER_VERSION, str(_STATE["fingerprint"]), (rel.endswith(".c") and "c") or "h")
     hit = cache.get("p1", key)
     if isinstance(hit, FileSummary):
-        return FileSummary(rel, hit.sha, hit.defs, hit.called, hit.globals_used, hit.errors,
-                           hit.failure)
+        return dataclasses.replace(hit, path=rel)
     if len(data) > MAX_FILE_BYTES:
         out = FileSummary(rel, sha, (), frozenset(), frozenset(), (),
                           f"larger than {MAX_FILE_BYTES >> 20} MiB, not parsed")
@@ -195,9 +195,8 @@ def header_files(tree: Path, c_files: Iterable[str], all_files: bool) -> list[st
 
 def _compact(s: FileSummary) -> FileSummary:
     """Share name strings across files (workers send fresh copies): a whole-tree run holds a
-    few million of them. Headers never get sites, so their callee sets are not kept."""
-    called = frozenset(map(sys.intern, s.called)) if s.path.endswith(".c") else frozenset()
-    return dataclasses.replace(s, called=called)
+    few million of them."""
+    return dataclasses.replace(s, called=frozenset(map(sys.intern, s.called)))
 
 
 def _refs_for(summary: FileSummary, sources: dict[Key, Source], resolve: Callable[[str, str], Key],
@@ -292,11 +291,13 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str |
         problems: list[FileProblem] = []
         raw_by_file: dict[str, tuple[str, list[RawSite]]] = {}
         pending: dict[str, str] = {}
+        for h, b in reachable_headers(summaries, {f.path: f.built for f in files}).items():
+            spec.setdefault(h, FileSpec(h, b))
         for s in summaries:
             if s.failure:
                 problems.append(FileProblem(s.path, "failed", s.failure))
                 continue
-            if not s.path.endswith(".c"):
+            if s.path not in spec:  # a header no built file includes
                 continue
             if s.errors:
                 problems.append(FileProblem(s.path, "parse-errors",
@@ -332,7 +333,7 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str |
             {s.path: (stamps[s.path], dataclasses.replace(s, defs=()))
              for s in summaries if s.path in stamps and s.sha},
             raw_by_file, (derive_key, sources, private, pnames), defs_key))
-    nbytes = sum(stamps[rel][1] for rel in c_files if rel in stamps)
+    nbytes = sum(stamps[rel][1] for rel in spec if rel in stamps)  # .c files + headers reported
     derived = tuple(sorted(
         (DerivedSource(src.name, src.defined_in, src.line, chain(sources, k), src.interface.value,
                        src.returns, tuple(sorted(src.out_args)))

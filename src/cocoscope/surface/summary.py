@@ -42,6 +42,7 @@ class FileSummary:
     globals_used: frozenset[str]  # catalogue globals the file mentions
     errors: tuple[tuple[int, int, int], ...]  # parse errors: (start, end, line)
     failure: str = ""  # why the file could not be analysed at all
+    includes: tuple[str, ...] = ()  # #include targets as written: "<linux/io.h>", '"foo.h"'
 
 
 def value_refs(node: Node | None, text: bytes) -> tuple[set[Ref], set[str]]:
@@ -220,5 +221,8 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
     # Only definitions through which data can flow matter to the fixpoint; dropping the rest
     # keeps a whole-tree run's summaries small.
     defs = [d for d in defs if d.ret or d.outs]
-    return FileSummary(path, sha, tuple(defs), frozenset(called), mentioned, parsed.error_ranges)
+    includes = tuple(sorted({text[n.start_byte:n.end_byte].decode("utf-8", "replace")
+                             for n in parsed.caps.get("i", ())}))
+    return FileSummary(path, sha, tuple(defs), frozenset(called), mentioned, parsed.error_ranges,
+                       "", includes)
 
