@@ -73,13 +73,15 @@ def _direct_calls(text: str, names: set[str]) -> set[tuple[int, str]]:
 def test_direct_primitive_calls_are_all_found(inv: Inventory, linux_tree: Path) -> None:
     names = {p for p in load_catalogue().primitives if p.isidentifier()}
     found = {(s.file, s.line, s.primitive) for s in inv.sites}
-    expected = missed = 0
-    for f in sorted({s.file for s in inv.sites}):
+    expected = 0
+    missed = []
+    for f in sorted({s.file for s in inv.sites if s.file.endswith(".c")}):
         for line, name in _direct_calls((linux_tree / f).read_text(errors="replace"), names):
             expected += 1
-            missed += (f, line, name) not in found
+            if (f, line, name) not in found:
+                missed.append((f, line, name))
     assert expected > 200
-    assert missed <= expected * 0.005, (missed, expected)
+    assert len(missed) <= expected * 0.005, (missed, expected)
 
 
 def test_json_keys_and_sarif_schema(inv: Inventory, shared: Path) -> None:
