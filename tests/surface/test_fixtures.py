@@ -164,3 +164,7 @@ def test_sites_in_included_headers_are_reported_once_at_the_header(inv: Inventor
     assert site(inv, "include/linux/demo_io.h", 7, "readl").in_macro
     # demo_local.h is not #included by any scanned file: its sites are not reported.
     assert not [x for x in inv.sites if x.file.endswith("demo_local.h")]
+
+
+def test_declarations_of_a_global_source_are_not_reads(inv: Inventory) -> None:
+    assert [s.line for s in inv.sites if s.primitive == "boot_params"] == [18]

@@ -102,6 +102,8 @@ def find_sites(parsed: ParsedFile, sources: dict[str, SourceRef]) -> list[RawSit
             src = sources.get(name)
             if src is None or not src.global_object:
                 continue
+            if ident.parent is not None and ident.parent.type in _DECLARING:
+                continue  # `struct boot_params boot_params;` declares, it does not read
             owner = index.at(ident.start_byte)
             tracer = tracers.setdefault(owner.node.id, UseTracer(owner.node, text)) if owner else None
             # The global is a structure: grade the use of the field read from it.
@@ -116,6 +118,8 @@ def find_sites(parsed: ParsedFile, sources: dict[str, SourceRef]) -> list[RawSit
     return out
 
 
+_DECLARING = frozenset({"init_declarator", "pointer_declarator", "array_declarator",
+                        "parameter_declaration", "declaration", "function_declarator"})
 _CALL_RE = re.compile(rb"\b([A-Za-z_]\w*)\s*\(")
 
 

@@ -17,3 +17,7 @@ static unsigned long demo_platform(struct acpi_table_header **tbl, void *blob)
 	add_bootloader_randomness(blob, 16);
 	return boot_params.hdr.setup_data + eax + status + tsc + khz + ret;
 }
+
+struct boot_params boot_params;
+
+static void demo_declares_only(struct boot_params *boot_params);
