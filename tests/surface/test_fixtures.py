@@ -124,7 +124,7 @@ def test_msr_trust_table() -> None:
 def test_parse_errors_reported_with_byte_ranges_and_calls_kept(inv: Inventory) -> None:
     (problem,) = [p for p in inv.problems if p.file == "drivers/demo/broken.c"]
     assert problem.kind == "parse-errors" and problem.lost_bytes > 0
-    assert all(line == 4 for _, _, line in problem.lost_ranges)
+    assert {line for _, _, line in problem.lost_ranges} == {4, 9}
     assert site(inv, "broken.c", 4, "inb").function == "demo_broken"
     assert site(inv, "broken.c", 5, "readl").function == "demo_broken"
 
@@ -168,3 +168,10 @@ def test_sites_in_included_headers_are_reported_once_at_the_header(inv: Inventor
 
 def test_declarations_of_a_global_source_are_not_reads(inv: Inventory) -> None:
     assert [s.line for s in inv.sites if s.primitive == "boot_params"] == [18]
+
+
+def test_unparsable_macro_body_is_reported_and_its_calls_recovered(inv: Inventory) -> None:
+    (problem,) = [p for p in inv.problems if p.file == "drivers/demo/broken.c"]
+    assert any(line == 9 for _, _, line in problem.lost_ranges)
+    s = site(inv, "broken.c", 9, "inw")
+    assert s.recovered and s.grade is Grade.UNKNOWN

@@ -129,16 +129,20 @@ def _balanced(raw: bytes) -> bool:
     return raw.count(b"(") == raw.count(b")") and raw.count(b"{") == raw.count(b"}")
 
 
-MacroMeta = tuple[str, tuple[str, ...], int, int, int]  # name, params, line, row shift, offset
+# name, params, line, row shift, offset in the unit, (start, end) of the body in the file
+MacroMeta = tuple[str, tuple[str, ...], int, int, int, tuple[int, int]]
 
 
-def _macro_unit(text: bytes, macros: list[Node]) -> tuple[bytes, list[MacroMeta]]:
+def _macro_unit(text: bytes, macros: list[Node],
+                ) -> tuple[bytes, list[MacroMeta], list[tuple[int, int, int]]]:
     """All macro bodies that can contain calls, each wrapped in a dummy function, one buffer.
 
     One parse for all of a file's macros costs far less than one parse per macro. A body with
     unbalanced brackets (a macro that opens a block another one closes) would swallow its
-    neighbours, so it is left out here; such macros have no value to propagate anyway.
+    neighbours, so it is left out of the unit and its bytes are returned as lost (the caller
+    reports them and recovers calls from them textually).
     """
+    lost: list[tuple[int, int, int]] = []
     parts: list[bytes] = []
     meta: list[MacroMeta] = []
     row = offset = 0
@@ -152,6 +156,7 @@ def _macro_unit(text: bytes, macros: list[Node]) -> tuple[bytes, list[MacroMeta]
             continue
         raw = _PASTE_RE.sub(lambda mm: b" " * len(mm.group()), raw.replace(b"\\\n", b" \n"))
         if not _balanced(raw):
+            lost.append((value.start_byte, value.end_byte, value.start_point.row + 1))
             continue
         params: tuple[str, ...] = ()
         pnode = m.child_by_field_name("parameters")
@@ -159,10 +164,10 @@ def _macro_unit(text: bytes, macros: list[Node]) -> tuple[bytes, list[MacroMeta]
             params = tuple(node_text(text, c) for c in pnode.named_children)
         parts.append(_WRAP_HEAD + raw + _WRAP_TAIL)
         meta.append((node_text(text, name_node), params, m.start_point.row + 1,
-                     value.start_point.row - row, offset))
+                     value.start_point.row - row, offset, (value.start_byte, value.end_byte)))
         row += raw.count(b"\n") + 1
         offset += len(parts[-1])
-    return b"".join(parts), meta
+    return b"".join(parts), meta, lost
 
 
 def _function_body(fn: Node, data: bytes, shift: int) -> Body | None:
@@ -182,16 +187,18 @@ def parse(data: bytes) -> ParsedFile:
     tree = p.parse(text)
     caps = captures(MAIN_QUERY, tree.root_node)
     bodies = [b for fn in caps.get("f", ()) if (b := _function_body(fn, data, 0)) is not None]
-    mtext, meta = _macro_unit(text, caps.get("m", []))
+    mtext, meta, lost = _macro_unit(text, caps.get("m", []))
     mtree = p.parse(mtext) if mtext else None
     mcaps = captures(BODY_QUERY, mtree.root_node) if mtree is not None else {}
     wrappers = {n.start_byte: n for n in mcaps.get("f", ())}
-    for name, params, line, shift, offset in meta:
+    for name, params, line, shift, offset, (start, end) in meta:
         fn = wrappers.get(offset)
-        if fn is not None:  # else a body broke its wrapper; its bytes are in a parse error
+        if fn is not None:
             bodies.append(Body(name, "macro", fn, params, False, False, line, shift))
-    return ParsedFile(text, tree, tuple(bodies), _error_ranges(caps.get("e", [])), caps,
-                      mtext, mcaps)
+        else:  # the body broke its wrapper: report its bytes as lost
+            lost.append((start, end, line))
+    errors = tuple(sorted(_error_ranges(caps.get("e", [])) + tuple(lost)))
+    return ParsedFile(text, tree, tuple(bodies), errors, caps, mtext, mcaps)
 
 
 class BodyIndex:

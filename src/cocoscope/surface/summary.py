@@ -8,10 +8,13 @@ callee really yields host data is decided later, once every file's summary is kn
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from cocoscope.surface.cparse import Body, BodyIndex, Node, ParsedFile, callee_name
+
+_CALL_RE = re.compile(rb"\b([A-Za-z_]\w*)\s*\(")
 
 Ref = tuple[str, int]  # (callee, 0 for its return value or the 1-based out-argument)
 
@@ -217,6 +220,9 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
             rets = [value] if value is not None and value.type == "expression_statement" else []
         defs.append(summarise(body, parsed.text_of(body), caps.get("c", []), caps.get("a", []),
                               caps.get("d", []), rets))
+    # Names called in bytes that did not parse: pass 2 recovers those calls textually.
+    for start, end, _line in parsed.error_ranges:
+        called.update(m.group(1).decode() for m in _CALL_RE.finditer(text, start, end))
     mentioned = frozenset(g for g in global_names if g.encode() in text)
     # Only definitions through which data can flow matter to the fixpoint; dropping the rest
     # keeps a whole-tree run's summaries small.
