@@ -53,8 +53,9 @@ import json, resource, subprocess, sys, time
 t = time.perf_counter()
 p = subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], "wb"), stderr=subprocess.PIPE)
 wall = time.perf_counter() - t
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"rc": p.returncode, "wall": wall, "rss_kib": rss,
+use = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"rc": p.returncode, "wall": wall, "rss_kib": use.ru_maxrss,
+                  "cpu": use.ru_utime + use.ru_stime,
                   "stderr": p.stderr.decode("utf-8", "replace")[-2000:]}))
 """
 
@@ -246,7 +247,8 @@ def run_peers(args: argparse.Namespace, tree: Path, files: list[str], cocci: Pat
     rg = run_measured(["rg", "--no-heading", "--with-filename", "--line-number",
                        "--only-matching", "-e", regex, *files], rg_out, tree)
     rg_hits = parse_hits(rg_out.read_text(encoding="utf-8", errors="replace"), True)
-    out.append(f"- ripgrep: {rg['wall']:.2f} s wall, peak RSS {int(rg['rss_kib']) // 1024} MiB,"
+    out.append(f"- ripgrep: {rg['wall']:.2f} s wall, {rg['cpu']:.2f} s CPU,"
+               f" peak RSS {int(rg['rss_kib']) // 1024} MiB,"
                f" {len(rg_hits)} matches")
 
     cocci_out = args.work / "spatch.out"
@@ -255,7 +257,8 @@ def run_peers(args: argparse.Namespace, tree: Path, files: list[str], cocci: Pat
                        "--timeout", str(args.timeout), "--tmp-dir", str(args.work / "sptmp")],
                       cocci_out, tree)
     sp_hits = parse_hits(cocci_out.read_text(encoding="utf-8", errors="replace"), False)
-    out.append(f"- Coccinelle (-j {args.jobs}): {sp['wall']:.2f} s wall, peak RSS"
+    out.append(f"- Coccinelle (-j {args.jobs}): {sp['wall']:.2f} s wall, {sp['cpu']:.2f} s CPU,"
+               f" peak RSS"
                f" {int(sp['rss_kib']) // 1024} MiB (largest process), {len(sp_hits)} matches,"
                f" exit {sp['rc']}")
     return rg_hits, sp_hits
@@ -272,7 +275,7 @@ def run_cocoscope(args: argparse.Namespace, tree: Path, files: list[str], sp_hit
                             "--config", str(args.config), "--no-cache", "--jobs",
                             str(args.jobs), "--format", "json"], report, tree)
         out.append(f"- cocoscope surface CLI (--no-cache, -j {args.jobs}): {run['wall']:.2f} s"
-                   f" wall, peak RSS {int(run['rss_kib']) // 1024} MiB (largest process),"
+                   f" wall, {run['cpu']:.2f} s CPU, peak RSS {int(run['rss_kib']) // 1024} MiB (largest process),"
                    f" exit {run['rc']}")
     doc = json.loads(report.read_text())
     listed = set(files)
