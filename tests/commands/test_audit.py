@@ -119,3 +119,23 @@ def test_waiver_keeps_finding_visible(tmp_path: Path, capsys: pytest.CaptureFixt
     waived = next(f for t in doc["threats"] for f in t["findings"]
                   if f["rule_id"] == failing["rule_id"])
     assert waived["status"] == "waived" and "accepted for the lab" in waived["notes"][0]
+
+
+@pytest.mark.parametrize(("line", "platform"), [
+    ("Memory Encryption Features active: AMD SEV SEV-ES SEV-SNP", "snp"),
+    ("Memory Encryption Features active: AMD SEV SEV-ES", "sev-es"),
+    ("Memory Encryption Features active: Intel TDX", "tdx"),
+])
+def test_platform_from_boot_log(fake_root: Callable[..., Path], line: str, platform: str,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    root = fake_root()
+    (root / "var" / "log").mkdir(parents=True)
+    (root / "var" / "log" / "dmesg").write_text(f"[    0.000000] x\n[    0.1] {line}\n")
+    _, doc = _json(capsys, ["audit", "--root", str(root), "--format", "json"])
+    assert doc["platform"]["detected"] == platform
+    assert any("Memory Encryption Features active" in s for s in doc["platform"]["signs"])
+
+
+def test_root_that_is_not_a_system(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "--root", str(tmp_path)]) == 3
+    assert "not a system tree" in capsys.readouterr().err

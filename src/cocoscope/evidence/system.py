@@ -103,6 +103,32 @@ def read_devices(root: Path) -> tuple[Device, ...]:
     return tuple(out)
 
 
+def _read_kmsg(limit: int = 4 << 20) -> str | None:
+    """The kernel ring buffer, without blocking; None when not readable (dmesg_restrict)."""
+    try:
+        fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    parts: list[bytes] = []
+    size = errors = 0
+    try:
+        while size < limit and errors < 16:
+            try:
+                rec = os.read(fd, 8192)
+            except BlockingIOError:
+                break  # end of the buffer
+            except OSError:
+                errors += 1  # EPIPE: records were overwritten while reading; go on
+                continue
+            if not rec:
+                break
+            parts.append(rec)
+            size += len(rec)
+    finally:
+        os.close(fd)
+    return b"".join(parts).decode("utf-8", "replace")
+
+
 def detect_platform(root: Path) -> PlatformDetection:
     signs: list[str] = []
     found: set[str] = set()
@@ -122,14 +148,16 @@ def detect_platform(root: Path) -> PlatformDetection:
     tsm = root / "sys" / "kernel" / "config" / "tsm"
     if tsm.is_dir():
         signs.append("/sys/kernel/config/tsm present")
-    for log in _BOOT_LOGS:
-        text = _read(root / log, 32 << 20)
+    logs = [(f"/{log}", _read(root / log, 32 << 20)) for log in _BOOT_LOGS]
+    if root == Path("/"):
+        logs.insert(0, ("/dev/kmsg", _read_kmsg()))
+    for name, text in logs:
         if not text:
             continue
         m = _MEM_ENC.search(text)
         if m:
             feats = m.group(1).strip()
-            signs.append(f"/{log}: Memory Encryption Features active: {feats}")
+            signs.append(f"{name}: Memory Encryption Features active: {feats}")
             if "TDX" in feats:
                 found.add("tdx")
             if "SEV-SNP" in feats:
