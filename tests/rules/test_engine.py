@@ -139,3 +139,48 @@ def test_user_rules_layer() -> None:
     merged = layer(base, user[:1])
     assert len(merged) == len(base)
     assert next(r for r in merged if r.id == "CCS-TEST-001").origin == "user.toml"
+
+
+FIX_RULES = '''
+[[rule]]
+id = "CCS-FIX-001"
+title = "a"
+threat = "malformed-runtime-input"
+severity = "low"
+pass_if = { cmdline = "pci", any_matches = "noearly" }
+[rule.fix]
+cmdline = ["pci=noearly"]
+config = { PCI_MMCONFIG = "n" }
+
+[[rule]]
+id = "CCS-FIX-002"
+title = "b"
+threat = "malformed-runtime-input"
+severity = "low"
+pass_if = { cmdline = "pci", any_matches = "nommconf" }
+[rule.fix]
+cmdline = ["pci=nommconf"]
+
+[[rule]]
+id = "CCS-FIX-003"
+title = "c"
+threat = "malformed-runtime-input"
+severity = "low"
+platforms = ["snp"]
+pass_if = { cmdline = "mce", value_in = ["off"] }
+[rule.fix]
+cmdline = ["mce=off"]
+config = { PCI_MMCONFIG = "y" }
+'''
+
+
+def test_fragment_merges_option_lists_and_refuses_clashes() -> None:
+    from cocoscope.rules.fragment import build_fragment
+
+    rules = parse_rules(FIX_RULES, "fix.toml")
+    frag = build_fragment(rules, "tdx")
+    assert frag.cmdline_text() == "pci=noearly,nommconf"
+    assert frag.cmdline["pci"][1] == "CCS-FIX-001,CCS-FIX-002"
+    assert frag.kconfig_plain() == "# CONFIG_PCI_MMCONFIG is not set\n"
+    with pytest.raises(InputError, match="CONFIG_PCI_MMCONFIG"):
+        build_fragment(rules, "snp")

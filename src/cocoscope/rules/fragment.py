@@ -12,6 +12,12 @@ from cocoscope.errors import InputError
 from cocoscope.evidence.cmdline import normalise, parse_cmdline
 from cocoscope.rules.rule import Rule
 
+# Parameters whose __setup handler parses a comma-separated option list on every occurrence
+# (arch/x86/pci/common.c pcibios_setup, kernel/printk console_setup, arch/x86/kernel/tsc.c
+# tsc_setup, iommu_setup): two rules each asking for one option are merged into one argument,
+# not refused as a clash.
+OPTION_LISTS = frozenset({"pci", "tsc", "iommu"})
+
 
 @dataclass(frozen=True)
 class Fragment:
@@ -53,6 +59,13 @@ def build_fragment(rules: list[Rule], platform: str) -> Fragment:
             if len(parsed) != 1:
                 raise InputError(f"fix.cmdline entry {arg!r} must be one parameter", path=r.origin)
             key = normalise(parsed[0].name)
+            if key in OPTION_LISTS and key in cmdline and parsed[0].value:
+                have, rids = cmdline[key]
+                opts = have.split("=", 1)[1].split(",") if "=" in have else []
+                opts += [o for o in parsed[0].value.split(",") if o not in opts]
+                cmdline[key] = (f"{parsed[0].name}={','.join(opts)}",
+                                rids if r.id in rids else f"{rids},{r.id}")
+                continue
             if key in cmdline and cmdline[key][0] != arg:
                 clashes.append(f"{key}: {cmdline[key][1]} wants {cmdline[key][0]}, {r.id} wants {arg}")
             cmdline.setdefault(key, (arg, r.id))
