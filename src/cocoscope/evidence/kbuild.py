@@ -100,6 +100,11 @@ class KbuildResult:
             self._index.update((f.path, f) for f in self.files)
         return self._index.get(path)
 
+    @property
+    def unresolved(self) -> tuple[Diagnostic, ...]:
+        """The diagnostics, under the name the design brief used."""
+        return self.diagnostics
+
     def modules(self) -> frozenset[str]:
         """Module names (as in modules.order, without ".ko") the config builds."""
         return frozenset(f.module for f in self.files if f.module) | frozenset(
