@@ -98,6 +98,9 @@ def test_composites(result: KbuildResult) -> None:
         "m", "virtio_pci", "drivers/virtio/virtio_pci")
     assert built(result, "drivers/virtio/virtio_pci_legacy.c").symbol == "VIRTIO_PCI_LEGACY"
     not_built(result, "drivers/virtio/virtio_pci_nope.c")
+    m_part = built(result, "drivers/virtio/virtio_pci_m.c")  # virtio_pci-m in a module
+    assert (m_part.module, m_part.symbol) == ("virtio_pci", "VIRTIO_BALLOON")
+    not_built(result, "drivers/net/mydrv_m.c")  # mydrv-m in a built-in composite
     mydrv = built(result, "drivers/net/mydrv_hw.c")  # foo-objs, built in
     assert (mydrv.built, mydrv.module, mydrv.object, mydrv.symbol) == (
         "y", None, "drivers/net/mydrv", "MYDRV")

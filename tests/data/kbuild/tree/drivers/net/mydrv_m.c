@@ -1,0 +1,1 @@
+void mydrv_m(void) {}

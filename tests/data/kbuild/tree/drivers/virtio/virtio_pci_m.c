@@ -1,0 +1,1 @@
+void vp_m(void) {}
