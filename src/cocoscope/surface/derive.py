@@ -92,12 +92,18 @@ def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key
                              "", 0)
         for p in catalogue.primitives.values()
     }
-    # callee key -> definitions whose summary mentions it, so a new source wakes only those.
-    dependants: dict[Key, list[int]] = {}
-    for i, (path, _key, d) in enumerate(res.defs):
-        for callee, _k in d.ret + tuple(ref for _, ref in d.outs):
-            dependants.setdefault(res.resolve(path, callee), []).append(i)
-    queue = deque(range(len(res.defs)))
+    # callee name -> definitions whose summary mentions it, so a new source wakes only those
+    # (by name, not resolved key: waking a definition that resolves elsewhere is harmless and
+    # resolving every reference up front would cost more than the fixpoint itself).
+    dependants: dict[str, list[int]] = {}
+    for i, (_path, _key, d) in enumerate(res.defs):
+        for callee, _k in d.ret:
+            dependants.setdefault(callee, []).append(i)
+        for _p, (callee, _k) in d.outs:
+            dependants.setdefault(callee, []).append(i)
+    # Only definitions that mention a catalogue primitive can become sources first.
+    queue = deque(dict.fromkeys(i for name in catalogue.primitives
+                                for i in dependants.get(name, ())))
     queued = set(queue)
     while queue:
         i = queue.popleft()
@@ -134,7 +140,7 @@ def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key
         base = old or sources[found]
         sources[key] = Source(d.name, base.interface, Flow.VALUE, returns, frozenset(outs),
                               base.primitive, old.via if old else found, path, d.line)
-        for j in dependants.get(key, ()):
+        for j in dependants.get(d.name, ()):
             if j not in queued:
                 queue.append(j)
                 queued.add(j)
