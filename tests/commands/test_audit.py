@@ -139,3 +139,32 @@ def test_platform_from_boot_log(fake_root: Callable[..., Path], line: str, platf
 def test_root_that_is_not_a_system(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["audit", "--root", str(tmp_path)]) == 3
     assert "not a system tree" in capsys.readouterr().err
+
+
+def test_live_virtio_features_and_lockdown(fake_root: Callable[..., Path],
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    root = fake_root()
+    dev = root / "sys" / "bus" / "virtio" / "devices" / "virtio0"
+    modern_no_platform = "0" * 32 + "10" + "0" * 30
+    (dev / "features").write_text(modern_no_platform + "\n")
+    sec = root / "sys" / "kernel" / "security"
+    sec.mkdir(parents=True)
+    (sec / "lockdown").write_text("none [integrity] confidentiality\n")
+    _, doc = _json(capsys, ["audit", "--root", str(root), "--format", "json", "--show", "all"])
+    st = {f["rule_id"]: f for t in doc["threats"] for f in t["findings"]}
+    assert st["CCS-LIVE-018"]["status"] == "fail"
+    assert "virtio0" in st["CCS-LIVE-018"]["message"]
+    assert st["CCS-LIVE-019"]["status"] == "pass"
+    assert st["CCS-LIVE-020"]["status"] == "pass"
+    (dev / "features").write_text("0" * 32 + "11" + "0" * 30 + "\n")
+    (sec / "lockdown").write_text("[none] integrity confidentiality\n")
+    _, doc = _json(capsys, ["audit", "--root", str(root), "--format", "json", "--show", "all"])
+    st = {f["rule_id"]: f["status"] for t in doc["threats"] for f in t["findings"]}
+    assert st["CCS-LIVE-018"] == "pass" and st["CCS-LIVE-020"] == "fail"
+
+
+def test_lockdown_unknown_without_securityfs(fake_root: Callable[..., Path],
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    _, doc = _json(capsys, ["audit", "--root", str(fake_root()), "--format", "json"])
+    st = {f["rule_id"]: f["status"] for t in doc["threats"] for f in t["findings"]}
+    assert st["CCS-LIVE-020"] == "unknown"

@@ -21,8 +21,10 @@ from cocoscope.rules.conditions import (
     CmdlinePresent,
     CmdlineValueIn,
     Condition,
+    DeviceFeature,
     DevicePresent,
     DriverBound,
+    LockdownIs,
     SymbolAtLeast,
     SymbolIs,
     SymbolValueIn,
@@ -185,7 +187,8 @@ def test_host_shared_file_systems_have_a_data_and_an_input_rule() -> None:
 def test_live_rules_need_live_evidence_only() -> None:
     for r in rules():
         if r.id.startswith("CCS-LIVE-"):
-            assert any(isinstance(c, DevicePresent | DriverBound) for c in _conditions(r)), r.id
+            assert any(isinstance(c, DevicePresent | DeviceFeature | DriverBound | LockdownIs)
+                       for c in _conditions(r)), r.id
 
 
 def test_symbols_exist_in_612_or_are_explained(kconfig_symbols: frozenset[str]) -> None:

@@ -33,6 +33,13 @@ class Device:
     subsystem_vendor: str | None = None
     klass: str | None = None  # PCI class, hex without 0x
     modalias: str | None = None
+    # virtio only: negotiated feature bits as sysfs shows them, bit 0 first ("0110...1").
+    features: str | None = None
+
+    def has_feature(self, bit: int) -> bool | None:
+        if self.features is None or bit >= len(self.features):
+            return None
+        return self.features[bit] == "1"
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,11 @@ class RunningSystem:
     cmdline_path: str | None
     detection: PlatformDetection
     devices: tuple[Device, ...]
+    # Active lockdown mode from /sys/kernel/security/lockdown ("none", "integrity",
+    # "confidentiality"); None when securityfs or the lockdown LSM is not there.
+    lockdown: str | None = None
+    # The UEFI SecureBoot variable; None on a non-EFI boot or when efivarfs is not mounted.
+    secure_boot: bool | None = None
 
     def drivers(self) -> frozenset[str]:
         return frozenset(d.driver for d in self.devices if d.driver)
@@ -77,6 +89,33 @@ def _driver(devdir: Path) -> str | None:
         return None
 
 
+def _features(dev: Path) -> str | None:
+    text = _read(dev / "features", 1024)
+    if text is None:
+        return None
+    bits = text.strip()
+    return bits if bits and set(bits) <= {"0", "1"} else None
+
+
+_SECURE_BOOT_VAR = "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+
+
+def read_lockdown(root: Path) -> str | None:
+    """The bracketed mode of /sys/kernel/security/lockdown, e.g. "none [integrity] conf..."."""
+    text = _read(root / "sys" / "kernel" / "security" / "lockdown", 256)
+    m = re.search(r"\[(\w+)\]", text or "")
+    return m.group(1) if m else None
+
+
+def read_secure_boot(root: Path) -> bool | None:
+    """efivarfs holds 4 attribute bytes, then the variable's one-byte value."""
+    try:
+        data = (root / "sys" / "firmware" / "efi" / "efivars" / _SECURE_BOOT_VAR).read_bytes()
+    except OSError:
+        return None
+    return None if len(data) < 5 else data[4] == 1
+
+
 def read_devices(root: Path) -> tuple[Device, ...]:
     out: list[Device] = []
     buses = root / "sys" / "bus"
@@ -98,6 +137,7 @@ def read_devices(root: Path) -> tuple[Device, ...]:
                     subsystem_vendor=_hexid(_read(dev / "subsystem_vendor", 64)),
                     klass=_hexid(_read(dev / "class", 64)),
                     modalias=modalias.strip() if modalias else None,
+                    features=_features(dev) if bus == "virtio" else None,
                 )
             )
     return tuple(out)
@@ -196,4 +236,6 @@ def read_system(root: str = "/") -> RunningSystem:
         cmdline_path=str(cmdline) if cmdline.is_file() else None,
         detection=detect_platform(base),
         devices=read_devices(base),
+        lockdown=read_lockdown(base),
+        secure_boot=read_secure_boot(base),
     )

@@ -83,6 +83,25 @@ class DevicePresent:
 
 
 @dataclass(frozen=True)
+class DeviceFeature:
+    """A live virtio device with (``has=True``) or without a negotiated feature bit."""
+
+    bus: str | None
+    bit: int
+    has: bool
+
+
+@dataclass(frozen=True)
+class LockdownIs:
+    modes: frozenset[str]
+
+
+@dataclass(frozen=True)
+class SecureBoot:
+    enabled: bool
+
+
+@dataclass(frozen=True)
 class DriverBound:
     driver: str
 
@@ -109,7 +128,8 @@ class Not:
 
 Condition = (
     SymbolIs | SymbolValueIn | SymbolAtLeast | KernelVersion | CmdlinePresent | CmdlineValueIn
-    | CmdlineBool | CmdlineAnyMatches | DevicePresent | DriverBound | PlatformIs | All | AnyOf | Not
+    | CmdlineBool | CmdlineAnyMatches | DevicePresent | DeviceFeature | DriverBound | PlatformIs
+    | LockdownIs | SecureBoot | All | AnyOf | Not
 )
 
 
@@ -168,6 +188,19 @@ def parse(doc: Any) -> Condition:
             return CmdlineBool(name, doc["bool"])
         if keys == {"cmdline", "any_matches"} and isinstance(doc["any_matches"], str):
             return CmdlineAnyMatches(name, re.compile(doc["any_matches"]))
+    if keys == {"device"} and isinstance(doc["device"], Mapping) and (
+            "feature" in doc["device"] or "lacks_feature" in doc["device"]):
+        d = doc["device"]
+        extra = set(d) - {"bus", "feature", "lacks_feature"}
+        bit = d.get("feature", d.get("lacks_feature"))
+        if extra or not isinstance(bit, int) or ("feature" in d and "lacks_feature" in d):
+            raise ConditionError("a device feature condition takes bus and one of "
+                                 "feature/lacks_feature (a bit number)")
+        return DeviceFeature(d.get("bus"), bit, "feature" in d)
+    if keys == {"lockdown"}:
+        return LockdownIs(_strs(doc["lockdown"], "lockdown"))
+    if keys == {"secure_boot"} and isinstance(doc["secure_boot"], bool):
+        return SecureBoot(doc["secure_boot"])
     if keys == {"device"} and isinstance(doc["device"], Mapping):
         d = doc["device"]
         extra = set(d) - {"bus", "vendor", "device", "class", "modalias"}
@@ -252,6 +285,22 @@ def evaluate(c: Condition, ev: GuestEvidence) -> Tri:
             and (c.modalias is None or bool(c.modalias.search(d.modalias or "")))
             for d in ev.system.devices
         )
+    if isinstance(c, DeviceFeature):
+        if ev.system is None:
+            return None
+        found: list[bool | None] = [d.has_feature(c.bit) for d in ev.system.devices
+                                    if c.bus is None or d.bus == c.bus]
+        if any(f is c.has for f in found):
+            return True
+        return None if None in found else False
+    if isinstance(c, LockdownIs):
+        if ev.system is None or ev.system.lockdown is None:
+            return None
+        return ev.system.lockdown in c.modes
+    if isinstance(c, SecureBoot):
+        if ev.system is None or ev.system.secure_boot is None:
+            return None
+        return ev.system.secure_boot is c.enabled
     if isinstance(c, DriverBound):
         return None if ev.system is None else c.driver in ev.system.drivers()
     if isinstance(c, PlatformIs):
@@ -287,6 +336,13 @@ def describe(c: Condition, ev: GuestEvidence) -> str | None:
     if isinstance(c, KernelVersion):
         ver = _kernel_version(ev)
         return None if ver is None else f"kernel {'.'.join(map(str, ver))}"
+    if isinstance(c, DeviceFeature) and ev.system is not None:
+        lacking = [d.name for d in ev.system.devices
+                   if (c.bus is None or d.bus == c.bus) and d.has_feature(c.bit) is False]
+        return (f"feature bit {c.bit} missing on {', '.join(lacking)}" if lacking
+                else f"feature bit {c.bit} negotiated by every device")
+    if isinstance(c, LockdownIs) and ev.system is not None:
+        return f"lockdown {ev.system.lockdown or 'not readable'}"
     if isinstance(c, DriverBound) and ev.system is not None:
         bound = c.driver in ev.system.drivers()
         return f"driver {c.driver} {'bound' if bound else 'not bound'}"
