@@ -93,11 +93,12 @@ class KbuildResult:
     other_sources: tuple[OtherObject, ...]  # assembly or Rust sources
     diagnostics: tuple[Diagnostic, ...]
     directories: tuple[str, ...]  # directories whose Kbuild file was evaluated
-    _index: dict[str, BuiltFile] = field(default_factory=dict, repr=False, compare=False)
+    _index: dict[str, BuiltFile] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {f.path: f for f in self.files})
 
     def by_path(self, path: str) -> BuiltFile | None:
-        if not self._index and self.files:
-            self._index.update((f.path, f) for f in self.files)
         return self._index.get(path)
 
     @property
