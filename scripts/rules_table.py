@@ -74,6 +74,9 @@ A condition is an inline table of exactly one kind; nothing is evaluated as code
 | `{ cmdline = "console", any_matches = "^ttyS" }` | any occurrence's value matches the regular expression (for parameters that accumulate: `console=`, `pci=`, `tsc=`) |
 | `{ device = { bus = "pci", vendor = "1af4", device = "1041" } }` | the running system has such a device; keys `bus`, `vendor`, `device`, `class` (prefix), `modalias` (regex), all optional |
 | `{ driver = "virtio_mmio" }` | some device of the running system is bound to that driver |
+| `{ device = { bus = "virtio", lacks_feature = 33 } }` | some live virtio device did not negotiate that feature bit (`feature = N`: some device did) |
+| `{ lockdown = ["integrity", "confidentiality"] }` | the running kernel's lockdown mode (`/sys/kernel/security/lockdown`) is one of these |
+| `{ secure_boot = true }` | the firmware's SecureBoot variable (efivarfs) has this state |
 | `{ platform = "tdx" }` | the audited platform is one of those (`tdx`, `snp`, `sev-es`, `sev`, `none`) |
 | `{ all = [...] }`, `{ any = [...] }`, `{ not = {...} }` | three-valued combinations |
 
