@@ -11,11 +11,9 @@ from typing import Any
 
 from cocoscope.attest import policy as policy_framework
 from cocoscope.attest.result import Verification
-from cocoscope.attest.tdx.pck import load_pem_chain, pck_extensions
 from cocoscope.attest.tdx.policy import TdxPolicy
 from cocoscope.attest.tdx.quote import Quote, parse_quote
 from cocoscope.attest.tdx.tcb import TcbStatus
-from cocoscope.attest.tdx.verify import verify_tdx_quote
 from cocoscope.commands._common import add_output_options, emit, hexstr, jsonable
 from cocoscope.errors import EXIT_OK, EXIT_VERIFY, InputError, UsageError, read_bytes
 
@@ -73,6 +71,8 @@ def _quote_dict(q: Quote, source: str) -> dict[str, Any]:
         "qe_report_signature": sig.qe_report_signature.hex(), "qe_auth_data": sig.qe_auth_data.hex(),
     }
     try:
+        from cocoscope.attest.tdx.pck import load_pem_chain, pck_extensions  # cryptography: lazy
+
         certs = load_pem_chain(sig.pck_chain_pem, source=source)
         ext = pck_extensions(certs[0], source=source)
         out["pck"] = {"chain": [c.subject.rfc4514_string() for c in certs], **jsonable(ext)}
@@ -149,6 +149,8 @@ def render_verification(v: Verification) -> str:
 def run_verify(args: argparse.Namespace) -> int:
     at = _parse_time(args.time)
     pol = _policy(args)
+    from cocoscope.attest.tdx.verify import verify_tdx_quote  # cryptography: load lazily
+
     v = verify_tdx_quote(args.quote, args.collateral_dir, pol, at)
     if args.format == "json":
         text = json.dumps({"subject": v.subject, "kind": v.kind, "ok": v.ok,
