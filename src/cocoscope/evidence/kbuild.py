@@ -11,7 +11,9 @@ Public API (the surface scanner codes against this)::
         f.object  # the linked object without ".o": "drivers/virtio/virtio_ring" (for a
                   # composite, the composite: "drivers/net/ethernet/intel/e1000e/e1000e")
         f.symbol  # the CONFIG symbol that brings the file in, the closest one (without the
-                  # CONFIG_ prefix), or None when the file is built unconditionally
+                  # CONFIG_ prefix): from obj-$(CONFIG_X)/foo-$(CONFIG_X), else the innermost
+                  # enclosing ifdef/ifeq on a symbol that is set, else the composite's or the
+                  # directory's; None when the file is built unconditionally
         f.included_from  # None, or the built C file that #includes this one
     result.by_path("lib/string.c")          # BuiltFile | None
     result.generated                        # OtherObject: objects (or #included .c files) whose

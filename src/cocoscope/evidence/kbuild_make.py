@@ -296,7 +296,7 @@ class Interp:
             return
         if export:
             self.exported.add(name)
-        symbol = refs[-1][len("CONFIG_"):] if refs else _innermost_symbol(conds)
+        symbol = refs[-1][len("CONFIG_"):] if refs else self._condition_symbol(conds)
         old = self.lookup(name)
         if op == "?=" and old is not None:
             return
@@ -408,12 +408,16 @@ class Interp:
             self._diag(f"condition uses $(shell) or an unknown function: {arg[:60]!r}")
         return result, (refs[-1][len("CONFIG_"):] if refs else None)
 
+    def _condition_symbol(self, conds: list[Cond]) -> str | None:
+        """The innermost enclosing condition's symbol that is set: the one whose turning off
+        removes the line. A branch taken because a symbol is off (``ifndef CONFIG_UML``, an
+        ``else``) names none, so the symbol of an outer condition or the directory applies."""
+        for c in reversed(conds):
+            if c.symbol:
+                v = self.lookup("CONFIG_" + c.symbol)
+                if v is not None and v.value not in ("", "n"):
+                    return c.symbol
+        return None
+
     def _diag(self, message: str) -> None:
         self.diags.append(Diag(self._file, self._line, message))
-
-
-def _innermost_symbol(conds: list[Cond]) -> str | None:
-    for c in reversed(conds):
-        if c.symbol:
-            return c.symbol
-    return None

@@ -1,0 +1,1 @@
+void blk_no_net(void) {}
