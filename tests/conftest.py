@@ -44,3 +44,9 @@ def debian_cloud_config() -> Path:
 @pytest.fixture(scope="session")
 def ovmf_fd() -> Path:
     return debian_package("ovmf") / "usr" / "share" / "ovmf" / "OVMF.fd"
+
+
+@pytest.fixture(scope="session")
+def cloud_image() -> Path:
+    """Debian's linux-image-*-cloud-amd64, built from the cloud config (modules, System.map)."""
+    return debian_package("linux-image-cloud-amd64")

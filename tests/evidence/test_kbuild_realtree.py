@@ -3,8 +3,6 @@ the kernel package built from that config (fetched by scripts/fetch_debian.py if
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,15 +14,6 @@ pytestmark = pytest.mark.realtree
 
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def cloud_image() -> Path:
-    # tests/conftest.py has no fixture for the kernel image; fetched the same way, by the
-    # project script (which prints the unpacked directory last).
-    out = subprocess.run([sys.executable, str(REPO / "scripts" / "fetch_debian.py"),
-                          "linux-image-cloud-amd64"], check=True, capture_output=True, text=True)
-    return Path(out.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="module")
