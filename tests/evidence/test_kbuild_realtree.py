@@ -13,7 +13,6 @@ from cocoscope.evidence.kconfig import load_config
 pytestmark = pytest.mark.realtree
 
 
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
