@@ -64,8 +64,8 @@ def test_platform_tdx_drops_trusted_cpuid(capsys: pytest.CaptureFixture[str]) ->
                         "--no-cache", "--jobs", "1")
     _, tdx, _ = run(capsys, "--source", str(TREE), "--all-files", "--format", "json",
                     "--no-cache", "--jobs", "1", "--platform", "tdx")
-    assert json.loads(tdx)["totals"]["trusted_on_platform"] == 2
-    assert json.loads(generic)["totals"]["sites"] == json.loads(tdx)["totals"]["sites"] + 2
+    assert json.loads(tdx)["totals"]["trusted_on_platform"] == 3
+    assert json.loads(generic)["totals"]["sites"] == json.loads(tdx)["totals"]["sites"] + 3
 
 
 def test_diff_two_trees(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

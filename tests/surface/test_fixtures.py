@@ -111,7 +111,16 @@ def test_cpuid_leaf_decoded_and_platform_trust() -> None:
     assert site(tdx, "platform.c", 8, "cpuid").trust is Trust.HOST  # hypervisor leaf range
     assert site(tdx, "platform.c", 9, "cpuid_eax").trust is Trust.TRUSTED
     assert site(snp, "platform.c", 9, "cpuid_eax").trust is Trust.CHECKED
-    assert len(tdx.host_sites) == len(tdx.sites) - 2  # cpuid_eax(0x16) and MSR_IA32_TSC
+    # cpuid_eax(0x16), cpuid_ebx(DEMO_TOPO_LEAF) and MSR_IA32_TSC
+    assert len(tdx.host_sites) == len(tdx.sites) - 3
+
+
+def test_symbolic_cpuid_leaf_from_a_define() -> None:
+    tdx = _scan("tdx")
+    hv = site(tdx, "leaf.c", 7, "cpuid_eax")
+    topo = site(tdx, "leaf.c", 7, "cpuid_ebx")
+    assert (hv.leaf, hv.trust) == (0x40000010, Trust.HOST)
+    assert (topo.leaf, topo.trust) == (0x1F, Trust.TRUSTED)
 
 
 def test_msr_trust_table() -> None:

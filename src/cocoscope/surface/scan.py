@@ -24,7 +24,7 @@ from cocoscope.surface.derive import Key, Source, chain, derive, resolve_in
 from cocoscope.surface.includes import reachable_headers
 from cocoscope.surface.inventory import DerivedSource, FileProblem, Inventory, Site
 from cocoscope.surface.sites import RawSite, SourceRef, find_sites
-from cocoscope.surface.summary import FileSummary, file_summary
+from cocoscope.surface.summary import FileSummary, file_summary, int_literal
 
 MAX_FILE_BYTES = 8 << 20  # generated tables beyond this are reported, not parsed
 HEADER_ROOTS = ("include/linux", "include/asm-generic", "include/acpi", "include/net",
@@ -214,11 +214,18 @@ def _refs_for(summary: FileSummary, sources: dict[Key, Source], resolve: Callabl
     return refs, keys
 
 
-def _leaf(text: str) -> int | None:
-    try:
-        return int(text.rstrip("uUlL"), 0)
-    except ValueError:
-        return None
+def _leaf_table(summaries: list[FileSummary]) -> dict[str, int]:
+    """Symbolic CPUID leaves defined in the scanned files; a name defined with two different
+    values is left out rather than guessed."""
+    table: dict[str, int] = {}
+    clash: set[str] = set()
+    for s in summaries:
+        for name, value in s.leaf_constants:
+            if table.setdefault(name, value) != value:
+                clash.add(name)
+    for name in clash:
+        del table[name]
+    return table
 
 
 def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str | None = None,
@@ -318,11 +325,13 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str |
                 continue
             raw_by_file[rel] = (pending[rel], raws)
         sites: list[Site] = []
+        leaves = _leaf_table(summaries)
         for rel, (_k, raws) in raw_by_file.items():
             f = spec.get(rel, FileSpec(rel))
             for raw in raws:
                 key = keymaps[rel][raw.callee]
-                sites.append(_site(raw, rel, chain(sources, key), sources[key], f, cat, platform))
+                sites.append(_site(raw, rel, chain(sources, key), sources[key], f, cat, platform,
+                                   leaves))
         stats["pass2_s"] = time.monotonic() - t2
     if todo or jobs2 or derive_ran:
         defs_key = snap.defs_key
@@ -347,10 +356,13 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str |
 
 
 def _site(raw: RawSite, rel: str, names: tuple[str, ...], src: Source, f: FileSpec,
-          cat: Catalogue, platform: str | None) -> Site:
+          cat: Catalogue, platform: str | None, leaves: dict[str, int]) -> Site:
     trust, leaf, msr = Trust.HOST, None, ""
     if src.interface.value == "cpuid":
-        leaf = _leaf(raw.first_arg) if len(names) <= 1 and raw.callee.startswith("cpuid") else None
+        if len(names) <= 1 and raw.callee.startswith("cpuid"):
+            leaf = int_literal(raw.first_arg)
+            if leaf is None:
+                leaf = leaves.get(raw.first_arg.strip())
         trust = cat.cpuid_trust(leaf, platform)
     elif src.interface.value == "msr":
         msr = raw.first_arg if raw.first_arg.isidentifier() else ""

@@ -46,6 +46,8 @@ class FileSummary:
     errors: tuple[tuple[int, int, int], ...]  # parse errors: (start, end, line)
     failure: str = ""  # why the file could not be analysed at all
     includes: tuple[str, ...] = ()  # #include targets as written: "<linux/io.h>", '"foo.h"'
+    # Integer #defines whose name says CPUID or LEAF: lets a symbolic CPUID leaf be decoded.
+    leaf_constants: tuple[tuple[str, int], ...] = ()
 
 
 def value_refs(node: Node | None, text: bytes) -> tuple[set[Ref], set[str]]:
@@ -230,5 +232,33 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
     includes = tuple(sorted({text[n.start_byte:n.end_byte].decode("utf-8", "replace")
                              for n in parsed.caps.get("i", ())}))
     return FileSummary(path, sha, tuple(defs), frozenset(called), mentioned, parsed.error_ranges,
-                       "", includes)
+                       "", includes, _leaf_constants(parsed))
+
+
+_LEAF_NAME = re.compile(r"CPUID|LEAF")
+
+
+def int_literal(text: str) -> int | None:
+    """``0x4000000a``, ``(0x16)``, ``7U`` -> int; anything else None."""
+    text = text.strip()
+    while text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    try:
+        return int(text.rstrip("uUlL"), 0)
+    except ValueError:
+        return None
+
+
+def _leaf_constants(parsed: ParsedFile) -> tuple[tuple[str, int], ...]:
+    out = []
+    for m in parsed.caps.get("m", ()):
+        name, value = m.child_by_field_name("name"), m.child_by_field_name("value")
+        if m.type != "preproc_def" or name is None or value is None:
+            continue
+        ident = (name.text or b"").decode()
+        if _LEAF_NAME.search(ident):
+            number = int_literal((value.text or b"").decode("utf-8", "replace").split("/*")[0])
+            if number is not None:
+                out.append((ident, number))
+    return tuple(out)
 
