@@ -184,3 +184,9 @@ def test_unparsable_macro_body_is_reported_and_its_calls_recovered(inv: Inventor
     assert any(line == 9 for _, _, line in problem.lost_ranges)
     s = site(inv, "broken.c", 9, "inw")
     assert s.recovered and s.grade is Grade.UNKNOWN
+
+
+def test_member_call_matches_a_catalogue_op(inv: Inventory) -> None:
+    s = site(inv, "sub/user.c", 14, "->serial_in")
+    assert s.interface == "port-io" and s.grade is Grade.RETURNED
+    assert {d.name: d for d in inv.derived}["demo_sub_iir"].chain == ("demo_sub_iir", "->serial_in")

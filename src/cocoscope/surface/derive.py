@@ -97,10 +97,10 @@ def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key
     # resolving every reference up front would cost more than the fixpoint itself).
     dependants: dict[str, list[int]] = {}
     for i, (_path, _key, d) in enumerate(res.defs):
-        for callee, _k in d.ret:
+        for callee in {c for c, _k in d.ret} | {c for _p, (c, _k) in d.outs}:
             dependants.setdefault(callee, []).append(i)
-        for _p, (callee, _k) in d.outs:
-            dependants.setdefault(callee, []).append(i)
+            if "->" in callee:
+                dependants.setdefault("->" + callee.rsplit("->", 1)[1], []).append(i)
     # Only definitions that mention a catalogue primitive can become sources first.
     queue = deque(dict.fromkeys(i for name in catalogue.primitives
                                 for i in dependants.get(name, ())))
@@ -117,6 +117,9 @@ def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key
         for param, (callee, k) in refs:
             ckey = res.resolve(path, callee)
             src = sources.get(ckey)
+            if src is None and "->" in callee:  # a member call matching a catalogue `->op`
+                ckey = ("", "->" + callee.rsplit("->", 1)[1])
+                src = sources.get(ckey)
             if ckey == key or src is None or src.flow not in (Flow.VALUE, Flow.BUFFER):
                 continue
             if (k == 0 and src.returns) or k in src.out_args:

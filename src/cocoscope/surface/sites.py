@@ -79,6 +79,14 @@ def _site(call: Node, src: SourceRef, body: Body | None, text: bytes,
                    bool(body and body.kind == "macro"), riskiest(grades), first[:80], False)
 
 
+def lookup(sources: dict[str, SourceRef], name: str) -> SourceRef | None:
+    """A source by callee name; `p->serial_in(...)` also matches a catalogue `->serial_in`."""
+    src = sources.get(name)
+    if src is None and "->" in name:
+        src = sources.get("->" + name.rsplit("->", 1)[1])
+    return src
+
+
 def find_sites(parsed: ParsedFile, sources: dict[str, SourceRef]) -> list[RawSite]:
     out: list[RawSite] = []
     text = parsed.text
@@ -86,11 +94,11 @@ def find_sites(parsed: ParsedFile, sources: dict[str, SourceRef]) -> list[RawSit
     mindex = BodyIndex(parsed.bodies, "macro")
     tracers: dict[int, UseTracer] = {}
     for call in parsed.caps.get("c", ()):
-        src = sources.get(callee_name(call))
+        src = lookup(sources, callee_name(call))
         if src is not None and not src.global_object:
             out.append(_site(call, src, index.at(call.start_byte), text, tracers))
     for call in parsed.macro_caps.get("c", ()):
-        src = sources.get(callee_name(call))
+        src = lookup(sources, callee_name(call))
         body = mindex.at(call.start_byte)
         if src is not None and not src.global_object and body is not None:
             out.append(_site(call, src, body, parsed.macro_text, tracers))

@@ -200,6 +200,8 @@ def _bucket(caps: dict[str, list[Node]], index: BodyIndex, called: set[str],
                 name = callee_name(n)
                 if name:
                     called.add(name)
+                    if "->" in name:  # member calls may match a catalogue `->op` entry
+                        called.add("->" + name.rsplit("->", 1)[1])
             owner = index.at(n.start_byte)
             if owner is not None:
                 per_body.setdefault(id(owner), {}).setdefault(tag, []).append(n)

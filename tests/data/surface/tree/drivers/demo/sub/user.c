@@ -8,3 +8,8 @@ int demo_sub_lsr(struct demo *d)
 {
 	return serial_in(d, 5);
 }
+
+int demo_sub_iir(struct uart_8250_port *p)
+{
+	return p->serial_in(p, 2) & 0x0f;
+}
