@@ -135,10 +135,14 @@ def _run(func: Callable[[T], R], items: list[T], jobs: int, label: str,
             if progress is not None and task is not None:
                 progress.advance(task)
             yield r
-    finally:
-        if pool is not None:
-            pool.close()
+    except BaseException:
+        if pool is not None:  # Ctrl-C or an error: do not wait for the remaining files
+            pool.terminate()
             pool.join()
+        raise
+    if pool is not None:
+        pool.close()
+        pool.join()
 
 
 class Progress:
