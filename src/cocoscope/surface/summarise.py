@@ -49,7 +49,15 @@ def by_subsystem(inv: Inventory) -> list[Row]:
 
 def by_symbol(inv: Inventory) -> list[Row]:
     """Turning a symbol off removes the sites of the files it brings in (closest symbol)."""
-    return _rows(inv.host_sites, lambda s: s.symbol or ("(always built)" if s.built else "(no config)"))
+    return _rows(inv.host_sites, _symbol_key)
+
+
+def _symbol_key(s: Site) -> str:
+    if s.symbol:
+        return s.symbol
+    if s.file.endswith(".h"):
+        return "(headers: removed with their last includer)"
+    return "(always built)" if s.built else "(no config)"
 
 
 def totals(inv: Inventory) -> dict[str, int]:
