@@ -190,3 +190,15 @@ def test_member_call_matches_a_catalogue_op(inv: Inventory) -> None:
     s = site(inv, "sub/user.c", 14, "->serial_in")
     assert s.interface == "port-io" and s.grade is Grade.RETURNED
     assert {d.name: d for d in inv.derived}["demo_sub_iir"].chain == ("demo_sub_iir", "->serial_in")
+
+
+@pytest.mark.parametrize(("line", "primitive", "grade"), [
+    (6, "readq", Grade.POINTER),  # cast to a pointer and dereferenced
+    (7, "readl", Grade.WRITTEN_BACK),  # v only goes back to the device
+    (9, "readl", Grade.PASSED),
+    (10, "readl", Grade.DISCARDED),
+    (13, "inb", Grade.COMPARED),
+    (15, "inw", Grade.STORED),
+])
+def test_more_grades(inv: Inventory, line: int, primitive: str, grade: Grade) -> None:
+    assert site(inv, "grades.c", line, primitive).grade is grade
