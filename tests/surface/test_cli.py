@@ -117,3 +117,20 @@ def test_bad_catalogue_content(capsys: pytest.CaptureFixture[str], tmp_path: Pat
 def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "--source", str(TREE))[0] == 2  # neither --config nor --all-files
     assert run(capsys, "diff", "--source", str(TREE), "--all-files")[0] == 2
+
+
+def test_sarif_fingerprints_are_unique_and_survive_a_line_shift(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    def prints(tree: Path) -> list[str]:
+        _, out, _ = run(capsys, "--source", str(tree), "--all-files", "--format", "sarif",
+                        "--no-cache", "--jobs", "1")
+        return [r["partialFingerprints"]["cocoscopeSurface/v1"]
+                for r in json.loads(out)["runs"][0]["results"]]
+
+    base = prints(TREE)
+    assert len(set(base)) == len(base)
+    other = tmp_path / "tree"
+    shutil.copytree(TREE, other)
+    f = other / "drivers" / "demo" / "pci_virtio.c"
+    f.write_text("// a new first line\n" + f.read_text())
+    assert set(prints(other)) == set(base)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -112,7 +113,13 @@ def to_sarif(inv: Inventory) -> str:
               "shortDescription": {"text": f"guest code consumes host-controlled input ({i})"},
               "properties": {"interface": i}} for i in interfaces]
     results = []
+    seen: dict[tuple[str, ...], int] = {}
     for s in inv.host_sites:
+        # Stable across edits elsewhere in the file (no line numbers): the n-th use of this
+        # primitive with this grade in this function.
+        ident = (s.file, s.function, s.primitive, s.grade.value)
+        seen[ident] = seen.get(ident, 0) + 1
+        fingerprint = hashlib.sha256("\0".join((*ident, str(seen[ident]))).encode()).hexdigest()
         via = f" via {' > '.join(s.chain)}" if s.derived else ""
         results.append({
             "ruleId": f"host-input/{s.interface}", "ruleIndex": rule_index[s.interface],
@@ -122,6 +129,7 @@ def to_sarif(inv: Inventory) -> str:
             "locations": [{"physicalLocation": {
                 "artifactLocation": {"uri": s.file, "uriBaseId": "SRCROOT"},
                 "region": {"startLine": s.line, "startColumn": s.column}}}],
+            "partialFingerprints": {"cocoscopeSurface/v1": fingerprint[:32]},
             "properties": {k: v for k, v in site_dict(s).items() if v not in (None, "")},
         })
     notes = [{"level": "warning" if p.kind == "failed" else "note",
