@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from cocoscope.surface.catalogue import Trust
+from cocoscope.surface.files import FileSpec
 from cocoscope.surface.grade import Grade
 from cocoscope.surface.inventory import Inventory, Site
-from cocoscope.surface.scan import FileSpec, scan
+from cocoscope.surface.scan import scan
 
 TREE = Path(__file__).resolve().parents[1] / "data" / "surface" / "tree"
 

@@ -12,8 +12,9 @@ import pytest
 
 from cocoscope.surface import render
 from cocoscope.surface.catalogue import load_catalogue
+from cocoscope.surface.files import files_for_config
 from cocoscope.surface.inventory import Inventory
-from cocoscope.surface.scan import files_for_config, scan
+from cocoscope.surface.scan import scan
 
 pytestmark = pytest.mark.realtree
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from cocoscope.errors import InputError
 from cocoscope.surface.catalogue import Catalogue, load_catalogue
+from cocoscope.surface.files import all_c_files, files_for_config
 from cocoscope.surface.inventory import Inventory
-from cocoscope.surface.scan import all_c_files, files_for_config, scan
+from cocoscope.surface.scan import scan
 
 
 def inventory(source: str, config: str | None = None, *, platform: str | None = None,

@@ -8,29 +8,25 @@ bounded on the whole tree.
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 from cocoscope.surface.cache import SCANNER_VERSION, Cache, default_dir, digest
 from cocoscope.surface.catalogue import Catalogue, Flow, Trust, load_catalogue
 from cocoscope.surface.cparse import parse
 from cocoscope.surface.derive import Key, Source, chain, derive, resolve_in
+from cocoscope.surface.files import FileSpec, files_for_config, header_files
 from cocoscope.surface.includes import reachable_headers
 from cocoscope.surface.inventory import DerivedSource, FileProblem, Inventory, Site
+from cocoscope.surface.parallel import Progress, run_parallel
 from cocoscope.surface.sites import RawSite, SourceRef, find_sites
 from cocoscope.surface.summary import FileSummary, file_summary, int_literal
 
 MAX_FILE_BYTES = 8 << 20  # generated tables beyond this are reported, not parsed
-HEADER_ROOTS = ("include/linux", "include/asm-generic", "include/acpi", "include/net",
-                "include/xen", "include/hyperv", "include/clocksource", "arch/x86/include")
-# Headers this large are data tables (test vectors, register maps), not wrappers.
-MAX_HEADER_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -55,14 +51,6 @@ def _with_defs(summaries: list[FileSummary], cache: Cache, defs_key: str) -> lis
             return None
         out.append(dataclasses.replace(s, defs=defs[s.path]) if not s.defs else s)
     return out
-
-
-@dataclass(frozen=True)
-class FileSpec:
-    path: str  # relative to the tree
-    built: str = ""  # "y" | "m" | ""
-    module: str = ""
-    symbol: str = ""
 
 
 # Worker state set before the pool forks: the tree, the cache and the per-pass inputs.
@@ -115,86 +103,6 @@ def _pass2(job: tuple[str, str, dict[str, SourceRef]]) -> tuple[str, list[RawSit
         return rel, [], f"analysis failed: {type(exc).__name__}: {exc}"
     cache.put("p2", key, sites)
     return rel, sites, ""
-
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-def _run(func: Callable[[T], R], items: list[T], jobs: int, label: str,
-         progress: Progress | None) -> Iterator[R]:
-    task = progress.add_task(label, total=len(items)) if progress else None
-    if jobs <= 1 or len(items) < 8:
-        results: Iterable[R] = map(func, items)
-        pool = None
-    else:
-        pool = multiprocessing.get_context("fork").Pool(jobs)
-        results = pool.imap_unordered(func, items, chunksize=8)
-    try:
-        for r in results:
-            if progress is not None and task is not None:
-                progress.advance(task)
-            yield r
-    except BaseException:
-        if pool is not None:  # Ctrl-C or an error: do not wait for the remaining files
-            pool.terminate()
-            pool.join()
-        raise
-    if pool is not None:
-        pool.close()
-        pool.join()
-
-
-class Progress:
-    """A rich progress bar on stderr, shown only when stderr is a terminal."""
-
-    def __init__(self) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
-        from rich.progress import Progress as RichProgress
-
-        self._p = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                               TimeElapsedColumn(), console=Console(stderr=True), transient=True,
-                               disable=not sys.stderr.isatty())
-
-    def __enter__(self) -> Progress:
-        self._p.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._p.__exit__(None, None, None)
-
-    def add_task(self, label: str, total: int) -> int:
-        return int(self._p.add_task(label, total=total))
-
-    def advance(self, task: int) -> None:
-        self._p.advance(task)  # type: ignore[arg-type]
-
-
-def header_files(tree: Path, c_files: Iterable[str], all_files: bool) -> list[str]:
-    """Headers whose inline functions and macros can wrap primitives for these .c files."""
-    dirs: set[str] = set()
-    if all_files:
-        dirs.add("")
-    else:
-        dirs.update(HEADER_ROOTS)
-        dirs.update(os.path.dirname(c) for c in c_files)
-    out: set[str] = set()
-    for d in sorted(dirs):
-        base = tree / d
-        if not base.is_dir():
-            continue
-        walker = base.rglob("*.h") if d in HEADER_ROOTS or d == "" else base.glob("*.h")
-        for p in walker:
-            rel = p.relative_to(tree).as_posix()
-            if "/uapi/" in rel or rel.startswith("arch/x86/include/generated"):
-                continue
-            try:
-                if p.stat().st_size <= MAX_HEADER_BYTES:
-                    out.add(rel)
-            except OSError:
-                continue
-    return sorted(out)
 
 
 def _compact(s: FileSummary) -> FileSummary:
@@ -272,7 +180,7 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str |
             todo.append(rel)
     stats["files_reparsed"] = len(todo)
     with Progress() as progress:
-        for s in _run(_pass1, todo, jobs, "surface: summaries", progress):
+        for s in run_parallel(_pass1, todo, jobs, "surface: summaries", progress):
             summaries.append(_compact(s))
         stats["pass1_s"] = time.monotonic() - t0
         t1 = time.monotonic()
@@ -286,7 +194,7 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str |
                 # Unchanged files came from the snapshot without their definitions.
                 full = _with_defs(summaries, cache, snap.defs_key)
                 if full is None:  # the definitions entry is gone: re-read every file
-                    full = list(_run(_pass1, [s.path for s in summaries], jobs,
+                    full = list(run_parallel(_pass1, [s.path for s in summaries], jobs,
                                      "surface: summaries", progress))
                 summaries = full
             sources, resolver = derive(summaries, cat)
@@ -323,7 +231,7 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str |
             else:
                 jobs2.append((s.path, s.sha, refs))
                 pending[s.path] = p2key
-        for rel, raws, failure in _run(_pass2, jobs2, jobs, "surface: sites", progress):
+        for rel, raws, failure in run_parallel(_pass2, jobs2, jobs, "surface: sites", progress):
             if failure:
                 problems.append(FileProblem(rel, "failed", failure))
                 continue
@@ -374,21 +282,6 @@ def _site(raw: RawSite, rel: str, names: tuple[str, ...], src: Source, f: FileSp
     return Site(rel, raw.line, raw.column, raw.function, raw.callee, names or (raw.callee,),
                 src.interface.value, raw.grade, raw.in_init, raw.in_macro, raw.recovered, trust,
                 leaf, msr, f.built, f.module, f.symbol)
-
-
-def files_for_config(tree: Path, config_path: str) -> list[FileSpec]:
-    """The ``.c`` files the config builds, with y/m, module and Kconfig symbol (Kbuild)."""
-    from cocoscope.evidence.kbuild import resolve
-    from cocoscope.evidence.kconfig import load_config
-
-    result = resolve(tree, load_config(config_path))
-    return [FileSpec(f.path, f.built, f.module or "", f.symbol or "") for f in result.files]
-
-
-def all_c_files(tree: Path) -> list[FileSpec]:
-    """Every ``.c`` file in the tree, user-space ones under tools/ and scripts/ included: a
-    whole-tree run is a robustness check as much as an inventory."""
-    return [FileSpec(p.relative_to(tree).as_posix()) for p in sorted(tree.rglob("*.c"))]
 
 
 def scan_config(tree: Path, config_path: str, **kwargs: object) -> Inventory:

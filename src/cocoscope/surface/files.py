@@ -1,0 +1,63 @@
+"""Which files a scan reads: the config's built .c files (Kbuild), every .c file, and the
+headers whose inline functions and macros can wrap primitives."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+HEADER_ROOTS = ("include/linux", "include/asm-generic", "include/acpi", "include/net",
+                "include/xen", "include/hyperv", "include/clocksource", "arch/x86/include")
+# Headers this large are data tables (test vectors, register maps), not wrappers.
+MAX_HEADER_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    path: str  # relative to the tree
+    built: str = ""  # "y" | "m" | ""
+    module: str = ""
+    symbol: str = ""
+
+
+def header_files(tree: Path, c_files: Iterable[str], all_files: bool) -> list[str]:
+    """Headers whose inline functions and macros can wrap primitives for these .c files."""
+    dirs: set[str] = set()
+    if all_files:
+        dirs.add("")
+    else:
+        dirs.update(HEADER_ROOTS)
+        dirs.update(os.path.dirname(c) for c in c_files)
+    out: set[str] = set()
+    for d in sorted(dirs):
+        base = tree / d
+        if not base.is_dir():
+            continue
+        walker = base.rglob("*.h") if d in HEADER_ROOTS or d == "" else base.glob("*.h")
+        for p in walker:
+            rel = p.relative_to(tree).as_posix()
+            if "/uapi/" in rel or rel.startswith("arch/x86/include/generated"):
+                continue
+            try:
+                if p.stat().st_size <= MAX_HEADER_BYTES:
+                    out.add(rel)
+            except OSError:
+                continue
+    return sorted(out)
+
+
+def files_for_config(tree: Path, config_path: str) -> list[FileSpec]:
+    """The ``.c`` files the config builds, with y/m, module and Kconfig symbol (Kbuild)."""
+    from cocoscope.evidence.kbuild import resolve
+    from cocoscope.evidence.kconfig import load_config
+
+    result = resolve(tree, load_config(config_path))
+    return [FileSpec(f.path, f.built, f.module or "", f.symbol or "") for f in result.files]
+
+
+def all_c_files(tree: Path) -> list[FileSpec]:
+    """Every ``.c`` file in the tree, user-space ones under tools/ and scripts/ included: a
+    whole-tree run is a robustness check as much as an inventory."""
+    return [FileSpec(p.relative_to(tree).as_posix()) for p in sorted(tree.rglob("*.c"))]
