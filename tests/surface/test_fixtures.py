@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cocoscope.surface.catalogue import Trust
+from cocoscope.surface.catalogue import Trust, load_catalogue
 from cocoscope.surface.files import FileSpec
 from cocoscope.surface.grade import Grade
 from cocoscope.surface.inventory import Inventory, Site
@@ -187,7 +187,12 @@ def test_unparsable_macro_body_is_reported_and_its_calls_recovered(inv: Inventor
     assert s.recovered and s.grade is Grade.UNKNOWN
 
 
-def test_member_call_matches_a_catalogue_op(inv: Inventory) -> None:
+def test_member_call_matches_a_catalogue_op(tmp_path: Path) -> None:
+    extra = tmp_path / "ops.toml"
+    extra.write_text('[[group]]\ninterface = "port-io"\nvalue = "return"\n'
+                     'names = ["->serial_in"]\n')
+    files = [FileSpec(p.relative_to(TREE).as_posix()) for p in sorted(TREE.rglob("*.c"))]
+    inv = scan(TREE, files, jobs=1, use_cache=False, catalogue=load_catalogue(str(extra)))
     s = site(inv, "sub/user.c", 14, "->serial_in")
     assert s.interface == "port-io" and s.grade is Grade.RETURNED
     assert {d.name: d for d in inv.derived}["demo_sub_iir"].chain == ("demo_sub_iir", "->serial_in")
