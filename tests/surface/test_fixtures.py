@@ -208,3 +208,8 @@ def test_member_call_matches_a_catalogue_op(tmp_path: Path) -> None:
 ])
 def test_more_grades(inv: Inventory, line: int, primitive: str, grade: Grade) -> None:
     assert site(inv, "grades.c", line, primitive).grade is grade
+
+
+def test_value_passed_to_a_same_file_helper_takes_the_helpers_use(inv: Inventory) -> None:
+    assert site(inv, "grades.c", 25, "readl").grade is Grade.INDEX  # demo_set() indexes with it
+    assert site(inv, "grades.c", 26, "readl").grade is Grade.INDEX  # through FIELD_GET()

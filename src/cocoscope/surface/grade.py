@@ -7,6 +7,7 @@ compare, print or write the value back to the device.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
 from cocoscope.surface.cparse import Node, callee_name
@@ -56,6 +57,17 @@ _SIZE_ARGS: dict[str, tuple[int, ...]] = {
 _ADDRESS_FUNCS = frozenset({"ioremap", "ioremap_cache", "ioremap_wc", "devm_ioremap", "memremap",
                             "early_memremap", "phys_to_virt", "__va", "pfn_to_page",
                             "virt_to_page", "page_address", "acpi_os_map_memory"})
+# Calls whose result is (a part of) their argument: the value keeps flowing through them.
+_VALUE_FUNCS = frozenset({
+    "FIELD_GET", "le16_to_cpu", "le32_to_cpu", "le64_to_cpu", "be16_to_cpu", "be32_to_cpu",
+    "be64_to_cpu", "__le16_to_cpu", "__le32_to_cpu", "__le64_to_cpu", "__be16_to_cpu",
+    "__be32_to_cpu", "__be64_to_cpu", "le16_to_cpup", "le32_to_cpup", "swab16", "swab32",
+    "swab64", "upper_32_bits", "lower_32_bits", "min", "max", "min_t", "max_t", "clamp",
+    "clamp_t", "clamp_val", "READ_ONCE", "abs", "ilog2", "fls", "ffs", "__fls", "__ffs",
+    "hweight32", "hweight64", "hweight8", "hweight16", "ALIGN", "DIV_ROUND_UP", "roundup",
+    "rounddown", "round_up", "round_down", "BIT", "GENMASK", "u8_get_bits", "u16_get_bits",
+    "u32_get_bits", "le32_get_bits", "le16_get_bits",
+})
 _COMPARE_OPS = frozenset({"==", "!=", "<", ">", "<=", ">=", "&&", "||"})
 _PASS_THROUGH = frozenset({"parenthesized_expression", "cast_expression", "binary_expression",
                            "conditional_expression", "unary_expression", "comma_expression"})
@@ -80,7 +92,7 @@ def _in_loop_condition(node: Node) -> bool:
 
 def _call_arg(call: Node, arg_parent: Node, child: Node) -> Grade:
     name = callee_name(call)
-    pos = 1 + [c.id for c in arg_parent.named_children].index(child.id)
+    pos = _arg_position(arg_parent, child)
     if name.startswith(_PRINT_PREFIXES):
         return Grade.PRINTED
     if name.startswith(_WRITE_PREFIXES):
@@ -89,9 +101,13 @@ def _call_arg(call: Node, arg_parent: Node, child: Node) -> Grade:
         return Grade.LENGTH
     if name in _ADDRESS_FUNCS:
         return Grade.POINTER
-    if name in ("BUG_ON", "WARN_ON", "WARN_ON_ONCE", "likely", "unlikely", "IS_ERR", "FIELD_GET"):
-        return Grade.COMPARED if name != "FIELD_GET" else Grade.UNKNOWN
+    if name in ("BUG_ON", "WARN_ON", "WARN_ON_ONCE", "likely", "unlikely", "IS_ERR"):
+        return Grade.COMPARED
     return Grade.PASSED
+
+
+def _arg_position(arg_parent: Node, child: Node) -> int:
+    return 1 + [c.id for c in arg_parent.named_children].index(child.id)
 
 
 def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int = 0) -> Grade:
@@ -126,7 +142,17 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
     if t == "return_statement":
         return Grade.RETURNED
     if t == "argument_list" and p.parent is not None:
-        return _call_arg(p.parent, p, child)
+        call = p.parent
+        name = callee_name(call)
+        if name in _VALUE_FUNCS and depth < 6:
+            return classify(call, text, uses, depth + 1)  # FIELD_GET(m, v) is still v
+        grade = _call_arg(call, p, child)
+        if grade is Grade.PASSED and uses is not None and depth < 3:
+            # Handed to a function of the same file: grade how it uses that parameter.
+            inner = uses.callee_parameter(name, _arg_position(p, child), depth + 1)
+            if inner is not None:
+                return inner
+        return grade
     if t in ("if_statement", "switch_statement", "condition_clause", "case_statement"):
         return Grade.COMPARED
     if t in ("while_statement", "do_statement", "for_statement"):
@@ -154,12 +180,20 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
     return Grade.UNKNOWN
 
 
-class UseTracer:
-    """Grades the uses of a local variable inside one function body (flow-insensitive)."""
+ParamGrader = Callable[[str, int, int], "Grade | None"]
 
-    def __init__(self, body: Node, text: bytes) -> None:
+
+class UseTracer:
+    """Grades the uses of a local variable inside one function body (flow-insensitive).
+
+    ``param_grader(function, position, depth)`` grades how a function of the same file uses
+    its parameter, for values passed straight into it; None when the function is unknown.
+    """
+
+    def __init__(self, body: Node, text: bytes, param_grader: ParamGrader | None = None) -> None:
         self._body = body
         self._text = text
+        self._param_grader = param_grader
         self._index: dict[str, list[Node]] | None = None
         self._locals: set[str] | None = None
 
@@ -189,10 +223,16 @@ class UseTracer:
         self._build()
         return self._locals is not None and name in self._locals
 
-    def grade_local(self, name: str, defined_at: Node, depth: int) -> Grade:
+    def callee_parameter(self, function: str, position: int, depth: int) -> Grade | None:
+        if self._param_grader is None:
+            return None
+        return self._param_grader(function, position, depth)
+
+    def grade_local(self, name: str, defined_at: Node | int, depth: int) -> Grade:
+        after = defined_at if isinstance(defined_at, int) else defined_at.start_byte
         grades = []
         for use in self._build().get(name, ()):
-            if use.start_byte <= defined_at.start_byte:
+            if use.start_byte <= after:
                 continue  # the definition itself and earlier code
             parent = use.parent
             if (parent is not None and parent.type == "assignment_expression"

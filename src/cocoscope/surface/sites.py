@@ -52,14 +52,42 @@ def _arg_grade(arg: Node, text: bytes, tracer: UseTracer, params: tuple[str, ...
     return Grade.STORED
 
 
-def _site(call: Node, src: SourceRef, body: Body | None, text: bytes,
-          tracers: dict[int, UseTracer]) -> RawSite:
-    grades: list[Grade] = []
-    tracer = None
-    if body is not None:
-        tracer = tracers.get(body.node.id)
+class Tracers:
+    """One UseTracer per body of a file, wired so that a value passed into a function of the
+    same file is graded by how that function uses the parameter."""
+
+    def __init__(self, parsed: ParsedFile) -> None:
+        self._parsed = parsed
+        self._tracers: dict[int, UseTracer] = {}
+        self._functions = {b.name: b for b in parsed.bodies if b.kind == "function"}
+        self._params: dict[tuple[str, int], Grade | None] = {}
+
+    def for_body(self, body: Body) -> UseTracer:
+        tracer = self._tracers.get(body.node.id)
         if tracer is None:
-            tracer = tracers[body.node.id] = UseTracer(body.node, text)
+            tracer = self._tracers[body.node.id] = UseTracer(
+                body.node, self._parsed.text_of(body), self.parameter_grade)
+        return tracer
+
+    def parameter_grade(self, function: str, position: int, depth: int) -> Grade | None:
+        key = (function, position)
+        if key in self._params:
+            return self._params[key]
+        body = self._functions.get(function)
+        if body is None or position > len(body.params) or body.params[position - 1] in ("", "..."):
+            return None
+        self._params[key] = None  # recursion guard: f(x) calling f(x)
+        inner = body.node.child_by_field_name("body")
+        start = inner.start_byte if inner is not None else body.node.start_byte
+        grade = self.for_body(body).grade_local(body.params[position - 1], start, depth)
+        self._params[key] = grade
+        return grade
+
+
+def _site(call: Node, src: SourceRef, body: Body | None, text: bytes,
+          tracers: Tracers) -> RawSite:
+    grades: list[Grade] = []
+    tracer = tracers.for_body(body) if body is not None else None
     if src.event:
         grades.append(Grade.EVENT)
     if src.returns and not src.event:
@@ -92,7 +120,7 @@ def find_sites(parsed: ParsedFile, sources: dict[str, SourceRef]) -> list[RawSit
     text = parsed.text
     index = BodyIndex(parsed.bodies)
     mindex = BodyIndex(parsed.bodies, "macro")
-    tracers: dict[int, UseTracer] = {}
+    tracers = Tracers(parsed)
     for call in parsed.caps.get("c", ()):
         src = lookup(sources, callee_name(call))
         if src is not None and not src.global_object:
@@ -113,7 +141,7 @@ def find_sites(parsed: ParsedFile, sources: dict[str, SourceRef]) -> list[RawSit
             if ident.parent is not None and ident.parent.type in _DECLARING:
                 continue  # `struct boot_params boot_params;` declares, it does not read
             owner = index.at(ident.start_byte)
-            tracer = tracers.setdefault(owner.node.id, UseTracer(owner.node, text)) if owner else None
+            tracer = tracers.for_body(owner) if owner else None
             # The global is a structure: grade the use of the field read from it.
             node = ident
             while node.parent is not None and node.parent.type == "field_expression" \

@@ -14,3 +14,14 @@ void demo_grades(void __iomem *base, struct demo *d)
 		return;
 	d->state = d->flag ? inw(0x60) : 0;
 }
+
+static void demo_set(struct demo *d, u32 slot)
+{
+	d->table[slot] = 1;
+}
+
+void demo_helpers(void __iomem *base, struct demo *d)
+{
+	demo_set(d, readl(base));
+	d->table[FIELD_GET(0xf0, readl(base + 4))] = 0;
+}
