@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                        help="user rule file (TOML) layered on the built-ins; repeatable")
     rules.add_argument("--waivers", metavar="F", help="waiver file (TOML)")
     out = p.add_argument_group("output")
-    out.add_argument("--format", choices=("table", "json", "sarif", "markdown"), default="table")
+    out.add_argument("--format", choices=("table", "json", "sarif", "markdown", "html"), default="table")
     out.add_argument("--output", "-o", metavar="FILE")
     out.add_argument("--show", choices=("fail", "all"), default="fail")
     out.add_argument("--fail-on", metavar="SEVERITY", default="medium",
@@ -58,6 +58,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 def run(args: argparse.Namespace) -> int:
     # Imported here so that `cocoscope --help` and other commands start fast.
     from cocoscope import audit as audit_job
+    from cocoscope.report.html import render_html
     from cocoscope.report.jsonout import render_json
     from cocoscope.report.markdown import render_markdown
     from cocoscope.report.sarif import render_sarif
@@ -83,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
         text = render_sarif(report)
     elif args.format == "markdown":
         text = render_markdown(report, args.show)
+    elif args.format == "html":
+        text = render_html(report, args.show)
     else:
         text = render_terminal(report, args.show, args.color)
     emit(text, args.output)
