@@ -213,3 +213,7 @@ def test_more_grades(inv: Inventory, line: int, primitive: str, grade: Grade) ->
 def test_value_passed_to_a_same_file_helper_takes_the_helpers_use(inv: Inventory) -> None:
     assert site(inv, "grades.c", 25, "readl").grade is Grade.INDEX  # demo_set() indexes with it
     assert site(inv, "grades.c", 26, "readl").grade is Grade.INDEX  # through FIELD_GET()
+
+
+def test_wrapper_through_a_byte_order_conversion(inv: Inventory) -> None:
+    assert {d.name: d for d in inv.derived}["demo_le_reg"].chain == ("demo_le_reg", "readw")

@@ -58,7 +58,7 @@ _ADDRESS_FUNCS = frozenset({"ioremap", "ioremap_cache", "ioremap_wc", "devm_iore
                             "early_memremap", "phys_to_virt", "__va", "pfn_to_page",
                             "virt_to_page", "page_address", "acpi_os_map_memory"})
 # Calls whose result is (a part of) their argument: the value keeps flowing through them.
-_VALUE_FUNCS = frozenset({
+VALUE_FUNCS = frozenset({
     "FIELD_GET", "le16_to_cpu", "le32_to_cpu", "le64_to_cpu", "be16_to_cpu", "be32_to_cpu",
     "be64_to_cpu", "__le16_to_cpu", "__le32_to_cpu", "__le64_to_cpu", "__be16_to_cpu",
     "__be32_to_cpu", "__be64_to_cpu", "le16_to_cpup", "le32_to_cpup", "swab16", "swab32",
@@ -144,7 +144,7 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
     if t == "argument_list" and p.parent is not None:
         call = p.parent
         name = callee_name(call)
-        if name in _VALUE_FUNCS and depth < 6:
+        if name in VALUE_FUNCS and depth < 6:
             return classify(call, text, uses, depth + 1)  # FIELD_GET(m, v) is still v
         grade = _call_arg(call, p, child)
         if grade is Grade.PASSED and uses is not None and depth < 3:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from cocoscope.surface.cparse import Body, BodyIndex, Node, ParsedFile, callee_name
+from cocoscope.surface.grade import VALUE_FUNCS
 
 _CALL_RE = re.compile(rb"\b([A-Za-z_]\w*)\s*\(")
 
@@ -60,7 +61,10 @@ def value_refs(node: Node | None, text: bytes) -> tuple[set[Ref], set[str]]:
         t = n.type
         if t == "call_expression":
             name = callee_name(n)
-            if name:
+            if name in VALUE_FUNCS:  # le32_to_cpu(readl(p)) is still readl's value
+                args = n.child_by_field_name("arguments")
+                stack.extend(args.named_children if args is not None else ())
+            elif name:
                 calls.add((name, 0))
         elif t == "identifier":
             idents.add(text[n.start_byte:n.end_byte].decode("utf-8", "replace"))

@@ -25,3 +25,8 @@ void demo_helpers(void __iomem *base, struct demo *d)
 	demo_set(d, readl(base));
 	d->table[FIELD_GET(0xf0, readl(base + 4))] = 0;
 }
+
+static u16 demo_le_reg(void __iomem *base)
+{
+	return le16_to_cpu(readw(base + 2));
+}
