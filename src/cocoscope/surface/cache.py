@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 # Bump when the extraction or grading logic changes what a cached entry would contain.
-SCANNER_VERSION = "surface-12"
+SCANNER_VERSION = "surface-13"
 
 
 def default_dir() -> Path:

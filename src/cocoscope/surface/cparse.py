@@ -39,7 +39,11 @@ def parser() -> ts.Parser:
 
 
 def captures(pattern: str, node: Node) -> dict[str, list[Node]]:
-    return ts.QueryCursor(query(pattern)).captures(node)
+    """Captures by name, each list in document order (the binding does not promise an order,
+    and results must not depend on it)."""
+    caps = ts.QueryCursor(query(pattern)).captures(node)
+    return {name: sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte))
+            for name, nodes in caps.items()}
 
 
 @dataclass(frozen=True)

@@ -170,14 +170,22 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
             decl = decl.child_by_field_name("declarator")
         if decl is not None and val is not None:
             flows.append(("local", decl.text.decode() if decl.text else "", *value_refs(val, text)))
-    for _ in range(2):  # a = f(); b = a; return b: two rounds cover the usual copies
+    # a = f(); b = a & 3; return b: propagate through local copies to a fixpoint (bounded;
+    # each round can only grow the sets), so the result does not depend on statement order.
+    for _ in range(8):
+        changed = False
         for kind, tgt, refs, idents in flows:
-            if kind == "local":
-                merged = local.setdefault(str(tgt), set())
-                merged |= refs
-                for i in idents:
-                    if i != tgt:
-                        merged |= local.get(i, set())
+            if kind != "local":
+                continue
+            merged = local.setdefault(str(tgt), set())
+            before = len(merged)
+            merged |= refs
+            for i in idents:
+                if i != tgt:
+                    merged |= local.get(i, set())
+            changed |= len(merged) != before
+        if not changed:
+            break
     for kind, tgt, refs, idents in flows:
         if kind == "param":
             for ref in refs | {r for i in idents for r in local.get(i, ())}:
