@@ -217,3 +217,23 @@ def test_value_passed_to_a_same_file_helper_takes_the_helpers_use(inv: Inventory
 
 def test_wrapper_through_a_byte_order_conversion(inv: Inventory) -> None:
     assert {d.name: d for d in inv.derived}["demo_le_reg"].chain == ("demo_le_reg", "readw")
+
+
+def test_fixpoint_does_not_depend_on_file_order() -> None:
+    import random
+
+    from cocoscope.surface.cparse import parse
+    from cocoscope.surface.derive import derive, resolve_in
+    from cocoscope.surface.summary import file_summary
+
+    summaries = [file_summary(p.relative_to(TREE).as_posix(), "", parse(p.read_bytes()),
+                              frozenset({"boot_params"}))
+                 for p in sorted(TREE.rglob("*.[ch]"))]
+    results = []
+    for seed in range(3):
+        random.Random(seed).shuffle(summaries)
+        sources, res = derive(summaries, load_catalogue())
+        results.append({k: (v.returns, v.out_args) for k, v in sources.items()})
+        assert resolve_in(res.private, res.names, "drivers/demo/sub/user.c",
+                          "DEMO_LOCAL_R32")[0] == "dir:drivers/demo"
+    assert results[0] == results[1] == results[2]
