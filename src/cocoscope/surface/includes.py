@@ -33,7 +33,8 @@ def _targets(path: str, spelled: str, known: set[str]) -> list[str]:
 
 
 def reachable_headers(summaries: Iterable[FileSummary], built: dict[str, str]) -> dict[str, str]:
-    """Header path -> "y" | "m" for every scanned header a built ``.c`` file includes."""
+    """Header path -> "y" | "m" (or "" without a config) for every scanned header a scanned
+    ``.c`` file includes."""
     by_path = {s.path: s for s in summaries}
     known = {p for p in by_path if not p.endswith(".c")}
     out: dict[str, str] = {}
@@ -48,6 +49,6 @@ def reachable_headers(summaries: Iterable[FileSummary], built: dict[str, str]) -
                     if target in seen or target in out:
                         continue
                     seen.add(target)
-                    out[target] = level or "y"
+                    out[target] = level  # "" when the files came without a config
                     queue.append(target)
     return out

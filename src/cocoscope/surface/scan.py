@@ -19,7 +19,7 @@ from cocoscope.surface.cache import SCANNER_VERSION, Cache, default_dir, digest
 from cocoscope.surface.catalogue import Catalogue, Flow, Trust, load_catalogue
 from cocoscope.surface.cparse import parse
 from cocoscope.surface.derive import Key, Source, chain, derive, resolve_in
-from cocoscope.surface.files import FileSpec, files_for_config, header_files
+from cocoscope.surface.files import FileSpec, header_files
 from cocoscope.surface.includes import reachable_headers
 from cocoscope.surface.inventory import DerivedSource, FileProblem, Inventory, Site
 from cocoscope.surface.parallel import Progress, run_parallel
@@ -283,7 +283,3 @@ def _site(raw: RawSite, rel: str, names: tuple[str, ...], src: Source, f: FileSp
                 src.interface.value, raw.grade, raw.in_init, raw.in_macro, raw.recovered, trust,
                 leaf, msr, f.built, f.module, f.symbol)
 
-
-def scan_config(tree: Path, config_path: str, **kwargs: object) -> Inventory:
-    """Public API: the inventory of what ``config_path`` builds from ``tree``."""
-    return scan(tree, files_for_config(tree, config_path), config=config_path, **kwargs)  # type: ignore[arg-type]
