@@ -10,8 +10,6 @@ from typing import Any
 
 from cocoscope.commands._common import emit
 from cocoscope.errors import UsageError
-from cocoscope.rules import layer, load_builtin_rules, load_rule_file
-from cocoscope.rules.fragment import build_fragment
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -29,6 +27,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cocoscope.rules import layer, load_builtin_rules, load_rule_file  # loaded when used
+    from cocoscope.rules.fragment import build_fragment
+
     rules = load_builtin_rules()
     for f in args.rules:
         rules = layer(rules, load_rule_file(f))

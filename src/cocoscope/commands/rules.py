@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cocoscope.commands._common import emit
 from cocoscope.errors import InputError
-from cocoscope.rules import Rule, layer, load_builtin_rules, load_rule_file
+
+if TYPE_CHECKING:
+    from cocoscope.rules import Rule
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -27,6 +29,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _rules(files: list[str]) -> list[Rule]:
+    from cocoscope.rules import layer, load_builtin_rules, load_rule_file  # loaded when used
+
     rules = load_builtin_rules()
     for f in files:
         rules = layer(rules, load_rule_file(f))

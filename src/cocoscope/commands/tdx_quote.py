@@ -7,15 +7,16 @@ import dataclasses
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cocoscope.attest import policy as policy_framework
 from cocoscope.attest.result import Verification
-from cocoscope.attest.tdx.policy import TdxPolicy
 from cocoscope.attest.tdx.quote import Quote, parse_quote
-from cocoscope.attest.tdx.tcb import TcbStatus
 from cocoscope.commands._common import add_output_options, emit, hexstr, jsonable
 from cocoscope.errors import EXIT_OK, EXIT_VERIFY, InputError, UsageError, read_bytes
+
+if TYPE_CHECKING:  # the policy pulls in collateral and cryptography: load only when used
+    from cocoscope.attest.tdx.policy import TdxPolicy
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -104,6 +105,9 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def _policy(args: argparse.Namespace) -> TdxPolicy:
+    from cocoscope.attest.tdx.policy import TdxPolicy
+    from cocoscope.attest.tdx.tcb import TcbStatus
+
     pol = policy_framework.load(TdxPolicy, args.policy, section="tdx")
 
     def h(value: str | None, what: str) -> bytes | None:
