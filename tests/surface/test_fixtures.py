@@ -237,3 +237,16 @@ def test_fixpoint_does_not_depend_on_file_order() -> None:
         assert resolve_in(res.private, res.names, "drivers/demo/sub/user.c",
                           "DEMO_LOCAL_R32")[0] == "dir:drivers/demo"
     assert results[0] == results[1] == results[2]
+
+
+def test_one_definitions_entry_per_snapshot(tmp_path: Path) -> None:
+    import shutil
+
+    tree = tmp_path / "tree"
+    shutil.copytree(TREE, tree)
+    files = [FileSpec(p.relative_to(tree).as_posix()) for p in sorted(tree.rglob("*.c"))]
+    src = tree / "drivers" / "demo" / "consumer.c"
+    for n in range(3):
+        src.write_text(src.read_text() + f"\nint demo_extra{n}(void) {{ return inb(0x80); }}\n")
+        scan(tree, files, jobs=1, cache_dir=tmp_path / "cache")
+    assert len(list((tmp_path / "cache" / "snapdefs").rglob("*.pkl"))) == 1

@@ -8,6 +8,7 @@ and interrupted runs never leave a torn entry.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -61,3 +62,10 @@ class Cache:
             os.replace(tmp, path)
         except OSError:
             pass  # a read-only or full cache only costs speed, never correctness
+
+    def delete(self, kind: str, key: str) -> None:
+        if self.root is None or not key:
+            return
+        # Already gone (another run replaced it) or a read-only cache: harmless either way.
+        with contextlib.suppress(OSError):
+            self._path(kind, key).unlink()

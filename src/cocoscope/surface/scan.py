@@ -250,6 +250,8 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str |
         if derive_ran:  # every summary carries its definitions now
             defs_key = digest(derive_key, "defs")
             cache.put("snapdefs", defs_key, {s.path: s.defs for s in summaries})
+            if snap.defs_key != defs_key:  # one definitions entry per snapshot, not one per run
+                cache.delete("snapdefs", snap.defs_key)
         cache.put("snap", snap_key, Snapshot(
             {s.path: (stamps[s.path], dataclasses.replace(s, defs=()))
              for s in summaries if s.path in stamps and s.sha},
