@@ -250,3 +250,9 @@ def test_one_definitions_entry_per_snapshot(tmp_path: Path) -> None:
         src.write_text(src.read_text() + f"\nint demo_extra{n}(void) {{ return inb(0x80); }}\n")
         scan(tree, files, jobs=1, cache_dir=tmp_path / "cache")
     assert len(list((tmp_path / "cache" / "snapdefs").rglob("*.pkl"))) == 1
+
+
+def test_reassignment_ends_a_value_and_logging_wrappers_print(inv: Inventory) -> None:
+    assert site(inv, "grades.c", 38, "readl").grade is Grade.PRINTED
+    assert site(inv, "grades.c", 40, "readl").grade is Grade.INDEX
+    assert site(inv, "grades.c", 42, "readl").grade is Grade.PRINTED

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 # Bump when the extraction or grading logic changes what a cached entry would contain.
-SCANNER_VERSION = "surface-13"
+SCANNER_VERSION = "surface-14"
 
 
 def default_dir() -> Path:

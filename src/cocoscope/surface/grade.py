@@ -34,6 +34,10 @@ ORDER = tuple(Grade)
 RISKY = frozenset({Grade.INDEX, Grade.LENGTH, Grade.LOOP_BOUND, Grade.POINTER, Grade.RETURNED,
                    Grade.STORED, Grade.PASSED, Grade.UNKNOWN})
 
+# Driver logging wrappers: mlx5_core_warn(), ata_dev_err(), ..._dbg().
+_PRINT_SUFFIXES = ("_err", "_warn", "_info", "_dbg", "_debug", "_notice", "_printk", "_log",
+                   "_crit", "_alert", "_emerg", "_err_ratelimited", "_warn_once", "_info_once",
+                   "_warn_ratelimited", "_dbg_ratelimited")
 _PRINT_PREFIXES = ("printk", "_printk", "pr_", "dev_", "_dev_", "netdev_", "netif_", "seq_printf",
                    "seq_puts", "sysfs_emit", "snprintf", "scnprintf", "sprintf", "WARN",
                    "trace_", "pci_info", "pci_warn", "pci_err", "pci_dbg", "pci_notice")
@@ -93,7 +97,7 @@ def _in_loop_condition(node: Node) -> bool:
 def _call_arg(call: Node, arg_parent: Node, child: Node) -> Grade:
     name = callee_name(call)
     pos = _arg_position(arg_parent, child)
-    if name.startswith(_PRINT_PREFIXES):
+    if name.startswith(_PRINT_PREFIXES) or name.endswith(_PRINT_SUFFIXES):
         return Grade.PRINTED
     if name.startswith(_WRITE_PREFIXES):
         return Grade.WRITTEN_BACK
@@ -230,13 +234,20 @@ class UseTracer:
 
     def grade_local(self, name: str, defined_at: Node | int, depth: int) -> Grade:
         after = defined_at if isinstance(defined_at, int) else defined_at.start_byte
+        uses = sorted(self._build().get(name, ()), key=lambda n: n.start_byte)
         grades = []
-        for use in self._build().get(name, ()):
+        for use in uses:
             if use.start_byte <= after:
                 continue  # the definition itself and earlier code
             parent = use.parent
             if (parent is not None and parent.type == "assignment_expression"
                     and parent.child_by_field_name("left") == use):
-                continue  # overwritten, not read
+                op = parent.child_by_field_name("operator")
+                if op is not None and op.type == "=":
+                    # A plain reassignment ends this value's life in straight-line code
+                    # (`v = apic_read(A); ...; v = apic_read(B);`): later uses are the new
+                    # value's. Uses reached again through a loop back edge are not followed.
+                    break
+                continue  # `v |= x` reads v too, but that use is the store itself
             grades.append(classify(use, self._text, self, depth + 1))
         return riskiest(grades)

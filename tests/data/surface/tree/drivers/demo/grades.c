@@ -30,3 +30,14 @@ static u16 demo_le_reg(void __iomem *base)
 {
 	return le16_to_cpu(readw(base + 2));
 }
+
+void demo_reuse(void __iomem *base, u32 *tbl)
+{
+	u32 v;
+
+	v = readl(base);
+	pr_info("%x\n", v);
+	v = readl(base + 4);
+	tbl[v] = 0;
+	mlx_demo_warn(readl(base + 8));
+}
