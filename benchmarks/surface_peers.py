@@ -100,8 +100,10 @@ def semantic_patch(cat: Catalogue) -> str:
     out.append(script.format(rule="calls", name="f"))
     for i, (head, field) in enumerate(members):
         rule = f"member{i}"
+        # An empty head ("->serial_in") is a member call on any object: E->f(...).
+        path = f"E->{head}->f" if head else "E->f"
         out.append(f"@{rule}@\nexpression E;\nidentifier f = {field};\nposition p;\n@@\n"
-                   f"E->{head}->f@p(...)\n\n")
+                   f"{path}@p(...)\n\n")
         out.append(script.format(rule=rule, name=f'"{head}->" + f'))
     if globals_:
         glob_re = "^(" + "|".join(re.escape(n) for n in globals_) + ")$"
