@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from cocoscope import audit_attest
 from cocoscope.errors import UsageError
@@ -38,7 +39,7 @@ class AuditRequest:
     policy: str | None = None
     certs: tuple[str, ...] = ()
     collateral_dir: str | None = None
-    time: str | None = None
+    time: datetime | None = None
     rule_files: tuple[str, ...] = ()
     waivers: str | None = None
 

@@ -24,7 +24,7 @@ class AttestationRequest:
     policy: str | None
     certs: tuple[str, ...]
     collateral_dir: str | None
-    time: str | None
+    time: dt.datetime | None  # certificates are checked at this time (None: now)
 
 
 def evidence_kind(data: bytes) -> str:
@@ -36,20 +36,10 @@ def evidence_kind(data: bytes) -> str:
     return "snp"
 
 
-def parse_time(text: str | None) -> dt.datetime | None:
-    if text is None:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"--time {text!r} is not an ISO 8601 time") from None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-
-
 def verify(req: AttestationRequest) -> Verification:
     kind = req.platform if req.platform in ("tdx", "snp") else \
         evidence_kind(read_bytes(req.evidence, what="attestation evidence", max_size=1 << 20))
-    at = parse_time(req.time)
+    at = req.time
     if kind == "tdx":
         from cocoscope.attest.tdx.policy import TdxPolicy
         from cocoscope.attest.tdx.verify import verify_tdx_quote

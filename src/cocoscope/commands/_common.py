@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import sys
 from typing import Any
 
-from cocoscope.errors import InputError
+from cocoscope.errors import InputError, UsageError
 
 
 def add_output_options(p: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
@@ -25,6 +26,17 @@ def emit(text: str, output: str | None) -> None:
             fh.write(text if text.endswith("\n") else text + "\n")
     except OSError as exc:
         raise InputError(f"cannot write output: {exc.strerror or exc}", path=output) from None
+
+
+def parse_time(text: str | None) -> datetime.datetime:
+    """A --time flag: ISO 8601 (a trailing Z allowed), UTC when no zone is given; now if unset."""
+    if text is None:
+        return datetime.datetime.now(datetime.UTC)
+    try:
+        when = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--time {text!r} is not an ISO 8601 time") from None
+    return when if when.tzinfo else when.replace(tzinfo=datetime.UTC)
 
 
 def hexstr(value: str, *, what: str) -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cocoscope.commands._common import emit
+from cocoscope.commands._common import emit, parse_time
 from cocoscope.errors import EXIT_FINDINGS, EXIT_OK, EXIT_VERIFY, UsageError
 from cocoscope.finding import Severity, Status
 
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         cmdline_eventlog=args.cmdline_from_eventlog, root=args.root, platform=args.platform,
         kconfig_tree=args.kconfig_tree, source=args.source, evidence=args.evidence,
         policy=args.policy, certs=tuple(args.certs), collateral_dir=args.collateral_dir,
-        time=args.time, rule_files=tuple(args.rules), waivers=args.waivers,
+        time=parse_time(args.time) if args.time else None, rule_files=tuple(args.rules), waivers=args.waivers,
     ))
     report = result.report
     if args.format == "json":

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from datetime import UTC, datetime
 from typing import Any
 
 from cocoscope.attest.result import Verification
-from cocoscope.commands._common import add_output_options, emit, hexstr, jsonable
+from cocoscope.commands._common import add_output_options, emit, hexstr, jsonable, parse_time
 from cocoscope.errors import EXIT_OK, EXIT_VERIFY, InputError, UsageError
 
 
@@ -82,15 +81,6 @@ def run_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _parse_time(text: str | None) -> datetime:
-    if text is None:
-        return datetime.now(UTC)
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--time {text!r} is not an ISO 8601 time") from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     def hexes(values: list[str] | None, what: str) -> frozenset[bytes] | None:
@@ -144,7 +134,7 @@ def run_verify(args: argparse.Namespace) -> int:
     from cocoscope.attest.snp.verify import verify_snp_report
 
     policy = load_policy(args.policy, _overrides(args))
-    v = verify_snp_report(args.report, args.certs, policy, _parse_time(args.time), args.crl)
+    v = verify_snp_report(args.report, args.certs, policy, parse_time(args.time), args.crl)
     if args.format == "json":
         doc = {"subject": v.subject, "kind": v.kind, "ok": v.ok, "facts": v.facts,
                "checks": [jsonable(c) for c in v.checks],

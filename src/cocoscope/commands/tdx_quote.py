@@ -6,13 +6,12 @@ import argparse
 import dataclasses
 import json
 import sys
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cocoscope.attest import policy as policy_framework
 from cocoscope.attest.result import Verification
 from cocoscope.attest.tdx.quote import Quote, parse_quote
-from cocoscope.commands._common import add_output_options, emit, hexstr, jsonable
+from cocoscope.commands._common import add_output_options, emit, hexstr, jsonable, parse_time
 from cocoscope.errors import EXIT_OK, EXIT_VERIFY, InputError, UsageError, read_bytes
 
 if TYPE_CHECKING:  # the policy pulls in collateral and cryptography: load only when used
@@ -48,15 +47,6 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     add_output_options(ver, ("text", "json"))
     ver.set_defaults(func=run_verify)
 
-
-def _parse_time(text: str | None) -> datetime:
-    if text is None:
-        return datetime.now(UTC)
-    try:
-        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"--time {text!r} is not ISO 8601") from None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def _quote_dict(q: Quote, source: str) -> dict[str, Any]:
@@ -151,7 +141,7 @@ def render_verification(v: Verification) -> str:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    at = _parse_time(args.time)
+    at = parse_time(args.time)
     pol = _policy(args)
     from cocoscope.attest.tdx.verify import verify_tdx_quote  # cryptography: load lazily
 
