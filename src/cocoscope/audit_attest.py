@@ -4,17 +4,16 @@ into a finding of the guest-malicious-configuration row (issue: "into the audit"
 from __future__ import annotations
 
 import datetime as dt
-import struct
 from dataclasses import dataclass
 
 from cocoscope.attest.policy import load as load_policy_file
 from cocoscope.attest.result import Verification
+from cocoscope.attest.tdx.quote import is_tdx_quote
 from cocoscope.errors import InputError, UsageError, read_bytes
 from cocoscope.finding import Finding, Location, LocationKind, Severity, Status
 from cocoscope.model import InterfaceId, ThreatId
 
 RULE_ID = "CCS-ATTEST-001"
-_TDX_TEE_TYPE = 0x81
 
 
 @dataclass(frozen=True)
@@ -28,12 +27,8 @@ class AttestationRequest:
 
 
 def evidence_kind(data: bytes) -> str:
-    """"tdx" for a DCAP quote (version 4/5, TEE type 0x81), "snp" otherwise (raw, hex, HCL)."""
-    if len(data) >= 8:
-        version, _key_type, tee_type = struct.unpack_from("<HHI", data, 0)
-        if version in (4, 5) and tee_type == _TDX_TEE_TYPE:
-            return "tdx"
-    return "snp"
+    """"tdx" for a DCAP quote, "snp" otherwise (raw, hex or HCL-wrapped report)."""
+    return "tdx" if is_tdx_quote(data) else "snp"
 
 
 def verify(req: AttestationRequest) -> Verification:
