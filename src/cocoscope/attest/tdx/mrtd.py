@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from cocoscope.attest.snp.measure.ovmf import parse_ovmf
+from cocoscope.attest.snp.measure.ovmf import parse_footer_table
 from cocoscope.errors import InputError
 
 TDX_METADATA_OFFSET_GUID = uuid.UUID("e47a6535-984a-4798-865e-4685a7bf8ec2")
@@ -130,10 +130,12 @@ class MrtdResult:
 
 def parse_tdvf_metadata(image: bytes, path: str) -> TdvfMetadata:
     """Locate and validate the TDVF metadata; InputError names the file and offset."""
-    ovmf = parse_ovmf(image, path)
-    if not ovmf.entries:
+    # Only the footer table: a firmware's SEV metadata (checked strictly for SNP) is no concern
+    # of the TDX measurement.
+    entries = parse_footer_table(image, path)
+    if not entries:
         raise InputError("no OVMF footer GUID table at the end of the image (not an OVMF build)", path=path)
-    entry = ovmf.entry(TDX_METADATA_OFFSET_GUID)
+    entry = next((e for e in entries if e.guid == TDX_METADATA_OFFSET_GUID), None)
     if entry is None:
         raise InputError("OVMF footer table has no TDX metadata entry (firmware built without TDX)", path=path)
     if len(entry.data) < 4:

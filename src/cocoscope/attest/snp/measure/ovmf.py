@@ -123,7 +123,7 @@ class OvmfImage:
 
 
 def parse_ovmf(data: bytes, path: str) -> OvmfImage:
-    entries = _parse_footer_table(data, path)
+    entries = parse_footer_table(data, path)
     meta_entry = next((e for e in entries if e.guid == SEV_METADATA_GUID), None)
     metadata: tuple[MetadataSection, ...] | None = None
     metadata_offset: int | None = None
@@ -132,7 +132,8 @@ def parse_ovmf(data: bytes, path: str) -> OvmfImage:
     return OvmfImage(path, data, entries, metadata, metadata_offset)
 
 
-def _parse_footer_table(data: bytes, path: str) -> tuple[FooterEntry, ...]:
+def parse_footer_table(data: bytes, path: str) -> tuple[FooterEntry, ...]:
+    """The OVMF footer GUID table alone; shared with TDX (MRTD), which needs no SEV metadata."""
     footer_at = len(data) - _FOOTER_GAP - _ENTRY_TRAILER.size
     if footer_at < 0:
         return ()
