@@ -36,6 +36,17 @@ ALIASES = {
 }
 
 
+# The versions the tests' known answers were taken from (kbuild module counts, SNP launch digests
+# of OVMF.fd, Kconfig probe table). The archive drops superseded versions; then the newest is
+# used with a warning, and tests tied to exact figures say which package moved.
+PINS = {
+    "linux-source-6.12": "6.12.117-1",
+    "linux-config-6.12": "6.12.117-1",
+    "linux-image-cloud-amd64": "6.12.117-1",
+    "ovmf": "2025.02-8+deb13u1",
+}
+
+
 def cache_root() -> Path:
     base = os.environ.get("COCOSCOPE_CACHE") or os.path.join(
         os.path.expanduser("~"), ".cache", "cocoscope"
@@ -79,7 +90,15 @@ def resolve(name: str, index: list[dict[str, str]]) -> dict[str, str]:
     cands = [r for r in index if (pat.match(r["Package"]) if pat else r["Package"] == name)]
     if not cands:
         raise SystemExit(f"fetch_debian: package {name!r} not found in {SUITE}")
-    return max(cands, key=lambda r: _version_key(r["Package"] + " " + r.get("Version", "")))
+    pinned = [r for r in cands if r.get("Version") == PINS.get(name)]
+    if pinned:
+        return pinned[0]
+    newest = max(cands, key=lambda r: _version_key(r["Package"] + " " + r.get("Version", "")))
+    if name in PINS:
+        print(f"fetch_debian: warning: {name} {PINS[name]} is no longer in {SUITE}; using "
+              f"{newest.get('Version')} (tests with exact known answers may need updating)",
+              file=sys.stderr)
+    return newest
 
 
 def _ar_members(data: bytes) -> dict[str, bytes]:
