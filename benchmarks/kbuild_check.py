@@ -26,8 +26,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from cocoscope.evidence.dotconfig import load_config  # noqa: E402
 from cocoscope.evidence.kbuild import KbuildResult, resolve  # noqa: E402
-from cocoscope.evidence.kconfig import load_config  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kallsyms_extract import image_symbols  # noqa: E402

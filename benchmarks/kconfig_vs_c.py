@@ -26,9 +26,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from cocoscope.evidence.kconfig import parse_config_text  # noqa: E402
-from cocoscope.evidence.kconfig_toolchain import host_toolchain  # noqa: E402
-from cocoscope.evidence.kconfig_tree import load_tree  # noqa: E402
+from cocoscope.evidence.dotconfig import parse_config_text  # noqa: E402
+from cocoscope.evidence.kconfig import load_tree  # noqa: E402
+from cocoscope.evidence.kconfig.toolchain import host_toolchain  # noqa: E402
 
 FRAGMENTS = {
     "none": "",

@@ -35,8 +35,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from cocoscope.evidence.dotconfig import load_config  # noqa: E402
 from cocoscope.evidence.kbuild import resolve  # noqa: E402
-from cocoscope.evidence.kconfig import load_config  # noqa: E402
 from cocoscope.surface.catalogue import Catalogue, Flow, load_catalogue  # noqa: E402
 
 CACHE = Path("/root/.cache/cocoscope/debian")

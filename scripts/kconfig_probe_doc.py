@@ -18,7 +18,7 @@ END = "<!-- END probe-symbols -->\n"
 
 def main() -> int:
     sys.path.insert(0, str(REPO / "src"))
-    from cocoscope.evidence.kconfig_tree import load_tree, probe_symbols_markdown
+    from cocoscope.evidence.kconfig import load_tree, probe_symbols_markdown
 
     if len(sys.argv) > 1:
         tree_dir = Path(sys.argv[1])

@@ -8,8 +8,8 @@ from datetime import datetime
 from cocoscope import audit_attest
 from cocoscope.errors import UsageError
 from cocoscope.evidence.cmdline import Cmdline, load_cmdline, parse_cmdline
+from cocoscope.evidence.dotconfig import KernelConfig, load_config
 from cocoscope.evidence.guest import GuestEvidence
-from cocoscope.evidence.kconfig import KernelConfig, load_config
 from cocoscope.evidence.system import RunningSystem, read_system
 from cocoscope.finding import Finding, Status
 from cocoscope.model import ThreatId
@@ -110,7 +110,7 @@ def explain_findings(findings: list[Finding], rules: list[Rule], config: KernelC
     symbol on, and what turning it off would drag along."""
     from pathlib import Path
 
-    from cocoscope.evidence.kconfig_tree import load_tree
+    from cocoscope.evidence.kconfig import load_tree
 
     tree = load_tree(Path(tree_dir))
     tree.apply(config)

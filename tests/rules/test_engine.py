@@ -7,8 +7,8 @@ import pytest
 
 from cocoscope.errors import InputError
 from cocoscope.evidence.cmdline import parse_cmdline
+from cocoscope.evidence.dotconfig import parse_config_text
 from cocoscope.evidence.guest import GuestEvidence
-from cocoscope.evidence.kconfig import parse_config_text
 from cocoscope.evidence.system import Device, PlatformDetection, RunningSystem
 from cocoscope.finding import LocationKind, Status
 from cocoscope.rules import evaluate_rules, layer, load_waivers, parse_rules

@@ -17,8 +17,8 @@ import pytest
 
 from cocoscope.cli import main
 from cocoscope.evidence.cmdline import parse_cmdline
+from cocoscope.evidence.dotconfig import KernelConfig, load_config
 from cocoscope.evidence.guest import GuestEvidence
-from cocoscope.evidence.kconfig import KernelConfig, load_config
 from cocoscope.evidence.system import Device, PlatformDetection, RunningSystem
 from cocoscope.finding import Finding, Status
 from cocoscope.rules import evaluate, load_builtin_rules

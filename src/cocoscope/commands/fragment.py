@@ -37,8 +37,8 @@ def run(args: argparse.Namespace) -> int:
     if args.config or args.kconfig_tree:
         if not (args.config and args.kconfig_tree):
             raise UsageError("--config and --kconfig-tree go together")
-        from cocoscope.evidence.kconfig import load_config
-        from cocoscope.evidence.kconfig_tree import load_tree
+        from cocoscope.evidence.dotconfig import load_config
+        from cocoscope.evidence.kconfig import load_tree
 
         tree = load_tree(Path(args.kconfig_tree))
         merged = tree.merge_fragment(load_config(args.config), frag.kconfig_plain(),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cocoscope.evidence.cmdline import Cmdline
-from cocoscope.evidence.kconfig import KernelConfig
+from cocoscope.evidence.dotconfig import KernelConfig
 from cocoscope.evidence.system import RunningSystem
 
 

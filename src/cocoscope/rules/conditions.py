@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cocoscope.evidence.cmdline import parse_bool
+from cocoscope.evidence.dotconfig import Tristate
 from cocoscope.evidence.guest import GuestEvidence
-from cocoscope.evidence.kconfig import Tristate
 
 Tri = bool | None
 _STATES = {"y", "m", "n", "absent", "on", "off"}

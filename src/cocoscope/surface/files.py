@@ -50,8 +50,8 @@ def header_files(tree: Path, c_files: Iterable[str], all_files: bool) -> list[st
 
 def files_for_config(tree: Path, config_path: str) -> list[FileSpec]:
     """The ``.c`` files the config builds, with y/m, module and Kconfig symbol (Kbuild)."""
+    from cocoscope.evidence.dotconfig import load_config
     from cocoscope.evidence.kbuild import resolve
-    from cocoscope.evidence.kconfig import load_config
 
     result = resolve(tree, load_config(config_path))
     return [FileSpec(f.path, f.built, f.module or "", f.symbol or "") for f in result.files]

@@ -77,8 +77,8 @@ class Toolchain:
 
 
 def recorded_toolchain(name: str = RECORDED) -> Toolchain:
-    """Load a shipped probe table (``kconfig_toolchains/<name>.toml``)."""
-    res = resources.files("cocoscope.evidence").joinpath(f"kconfig_toolchains/{name}.toml")
+    """Load a shipped probe table (``toolchains/<name>.toml``)."""
+    res = resources.files("cocoscope.evidence.kconfig").joinpath(f"toolchains/{name}.toml")
     try:
         data = tomllib.loads(res.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -221,7 +221,7 @@ def probe_dependent_symbols(kconf: Any, srcdir: Path,
     """Symbols whose definition reads ``$(shell,...)`` output, directly or through a variable.
 
     A ``:=`` variable keeps only its expanded value, so the probe is traced by location: the
-    assignments kconfiglib_compat recorded and the lines each probe ran on.
+    assignments compat.py recorded and the lines each probe ran on.
     """
     probes_at: dict[tuple[str, int], list[Probe]] = defaultdict(list)
     for p in probes:

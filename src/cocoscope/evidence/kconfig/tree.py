@@ -1,8 +1,8 @@
 """Optional Kconfig tree: evaluate a kernel source tree's Kconfig for x86_64 with kconfiglib.
 
-``load_tree(srcdir)`` parses the tree (through kconfiglib_compat, which fixes kconfiglib for
+``load_tree(srcdir)`` parses the tree (through compat.py, which fixes kconfiglib for
 kernel 6.x), ``tree.apply(config)`` loads a .config as the user's choices, ``tree.explain(sym)``
-says why a symbol has its value (kconfig_explain.py) and ``tree.merge_fragment(config, text)``
+says why a symbol has its value (explain.py) and ``tree.merge_fragment(config, text)``
 is ``scripts/kconfig/merge_config.sh`` followed by ``make olddefconfig``.
 
 The tree object wraps kconfiglib's mutable state; it is not thread-safe. Results are frozen.
@@ -20,17 +20,17 @@ from typing import Any
 import kconfiglib
 
 from cocoscope.errors import InputError
-from cocoscope.evidence import kconfig_explain
-from cocoscope.evidence.kconfig import KernelConfig
-from cocoscope.evidence.kconfig_explain import Explanation, TurnOffPlan, ValueChange
-from cocoscope.evidence.kconfig_toolchain import (
+from cocoscope.evidence.dotconfig import KernelConfig
+from cocoscope.evidence.kconfig import explain as kconfig_explain
+from cocoscope.evidence.kconfig.compat import KernelKconfig, kernel_environment
+from cocoscope.evidence.kconfig.explain import Explanation, TurnOffPlan, ValueChange
+from cocoscope.evidence.kconfig.toolchain import (
     Probe,
     ProbeAnswerer,
     Toolchain,
     probe_dependent_symbols,
     recorded_toolchain,
 )
-from cocoscope.evidence.kconfiglib_compat import KernelKconfig, kernel_environment
 
 _MAKEFILE_VAR = re.compile(r"^(VERSION|PATCHLEVEL|SUBLEVEL|EXTRAVERSION)\s*=\s*(\S*)\s*$", re.M)
 _KCONFIG_ERROR = re.compile(r"^\s*(\S+?):(\d+): (?:error: )?(.*)", re.S)
@@ -173,7 +173,7 @@ class KconfigTree:
 def load_tree(srcdir: Path, toolchain: Toolchain | None = None) -> KconfigTree:
     """Parse the Kconfig of the kernel tree at ``srcdir`` for x86_64.
 
-    ``toolchain`` defaults to the recorded Debian gcc-14 answers (see kconfig_toolchain).
+    ``toolchain`` defaults to the recorded Debian gcc-14 answers (see toolchain.py).
     Errors (missing tree, not a kernel tree, a Kconfig file kconfiglib cannot parse) are
     InputError naming the file and line.
     """
@@ -286,7 +286,7 @@ _SCRIPT = re.compile(r"(?:env .* )?\$\(srctree\)/(scripts/\S+)(.*)")
 def describe_probe(command: str) -> str:
     """A short name for a probe: which macro of scripts/Kconfig.include and its argument."""
     inner = command
-    from cocoscope.evidence.kconfig_toolchain import _IF_SUCCESS
+    from cocoscope.evidence.kconfig.toolchain import _IF_SUCCESS
 
     m = _IF_SUCCESS.fullmatch(command)
     if m:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from cocoscope.evidence.dotconfig import load_config
 from cocoscope.evidence.kbuild import KbuildResult, resolve
-from cocoscope.evidence.kconfig import load_config
 
 pytestmark = pytest.mark.realtree
 

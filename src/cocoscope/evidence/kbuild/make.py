@@ -20,9 +20,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cocoscope.evidence.kbuild_funcs import FUNCTIONS as _FUNCTIONS
-from cocoscope.evidence.kbuild_funcs import patsubst_word
-from cocoscope.evidence.kbuild_lex import (
+from cocoscope.evidence.kbuild.context import Var
+from cocoscope.evidence.kbuild.funcs import FUNCTIONS as _FUNCTIONS
+from cocoscope.evidence.kbuild.funcs import patsubst_word
+from cocoscope.evidence.kbuild.lex import (
     classify,
     collect_define,
     cond_args,
@@ -31,6 +32,7 @@ from cocoscope.evidence.kbuild_lex import (
     strip_comment,
     top_level,
 )
+from cocoscope.evidence.kbuild.records import Diagnostic
 
 MAX_DEPTH = 40  # expansion / include / eval nesting; beyond this the text is not understood
 MAX_FILE_BYTES = 4 << 20  # the largest kernel Makefile is ~100 KiB
@@ -46,12 +48,6 @@ _FLAGS = re.compile(r"flags", re.I)
 
 
 @dataclass
-class Var:
-    value: str
-    recursive: bool
-
-
-@dataclass
 class Cond:
     parent_active: bool
     active: bool
@@ -60,19 +56,12 @@ class Cond:
 
 
 @dataclass
-class Diag:
-    file: str
-    line: int
-    message: str
-
-
-@dataclass
 class Interp:
     """One make evaluation context (one Kbuild directory, or the arch Makefile)."""
 
     tree: Path
     base: dict[str, Var]  # shared config and exported variables; never written
-    diags: list[Diag]
+    diags: list[Diagnostic]
     vars: dict[str, Var] = field(default_factory=dict)
     provenance: dict[str, dict[str, str]] = field(default_factory=dict)
     exported: set[str] = field(default_factory=set)
@@ -112,7 +101,7 @@ class Interp:
         if "$" not in text:
             return text
         if self._depth >= MAX_DEPTH:
-            self._diag("expansion nested too deeply; treated as empty")
+            self.diag("expansion nested too deeply; treated as empty")
             return ""
         self._depth += 1
         try:
@@ -138,7 +127,7 @@ class Interp:
             elif c in "({":
                 end = matching(text, j + 1)
                 if end < 0:
-                    self._diag("unterminated variable reference")
+                    self.diag("unterminated variable reference")
                     return "".join(out)
                 out.append(self._reference(text[j + 2:end]))
                 i = end + 1
@@ -151,7 +140,7 @@ class Interp:
         self._references += 1
         if self._references > MAX_REFERENCES:
             if self._references == MAX_REFERENCES + 1:
-                self._diag(f"more than {MAX_REFERENCES} variable references; the rest are empty")
+                self.diag(f"more than {MAX_REFERENCES} variable references; the rest are empty")
             return ""
         m = re.match(r"([a-z-]+)[ \t]", body)
         if m and m.group(1) in _FUNCTIONS:
@@ -200,18 +189,18 @@ class Interp:
         path = self.tree / rel
         try:
             if path.stat().st_size > MAX_FILE_BYTES:
-                self._diag(f"{rel} is larger than {MAX_FILE_BYTES} bytes; not read")
+                self.diag(f"{rel} is larger than {MAX_FILE_BYTES} bytes; not read")
                 return False
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
-            self._diag(f"cannot read {rel}: {exc.strerror or exc}")
+            self.diag(f"cannot read {rel}: {exc.strerror or exc}")
             return False
         self.eval_text(text, rel)
         return True
 
     def eval_text(self, text: str, filename: str, first_line: int = 1) -> None:
         if self._depth >= MAX_DEPTH:
-            self._diag(f"{filename}: include/eval nested too deeply; not read")
+            self.diag(f"{filename}: include/eval nested too deeply; not read")
             return
         saved = (self._file, self._line)
         self._file = filename
@@ -221,6 +210,10 @@ class Interp:
         finally:
             self._depth -= 1
             self._file, self._line = saved
+
+    def eval_here(self, text: str) -> None:
+        """``$(eval text)``: evaluated as if written at the current file and line."""
+        self.eval_text(text, self._file + " (eval)", self._line)
 
     def _eval_lines(self, text: str, first_line: int) -> None:
         conds: list[Cond] = []
@@ -247,7 +240,7 @@ class Interp:
                 continue
             in_rule = self._statement(line, word, conds, in_rule)
         if conds:
-            self._diag(f"{len(conds)} conditional(s) not closed by endif at end of file")
+            self.diag(f"{len(conds)} conditional(s) not closed by endif at end of file")
 
     def _statement(self, line: str, word: str, conds: list[Cond], in_rule: bool) -> bool:
         """Evaluate one active non-conditional line; return the new rule-context flag."""
@@ -277,7 +270,7 @@ class Interp:
         if export:
             self.exported.update(result.split())
         elif result and self.unknown_hits == before:
-            self._diag(f"line is neither assignment, rule nor directive: {line[:60]!r}")
+            self.diag(f"line is neither assignment, rule nor directive: {line[:60]!r}")
         return in_rule
 
     def _assign(self, lhs: str, op: str, rhs: str, conds: list[Cond], export: bool) -> None:
@@ -292,7 +285,7 @@ class Interp:
             del self._refs[mark:]
         if not name or any(c in name for c in " \t"):
             if name:
-                self._diag(f"assignment to a name with spaces: {name[:60]!r}")
+                self.diag(f"assignment to a name with spaces: {name[:60]!r}")
             return
         if export:
             self.exported.add(name)
@@ -320,12 +313,12 @@ class Interp:
                 for w in words:
                     prov.setdefault(w, symbol)
             if self.unknown_hits != before:
-                self._diag(f"{name}: uses $(shell) or an unknown function; treated as empty")
+                self.diag(f"{name}: uses $(shell) or an unknown function; treated as empty")
 
     def _define(self, header: str, body: str) -> None:
         parts = header.split(None, 1)
         if not parts:
-            self._diag("define without a name")
+            self.diag("define without a name")
             return
         name = self.expand(parts[0])
         op = parts[1].strip() if len(parts) > 1 else "="
@@ -342,24 +335,24 @@ class Interp:
             if rel.startswith(("scripts/", "include/config/")):
                 continue  # build machinery and generated files: the config is already read
             if rel == ".." or rel.startswith(("../", "/")):
-                self._diag(f"included file {name} is outside the tree; not read")
+                self.diag(f"included file {name} is outside the tree; not read")
                 continue
             if not (self.tree / rel).is_file():
                 if not optional:
-                    self._diag(f"included file {name} not in the tree")
+                    self.diag(f"included file {name} not in the tree")
                 continue
             self.eval_file(rel)
 
     def _conditional(self, word: str, line: str, conds: list[Cond]) -> None:
         if word == "endif":
             if not conds:
-                self._diag("endif without a matching if")
+                self.diag("endif without a matching if")
             else:
                 conds.pop()
             return
         if word == "else":
             if not conds:
-                self._diag("else without a matching if")
+                self.diag("else without a matching if")
                 return
             c = conds[-1]
             rest = line[4:].strip()
@@ -399,13 +392,13 @@ class Interp:
         else:
             pair = cond_args(arg)
             if pair is None:
-                self._diag(f"cannot parse {word} arguments: {arg[:60]!r}; taken as false")
+                self.diag(f"cannot parse {word} arguments: {arg[:60]!r}; taken as false")
                 return False, None
             a, b = (self.expand(x).strip() for x in pair)
             result = (a == b) == (word == "ifeq")
         refs = self._refs[mark:]
         if self.unknown_hits != before:
-            self._diag(f"condition uses $(shell) or an unknown function: {arg[:60]!r}")
+            self.diag(f"condition uses $(shell) or an unknown function: {arg[:60]!r}")
         return result, (refs[-1][len("CONFIG_"):] if refs else None)
 
     def _condition_symbol(self, conds: list[Cond]) -> str | None:
@@ -419,5 +412,5 @@ class Interp:
                     return c.symbol
         return None
 
-    def _diag(self, message: str) -> None:
-        self.diags.append(Diag(self._file, self._line, message))
+    def diag(self, message: str) -> None:
+        self.diags.append(Diagnostic(self._file, self._line, message))

@@ -1,4 +1,4 @@
-"""GNU make's built-in functions for the Kbuild interpreter (``kbuild_make``).
+"""GNU make's built-in functions for the Kbuild interpreter (``make.py``).
 
 Each takes the interpreter and the unexpanded argument text, because ``if``/``or``/``and``/
 ``foreach`` expand their arguments lazily as make does.
@@ -8,32 +8,30 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from cocoscope.evidence.kbuild_make import Interp
+from cocoscope.evidence.kbuild.context import MakeContext
 
-Function = Callable[["Interp", str], str]
+Function = Callable[[MakeContext, str], str]
 
 
-def _args(it: Interp, text: str, limit: int) -> list[str]:
+def _args(it: MakeContext, text: str, limit: int) -> list[str]:
     return [it.expand(a) for a in it.split_args(text, limit)]
 
 
 def _words(fn: Callable[[str], str]) -> Function:
-    def apply(it: Interp, text: str) -> str:
+    def apply(it: MakeContext, text: str) -> str:
         return " ".join(r for r in (fn(w) for w in it.expand(text).split()) if r)
     return apply
 
 
-def _subst(it: Interp, text: str) -> str:
+def _subst(it: MakeContext, text: str) -> str:
     a = _args(it, text, 3)
     if len(a) < 3:
         return ""
     return a[2].replace(a[0], a[1]) if a[0] else a[2]
 
 
-def _patsubst(it: Interp, text: str) -> str:
+def _patsubst(it: MakeContext, text: str) -> str:
     a = _args(it, text, 3)
     if len(a) < 3:
         return ""
@@ -42,7 +40,7 @@ def _patsubst(it: Interp, text: str) -> str:
 
 
 def _filter(keep: bool) -> Function:
-    def apply(it: Interp, text: str) -> str:
+    def apply(it: MakeContext, text: str) -> str:
         a = _args(it, text, 2)
         if len(a) < 2:
             return ""
@@ -52,21 +50,21 @@ def _filter(keep: bool) -> Function:
     return apply
 
 
-def _sort(it: Interp, text: str) -> str:
+def _sort(it: MakeContext, text: str) -> str:
     return " ".join(sorted(set(it.expand(text).split())))
 
 
-def _strip(it: Interp, text: str) -> str:
+def _strip(it: MakeContext, text: str) -> str:
     return " ".join(it.expand(text).split())
 
 
-def _findstring(it: Interp, text: str) -> str:
+def _findstring(it: MakeContext, text: str) -> str:
     a = _args(it, text, 2)
     return a[0] if len(a) == 2 and a[0] in a[1] else ""
 
 
 def _prefix(suffix: bool) -> Function:
-    def apply(it: Interp, text: str) -> str:
+    def apply(it: MakeContext, text: str) -> str:
         a = _args(it, text, 2)
         if len(a) < 2:
             return ""
@@ -75,7 +73,7 @@ def _prefix(suffix: bool) -> Function:
     return apply
 
 
-def _join(it: Interp, text: str) -> str:
+def _join(it: MakeContext, text: str) -> str:
     a = _args(it, text, 2)
     if len(a) < 2:
         return ""
@@ -85,7 +83,7 @@ def _join(it: Interp, text: str) -> str:
                     for i in range(n))
 
 
-def _word(it: Interp, text: str) -> str:
+def _word(it: MakeContext, text: str) -> str:
     a = _args(it, text, 2)
     try:
         n = int(a[0].strip())
@@ -95,7 +93,7 @@ def _word(it: Interp, text: str) -> str:
     return ws[n - 1] if 0 < n <= len(ws) else ""
 
 
-def _wordlist(it: Interp, text: str) -> str:
+def _wordlist(it: MakeContext, text: str) -> str:
     a = _args(it, text, 3)
     try:
         s, e = int(a[0].strip()), int(a[1].strip())
@@ -105,17 +103,17 @@ def _wordlist(it: Interp, text: str) -> str:
     return " ".join(ws[max(s, 1) - 1:e])
 
 
-def _firstword(it: Interp, text: str) -> str:
+def _firstword(it: MakeContext, text: str) -> str:
     ws = it.expand(text).split()
     return ws[0] if ws else ""
 
 
-def _lastword(it: Interp, text: str) -> str:
+def _lastword(it: MakeContext, text: str) -> str:
     ws = it.expand(text).split()
     return ws[-1] if ws else ""
 
 
-def _words_count(it: Interp, text: str) -> str:
+def _words_count(it: MakeContext, text: str) -> str:
     return str(len(it.expand(text).split()))
 
 
@@ -134,7 +132,7 @@ def _basename(w: str) -> str:
     return w[:len(w) - len(base) + base.rfind(".")] if "." in base else w
 
 
-def _intcmp(it: Interp, text: str) -> str:
+def _intcmp(it: MakeContext, text: str) -> str:
     # $(intcmp lhs,rhs[,lt[,eq[,gt]]]) of make 4.4; gt defaults to eq, eq to empty.
     a = _args(it, text, 5)
     try:
@@ -150,14 +148,14 @@ def _intcmp(it: Interp, text: str) -> str:
     return lt if x < y else (eq if x == y else gt)
 
 
-def _if(it: Interp, text: str) -> str:
+def _if(it: MakeContext, text: str) -> str:
     a = it.split_args(text, 3)
     if it.expand(a[0]).strip():
         return it.expand(a[1]) if len(a) > 1 else ""
     return it.expand(a[2]) if len(a) > 2 else ""
 
 
-def _or(it: Interp, text: str) -> str:
+def _or(it: MakeContext, text: str) -> str:
     for a in it.split_args(text, 1 << 16):
         v = it.expand(a).strip()
         if v:
@@ -165,7 +163,7 @@ def _or(it: Interp, text: str) -> str:
     return ""
 
 
-def _and(it: Interp, text: str) -> str:
+def _and(it: MakeContext, text: str) -> str:
     v = ""
     for a in it.split_args(text, 1 << 16):
         v = it.expand(a).strip()
@@ -174,7 +172,7 @@ def _and(it: Interp, text: str) -> str:
     return v
 
 
-def _foreach(it: Interp, text: str) -> str:
+def _foreach(it: MakeContext, text: str) -> str:
     a = it.split_args(text, 3)
     if len(a) < 3:
         return ""
@@ -191,7 +189,7 @@ def _foreach(it: Interp, text: str) -> str:
     return " ".join(x for x in out if x.strip())
 
 
-def _call(it: Interp, text: str) -> str:
+def _call(it: MakeContext, text: str) -> str:
     a = _args(it, text, 1 << 16)
     name = a[0].strip()
     var = it.lookup(name)
@@ -211,43 +209,43 @@ def _call(it: Interp, text: str) -> str:
                 it.vars[k] = v
 
 
-def _eval(it: Interp, text: str) -> str:
-    it.eval_text(it.expand(text), it._file + " (eval)", it._line)
+def _eval(it: MakeContext, text: str) -> str:
+    it.eval_here(it.expand(text))
     return ""
 
 
-def _shell(it: Interp, text: str) -> str:
+def _shell(it: MakeContext, text: str) -> str:
     it.unknown_hits += 1  # never run commands from a Makefile we are only reading
     return ""
 
 
-def _value(it: Interp, text: str) -> str:
+def _value(it: MakeContext, text: str) -> str:
     v = it.lookup(it.expand(text).strip())
     return "" if v is None else v.value
 
 
-def _origin(it: Interp, text: str) -> str:
+def _origin(it: MakeContext, text: str) -> str:
     name = it.expand(text).strip()
     if name in it.vars:
         return "file"
     return "environment" if name in it.base else "undefined"
 
 
-def _flavor(it: Interp, text: str) -> str:
+def _flavor(it: MakeContext, text: str) -> str:
     v = it.lookup(it.expand(text).strip())
     return "undefined" if v is None else ("recursive" if v.recursive else "simple")
 
 
-def _wildcard(it: Interp, text: str) -> str:
+def _wildcard(it: MakeContext, text: str) -> str:
     return " ".join(it.wildcard(it.expand(text)))
 
 
-def _error(it: Interp, text: str) -> str:
-    it._diag(f"$(error {it.expand(text).strip()[:80]}) reached")
+def _error(it: MakeContext, text: str) -> str:
+    it.diag(f"$(error {it.expand(text).strip()[:80]}) reached")
     return ""
 
 
-def _ignore(it: Interp, text: str) -> str:
+def _ignore(it: MakeContext, text: str) -> str:
     return ""
 
 

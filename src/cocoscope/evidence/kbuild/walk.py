@@ -1,5 +1,5 @@
 """Directory descent and object selection, following the kernel's scripts/Makefile.build and
-scripts/Makefile.lib (6.x); see kbuild.py for the public API and the rules in prose."""
+scripts/Makefile.lib (6.x); see the package docstring for the public API and the rules in prose."""
 
 from __future__ import annotations
 
@@ -10,17 +10,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cocoscope.errors import InputError
-from cocoscope.evidence.kbuild import (
+from cocoscope.evidence.dotconfig import KernelConfig
+from cocoscope.evidence.kbuild.context import Var
+from cocoscope.evidence.kbuild.funcs import match_pattern
+from cocoscope.evidence.kbuild.includes import included_files
+from cocoscope.evidence.kbuild.make import Interp
+from cocoscope.evidence.kbuild.records import (
     Built,
     BuiltFile,
     Diagnostic,
     KbuildResult,
     OtherObject,
 )
-from cocoscope.evidence.kbuild_funcs import match_pattern
-from cocoscope.evidence.kbuild_includes import included_files
-from cocoscope.evidence.kbuild_make import Diag, Interp, Var
-from cocoscope.evidence.kconfig import KernelConfig
 
 MAX_COMPOSITE_NESTING = 8
 
@@ -65,7 +66,7 @@ def walk(tree: Path, config: KernelConfig, *, arch: str = "x86") -> KbuildResult
     if not (tree / "Kbuild").is_file() or not (tree / "arch" / arch / "Makefile").is_file():
         raise InputError(f"not a kernel source tree (no Kbuild or arch/{arch}/Makefile)",
                          path=str(tree))
-    diags: list[Diag] = []
+    diags: list[Diagnostic] = []
     base = base_variables(config, arch)
     # Every Kbuild file is read after scripts/Kbuild.include (see scripts/Makefile.build), whose
     # helpers ($(comma), $(space), test-ge, ...) some of them call.
@@ -100,7 +101,7 @@ def walk(tree: Path, config: KernelConfig, *, arch: str = "x86") -> KbuildResult
 
     def visit(d: str, v: _Visit) -> None:
         if d == ".." or d.startswith(("../", "/")):
-            diags.append(Diag(d, 0, "directory outside the tree; not read"))
+            diags.append(Diagnostic(d, 0, "directory outside the tree; not read"))
             return
         old = visits.get(d)
         merged = v if old is None else _Visit(old.need_builtin or v.need_builtin,
@@ -136,12 +137,12 @@ def walk(tree: Path, config: KernelConfig, *, arch: str = "x86") -> KbuildResult
         files=tuple(sorted(out.files.values(), key=lambda f: f.path)),
         generated=tuple(sorted(out.generated.values(), key=lambda o: o.path)),
         other_sources=tuple(sorted(out.other.values(), key=lambda o: o.path)),
-        diagnostics=tuple(Diagnostic(x.file, x.line, x.message) for x in diags),
+        diagnostics=tuple(diags),
         directories=tuple(sorted(d for d, it in evaluated.items() if it is not None)),
     )
 
 
-def _evaluate(tree: Path, d: str, entry: dict[str, Var], diags: list[Diag]) -> Interp | None:
+def _evaluate(tree: Path, d: str, entry: dict[str, Var], diags: list[Diagnostic]) -> Interp | None:
     """Read a directory's Kbuild file (Kbuild preferred over Makefile, as kbuild does)."""
     it = Interp(tree, entry, diags)
     for name in ("obj", "src"):
@@ -152,7 +153,7 @@ def _evaluate(tree: Path, d: str, entry: dict[str, Var], diags: list[Diag]) -> I
     if not (tree / rel).is_file():
         rel = "Makefile" if d == "." else f"{d}/Makefile"
         if not (tree / rel).is_file():
-            diags.append(Diag(d, 0, "directory listed for descent has no Kbuild or Makefile"))
+            diags.append(Diagnostic(d, 0, "directory listed for descent has no Kbuild or Makefile"))
             return None
     it.kbuild_file = rel
     it.eval_file(rel)
@@ -202,7 +203,8 @@ def _add_object(it: Interp, d: str, word: str, built: Built, symbol: str | None,
                 suffixes: tuple[str, ...], out: _Collector) -> None:
     if not word.endswith(".o"):
         if not match_pattern("%.a", word):
-            it.diags.append(Diag(it.kbuild_file, 0, f"object {word!r} does not end in .o; ignored"))
+            it.diags.append(Diagnostic(it.kbuild_file, 0,
+                                       f"object {word!r} does not end in .o; ignored"))
         return
     stem = word[:-2]
     obj_path = _join(d, stem)
@@ -225,7 +227,8 @@ def _parts(it: Interp, stem: str, suffixes: tuple[str, ...], symbol: str | None,
     for n in names:
         for p in values[n]:
             if not p.endswith(".o"):
-                it.diags.append(Diag(it.kbuild_file, 0, f"{n}: part {p!r} is not an object"))
+                it.diags.append(Diagnostic(it.kbuild_file, 0,
+                                           f"{n}: part {p!r} is not an object"))
                 continue
             pstem = p[:-2]
             psym = it.symbol_of(n, p) or symbol

@@ -8,9 +8,8 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from cocoscope.evidence.kbuild import BuiltFile
-from cocoscope.evidence.kbuild_make import Diag
-from cocoscope.evidence.kconfig import KernelConfig, Tristate
+from cocoscope.evidence.dotconfig import KernelConfig, Tristate
+from cocoscope.evidence.kbuild.records import BuiltFile, Diagnostic
 
 # Quoted includes only: an angle-bracket .c include is found in the -I directories, which the
 # kernel does not use for .c files.
@@ -25,7 +24,7 @@ MAX_CONDITION = 2000  # characters; a real #if is under 200, longer ones are lef
 
 
 def included_files(tree: Path, config: KernelConfig, files: dict[str, BuiltFile],
-                   diags: list[Diag]) -> list[tuple[str, BuiltFile]]:
+                   diags: list[Diagnostic]) -> list[tuple[str, BuiltFile]]:
     """Add to ``files`` every C file reached through ``#include "x.c"``, as built like the
     file that includes it (``included_from`` says which). Includes under an ``#if`` on config
     symbols alone (``#ifdef CONFIG_X``, ``IS_ENABLED(CONFIG_X) && ...``) are taken or not as
@@ -39,7 +38,7 @@ def included_files(tree: Path, config: KernelConfig, files: dict[str, BuiltFile]
         try:
             data = (tree / f.path).read_bytes()
         except OSError as exc:
-            diags.append(Diag(f.path, 0, f"cannot read: {exc.strerror or exc}"))
+            diags.append(Diagnostic(f.path, 0, f"cannot read: {exc.strerror or exc}"))
             continue
         if b'.c"' not in data:
             continue

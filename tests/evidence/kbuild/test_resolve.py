@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from cocoscope.errors import InputError
+from cocoscope.evidence.dotconfig import load_config, parse_config_text
 from cocoscope.evidence.kbuild import BuiltFile, KbuildResult, resolve
-from cocoscope.evidence.kconfig import load_config, parse_config_text
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "kbuild"
+DATA = Path(__file__).resolve().parents[2] / "data" / "kbuild"
 TREE = DATA / "tree"
 
 

@@ -1,6 +1,6 @@
 """Why a Kconfig symbol has its value, and what turning it off would take and drag along.
 
-Works on a loaded KernelKconfig (kconfig_tree.py). The "drag along" answer is not guessed from
+Works on a loaded KernelKconfig (tree.py). The "drag along" answer is not guessed from
 the dependency graph: the symbol is set to n, every value is recomputed, the differences are
 recorded, and the previous user value is restored.
 """

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cocoscope.errors import InputError
-from cocoscope.evidence.kconfig import Tristate, load_config, parse_config_text
+from cocoscope.evidence.dotconfig import Tristate, load_config, parse_config_text
 
 SAMPLE = """#
 # Automatically generated file; DO NOT EDIT.

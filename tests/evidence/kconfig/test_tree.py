@@ -11,17 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cocoscope.errors import InputError
-from cocoscope.evidence.kconfig import KernelConfig, parse_config_text
-from cocoscope.evidence.kconfig_toolchain import (
+from cocoscope.evidence.dotconfig import KernelConfig, parse_config_text
+from cocoscope.evidence.kconfig import KconfigTree, load_tree, parse_fragment
+from cocoscope.evidence.kconfig.compat import kernel_environment
+from cocoscope.evidence.kconfig.toolchain import (
     ProbeAnswerer,
     dump_table,
     host_toolchain,
     recorded_toolchain,
 )
-from cocoscope.evidence.kconfig_tree import KconfigTree, load_tree, parse_fragment
-from cocoscope.evidence.kconfiglib_compat import kernel_environment
 
-FIXTURE = Path(__file__).resolve().parents[1] / "data" / "kconfig_tree"
+FIXTURE = Path(__file__).resolve().parents[2] / "data" / "kconfig_tree"
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_user_m_under_imply_y_stays_m(tree: KconfigTree) -> None:
 
 def test_stock_kconfiglib_promotes_m_under_imply(tree: KconfigTree) -> None:
     # The bug being fixed, measured with kconfiglib's own Symbol.tri_value on the same graph.
-    from cocoscope.evidence.kconfiglib_compat import _STOCK_TRI_VALUE
+    from cocoscope.evidence.kconfig.compat import _STOCK_TRI_VALUE
 
     configured(tree, "CONFIG_IMPLIER_Y=y\nCONFIG_IMPLIED_USER_M=m\n")
     sym = tree.kconf.syms["IMPLIED_USER_M"]
@@ -130,7 +130,7 @@ def test_choice_default_set_to_n_picks_next_unset_member(tree: KconfigTree) -> N
     configured(tree, "# CONFIG_IOMMU_DEFAULT_ON is not set\n")
     assert choice_value(tree) == "IOMMU_DEFAULT_ON_INTGPU_OFF"
     # kconfiglib's own rule ignores the n and keeps the default.
-    from cocoscope.evidence.kconfiglib_compat import _STOCK_SELECTION
+    from cocoscope.evidence.kconfig.compat import _STOCK_SELECTION
 
     assert _STOCK_SELECTION(tree.kconf.syms["IOMMU_DEFAULT_ON"].choice).name == "IOMMU_DEFAULT_ON"
 

@@ -32,7 +32,7 @@ in 2020 and differs from the C implementation of kernel 6.x in two ways that mat
 ``$(shell,...)`` is routed through kconfiglib's documented extension point (the module named by
 KCONFIG_FUNCTIONS, whose ``functions`` dict overrides the built-ins) to the ``probe`` callable
 of the KernelKconfig, so the toolchain environment is decided by the caller
-(see kconfig_toolchain.py).
+(see toolchain.py).
 """
 
 from __future__ import annotations

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cocoscope.evidence.kbuild import resolve
-from cocoscope.evidence.kbuild_make import Diag, Interp, Var
-from cocoscope.evidence.kconfig import parse_config_text
+from cocoscope.evidence.dotconfig import parse_config_text
+from cocoscope.evidence.kbuild import Diagnostic, resolve
+from cocoscope.evidence.kbuild.context import Var
+from cocoscope.evidence.kbuild.make import Interp
 
 
 def run(text: str, tree: Path | None = None, **config: str) -> Interp:
@@ -163,7 +164,7 @@ _MAKE_ALPHABET = st.sampled_from(
 @given(st.lists(_MAKE_ALPHABET, max_size=80).map("".join))
 def test_fuzz_interpreter_never_raises(text: str) -> None:
     it = run(text, A="y")
-    assert all(isinstance(d, Diag) for d in it.diags)
+    assert all(isinstance(d, Diagnostic) for d in it.diags)
 
 
 @settings(max_examples=40, deadline=None,

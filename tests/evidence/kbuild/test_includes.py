@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cocoscope.evidence.kbuild_includes import _active_c_includes, _condition
-from cocoscope.evidence.kconfig import parse_config_text
+from cocoscope.evidence.dotconfig import parse_config_text
+from cocoscope.evidence.kbuild.includes import _active_c_includes, _condition
 
 CONFIG = parse_config_text("CONFIG_Y=y\nCONFIG_M=m\n# CONFIG_N is not set\n", "cfg")
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import kconfiglib
 import pytest
 
-from cocoscope.evidence.kconfig import KernelConfig, load_config, parse_config_text
-from cocoscope.evidence.kconfig_tree import KconfigTree, load_tree
-from cocoscope.evidence.kconfiglib_compat import _STOCK_TRI_VALUE
+from cocoscope.evidence.dotconfig import KernelConfig, load_config, parse_config_text
+from cocoscope.evidence.kconfig import KconfigTree, load_tree
+from cocoscope.evidence.kconfig.compat import _STOCK_TRI_VALUE
 
 pytestmark = pytest.mark.realtree
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "kconfig.md"
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "kconfig.md"
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def test_recorded_table_has_no_dead_rows(tree: KconfigTree) -> None:
     # Every row of the shipped table is asked by linux-source-6.12: no row is dead weight.
     # Rows whose symbols Debian's config shows are checked by the round trip below;
     # docs/kconfig.md names the answers that config cannot confirm.
-    from cocoscope.evidence.kconfig_toolchain import _IF_SUCCESS, recorded_toolchain
+    from cocoscope.evidence.kconfig.toolchain import _IF_SUCCESS, recorded_toolchain
 
     table = recorded_toolchain()
     assert table.outputs is not None and table.successes is not None
@@ -152,7 +152,7 @@ def test_merge_fragment_turns_host_facing_options_off(tree: KconfigTree,
 
 
 def test_probe_dependent_symbols_match_docs(tree: KconfigTree) -> None:
-    from cocoscope.evidence.kconfig_tree import probe_symbols_markdown
+    from cocoscope.evidence.kconfig import probe_symbols_markdown
 
     deps = tree.probe_dependent_symbols()
     assert {"CC_IS_GCC", "GCC_VERSION", "AS_VERSION", "LD_VERSION", "RUSTC_VERSION",
