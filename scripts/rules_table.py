@@ -60,7 +60,9 @@ config = { VIRTIO_MMIO = "n" }
 cmdline = ["pci=noearly,nommconf"]
 ```
 
-A condition is an inline table of exactly one kind; nothing is evaluated as code.
+A condition is an inline table of exactly one kind; nothing is evaluated as code. Each kind is
+one class under `src/cocoscope/rules/conditions/` that parses, evaluates, describes and locates
+itself; a new kind is one class registered with `@register`.
 
 | condition | true when |
 |---|---|

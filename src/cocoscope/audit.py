@@ -14,15 +14,7 @@ from cocoscope.evidence.system import RunningSystem, read_system
 from cocoscope.finding import Finding, Status
 from cocoscope.model import ThreatId
 from cocoscope.report.model import InputRecord, Report, build_report, sha256_file
-from cocoscope.rules import (
-    Rule,
-    evaluate_rules,
-    layer,
-    load_builtin_rules,
-    load_rule_file,
-    load_waivers,
-)
-from cocoscope.rules.conditions import SymbolAtLeast, SymbolIs, SymbolValueIn, leaves
+from cocoscope.rules import Rule, evaluate_rules, load_rules
 
 
 @dataclass(frozen=True)
@@ -122,23 +114,21 @@ def explain_findings(findings: list[Finding], rules: list[Rule], config: KernelC
             out.append(f)
             continue
         notes = list(f.notes)
-        for leaf in leaves(rule.pass_if):
-            if not isinstance(leaf, SymbolIs | SymbolValueIn | SymbolAtLeast):
+        for symbol in rule.pass_if.config_symbols():
+            if not tree.has_symbol(symbol):
                 continue
-            if not tree.has_symbol(leaf.symbol):
-                continue
-            ex = tree.explain(leaf.symbol)
+            ex = tree.explain(symbol)
             if ex.why:
-                notes.append(f"CONFIG_{leaf.symbol} is {ex.value}: " + "; ".join(ex.why))
+                notes.append(f"CONFIG_{symbol} is {ex.value}: " + "; ".join(ex.why))
             if ex.value != "n":
                 if not ex.can_turn_off:
-                    notes.append(f"CONFIG_{leaf.symbol} cannot simply be turned off: "
+                    notes.append(f"CONFIG_{symbol} cannot simply be turned off: "
                                  + "; ".join(ex.blocked_by))
                 elif ex.turning_off_changes:
                     dragged = ", ".join(f"{c.symbol} {c.before}->{c.after}"
                                         for c in ex.turning_off_changes[:12])
                     more = len(ex.turning_off_changes) - 12
-                    notes.append(f"turning CONFIG_{leaf.symbol} off also changes: {dragged}"
+                    notes.append(f"turning CONFIG_{symbol} off also changes: {dragged}"
                                  + (f" (+{more} more)" if more > 0 else ""))
         out.append(replace(f, notes=tuple(notes)))
     return out
@@ -163,15 +153,12 @@ def run_audit(req: AuditRequest) -> AuditResult:
     if req.policy and not req.evidence:
         raise UsageError("--policy needs --evidence")
     ev, inputs = gather(req)
-    rules = load_builtin_rules()
-    for path in req.rule_files:
-        rules = layer(rules, load_rule_file(path))
-        inputs.append(InputRecord("rules", path, sha256_file(path)))
-    waivers = None
+    ruleset = load_rules(req.rule_files, req.waivers)
+    rules = ruleset.rules
+    inputs.extend(InputRecord("rules", path, sha256_file(path)) for path in req.rule_files)
     if req.waivers:
-        waivers = load_waivers(req.waivers, {r.id for r in rules})
         inputs.append(InputRecord("waivers", req.waivers, sha256_file(req.waivers)))
-    findings: list[Finding] = evaluate_rules(rules, ev, waivers)
+    findings: list[Finding] = evaluate_rules(rules, ev, ruleset.waivers)
     if req.kconfig_tree:
         if ev.config is None:
             raise UsageError("--kconfig-tree needs a kernel config to explain")

@@ -184,3 +184,25 @@ def test_fragment_merges_option_lists_and_refuses_clashes() -> None:
     assert frag.kconfig_plain() == "# CONFIG_PCI_MMCONFIG is not set\n"
     with pytest.raises(InputError, match="CONFIG_PCI_MMCONFIG"):
         build_fragment(rules, "snp")
+
+
+def test_load_rules_layers_user_files_and_checks_waivers(tmp_path: Path) -> None:
+    from cocoscope.rules import load_builtin_rules, load_rules
+
+    builtin = load_builtin_rules()
+    first = builtin[0]
+    user = tmp_path / "user.toml"
+    user.write_text(RULES.replace('id = "CCS-TEST-001"', f'id = "{first.id}"'))
+    waivers = tmp_path / "w.toml"
+    waivers.write_text('[[waiver]]\nid = "CCS-TEST-002"\nrationale = "lab only"\n'
+                       'expires = 2027-01-31\n')
+    rs = load_rules([str(user)], str(waivers))
+    by_id = {r.id: r for r in rs.rules}
+    assert len(rs.rules) == len(builtin) + 4
+    assert by_id[first.id].origin == str(user) and by_id[first.id].title == "virtio-mmio off"
+    assert [r.id for r in rs.rules] == sorted(by_id)
+    assert set(rs.waivers) == {"CCS-TEST-002"}
+    assert load_rules().rules == builtin and load_rules().waivers == {}
+    # A waiver may name a user rule only when that file is loaded.
+    with pytest.raises(InputError, match="unknown rule id"):
+        load_rules((), str(waivers))

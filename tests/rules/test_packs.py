@@ -16,19 +16,12 @@ from cocoscope.model import InterfaceId, ThreatId
 from cocoscope.model.threatmodel import THREATS
 from cocoscope.rules import load_builtin_rules
 from cocoscope.rules.conditions import (
-    CmdlineAnyMatches,
-    CmdlineBool,
-    CmdlinePresent,
-    CmdlineValueIn,
+    CmdlineCondition,
     Condition,
     DeviceFeature,
     DevicePresent,
     DriverBound,
     LockdownIs,
-    SymbolAtLeast,
-    SymbolIs,
-    SymbolValueIn,
-    leaves,
 )
 from cocoscope.rules.fragment import build_fragment
 from cocoscope.rules.rule import Rule
@@ -83,17 +76,16 @@ def rules() -> tuple[Rule, ...]:
 
 def _conditions(rule: Rule) -> list[Condition]:
     conds = [rule.pass_if] + ([rule.applies_if] if rule.applies_if is not None else [])
-    return [leaf for c in conds for leaf in leaves(c)]
+    return [leaf for c in conds for leaf in c.leaves()]
 
 
 def _symbols(rule: Rule) -> set[str]:
-    return {c.symbol for c in _conditions(rule)
-            if isinstance(c, SymbolIs | SymbolValueIn | SymbolAtLeast)}
+    return {s for c in _conditions(rule) for s in c.config_symbols()}
 
 
 def _params(rule: Rule) -> set[str]:
     return {c.name for c in _conditions(rule)
-            if isinstance(c, CmdlinePresent | CmdlineValueIn | CmdlineBool | CmdlineAnyMatches)}
+            if isinstance(c, CmdlineCondition)}
 
 
 @pytest.fixture(scope="module")

@@ -27,13 +27,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cocoscope.rules import layer, load_builtin_rules, load_rule_file  # loaded when used
+    from cocoscope.rules import load_rules  # loaded when used
     from cocoscope.rules.fragment import build_fragment
 
-    rules = load_builtin_rules()
-    for f in args.rules:
-        rules = layer(rules, load_rule_file(f))
-    frag = build_fragment(rules, args.platform)
+    frag = build_fragment(load_rules(args.rules).rules, args.platform)
     if args.config or args.kconfig_tree:
         if not (args.config and args.kconfig_tree):
             raise UsageError("--config and --kconfig-tree go together")

@@ -29,12 +29,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _rules(files: list[str]) -> list[Rule]:
-    from cocoscope.rules import layer, load_builtin_rules, load_rule_file  # loaded when used
+    from cocoscope.rules import load_rules  # loaded when used
 
-    rules = load_builtin_rules()
-    for f in files:
-        rules = layer(rules, load_rule_file(f))
-    return rules
+    return load_rules(files).rules
 
 
 def rule_dict(r: Rule) -> dict[str, Any]:

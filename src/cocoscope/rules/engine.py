@@ -7,19 +7,7 @@ from collections.abc import Iterable
 
 from cocoscope.evidence.guest import GuestEvidence
 from cocoscope.finding import Finding, Location, LocationKind, Status
-from cocoscope.rules.conditions import (
-    CmdlineAnyMatches,
-    CmdlineBool,
-    CmdlinePresent,
-    CmdlineValueIn,
-    Condition,
-    SymbolAtLeast,
-    SymbolIs,
-    SymbolValueIn,
-    describe,
-    evaluate,
-    leaves,
-)
+from cocoscope.rules.conditions import Condition
 from cocoscope.rules.rule import Rule
 from cocoscope.rules.waivers import Waiver
 
@@ -29,24 +17,18 @@ _FILTERING_PLATFORMS = {"tdx", "snp", "sev-es", "sev"}
 
 
 def _location(cond: Condition, ev: GuestEvidence) -> Location | None:
-    """Anchor a finding to the config line or command-line argument it is about."""
-    for leaf in leaves(cond):
-        if isinstance(leaf, SymbolIs | SymbolValueIn | SymbolAtLeast) and ev.config is not None:
-            e = ev.config.entry(leaf.symbol)
-            return Location(ev.config.path, LocationKind.CONFIG, e.line if e else None,
-                            snippet=e.raw if e else None)
-        if isinstance(leaf, CmdlinePresent | CmdlineValueIn | CmdlineBool | CmdlineAnyMatches) \
-                and ev.cmdline is not None:
-            p = ev.cmdline.last(leaf.name)
-            return Location(ev.cmdline.source, LocationKind.CMDLINE, 1,
-                            p.column if p else None, ev.cmdline.text)
+    """Anchor a finding to the first config line or command-line argument it reads."""
+    for leaf in cond.leaves():
+        loc = leaf.location(ev)
+        if loc is not None:
+            return loc
     if ev.system is not None:
         return Location(ev.system.root, LocationKind.SYSTEM)
     return None
 
 
 def _message(rule: Rule, status: Status, ev: GuestEvidence) -> str:
-    facts = [d for leaf in leaves(rule.pass_if) if (d := describe(leaf, ev))]
+    facts = [d for leaf in rule.pass_if.leaves() if (d := leaf.describe(ev))]
     facts = list(dict.fromkeys(facts))  # keep order, drop repeats
     if status is Status.UNKNOWN:
         return "not enough evidence to decide" + (f" ({'; '.join(facts)})" if facts else "")
@@ -59,12 +41,12 @@ def evaluate_rule(rule: Rule, ev: GuestEvidence) -> Status:
     if rule.platforms and ev.platform in _FILTERING_PLATFORMS and ev.platform not in rule.platforms:
         return Status.NOT_APPLICABLE
     if rule.applies_if is not None:
-        applies = evaluate(rule.applies_if, ev)
+        applies = rule.applies_if.evaluate(ev)
         if applies is False:
             return Status.NOT_APPLICABLE
         if applies is None:
             return Status.UNKNOWN
-    result = evaluate(rule.pass_if, ev)
+    result = rule.pass_if.evaluate(ev)
     return Status.UNKNOWN if result is None else (Status.PASS if result else Status.FAIL)
 
 

@@ -1,14 +1,13 @@
-"""Rules as data: the record, and loading built-in packs and user TOML files."""
+"""Rules as data: the record and its TOML form (loading and layering live in loading.py)."""
 
 from __future__ import annotations
 
 import re
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
-from cocoscope.errors import InputError, read_bytes
+from cocoscope.errors import InputError
 from cocoscope.finding import Severity
 from cocoscope.model import InterfaceId, ThreatId
 from cocoscope.model.threatmodel import THREATS
@@ -96,35 +95,3 @@ def parse_rules(text: str, origin: str) -> list[Rule]:
     if not isinstance(entries, list):
         raise InputError("expected [[rule]] tables", path=origin)
     return [_rule_from(e, origin, i) for i, e in enumerate(entries)]
-
-
-def load_rule_file(path: str) -> list[Rule]:
-    raw = read_bytes(path, what="rule file", max_size=8 << 20)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError("rule file is not UTF-8", path=path, where=f"offset {exc.start}") from None
-    return parse_rules(text, path)
-
-
-def load_builtin_rules() -> list[Rule]:
-    """Every pack under cocoscope/rules/packs, sorted by id; duplicate ids are a bug."""
-    rules: list[Rule] = []
-    packs = resources.files("cocoscope.rules") / "packs"
-    for entry in sorted(packs.iterdir(), key=lambda p: p.name):
-        if entry.name.endswith(".toml"):
-            rules.extend(parse_rules(entry.read_text("utf-8"), f"packs/{entry.name}"))
-    seen: dict[str, str] = {}
-    for r in rules:
-        if r.id in seen:
-            raise InputError(f"duplicate rule id {r.id} (also in {seen[r.id]})", path=r.origin)
-        seen[r.id] = r.origin
-    return sorted(rules, key=lambda r: r.id)
-
-
-def layer(base: list[Rule], extra: list[Rule]) -> list[Rule]:
-    """User rules layer on the built-ins: a known id replaces the rule, a new id adds one."""
-    by_id = {r.id: r for r in base}
-    for r in extra:
-        by_id[r.id] = r
-    return sorted(by_id.values(), key=lambda r: r.id)
