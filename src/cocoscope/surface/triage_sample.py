@@ -1,0 +1,141 @@
+"""Hand-labelled samples of surface sites (tests/data/surface/labels/) and the accuracy of a
+scan against them.
+
+A sample is JSON: the seed and commit it was drawn at, and per site the triage fingerprint,
+location, the tool's grade and per-platform trust at that commit, and the reviewer's label
+(host input on TDX / SNP, the correct grade, which platforms can run the code, a reason). The
+labelling conventions are in that directory's README.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cocoscope.errors import InputError
+from cocoscope.surface.catalogue import Trust
+from cocoscope.surface.grade import RISKY, Grade
+from cocoscope.surface.inventory import Site
+from cocoscope.surface.triage_fingerprint import site_keys
+
+NOT_HOST = "-"  # grade label of a site that is host input on neither platform
+RUNS = ("both", "tdx", "snp", "neither")
+PLATFORMS = ("tdx", "snp")
+
+
+@dataclass(frozen=True)
+class LabelledSite:
+    fingerprint: str
+    file: str
+    line: int
+    function: str
+    primitive: str
+    tool_grade: str  # the grade when the sample was drawn
+    host: dict[str, bool]  # platform -> the value is host-controlled there
+    grade: str  # correct grade, or NOT_HOST
+    runs: str  # platforms whose guests can execute the code
+    reason: str
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str
+    seed: int
+    commit: str
+    sites: tuple[LabelledSite, ...]
+
+
+def load_sample(path: str | Path) -> Sample:
+    try:
+        doc = json.loads(Path(path).read_text())
+        sites = tuple(_site(r) for r in doc["sites"])
+        return Sample(doc["sample"], int(doc["seed"]), doc["drawn_from"]["commit"], sites)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"not a labelled sample: {exc}", path=str(path)) from None
+
+
+def _site(r: dict[str, Any]) -> LabelledSite:
+    grades = {g.value for g in Grade} | {NOT_HOST}
+    if r["grade"] not in grades or r["runs"] not in RUNS or not r["reason"]:
+        raise ValueError(f"site {r['fingerprint']}: bad or missing label")
+    host = {"tdx": r["host_tdx"], "snp": r["host_snp"]}
+    if not all(isinstance(v, bool) for v in host.values()):
+        raise ValueError(f"site {r['fingerprint']}: host_tdx/host_snp must be true or false")
+    return LabelledSite(r["fingerprint"], r["file"], int(r["line"]), r["function"],
+                        r["primitive"], r["tool_grade"], host, r["grade"], r["runs"],
+                        r["reason"])
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """How a scan agrees with a sample. Precision counts the sites the scan still reports."""
+
+    sample_size: int
+    matched: int  # sample sites found in the scan (by fingerprint, else file/line/primitive)
+    graded: int  # matched sites that are host input on some platform
+    grade_correct: int
+    risky_correct: int  # risky/benign split right even where the grade is not
+    claimed: dict[str, int]  # platform -> matched sites the scan calls host input there
+    claimed_true: dict[str, int]  # ... of which the label agrees
+    claimed_runnable: dict[str, int]  # ... host input and the code can run on that platform
+    confusions: tuple[tuple[str, str, LabelledSite], ...]  # (scan grade, label, site)
+
+    @property
+    def grade_accuracy(self) -> float:
+        return self.grade_correct / self.graded if self.graded else 0.0
+
+    def precision(self, platform: str, *, reachable: bool = False) -> float:
+        n = self.claimed[platform]
+        hits = self.claimed_runnable[platform] if reachable else self.claimed_true[platform]
+        return hits / n if n else 0.0
+
+    def summary(self) -> str:
+        lines = [f"matched {self.matched}/{self.sample_size} sample sites",
+                 f"grade accuracy {self.grade_correct}/{self.graded} = "
+                 f"{self.grade_accuracy:.3f}; risky/benign right "
+                 f"{self.risky_correct}/{self.graded}"]
+        for p in PLATFORMS:
+            lines.append(f"host-input precision {p}: {self.claimed_true[p]}/{self.claimed[p]}"
+                         f" = {self.precision(p):.3f} (code also runs on {p}: "
+                         f"{self.precision(p, reachable=True):.3f})")
+        return "\n".join(lines)
+
+
+def measure(sample: Sample, tree: str | Path, sites: Sequence[Site],
+            trust: dict[str, Sequence[Site]]) -> Measurement:
+    """Compare a scan of ``tree`` (``sites`` without a platform, ``trust[p]`` the same scan
+    with --platform p, site for site) with the sample's labels."""
+    keys = site_keys(sites, tree)
+    by_fp = {k.fingerprint: i for i, k in enumerate(keys)}
+    by_loc = {(s.file, s.line, s.primitive): i for i, s in enumerate(sites)}
+    trusted = {p: {(s.file, s.line, s.column, s.primitive) for s in trust[p]
+                   if s.trust is Trust.TRUSTED} for p in PLATFORMS}
+    matched = graded = correct = risky_ok = 0
+    claimed = dict.fromkeys(PLATFORMS, 0)
+    claimed_true = dict.fromkeys(PLATFORMS, 0)
+    claimed_run = dict.fromkeys(PLATFORMS, 0)
+    confusions = []
+    for lab in sample.sites:
+        i = by_fp.get(lab.fingerprint, by_loc.get((lab.file, lab.line, lab.primitive)))
+        if i is None:
+            continue
+        matched += 1
+        s = sites[i]
+        for p in PLATFORMS:
+            if (s.file, s.line, s.column, s.primitive) in trusted[p]:
+                continue
+            claimed[p] += 1
+            claimed_true[p] += lab.host[p]
+            claimed_run[p] += lab.host[p] and lab.runs in ("both", p)
+        if lab.grade == NOT_HOST:
+            continue
+        graded += 1
+        correct += s.grade.value == lab.grade
+        risky_ok += (s.grade in RISKY) == (Grade(lab.grade) in RISKY)
+        if s.grade.value != lab.grade:
+            confusions.append((s.grade.value, lab.grade, lab))
+    return Measurement(len(sample.sites), matched, graded, correct, risky_ok, claimed,
+                       claimed_true, claimed_run, tuple(confusions))
