@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 from cocoscope.commands._common import add_output_options, emit, hexstr
+from cocoscope.commands.snp_measure_search import add_search_options, check_flags, run_search
+from cocoscope.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -21,15 +23,21 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--kernel", metavar="FILE", help="kernel for measured direct boot (-kernel)")
     p.add_argument("--initrd", metavar="FILE", help="initrd (-initrd); needs --kernel")
     p.add_argument("--append", metavar="CMDLINE", help="kernel command line (-append); needs --kernel")
-    p.add_argument("--vcpus", type=int, metavar="N", help="number of vCPUs (not for --mode sev)")
+    p.add_argument("--vcpus", metavar="N", help="number of vCPUs (not for --mode sev); with "
+                   "--match/--target a range or list to search (default 1-128)")
     cpu = p.add_mutually_exclusive_group()
-    cpu.add_argument("--vcpu-type", metavar="NAME", choices=list(VCPU_SIGNATURES),
-                     help="QEMU CPU model: " + ", ".join(VCPU_SIGNATURES))
+    cpu.add_argument("--vcpu-type", metavar="NAME",
+                     help="QEMU CPU model: " + ", ".join(VCPU_SIGNATURES)
+                     + " (with --match/--target a comma-separated list; default all)")
     cpu.add_argument("--vcpu-sig", metavar="HEX", help="CPUID(1).EAX signature instead of a type")
-    p.add_argument("--vmm-type", default="qemu", type=str.lower, choices=("qemu", "ec2", "gce"),
-                   help="VMM that launches the guest (default qemu)")
-    p.add_argument("--guest-features", default="0x1", metavar="HEX",
-                   help="SEV_FEATURES of the VMSAs (default 0x1 SNPActive; 0x21 adds DebugSwap)")
+    p.add_argument("--vmm-type", type=str.lower, metavar="TYPE",
+                   help="VMM that launches the guest: qemu (default), ec2, gce (with "
+                   "--match/--target a comma-separated list; default all)")
+    p.add_argument("--guest-features", metavar="HEX",
+                   help="SEV_FEATURES of the VMSAs (default 0x1 SNPActive; 0x21 adds DebugSwap; "
+                   "with --match/--target a comma-separated list; default every documented "
+                   "combination)")
+    add_search_options(p)
     p.add_argument("--mode", default="snp", choices=("snp", "seves", "sev", "snp:ovmf-hash"),
                    help="snp (default), seves, sev, or snp:ovmf-hash (digest after the firmware)")
     p.add_argument("--snp-ovmf-hash", metavar="HEX",
@@ -41,12 +49,26 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _int(value: str, what: str) -> int:
-    from cocoscope.errors import UsageError
-
     try:
         return int(value, 16)  # accepts 0x21 and 21, both hex
     except ValueError:
         raise UsageError(f"{what} {value!r} is not a hex number") from None
+
+
+def _vmm(value: str) -> Any:
+    from cocoscope.attest.snp.measure import VmmType
+
+    try:
+        return VmmType(value)
+    except ValueError:
+        raise UsageError(f"--vmm-type {value!r}: expected one of qemu, ec2, gce") from None
+
+
+def _count(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise UsageError(f"--vcpus {value!r} is not a number") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,13 +82,17 @@ def run(args: argparse.Namespace) -> int:
         vcpu_signature,
     )
     from cocoscope.attest.snp.measure.explain import explain_dict, explain_text
-    from cocoscope.errors import UsageError, read_bytes
+    from cocoscope.errors import read_bytes
 
+    if args.match is not None or args.target is not None:
+        return run_search(args)
+    check_flags(args)
     mode = Mode(args.mode)
-    vmm = VmmType(args.vmm_type)
+    vmm = _vmm(args.vmm_type or "qemu")
+    vcpus = None if args.vcpus is None else _count(args.vcpus)
     if (args.initrd is not None or args.append is not None) and args.kernel is None:
         raise UsageError("--initrd and --append need --kernel")
-    if mode is not Mode.SEV and mode is not Mode.SNP_OVMF_HASH and args.vcpus is None:
+    if mode is not Mode.SEV and mode is not Mode.SNP_OVMF_HASH and vcpus is None:
         raise UsageError(f"--vcpus is required in mode {mode.value}")
     if args.vcpu_type:
         sig = vcpu_signature(args.vcpu_type)
@@ -89,8 +115,9 @@ def run(args: argparse.Namespace) -> int:
         hashes = boot_hashes(kernel, initrd, args.append)
     # The image is mapped below 4 GiB, so nothing larger can be firmware.
     image = parse_ovmf(read_bytes(args.ovmf, what="OVMF firmware", max_size=1 << 32), args.ovmf)
-    config = LaunchConfig(mode, 1 if args.vcpus is None else args.vcpus, sig, vmm,
-                          _int(args.guest_features, "--guest-features"), hashes, ovmf_hash)
+    config = LaunchConfig(mode, 1 if vcpus is None else vcpus, sig, vmm,
+                          _int(args.guest_features or "0x1", "--guest-features"), hashes,
+                          ovmf_hash)
     result = measure(image, config)
     if args.format == "json":
         doc: dict[str, Any] = explain_dict(image, result) if args.explain else {

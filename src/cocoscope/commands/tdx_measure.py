@@ -21,6 +21,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                    help="how the VMM orders PAGE.ADD and MR.EXTEND: single-pass (upstream KVM, "
                    "default) extends each page after adding it; two-pass adds a section's pages first")
     p.add_argument("--explain", action="store_true", help="show the metadata sections and operations")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--match", metavar="QUOTE", help="which page order reproduces this TDX "
+                   "quote's MRTD (the quote's signature is not checked)")
+    g.add_argument("--target", metavar="HEX", help="which page order reproduces this MRTD")
     add_output_options(p, ("text", "json"))
     p.set_defaults(func=run)
 
@@ -30,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
     from cocoscope.errors import EXIT_OK, read_bytes
 
     image = read_bytes(args.ovmf, what="firmware image", max_size=256 << 20)
+    if args.match is not None or args.target is not None:
+        return _match(args, image)
     order = PageOrder(args.page_order)
     result = compute_mrtd(image, args.ovmf, order)
     other_order = PageOrder.TWO_PASS if order is PageOrder.SINGLE_PASS else PageOrder.SINGLE_PASS
@@ -67,3 +73,50 @@ def run(args: argparse.Namespace) -> int:
     lines.append(f"MRTD {result.mrtd.hex()}")
     emit("\n".join(lines), args.output)
     return EXIT_OK
+
+
+def _match(args: argparse.Namespace, image: bytes) -> int:
+    """Try every page order the VMMs use; MRTD depends only on the firmware and that order."""
+    from cocoscope.attest.tdx.mrtd import PageOrder, compute_mrtd
+    from cocoscope.attest.tdx.quote import parse_quote
+    from cocoscope.commands._common import hexstr
+    from cocoscope.errors import EXIT_OK, EXIT_VERIFY, UsageError, read_bytes
+
+    if args.explain:
+        raise UsageError("--explain does not combine with --match/--target")
+    if args.match is not None:
+        quote = parse_quote(read_bytes(args.match, what="TDX quote", max_size=1 << 20),
+                            source=args.match)
+        target = quote.body.mrtd
+    else:
+        target = hexstr(args.target, what="--target")
+        if len(target) != 48:
+            raise UsageError(f"--target must be 48 bytes (96 hex digits), got {len(target)}")
+    tried = {order: compute_mrtd(image, args.ovmf, order).mrtd for order in PageOrder}
+    matches = [order for order, mrtd in tried.items() if mrtd == target]
+    if args.format == "json":
+        doc = {"target": target.hex(), "quote": args.match, "quote_verified": False,
+               "firmware": args.ovmf,
+               "tried": [{"page_order": o.value, "mrtd": m.hex()} for o, m in tried.items()],
+               "matches": [{"page_order": o.value,
+                            "command": f"cocoscope measure tdx --ovmf {args.ovmf} "
+                                       f"--page-order {o.value}"} for o in matches]}
+        emit(json.dumps(doc, indent=2), args.output)
+        return EXIT_OK if matches else EXIT_VERIFY
+    source = f"MRTD of {args.match}" if args.match else "given with --target"
+    lines = [f"target MRTD {target.hex()}", f"            ({source})"]
+    if args.match:
+        lines.append("            the quote's signature was NOT verified: use `cocoscope attest "
+                     "tdx verify` with a reference-value policy for that")
+    for order, mrtd in tried.items():
+        mark = "MATCH" if order in matches else "no   "
+        lines.append(f"{mark} {order.value:<12} {mrtd.hex()}")
+    if matches:
+        lines.append(f"reproduce: cocoscope measure tdx --ovmf {args.ovmf} "
+                     f"--page-order {matches[0].value}")
+    else:
+        lines.append("NO MATCH with either page order. Usual causes: a different TDVF build "
+                     "(the exact image the VMM loaded is needed), a VMM that adds pages in "
+                     "another order or measures other sections, or td-shim instead of TDVF.")
+    emit("\n".join(lines), args.output)
+    return EXIT_OK if matches else EXIT_VERIFY

@@ -52,6 +52,11 @@ class Step:
     digest: bytes
 
 
+def extend_vmsa(digest: bytes, contents: bytes) -> bytes:
+    """The launch digest after one VMSA page whose SHA-384 is ``contents``."""
+    return hashlib.sha384(digest + contents + _page_info_tail(PageType.VMSA, VMSA_GPA)).digest()
+
+
 class LaunchDigest:
     """Accumulates the digest and the steps that produced it (a builder, hence mutable)."""
 
@@ -90,5 +95,5 @@ class LaunchDigest:
     def add_vmsa(self, what: str, page: bytes) -> None:
         assert len(page) == PAGE_SIZE
         contents = hashlib.sha384(page).digest()
-        self._extend(PageType.VMSA, VMSA_GPA, contents)
+        self.value = extend_vmsa(self.value, contents)
         self.steps.append(Step(what, PageType.VMSA, VMSA_GPA, 1, contents, self.value))

@@ -114,6 +114,22 @@ def _hashes_table_gpa(image: OvmfImage) -> int:
 
 
 def _measure_snp(image: OvmfImage, config: LaunchConfig) -> Measurement:
+    ld, table_gpa = snp_pages(image, config)
+    if config.mode is Mode.SNP_OVMF_HASH:
+        return Measurement(config, ld.value, tuple(ld.steps), (), None, None)
+    regs = _vmsas(image, config, config.guest_features)
+    for i, r in enumerate(regs):
+        ld.add_vmsa(f"VMSA vCPU {i} ({'BSP' if i == 0 else 'AP'})", vmsa_page(r))
+    table = hashes_table(config.hashes) if config.hashes is not None else None
+    return Measurement(config, ld.value, tuple(ld.steps), regs, table, table_gpa)
+
+
+def snp_pages(image: OvmfImage, config: LaunchConfig) -> tuple[LaunchDigest, int | None]:
+    """The SNP digest after every page but the VMSAs, and the hashes table GPA if measured.
+
+    Everything up to here depends only on the firmware, the VMM type and the boot hashes, so a
+    search over vCPU counts, types and guest features starts from this value.
+    """
     _require_snp_firmware(image, config)
     if config.ovmf_hash is not None:
         ld = LaunchDigest(config.ovmf_hash)
@@ -123,7 +139,7 @@ def _measure_snp(image: OvmfImage, config: LaunchConfig) -> Measurement:
         ld = LaunchDigest()
         ld.add_normal("OVMF image", image.gpa, image.data)
     if config.mode is Mode.SNP_OVMF_HASH:
-        return Measurement(config, ld.value, tuple(ld.steps), (), None, None)
+        return ld, None
 
     page: bytes | None = None
     table_gpa: int | None = None
@@ -155,12 +171,7 @@ def _measure_snp(image: OvmfImage, config: LaunchConfig) -> Measurement:
             if s.type is SectionType.CPUID:
                 ld.add_unhashed(f"metadata section {i} CPUID (EC2: last)", PageType.CPUID, s.gpa,
                                 PAGE_SIZE)
-
-    regs = _vmsas(image, config, config.guest_features)
-    for i, r in enumerate(regs):
-        ld.add_vmsa(f"VMSA vCPU {i} ({'BSP' if i == 0 else 'AP'})", vmsa_page(r))
-    table = hashes_table(config.hashes) if config.hashes is not None else None
-    return Measurement(config, ld.value, tuple(ld.steps), regs, table, table_gpa)
+    return ld, table_gpa
 
 
 def _add_section(ld: LaunchDigest, label: str, s: MetadataSection, vmm: VmmType,
