@@ -23,6 +23,7 @@ BENCHMARKS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("tdx_verify.py", ("--seconds", "2", "--rounds", "3"), False),
     ("tdx_eventlog.py", ("--seconds", "2", "--rounds", "3"), False),
     ("snp_measure.py", ("--runs", "9"), False),
+    ("snp_measure_search.py", (), False),
     ("kbuild_check.py", (), False),
     ("surface.py", (), False),
     ("surface_peers.py", ("--cocoscope",), True),
