@@ -6,9 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cocoscope.surface.cparse import parse
+from cocoscope.surface.dataflow import file_summary
 from cocoscope.surface.neutralise import neutralise
 from cocoscope.surface.sites import SourceRef, find_sites
-from cocoscope.surface.summary import file_summary
 
 SOURCES = {
     "readl": SourceRef("readl", True, frozenset(), False, False),

@@ -9,11 +9,17 @@ and interrupted runs never leave a torn entry.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import pickle
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from cocoscope.surface.dataflow import FileSummary
+from cocoscope.surface.derive import Key, Source
+from cocoscope.surface.sites import RawSite
 
 # Bump when the extraction or grading logic changes what a cached entry would contain.
 SCANNER_VERSION = "surface-14"
@@ -69,3 +75,80 @@ class Cache:
         # Already gone (another run replaced it) or a read-only cache: harmless either way.
         with contextlib.suppress(OSError):
             self._path(kind, key).unlink()
+
+
+# The fixpoint's result: its key, sources, private definitions, names having a private one.
+Derived = tuple[str, dict[Key, Source], frozenset[Key], frozenset[str]]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The last run's state. Definitions are kept in a separate entry, loaded only when the
+    fixpoint must be recomputed, so an unchanged re-run reads little."""
+
+    summaries: dict[str, tuple[tuple[int, int], FileSummary]]  # path -> (stamp, summary sans defs)
+    sites: dict[str, tuple[str, list[RawSite]]]  # path -> (pass 2 key, raw sites)
+    derived: Derived | None
+    defs_key: str  # the cache key of {path: defs} for these summaries
+
+
+class TreeSnapshot:
+    """Bookkeeping of one tree's snapshot across a scan: which files are unchanged since the
+    last run (same mtime and size: not even read), whether the fixpoint and a file's sites can
+    be reused, and writing the new snapshot back (one definitions entry per tree)."""
+
+    def __init__(self, cache: Cache, tree: Path, catalogue_fingerprint: str) -> None:
+        self._cache = cache
+        self._tree = tree
+        self._key = digest(str(tree.resolve()), SCANNER_VERSION, catalogue_fingerprint)
+        old = cache.get("snap", self._key)
+        self._old = old if isinstance(old, Snapshot) else Snapshot({}, {}, None, "")
+        self.stamps: dict[str, tuple[int, int]] = {}
+        self.reused = 0  # summaries taken from the snapshot (they come without definitions)
+
+    def unchanged_summary(self, rel: str) -> FileSummary | None:
+        """The last run's summary of ``rel`` if the file's mtime and size did not change."""
+        try:
+            st = os.stat(self._tree / rel)
+        except OSError:
+            return None
+        self.stamps[rel] = (st.st_mtime_ns, st.st_size)
+        old = self._old.summaries.get(rel)
+        if old is not None and old[0] == self.stamps[rel]:
+            self.reused += 1
+            return old[1]
+        return None
+
+    def derived(self, derive_key: str) -> Derived | None:
+        d = self._old.derived
+        return d if d is not None and d[0] == derive_key else None
+
+    def with_defs(self, summaries: list[FileSummary]) -> list[FileSummary] | None:
+        """Reused summaries with their definitions put back; None when the entry is gone."""
+        defs = self._cache.get("snapdefs", self._old.defs_key)
+        if not isinstance(defs, dict):
+            return None
+        out = []
+        for s in summaries:
+            if s.path not in defs:
+                return None
+            out.append(dataclasses.replace(s, defs=defs[s.path]) if not s.defs else s)
+        return out
+
+    def sites(self, rel: str, pass2_key: str) -> tuple[str, list[RawSite]] | None:
+        old = self._old.sites.get(rel)
+        return old if old is not None and old[0] == pass2_key else None
+
+    def save(self, summaries: list[FileSummary], sites: dict[str, tuple[str, list[RawSite]]],
+             derived: Derived, derive_ran: bool) -> None:
+        """Write the new snapshot; when the fixpoint ran, every summary carries definitions."""
+        defs_key = self._old.defs_key
+        if derive_ran:
+            defs_key = digest(derived[0], "defs")
+            self._cache.put("snapdefs", defs_key, {s.path: s.defs for s in summaries})
+            if self._old.defs_key != defs_key:  # one definitions entry per snapshot
+                self._cache.delete("snapdefs", self._old.defs_key)
+        self._cache.put("snap", self._key, Snapshot(
+            {s.path: (self.stamps[s.path], dataclasses.replace(s, defs=()))
+             for s in summaries if s.path in self.stamps and s.sha},
+            sites, derived, defs_key))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from cocoscope.model import InterfaceId
 from cocoscope.surface.catalogue import Catalogue, Flow
-from cocoscope.surface.summary import Def, FileSummary
+from cocoscope.surface.dataflow import Def, FileSummary
 
 Key = tuple[str, str]  # (file for private definitions or "" for global, name)
 

@@ -12,7 +12,7 @@ import posixpath
 from collections import deque
 from collections.abc import Iterable
 
-from cocoscope.surface.summary import FileSummary
+from cocoscope.surface.dataflow import FileSummary
 
 _SYSTEM_ROOTS = ("include/", "arch/x86/include/", "include/uapi/", "arch/x86/include/uapi/")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from cocoscope import __version__
 from cocoscope.surface.inventory import Inventory, Site
-from cocoscope.surface.summarise import Row, by_interface, by_subsystem, by_symbol, totals
+from cocoscope.surface.rollup import Row, by_interface, by_subsystem, by_symbol, totals
 
 SITE_FIELDS = ("file", "line", "column", "function", "primitive", "chain", "interface", "grade",
                "risky", "in_init", "in_macro", "recovered", "trust", "leaf", "msr", "built",

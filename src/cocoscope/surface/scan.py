@@ -1,8 +1,9 @@
 """Scan orchestration: files -> pass 1 summaries -> fixpoint -> pass 2 sites -> Inventory.
 
-Both passes run on all cores (``multiprocessing``, fork) and are cached per file content. The
-parent only ever holds the compact summaries and the sites, never syntax trees, so memory stays
-bounded on the whole tree.
+Both passes run on all cores (``multiprocessing``, fork) and are cached per file content; the
+snapshot bookkeeping that lets an unchanged re-run skip them lives in ``cache.TreeSnapshot``.
+The parent only ever holds the compact summaries and the sites, never syntax trees, so memory
+stays bounded on the whole tree.
 """
 
 from __future__ import annotations
@@ -13,61 +14,50 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from cocoscope.surface.cache import SCANNER_VERSION, Cache, default_dir, digest
+from cocoscope.surface.cache import (
+    SCANNER_VERSION,
+    Cache,
+    Derived,
+    TreeSnapshot,
+    default_dir,
+    digest,
+)
 from cocoscope.surface.catalogue import Catalogue, Flow, Trust, load_catalogue
 from cocoscope.surface.cparse import parse
+from cocoscope.surface.dataflow import FileSummary, file_summary, int_literal
 from cocoscope.surface.derive import Key, Source, chain, derive, resolve_in
 from cocoscope.surface.files import FileSpec, header_files
 from cocoscope.surface.includes import reachable_headers
 from cocoscope.surface.inventory import DerivedSource, FileProblem, Inventory, Site
 from cocoscope.surface.parallel import Progress, run_parallel
 from cocoscope.surface.sites import RawSite, SourceRef, find_sites
-from cocoscope.surface.summary import FileSummary, file_summary, int_literal
 
 MAX_FILE_BYTES = 8 << 20  # generated tables beyond this are reported, not parsed
 
 
 @dataclass(frozen=True)
-class Snapshot:
-    """The last run's state. Definitions are kept in a separate entry, loaded only when the
-    fixpoint must be recomputed, so an unchanged re-run reads little."""
+class FileContext:
+    """What a worker needs to analyse one file; handed to the pool with each task (small:
+    paths, the cache root and a few names), so no state lives in module globals."""
 
-    summaries: dict[str, tuple[tuple[int, int], FileSummary]]  # path -> (stamp, summary sans defs)
-    sites: dict[str, tuple[str, list[RawSite]]]  # path -> (pass 2 key, raw sites)
-    # fixpoint key, sources, private definitions, names having a private definition
-    derived: tuple[str, dict[Key, Source], frozenset[Key], frozenset[str]] | None
-    defs_key: str  # the cache key of {path: defs} for these summaries
-
-
-def _with_defs(summaries: list[FileSummary], cache: Cache, defs_key: str) -> list[FileSummary] | None:
-    defs = cache.get("snapdefs", defs_key)
-    if not isinstance(defs, dict):
-        return None
-    out = []
-    for s in summaries:
-        if s.path not in defs:
-            return None
-        out.append(dataclasses.replace(s, defs=defs[s.path]) if not s.defs else s)
-    return out
+    tree: Path
+    cache: Cache
+    fingerprint: str  # the catalogue's
+    global_names: frozenset[str]  # catalogue globals (reads of them are sites)
 
 
-# Worker state set before the pool forks: the tree, the cache and the per-pass inputs.
-_STATE: dict[str, object] = {}
-
-
-def _pass1(rel: str) -> FileSummary:
-    tree = Path(str(_STATE["tree"]))
-    cache = _STATE["cache"]
-    assert isinstance(cache, Cache)
+def summarise_file(ctx: FileContext, rel: str) -> FileSummary:
+    """Pass 1 for one file, from the cache when its content was seen before."""
     try:
-        data = (tree / rel).read_bytes()
+        data = (ctx.tree / rel).read_bytes()
     except OSError as exc:
         return FileSummary(rel, "", (), frozenset(), frozenset(), (), f"unreadable: {exc.strerror}")
     sha = digest(data)
-    key = digest(sha, SCANNER_VERSION, str(_STATE["fingerprint"]), (rel.endswith(".c") and "c") or "h")
-    hit = cache.get("p1", key)
+    key = digest(sha, SCANNER_VERSION, ctx.fingerprint, (rel.endswith(".c") and "c") or "h")
+    hit = ctx.cache.get("p1", key)
     if isinstance(hit, FileSummary):
         return dataclasses.replace(hit, path=rel)
     if len(data) > MAX_FILE_BYTES:
@@ -75,25 +65,23 @@ def _pass1(rel: str) -> FileSummary:
                           f"larger than {MAX_FILE_BYTES >> 20} MiB, not parsed")
     else:
         try:
-            globals_ = _STATE["globals"]
-            assert isinstance(globals_, frozenset)
-            out = file_summary(rel, sha, parse(data), globals_)
+            out = file_summary(rel, sha, parse(data), ctx.global_names)
         except Exception as exc:  # one bad file must not end a whole-tree scan: list it
             out = FileSummary(rel, sha, (), frozenset(), frozenset(), (), f"analysis failed: {exc}")
-    cache.put("p1", key, out)
+    ctx.cache.put("p1", key, out)
     return out
 
 
-def _pass2(job: tuple[str, str, dict[str, SourceRef]]) -> tuple[str, list[RawSite], str]:
+def file_sites(ctx: FileContext, job: tuple[str, str, dict[str, SourceRef]],
+               ) -> tuple[str, list[RawSite], str]:
+    """Pass 2 for one file: (path, raw sites, failure or "")."""
     rel, sha, sources = job
-    cache = _STATE["cache"]
-    assert isinstance(cache, Cache)
     key = digest(sha, SCANNER_VERSION, repr(sorted(sources.items())))
-    hit = cache.get("p2", key)
+    hit = ctx.cache.get("p2", key)
     if isinstance(hit, list):
         return rel, hit, ""
     try:
-        data = (Path(str(_STATE["tree"])) / rel).read_bytes()
+        data = (ctx.tree / rel).read_bytes()
         if digest(data) != sha:
             return rel, [], "changed during the scan"
         sites = find_sites(parse(data), sources)
@@ -101,7 +89,7 @@ def _pass2(job: tuple[str, str, dict[str, SourceRef]]) -> tuple[str, list[RawSit
         return rel, [], f"unreadable: {exc.strerror}"
     except Exception as exc:  # listed as a per-file failure, never a crash of the scan
         return rel, [], f"analysis failed: {type(exc).__name__}: {exc}"
-    cache.put("p2", key, sites)
+    ctx.cache.put("p2", key, sites)
     return rel, sites, ""
 
 
@@ -150,114 +138,36 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str |
     c_files = sorted({f.path for f in files})
     spec = {f.path: f for f in files}
     headers = header_files(tree, c_files, all_headers)
-    _STATE.update(tree=str(tree), cache=cache, fingerprint=cat.fingerprint,
-                  globals=frozenset(p.name for p in cat.primitives.values()
-                                    if p.flow is Flow.GLOBAL))
-    stats: dict[str, float] = {}
-    t0 = time.monotonic()
+    ctx = FileContext(tree, cache, cat.fingerprint,
+                      frozenset(p.name for p in cat.primitives.values() if p.flow is Flow.GLOBAL))
     # One snapshot per tree/catalogue: unchanged files (same mtime and size) are not even read,
     # and an unchanged set of summaries reuses the fixpoint.
-    snap_key = digest(str(tree.resolve()), SCANNER_VERSION, cat.fingerprint)
-    snap = cache.get("snap", snap_key)
-    if not isinstance(snap, Snapshot):
-        snap = Snapshot({}, {}, None, "")
-    stamps: dict[str, tuple[int, int]] = {}
-    summaries: list[FileSummary] = []
-    todo: list[str] = []
-    from_snapshot = 0
-    for rel in c_files + headers:
-        try:
-            st = os.stat(tree / rel)
-        except OSError:
-            todo.append(rel)
-            continue
-        stamps[rel] = (st.st_mtime_ns, st.st_size)
-        old = snap.summaries.get(rel)
-        if old is not None and old[0] == stamps[rel]:
-            summaries.append(old[1])
-            from_snapshot += 1
-        else:
-            todo.append(rel)
-    stats["files_reparsed"] = len(todo)
+    snap = TreeSnapshot(cache, tree, cat.fingerprint)
+    stats: dict[str, float] = {}
+    t0 = time.monotonic()
     with Progress() as progress:
-        for s in run_parallel(_pass1, todo, jobs, "surface: summaries", progress):
-            summaries.append(_compact(s))
+        summaries, reparsed = _pass1(ctx, snap, c_files + headers, jobs, progress)
+        stats["files_reparsed"] = reparsed
         stats["pass1_s"] = time.monotonic() - t0
         t1 = time.monotonic()
-        derive_key = digest(cat.fingerprint, *sorted(f"{s.path}:{s.sha}" for s in summaries))
-        derive_ran = not (snap.derived is not None and snap.derived[0] == derive_key)
-        if not derive_ran:
-            assert snap.derived is not None
-            sources, private, pnames = snap.derived[1], snap.derived[2], snap.derived[3]
-        else:
-            if from_snapshot:
-                # Unchanged files came from the snapshot without their definitions.
-                full = _with_defs(summaries, cache, snap.defs_key)
-                if full is None:  # the definitions entry is gone: re-read every file
-                    full = list(run_parallel(_pass1, [s.path for s in summaries], jobs,
-                                     "surface: summaries", progress))
-                summaries = full
-            sources, resolver = derive(summaries, cat)
-            private, pnames = frozenset(resolver.private), frozenset(resolver.names)
-
-        def resolve(path: str, name: str) -> Key:
-            return resolve_in(private, pnames, path, name)
-
+        summaries, derived, derive_ran = _fixpoint(ctx, snap, summaries, cat, jobs, progress)
+        sources = derived[1]
         stats["derive_s"] = time.monotonic() - t1
         t2 = time.monotonic()
-        jobs2: list[tuple[str, str, dict[str, SourceRef]]] = []
-        keymaps: dict[str, dict[str, Key]] = {}
-        problems: list[FileProblem] = []
-        raw_by_file: dict[str, tuple[str, list[RawSite]]] = {}
-        pending: dict[str, str] = {}
         for h, b in reachable_headers(summaries, {f.path: f.built for f in files}).items():
             spec.setdefault(h, FileSpec(h, b))
-        for s in summaries:
-            if s.failure:
-                problems.append(FileProblem(s.path, "failed", s.failure))
-                continue
-            if s.path not in spec:  # a header no built file includes
-                continue
-            if s.errors:
-                problems.append(FileProblem(s.path, "parse-errors",
-                                            f"{len(s.errors)} unparsed range(s)", s.errors))
-            refs, keymaps[s.path] = _refs_for(s, sources, resolve)
-            if not refs:
-                continue
-            p2key = digest(s.sha, repr(sorted(refs.items())))
-            old2 = snap.sites.get(s.path)
-            if old2 is not None and old2[0] == p2key:
-                raw_by_file[s.path] = old2
-            else:
-                jobs2.append((s.path, s.sha, refs))
-                pending[s.path] = p2key
-        for rel, raws, failure in run_parallel(_pass2, jobs2, jobs, "surface: sites", progress):
-            if failure:
-                problems.append(FileProblem(rel, "failed", failure))
-                continue
-            raw_by_file[rel] = (pending[rel], raws)
-        sites: list[Site] = []
+        raw_by_file, keymaps, problems, parsed2 = _pass2(ctx, snap, summaries, spec, derived,
+                                                         jobs, progress)
         leaves = _leaf_table(summaries)
-        for rel, (_k, raws) in raw_by_file.items():
-            f = spec.get(rel, FileSpec(rel))
-            for raw in raws:
-                key = keymaps[rel][raw.callee]
-                sites.append(_site(raw, rel, chain(sources, key), sources[key], f, cat, platform,
-                                   leaves))
+        sites = [_site(raw, rel, chain(sources, keymaps[rel][raw.callee]),
+                       sources[keymaps[rel][raw.callee]], spec.get(rel, FileSpec(rel)), cat,
+                       platform, leaves)
+                 for rel, (_k, raws) in raw_by_file.items() for raw in raws]
         stats["pass2_s"] = time.monotonic() - t2
-    if todo or jobs2 or derive_ran:
-        defs_key = snap.defs_key
-        if derive_ran:  # every summary carries its definitions now
-            defs_key = digest(derive_key, "defs")
-            cache.put("snapdefs", defs_key, {s.path: s.defs for s in summaries})
-            if snap.defs_key != defs_key:  # one definitions entry per snapshot, not one per run
-                cache.delete("snapdefs", snap.defs_key)
-        cache.put("snap", snap_key, Snapshot(
-            {s.path: (stamps[s.path], dataclasses.replace(s, defs=()))
-             for s in summaries if s.path in stamps and s.sha},
-            raw_by_file, (derive_key, sources, private, pnames), defs_key))
-    nbytes = sum(stamps[rel][1] for rel in spec if rel in stamps)  # .c files + headers reported
-    derived = tuple(sorted(
+    if reparsed or parsed2 or derive_ran:
+        snap.save(summaries, raw_by_file, derived, derive_ran)
+    nbytes = sum(snap.stamps[rel][1] for rel in spec if rel in snap.stamps)  # .c + headers reported
+    derived_sources = tuple(sorted(
         (DerivedSource(src.name, src.defined_in, src.line, chain(sources, k), src.interface.value,
                        src.returns, tuple(sorted(src.out_args)))
          for k, src in sources.items() if src.defined_in and src.name not in cat.primitives),
@@ -265,8 +175,89 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str |
     stats["total_s"] = time.monotonic() - t0
     sites.sort(key=lambda s: (s.file, s.line, s.column, s.primitive))
     problems.sort(key=lambda p: (p.file, p.kind))
-    return Inventory(str(tree), config, platform, tuple(sites), derived, tuple(problems),
+    return Inventory(str(tree), config, platform, tuple(sites), derived_sources, tuple(problems),
                      len(c_files), nbytes, len(headers), stats)
+
+
+def _pass1(ctx: FileContext, snap: TreeSnapshot, paths: list[str], jobs: int,
+           progress: Progress) -> tuple[list[FileSummary], int]:
+    """Every file's summary (unchanged files from the snapshot) and how many were re-read."""
+    summaries: list[FileSummary] = []
+    todo: list[str] = []
+    for rel in paths:
+        old = snap.unchanged_summary(rel)
+        if old is not None:
+            summaries.append(old)
+        else:
+            todo.append(rel)
+    for s in run_parallel(partial(summarise_file, ctx), todo, jobs, "surface: summaries",
+                          progress):
+        summaries.append(_compact(s))
+    return summaries, len(todo)
+
+
+def _fixpoint(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary],
+              cat: Catalogue, jobs: int, progress: Progress,
+              ) -> tuple[list[FileSummary], Derived, bool]:
+    """The derived sources: the last run's when no summary changed, else recomputed (after
+    putting back the definitions of summaries that came from the snapshot)."""
+    derive_key = digest(cat.fingerprint, *sorted(f"{s.path}:{s.sha}" for s in summaries))
+    reused = snap.derived(derive_key)
+    if reused is not None:
+        return summaries, reused, False
+    if snap.reused:
+        full = snap.with_defs(summaries)
+        if full is None:  # the definitions entry is gone: re-read every file
+            full = list(run_parallel(partial(summarise_file, ctx), [s.path for s in summaries],
+                                     jobs, "surface: summaries", progress))
+        summaries = full
+    sources, resolver = derive(summaries, cat)
+    derived = (derive_key, sources, frozenset(resolver.private), frozenset(resolver.names))
+    return summaries, derived, True
+
+
+def _pass2(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary],
+           spec: dict[str, FileSpec], derived: Derived, jobs: int, progress: Progress,
+           ) -> tuple[dict[str, tuple[str, list[RawSite]]], dict[str, dict[str, Key]],
+                      list[FileProblem], int]:
+    """Raw sites of every reported file that calls a source (unchanged ones from the
+    snapshot), each file's callee -> source key map, the problems, and how many were parsed."""
+    _key, sources, private, pnames = derived
+
+    def resolve(path: str, name: str) -> Key:
+        return resolve_in(private, pnames, path, name)
+
+    jobs2: list[tuple[str, str, dict[str, SourceRef]]] = []
+    keymaps: dict[str, dict[str, Key]] = {}
+    problems: list[FileProblem] = []
+    raw_by_file: dict[str, tuple[str, list[RawSite]]] = {}
+    pending: dict[str, str] = {}
+    for s in summaries:
+        if s.failure:
+            problems.append(FileProblem(s.path, "failed", s.failure))
+            continue
+        if s.path not in spec:  # a header no built file includes
+            continue
+        if s.errors:
+            problems.append(FileProblem(s.path, "parse-errors",
+                                        f"{len(s.errors)} unparsed range(s)", s.errors))
+        refs, keymaps[s.path] = _refs_for(s, sources, resolve)
+        if not refs:
+            continue
+        p2key = digest(s.sha, repr(sorted(refs.items())))
+        old = snap.sites(s.path, p2key)
+        if old is not None:
+            raw_by_file[s.path] = old
+        else:
+            jobs2.append((s.path, s.sha, refs))
+            pending[s.path] = p2key
+    for rel, raws, failure in run_parallel(partial(file_sites, ctx), jobs2, jobs,
+                                           "surface: sites", progress):
+        if failure:
+            problems.append(FileProblem(rel, "failed", failure))
+            continue
+        raw_by_file[rel] = (pending[rel], raws)
+    return raw_by_file, keymaps, problems, len(jobs2)
 
 
 def _site(raw: RawSite, rel: str, names: tuple[str, ...], src: Source, f: FileSpec,

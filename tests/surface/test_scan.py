@@ -143,22 +143,6 @@ def test_parallel_scan_matches_serial(inv: Inventory) -> None:
     assert _scan(jobs=2).sites == inv.sites
 
 
-def test_cache_reuse_and_one_edit(tmp_path: Path) -> None:
-    import shutil
-
-    tree = tmp_path / "tree"
-    shutil.copytree(TREE, tree)
-    files = [FileSpec(p.relative_to(tree).as_posix()) for p in sorted(tree.rglob("*.c"))]
-    cold = scan(tree, files, jobs=1, cache_dir=tmp_path / "cache")
-    warm = scan(tree, files, jobs=1, cache_dir=tmp_path / "cache")
-    assert warm.sites == cold.sites and warm.stats["files_reparsed"] == 0
-    src = tree / "drivers" / "demo" / "consumer.c"
-    src.write_text(src.read_text().replace("memcpy(dst, src, n);", "memcpy(dst, src, n);\n\tinl(0xcf8);"))
-    edited = scan(tree, files, jobs=1, cache_dir=tmp_path / "cache")
-    assert edited.stats["files_reparsed"] == 1
-    assert len(edited.sites) == len(cold.sites) + 1
-
-
 def test_driver_header_macros_are_scoped_to_their_directory(inv: Inventory) -> None:
     assert site(inv, "sub/user.c", 4, "DEMO_LOCAL_R32").chain == ("DEMO_LOCAL_R32", "readl")
     assert not [s for s in inv.sites if s.file.endswith("unrelated.c")]
@@ -217,39 +201,6 @@ def test_value_passed_to_a_same_file_helper_takes_the_helpers_use(inv: Inventory
 
 def test_wrapper_through_a_byte_order_conversion(inv: Inventory) -> None:
     assert {d.name: d for d in inv.derived}["demo_le_reg"].chain == ("demo_le_reg", "readw")
-
-
-def test_fixpoint_does_not_depend_on_file_order() -> None:
-    import random
-
-    from cocoscope.surface.cparse import parse
-    from cocoscope.surface.derive import derive, resolve_in
-    from cocoscope.surface.summary import file_summary
-
-    summaries = [file_summary(p.relative_to(TREE).as_posix(), "", parse(p.read_bytes()),
-                              frozenset({"boot_params"}))
-                 for p in sorted(TREE.rglob("*.[ch]"))]
-    results = []
-    for seed in range(3):
-        random.Random(seed).shuffle(summaries)
-        sources, res = derive(summaries, load_catalogue())
-        results.append({k: (v.returns, v.out_args) for k, v in sources.items()})
-        assert resolve_in(res.private, res.names, "drivers/demo/sub/user.c",
-                          "DEMO_LOCAL_R32")[0] == "dir:drivers/demo"
-    assert results[0] == results[1] == results[2]
-
-
-def test_one_definitions_entry_per_snapshot(tmp_path: Path) -> None:
-    import shutil
-
-    tree = tmp_path / "tree"
-    shutil.copytree(TREE, tree)
-    files = [FileSpec(p.relative_to(tree).as_posix()) for p in sorted(tree.rglob("*.c"))]
-    src = tree / "drivers" / "demo" / "consumer.c"
-    for n in range(3):
-        src.write_text(src.read_text() + f"\nint demo_extra{n}(void) {{ return inb(0x80); }}\n")
-        scan(tree, files, jobs=1, cache_dir=tmp_path / "cache")
-    assert len(list((tmp_path / "cache" / "snapdefs").rglob("*.pkl"))) == 1
 
 
 def test_reassignment_ends_a_value_and_logging_wrappers_print(inv: Inventory) -> None:
