@@ -45,46 +45,6 @@ def test_subject_cn_of_collateral_chain():
     assert [pck.subject_cn(c) for c in certs] == [pck.TCB_SIGNING_CN, pck.ROOT_CN]
 
 
-def _reference_pairs(content: bytes) -> dict[bytes, tuple[int, bytes]]:
-    """The plain structural walk the fast path must agree with."""
-    out = {}
-    for tag, body in pck._der_items(content, "ref"):
-        if tag != 0x30:
-            raise ValueError("not a sequence")
-        inner = pck._der_items(body, "ref")
-        if len(inner) != 2 or inner[0][0] != 0x06:
-            raise ValueError("not a pair")
-        out[inner[0][1]] = inner[1]
-    return out
-
-
-def _result(fn, data):
-    try:
-        return fn(data)
-    except ValueError:
-        return "error"
-
-
-def _pair(oid: bytes, tag: int, value: bytes) -> bytes:
-    def tlv(t: int, v: bytes) -> bytes:
-        n = len(v)
-        head = bytes([n]) if n < 0x80 else bytes([0x81, n]) if n < 0x100 else bytes([0x82]) + n.to_bytes(2, "big")
-        return bytes([t]) + head + v
-    return tlv(0x30, tlv(0x06, oid) + tlv(tag, value))
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.binary(min_size=1, max_size=12), st.sampled_from([2, 4, 0x30, 0x0A]),
-                          st.binary(max_size=200)), max_size=6),
-       st.lists(st.tuples(st.integers(0, 400), st.integers(0, 255)), max_size=3))
-def test_fast_pair_walk_agrees_with_reference(pairs, edits):
-    data = bytearray(b"".join(_pair(o, t, v) for o, t, v in pairs))
-    for off, val in edits:
-        if off < len(data):
-            data[off] = val
-    assert _result(lambda d: pck._pairs(d, "t"), bytes(data)) == _result(_reference_pairs, bytes(data))
-
-
 def test_extensions_of_every_vector():
     seen = {}
     for path in ALL_QUOTES:

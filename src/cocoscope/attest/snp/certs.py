@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import NameOID
 
+from cocoscope.attest import der as asn1
 from cocoscope.attest.snp.evidence import looks_like_cert_table, parse_cert_table
 from cocoscope.attest.snp.product import Product, product_from_name
 from cocoscope.errors import InputError, read_bytes
@@ -73,50 +74,27 @@ MAX_CERT_FILE = 1 << 20
 _PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
 
 
-def _tlv(d: bytes, pos: int) -> tuple[int, int, int]:
-    """(tag, content start, content end) of the DER element at ``pos``; ValueError if broken."""
-    if pos + 2 > len(d):
-        raise ValueError("truncated DER")
-    tag, length = d[pos], d[pos + 1]
-    pos += 2
-    if length & 0x80:
-        n = length & 0x7F
-        if n == 0 or n > 4 or pos + n > len(d):
-            raise ValueError("bad DER length")
-        length = int.from_bytes(d[pos:pos + n], "big")
-        pos += n
-    if pos + length > len(d):
-        raise ValueError("DER element runs past its container")
-    return tag, pos, pos + length
-
-
 def _signature_algorithms(der: bytes) -> tuple[bytes, bytes]:
     """(algorithm inside the TBS, outer algorithm) as raw DER."""
-    tag, start, end = _tlv(der, 0)
-    if tag != 0x30 or end != len(der):
+    tag, start, end = asn1.read(der, 0, what="certificate")
+    if tag != asn1.SEQUENCE or end != len(der):
         raise ValueError("certificate is not one DER SEQUENCE")
-    _, tbs_start, tbs_end = _tlv(der, start)
-    _, _, alg_end = _tlv(der, tbs_end)
+    _, tbs_start, tbs_end = asn1.read(der, start, end, "certificate")
+    _, _, alg_end = asn1.read(der, tbs_end, end, "certificate")
     outer = der[tbs_end:alg_end]
-    tag, sig_start, sig_end = _tlv(der, alg_end)
+    tag, sig_start, sig_end = asn1.read(der, alg_end, end, "certificate")
     # The BIT STRING's unused-bits count must be 0: a parser that ignores it would accept
     # two encodings of one certificate.
-    if tag != 0x03 or sig_end != end or sig_start == sig_end or der[sig_start] != 0:
+    if (tag != asn1.BIT_STRING or sig_end != end or sig_start == sig_end
+            or der[sig_start] != 0):
         raise ValueError("signature is not a whole-byte BIT STRING ending the certificate")
     pos = tbs_start
-    tag, _, end = _tlv(der, pos)
-    if tag == 0xA0:  # explicit version
-        pos = end
-    _, _, pos = _tlv(der, pos)  # serialNumber
-    _, _, inner_end = _tlv(der, pos)
+    tag, _, stop = asn1.read(der, pos, tbs_end, "TBSCertificate")
+    if tag == asn1.CONTEXT_0:  # explicit version
+        pos = stop
+    _, _, pos = asn1.read(der, pos, tbs_end, "TBSCertificate")  # serialNumber
+    _, _, inner_end = asn1.read(der, pos, tbs_end, "TBSCertificate")
     return der[pos:inner_end], outer
-
-
-def _der_value(value: bytes, tag: int) -> bytes:
-    t, start, end = _tlv(value, 0)
-    if t != tag or end != len(value):
-        raise ValueError(f"expected DER tag {tag:#x}")
-    return value[start:end]
 
 
 @dataclass(frozen=True)
@@ -189,17 +167,18 @@ class AmdCert:
                 continue
             raw = ext.value.value
             if oid == OID_STRUCT_VERSION:
-                struct_version = int.from_bytes(_der_value(raw, 0x02), "big")
+                struct_version = int.from_bytes(asn1.single(raw, asn1.INTEGER, oid), "big")
             elif oid == OID_PRODUCT_NAME:
-                product = _der_value(raw, 0x16).decode("ascii")
+                product = asn1.single(raw, asn1.IA5_STRING, oid).decode("ascii")
             elif oid in OID_SPL:
-                spls[OID_SPL[oid]] = int.from_bytes(_der_value(raw, 0x02), "big", signed=True)
+                spls[OID_SPL[oid]] = int.from_bytes(asn1.single(raw, asn1.INTEGER, oid), "big",
+                                                    signed=True)
             elif oid == OID_HWID:
                 # Raw bytes on real VCEKs; some tools wrap them in an OCTET STRING.
                 wrapped = len(raw) in (66, 10) and raw[0] == 0x04 and raw[1] == len(raw) - 2
                 hwid = raw[2:] if wrapped else raw
             elif oid == OID_CSP_ID:
-                csp = _der_value(raw, 0x16).decode("ascii")
+                csp = asn1.single(raw, asn1.IA5_STRING, oid).decode("ascii")
         return VekExtensions(struct_version, product, spls, hwid, csp)
 
 

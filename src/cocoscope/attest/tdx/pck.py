@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
+from cocoscope.attest import der as asn1
 from cocoscope.attest.result import Check, failed, passed
 from cocoscope.errors import InputError
 
@@ -56,7 +57,6 @@ def fingerprint(cert: x509.Certificate) -> str:
     return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
 
 
-
 _CN_OID = bytes.fromhex("550403")
 
 
@@ -66,13 +66,13 @@ def subject_cn(cert: x509.Certificate) -> str:
     Building ``cert.subject`` costs about as much as an ECDSA verification in cryptography
     (a Python object per attribute), and each quote's chain needs three names.
     """
-    (tbs,) = _der_items(cert.tbs_certificate_bytes, "TBSCertificate")
-    fields = _der_items(tbs[1], "TBSCertificate")
-    subject = fields[5 if fields[0][0] == 0xA0 else 4][1]
-    for _set_tag, rdn in _der_items(subject, "subject"):
-        for _seq_tag, atv in _der_items(rdn, "subject"):
-            parts = _der_items(atv, "subject")
-            if len(parts) == 2 and parts[0] == (0x06, _CN_OID):
+    tbs = asn1.single(cert.tbs_certificate_bytes, asn1.SEQUENCE, "TBSCertificate")
+    fields = asn1.items(tbs, "TBSCertificate")
+    subject = fields[5 if fields[0][0] == asn1.CONTEXT_0 else 4][1]
+    for _set_tag, rdn in asn1.items(subject, "subject"):
+        for _seq_tag, atv in asn1.items(rdn, "subject"):
+            parts = asn1.items(atv, "subject")
+            if len(parts) == 2 and parts[0] == (asn1.OID, _CN_OID):
                 return parts[1][1].decode("utf-8", "replace")
     return ""
 
@@ -242,29 +242,6 @@ class PckExtensions:
     sgx_type: int
 
 
-def _der_items(data: bytes, what: str) -> list[tuple[int, bytes]]:
-    """Split a DER byte string into (tag, content) pairs; only definite short/long lengths."""
-    items: list[tuple[int, bytes]] = []
-    pos, size = 0, len(data)
-    while pos < size:
-        if pos + 2 > size:
-            raise ValueError(f"{what}: truncated TLV at {pos}")
-        tag, length = data[pos], data[pos + 1]
-        pos += 2
-        if length & 0x80:
-            n = length & 0x7F
-            if n == 0 or n > 4 or pos + n > size:
-                raise ValueError(f"{what}: bad length at {pos}")
-            length = int.from_bytes(data[pos : pos + n], "big")
-            pos += n
-        end = pos + length
-        if end > size:
-            raise ValueError(f"{what}: value runs past the end")
-        items.append((tag, data[pos:end]))
-        pos = end
-    return items
-
-
 # DER content octets of the OID 1.2.840.113741.1.13.1; sub-arcs below 128 are single bytes,
 # so fields are looked up by raw OID bytes without decoding every OID to text.
 _SGX_OID_RAW = bytes.fromhex("2a864886f84d010d01")
@@ -279,61 +256,14 @@ _TCB_COMPONENTS = tuple(_oid(2, i) for i in range(1, 17))
 _PCESVN, _CPUSVN = _oid(2, 17), _oid(2, 18)
 
 
-def _tlv(data: bytes, pos: int, end: int, what: str) -> tuple[int, int, int]:
-    """(tag, content start, content end) of the DER TLV at ``pos``, bounded by ``end``."""
-    if pos + 2 > end:
-        raise ValueError(f"{what}: truncated TLV at {pos}")
-    tag, length = data[pos], data[pos + 1]
-    pos += 2
-    if length & 0x80:
-        n = length & 0x7F
-        if n == 0 or n > 4 or pos + n > end:
-            raise ValueError(f"{what}: bad length at {pos}")
-        length = int.from_bytes(data[pos : pos + n], "big")
-        pos += n
-    if pos + length > end:
-        raise ValueError(f"{what}: value runs past the end")
-    return tag, pos, pos + length
-
-
-def _pairs(seq_content: bytes, what: str) -> dict[bytes, tuple[int, bytes]]:
-    """SEQUENCE OF SEQUENCE {OID, value} -> {raw OID content: (tag, content)}.
-
-    Index-based rather than slicing each level, with the short-length case inline: this runs
-    for every quote's PCK leaf (24 pairs). Bounds are checked on every path.
-    """
-    out: dict[bytes, tuple[int, bytes]] = {}
-    data = seq_content
-    pos, size = 0, len(data)
-    while pos < size:
-        if pos + 6 <= size and data[pos] == 0x30 and data[pos + 1] < 0x80 and data[pos + 2] == 0x06:
-            stop = pos + 2 + data[pos + 1]
-            ostop = pos + 4 + data[pos + 3]
-            if data[pos + 3] < 0x80 and ostop + 2 <= stop <= size and data[ostop + 1] < 0x80 \
-                    and ostop + 2 + data[ostop + 1] == stop:
-                out[data[pos + 4 : ostop]] = (data[ostop], data[ostop + 2 : stop])
-                pos = stop
-                continue
-        tag, start, stop = _tlv(data, pos, size, what)  # long lengths or malformed: full path
-        if tag != 0x30:
-            raise ValueError(f"{what}: expected SEQUENCE")
-        otag, ostart, ostop = _tlv(data, start, stop, what)
-        vtag, vstart, vstop = _tlv(data, ostop, stop, what)
-        if otag != 0x06 or vstop != stop:
-            raise ValueError(f"{what}: expected {{OID, value}}")
-        out[data[ostart:ostop]] = (vtag, data[vstart:vstop])
-        pos = stop
-    return out
-
-
 def _int(item: tuple[int, bytes] | None, what: str) -> int:
-    if item is None or item[0] not in (0x02, 0x0A) or not item[1]:
+    if item is None or item[0] not in (asn1.INTEGER, asn1.ENUMERATED):
         raise ValueError(f"{what} missing or not an INTEGER")
-    return int.from_bytes(item[1], "big", signed=False)
+    return asn1.unsigned(item[1], what)
 
 
 def _octets(item: tuple[int, bytes] | None, what: str, size: int) -> bytes:
-    if item is None or item[0] != 0x04 or len(item[1]) != size:
+    if item is None or item[0] != asn1.OCTET_STRING or len(item[1]) != size:
         raise ValueError(f"{what} missing or not a {size}-byte OCTET STRING")
     return item[1]
 
@@ -350,12 +280,12 @@ def pck_extensions(cert: x509.Certificate, *, source: str) -> PckExtensions:
     if not isinstance(ext, x509.UnrecognizedExtension):
         raise InputError("unexpected SGX extension type", path=source)
     try:
-        (top,) = _der_items(ext.value, "SGX extensions")
-        fields = _pairs(top[1], "SGX extensions")
+        top = asn1.single(ext.value, asn1.SEQUENCE, "SGX extensions")
+        fields = asn1.oid_pairs(top, "SGX extensions")
         tcb_item = fields.get(_TCB)
-        if tcb_item is None or tcb_item[0] != 0x30:
+        if tcb_item is None or tcb_item[0] != asn1.SEQUENCE:
             raise ValueError("TCB missing")
-        tcb = _pairs(tcb_item[1], "SGX TCB")
+        tcb = asn1.oid_pairs(tcb_item[1], "SGX TCB")
         comps = tuple(_int(tcb.get(key), "TCB component") for key in _TCB_COMPONENTS)
         return PckExtensions(
             ppid=_octets(fields.get(_PPID), "PPID", 16),
