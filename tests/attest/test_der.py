@@ -3,6 +3,8 @@ plain one on arbitrary (damaged) input."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -99,7 +101,5 @@ def test_fast_pair_walk_agrees_with_reference(pairs, edits):
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_raise_only_der_errors(data):
     for fn in (der.items, der.oid_pairs, lambda d: der.single(d, 0x30)):
-        try:
+        with contextlib.suppress(der.DerError):
             fn(data)
-        except der.DerError:
-            pass

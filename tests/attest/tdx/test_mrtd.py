@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cocoscope.attest.ovmf import TDX_METADATA_GUID
 from cocoscope.attest.tdx.mrtd import (
-    TDX_METADATA_OFFSET_GUID,
     PageOrder,
     compute_mrtd,
     parse_tdvf_metadata,
@@ -48,7 +48,7 @@ def build_tdvf(
     desc = struct.pack("<4sIII", b"TDVF", 16 + 32 * len(sections), 1, len(sections))
     desc += b"".join(struct.pack("<IIQQII", *s) for s in sections)
     image[0x100 : 0x100 + len(desc)] = desc
-    table = footer([(TDX_METADATA_OFFSET_GUID, struct.pack("<I", size - 0x100))])
+    table = footer([(TDX_METADATA_GUID, struct.pack("<I", size - 0x100))])
     image[size - 32 - len(table) : size - 32] = table
     return bytes(image)
 

@@ -11,10 +11,9 @@ records that the VMM's SEAMCALLs feed it while it builds the TD:
 The order of the two is the VMM's choice and changes MRTD (``PageOrder``): upstream KVM
 extends each page right after adding it; older stacks add a section's pages, then extend them.
 
-The sections come from the TDVF metadata: the OVMF footer GUID table entry
-e47a6535-984a-4798-865e-4685a7bf8ec2 holds a u32 offset from the end of the image to the
-descriptor ``{'TDVF', u32 length, u32 version = 1, u32 count}`` followed by ``count`` 32-byte
-sections ``{u32 data offset, u32 raw size, u64 GPA, u64 memory size, u32 type, u32 attributes}``.
+The sections come from the TDVF metadata (located through the OVMF footer table by
+``cocoscope.attest.ovmf``): the descriptor ``{'TDVF', u32 length, u32 version = 1, u32 count}``
+is followed by ``count`` 32-byte sections ``{u32 data offset, u32 raw size, u64 GPA, u64 memory size, u32 type, u32 attributes}``.
 Bytes of a section beyond its raw data are zero (TD_HOB and TEMP_MEM have no raw data).
 """
 
@@ -23,15 +22,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import struct
-import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from cocoscope.attest.snp.measure.ovmf import parse_footer_table
+from cocoscope.attest.ovmf import TDX_METADATA_GUID, find_entry, locate_metadata, parse_footer_table
 from cocoscope.errors import InputError
 
-TDX_METADATA_OFFSET_GUID = uuid.UUID("e47a6535-984a-4798-865e-4685a7bf8ec2")
 PAGE_SIZE = 0x1000
 CHUNK_SIZE = 256
 ATTR_MR_EXTEND = 0x1
@@ -47,7 +44,6 @@ SECTION_TYPES = {
     6: "PAYLOAD_PARAM",
 }
 
-_DESCRIPTOR = struct.Struct("<4sIII")
 _SECTION = struct.Struct("<IIQQII")
 _PAGE_ADD = b"MEM.PAGE.ADD".ljust(16, b"\x00")
 _MR_EXTEND = b"MR.EXTEND".ljust(16, b"\x00")
@@ -135,33 +131,17 @@ def parse_tdvf_metadata(image: bytes, path: str) -> TdvfMetadata:
     entries = parse_footer_table(image, path)
     if not entries:
         raise InputError("no OVMF footer GUID table at the end of the image (not an OVMF build)", path=path)
-    entry = next((e for e in entries if e.guid == TDX_METADATA_OFFSET_GUID), None)
+    entry = find_entry(entries, TDX_METADATA_GUID)
     if entry is None:
         raise InputError("OVMF footer table has no TDX metadata entry (firmware built without TDX)", path=path)
-    if len(entry.data) < 4:
-        raise InputError("TDX metadata entry is shorter than its u32 offset", path=path, where=f"offset {entry.offset:#x}")
-    from_end = int.from_bytes(entry.data[:4], "little")
-    start = len(image) - from_end
-    if from_end == 0 or start < 0 or start + _DESCRIPTOR.size > len(image):
-        raise InputError(
-            f"TDX metadata offset-from-end {from_end:#x} is outside the image", path=path, where=f"offset {entry.offset:#x}"
-        )
-    where = f"offset {start:#x}"
-    sig, length, version, count = _DESCRIPTOR.unpack_from(image, start)
-    if sig != b"TDVF":
-        raise InputError(f"TDX metadata signature is {sig!r}, expected b'TDVF'", path=path, where=where)
-    if version != 1:
-        raise InputError(f"TDVF metadata version {version}, expected 1", path=path, where=where)
-    needed = _DESCRIPTOR.size + count * _SECTION.size
-    if count == 0 or length < needed or start + needed > len(image):
-        raise InputError(
-            f"TDVF metadata length {length:#x} does not hold {count} sections or runs past the image",
-            path=path,
-            where=where,
-        )
+    header = locate_metadata(image, entry, path, label="TDX metadata", signature=b"TDVF",
+                             section_size=_SECTION.size)
+    start, count, where = header.offset, header.count, f"offset {header.offset:#x}"
+    if count == 0:
+        raise InputError("TDVF metadata has no sections", path=path, where=where)
     sections = []
     for i in range(count):
-        at = start + _DESCRIPTOR.size + i * _SECTION.size
+        at = header.sections_offset + i * _SECTION.size
         data_offset, raw_size, gpa, memory_size, kind, attributes = _SECTION.unpack_from(image, at)
         sec = TdvfSection(i, data_offset, raw_size, gpa, memory_size, kind, attributes, at)
         _check_section(sec, len(image), path)
@@ -176,7 +156,7 @@ def parse_tdvf_metadata(image: bytes, path: str) -> TdvfMetadata:
             path=path,
             where=where,
         )
-    return TdvfMetadata(path, start, version, tuple(sections))
+    return TdvfMetadata(path, start, 1, tuple(sections))  # locate_metadata accepts only version 1
 
 
 def _check_section(sec: TdvfSection, image_size: int, path: str) -> None:
