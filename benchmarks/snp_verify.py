@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/snp_verify.py [--seconds S] [--rounds N]
 
-A full ``verify_evidence`` (parse the 1184 raw bytes, format checks, product, chain with a warm
+A full ``verify`` (parse the 1184 raw bytes, format checks, product, chain with a warm
 certificate cache, VCEK TCB/hwID binding, the report signature, the default policy) is timed
 against ``cryptography``'s ECDSA P-384/SHA-384 verify of the same signature over the same bytes,
 which every correct verifier must do once per report. The peer is that bare call, so no second
@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cocoscope.attest.snp.certs import load_certs
 from cocoscope.attest.snp.evidence import parse_evidence
 from cocoscope.attest.snp.policy import SnpPolicy
-from cocoscope.attest.snp.verify import verify_evidence
+from cocoscope.attest.snp.verify import SnpTrust, verify
 
 SNP = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "attestation" / "snp"
 REPORT = SNP / "trustee" / "test-report.bin"
@@ -65,7 +65,7 @@ def main() -> int:
     signed = raw[:0x2A0]
 
     def full() -> None:
-        v = verify_evidence(parse_evidence(raw), certs, policy, AT)
+        v = verify(parse_evidence(raw), SnpTrust(tuple(certs)), policy, AT)
         if not v.ok:
             raise SystemExit(f"benchmark vector did not verify: {v.failed}")
 

@@ -7,7 +7,7 @@ Input: trustee's tdx_quote_6.dat with its TCB Info and QE Identity and Intel's T
 chain (tests/data/tdx_quote/), verified at 2025-11-01 (../shared/testdata/attestation/SOURCES.md);
 every check passes with OutOfDate accepted.
 
-* cocoscope: ``verify_quote(parse_quote(raw), collateral=warm, ...)`` per quote: parse, PCK
+* cocoscope: ``verify(QuoteEvidence(.., parse_quote(raw)), TdxTrust(warm), ...)`` per quote: parse, PCK
   chain (names, pinned root, two certificate signatures, validity), PCK extensions, quote
   signature, QE report signature and binding, collateral checks (the collateral signatures
   are verified once and cached: "warm"), QVL TCB evaluation, policy.
@@ -40,8 +40,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 import cocoscope
 from cocoscope.attest.tdx.collateral import load_collateral_dir
 from cocoscope.attest.tdx.policy import TdxPolicy
-from cocoscope.attest.tdx.quote import parse_quote
-from cocoscope.attest.tdx.verify import verify_quote
+from cocoscope.attest.tdx.quote import QuoteEvidence, parse_quote
+from cocoscope.attest.tdx.verify import TdxTrust, verify
 
 REPO = Path(__file__).resolve().parents[1]
 TDX = REPO.parent / "shared" / "testdata" / "attestation" / "tdx"
@@ -87,9 +87,9 @@ def main() -> int:
     policy = TdxPolicy(accepted_tcb=("OutOfDate",))
 
     def ours() -> object:
-        return verify_quote(parse_quote(raw), collateral=collateral, policy=policy, at=AT)
+        return verify(QuoteEvidence("quote", parse_quote(raw)), TdxTrust(collateral), policy, AT)
 
-    first = verify_quote(parse_quote(raw), collateral=collateral, policy=policy, at=AT)
+    first = verify(QuoteEvidence("quote", parse_quote(raw)), TdxTrust(collateral), policy, AT)
     assert first.facts["tcb_status"] == "OutOfDate", first.facts
     assert first.ok, first.failed
 
@@ -122,7 +122,7 @@ def main() -> int:
     print(f"cocoscope {cocoscope.__version__}, Python {platform.python_version()}, "
           f"{platform.machine()}, {QUOTE.name}, load average {os.getloadavg()[0]:.1f}")
     print(f"floor (4 bare ECDSA verifications): {statistics.median(floor_rates):8.0f} /s")
-    print(f"cocoscope verify_quote, warm:       {statistics.median(ours_rates):8.0f} /s")
+    print(f"cocoscope verify, warm:             {statistics.median(ours_rates):8.0f} /s")
     print(f"ratio (median of per-round ratios): {statistics.median(ratios):.2f} "
           f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)})")
     shutil.rmtree(tmp)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from cocoscope.attest.policy import load as load_policy_file
+from cocoscope.attest.policy import load_policy
 from cocoscope.attest.result import Verification
 from cocoscope.attest.tdx.quote import is_tdx_quote
 from cocoscope.errors import InputError, UsageError, read_bytes
@@ -37,16 +37,16 @@ def verify(req: AttestationRequest) -> Verification:
     at = req.time
     if kind == "tdx":
         from cocoscope.attest.tdx.policy import TdxPolicy
-        from cocoscope.attest.tdx.verify import verify_tdx_quote
+        from cocoscope.attest.tdx.verify import verify_file as verify_quote_file
 
-        tdx_policy = load_policy_file(TdxPolicy, req.policy, section="tdx")
-        return verify_tdx_quote(req.evidence, req.collateral_dir, tdx_policy, at)
-    from cocoscope.attest.snp.policy import load_policy as load_snp_policy
-    from cocoscope.attest.snp.verify import verify_snp_report
+        return verify_quote_file(req.evidence, req.collateral_dir,
+                                 load_policy(TdxPolicy, req.policy), at)
+    from cocoscope.attest.snp.policy import SnpPolicy
+    from cocoscope.attest.snp.verify import verify_file as verify_report_file
 
     if req.collateral_dir:
         raise UsageError("--collateral-dir is for TDX quotes; SNP takes --certs")
-    return verify_snp_report(req.evidence, req.certs, load_snp_policy(req.policy), at)
+    return verify_report_file(req.evidence, req.certs, load_policy(SnpPolicy, req.policy), at)
 
 
 def as_finding(v: Verification) -> Finding:

@@ -110,14 +110,22 @@ def from_mapping(cls: type[P], doc: Mapping[str, Any], *, path: str = "<policy>"
     return cls(**kwargs)
 
 
-def load(cls: type[P], path: str | None, *, section: str | None = None) -> P:
-    """Load a policy file; with ``section`` (``snp``/``tdx``) a table of that name is used if present."""
+def load_policy(cls: type[P], path: str | None,
+                overrides: Mapping[str, Any] | None = None) -> P:
+    """The one policy loader for both platforms: a file (TOML or JSON), then flag overrides.
+
+    ``cls`` is ``SnpPolicy`` or ``TdxPolicy``; its ``SECTION`` (``snp``/``tdx``) names the
+    table used when the file has one. No file: the class defaults (production-safe).
+    """
     if path is None:
-        return cls()
-    doc = load_document(path)
-    if section and isinstance(doc.get(section), dict):
-        doc = doc[section]
-    return from_mapping(cls, doc, path=path)
+        pol = cls()
+    else:
+        doc = load_document(path)
+        section = getattr(cls, "SECTION", None)
+        if section and isinstance(doc.get(section), dict):
+            doc = doc[section]
+        pol = from_mapping(cls, doc, path=path)
+    return override(pol, **(overrides or {}))
 
 
 def override(policy: P, **flags: Any) -> P:

@@ -7,8 +7,7 @@ import json
 import os
 from typing import Any
 
-from cocoscope.attest.result import Verification
-from cocoscope.commands._common import add_output_options, emit, hexstr, jsonable, parse_time
+from cocoscope.commands._common import add_output_options, emit, hexstr, parse_time
 from cocoscope.errors import EXIT_OK, EXIT_VERIFY, InputError, UsageError
 
 
@@ -118,30 +117,16 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     )
 
 
-def render_verification(v: Verification) -> str:
-    lines = [f"SEV-SNP report {v.subject}: {'VERIFIED' if v.ok else 'FAILED'}"]
-    for key, value in v.facts.items():
-        lines.append(f"  {key + ':':<14} {value}")
-    for c in v.checks:
-        lines.append(f"  {c.status.value.upper():<5} {c.name:<28} {c.detail}")
-    if not v.ok:
-        lines.append(f"{len(v.failed)} check(s) failed: {', '.join(c.name for c in v.failed)}")
-    return "\n".join(lines)
-
-
 def run_verify(args: argparse.Namespace) -> int:
-    from cocoscope.attest.snp.policy import load_policy
-    from cocoscope.attest.snp.verify import verify_snp_report
+    from cocoscope.attest.policy import load_policy
+    from cocoscope.attest.show import render_verification, verification_json
+    from cocoscope.attest.snp.policy import SnpPolicy
+    from cocoscope.attest.snp.verify import verify_file
 
-    policy = load_policy(args.policy, _overrides(args))
-    v = verify_snp_report(args.report, args.certs, policy, parse_time(args.time), args.crl)
-    if args.format == "json":
-        doc = {"subject": v.subject, "kind": v.kind, "ok": v.ok, "facts": v.facts,
-               "checks": [jsonable(c) for c in v.checks],
-               "failed": [c.name for c in v.failed]}
-        emit(json.dumps(doc, indent=2), args.output)
-    else:
-        emit(render_verification(v), args.output)
+    policy = load_policy(SnpPolicy, args.policy, _overrides(args))
+    v = verify_file(args.report, args.certs, policy, parse_time(args.time), args.crl)
+    emit(json.dumps(verification_json(v), indent=2) if args.format == "json"
+         else render_verification(v), args.output)
     return EXIT_OK if v.ok else EXIT_VERIFY
 
 

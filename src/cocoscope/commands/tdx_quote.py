@@ -8,11 +8,10 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from cocoscope.attest import policy as policy_framework
-from cocoscope.attest.result import Verification
-from cocoscope.attest.tdx.quote import Quote, parse_quote
-from cocoscope.commands._common import add_output_options, emit, hexstr, jsonable, parse_time
-from cocoscope.errors import EXIT_OK, EXIT_VERIFY, InputError, UsageError, read_bytes
+from cocoscope.attest.policy import load_policy, override
+from cocoscope.attest.show import render_verification, verification_json
+from cocoscope.commands._common import add_output_options, emit, hexstr, parse_time
+from cocoscope.errors import EXIT_OK, EXIT_VERIFY, UsageError
 
 if TYPE_CHECKING:  # the policy pulls in collateral and cryptography: load only when used
     from cocoscope.attest.tdx.policy import TdxPolicy
@@ -49,48 +48,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 
-def _quote_dict(q: Quote, source: str) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "file": source, "size": q.size, "tdx_version": q.tdx_version,
-        "header": jsonable(q.header), "body_type": q.body_type, "body": jsonable(q.body),
-        "signed_bytes": len(q.signed_bytes), "trailing_bytes": len(q.trailing),
-    }
-    sig = q.signature
-    out["signature"] = {
-        "quote_signature": sig.quote_signature.hex(), "attestation_key": sig.attestation_key.hex(),
-        "qe_report": {k: v for k, v in jsonable(sig.qe_report).items() if k != "raw"},
-        "qe_report_signature": sig.qe_report_signature.hex(), "qe_auth_data": sig.qe_auth_data.hex(),
-    }
-    try:
-        from cocoscope.attest.tdx.pck import load_pem_chain, pck_extensions  # cryptography: lazy
-
-        certs = load_pem_chain(sig.pck_chain_pem, source=source)
-        ext = pck_extensions(certs[0], source=source)
-        out["pck"] = {"chain": [c.subject.rfc4514_string() for c in certs], **jsonable(ext)}
-    except InputError as exc:
-        out["pck"] = {"error": exc.message}
-    return out
-
-
-def _text(d: dict[str, Any], indent: str = "") -> list[str]:
-    lines = []
-    for k, v in d.items():
-        if isinstance(v, dict):
-            lines.append(f"{indent}{k}:")
-            lines += _text(v, indent + "  ")
-        elif isinstance(v, list) and v and all(isinstance(x, str) and len(x) == 96 for x in v):
-            lines += [f"{indent}{k}[{i}]: {x}" for i, x in enumerate(v)]  # RTMRs, one a line
-        else:
-            lines.append(f"{indent}{k}: {v}")
-    return lines
-
-
 def run_show(args: argparse.Namespace) -> int:
-    q = parse_quote(read_bytes(args.quote, what="TDX quote"), source=args.quote)
-    d = _quote_dict(q, args.quote)
-    d["body"]["td_attributes"] = f"{q.body.td_attributes:#018x}"
-    d["body"]["xfam"] = f"{q.body.xfam:#018x}"
-    emit(json.dumps(d, indent=2) if args.format == "json" else "\n".join(_text(d)), args.output)
+    from cocoscope.attest.tdx.quote import load_evidence
+    from cocoscope.attest.tdx.show import describe, render_text
+
+    ev = load_evidence(args.quote)
+    d = describe(ev.quote, ev.path)
+    emit(json.dumps(d, indent=2) if args.format == "json" else "\n".join(render_text(d)), args.output)
     return EXIT_OK
 
 
@@ -98,7 +62,7 @@ def _policy(args: argparse.Namespace) -> TdxPolicy:
     from cocoscope.attest.tdx.policy import TdxPolicy
     from cocoscope.attest.tdx.tcb import TcbStatus
 
-    pol = policy_framework.load(TdxPolicy, args.policy, section="tdx")
+    pol = load_policy(TdxPolicy, args.policy)
 
     def h(value: str | None, what: str) -> bytes | None:
         return None if value is None else hexstr(value, what=what)
@@ -113,7 +77,7 @@ def _policy(args: argparse.Namespace) -> TdxPolicy:
         if wrong:
             raise UsageError(f"--accept-tcb: unknown status {', '.join(wrong)} "
                              f"(one of {', '.join(known)})")
-    pol = policy_framework.override(
+    pol = override(
         pol,
         mrtd=tuple(hexstr(m, what="--mrtd") for m in args.mrtd) if args.mrtd else None,
         rtmr0=h(args.rtmr0, "--rtmr0"), rtmr1=h(args.rtmr1, "--rtmr1"),
@@ -129,29 +93,14 @@ def _policy(args: argparse.Namespace) -> TdxPolicy:
     return dataclasses.replace(pol, debug=None) if args.allow_debug else pol
 
 
-def render_verification(v: Verification) -> str:
-    lines = [f"{v.kind} {v.subject}"]
-    for c in v.checks:
-        lines.append(f"  {c.status.value.upper():4} {c.name}: {c.detail}")
-    for k, val in v.facts.items():
-        lines.append(f"  {k}: {val}")
-    lines.append("result: " + ("verified" if v.ok else
-                               "FAILED: " + ", ".join(c.name for c in v.failed)))
-    return "\n".join(lines)
-
-
 def run_verify(args: argparse.Namespace) -> int:
     at = parse_time(args.time)
     pol = _policy(args)
-    from cocoscope.attest.tdx.verify import verify_tdx_quote  # cryptography: load lazily
+    from cocoscope.attest.tdx.verify import verify_file  # cryptography: load lazily
 
-    v = verify_tdx_quote(args.quote, args.collateral_dir, pol, at)
-    if args.format == "json":
-        text = json.dumps({"subject": v.subject, "kind": v.kind, "ok": v.ok,
-                           "checks": jsonable(list(v.checks)), "facts": jsonable(v.facts)}, indent=2)
-    else:
-        text = render_verification(v)
-    emit(text, args.output)
+    v = verify_file(args.quote, args.collateral_dir, pol, at)
+    emit(json.dumps(verification_json(v), indent=2) if args.format == "json"
+         else render_verification(v), args.output)
     if not v.ok:
         print("cocoscope: verification failed: " + ", ".join(c.name for c in v.failed),
               file=sys.stderr)

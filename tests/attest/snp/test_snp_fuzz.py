@@ -12,7 +12,7 @@ from cocoscope.attest.snp.certs import parse_cert_blob, parse_der
 from cocoscope.attest.snp.evidence import parse_cert_table, parse_evidence
 from cocoscope.attest.snp.policy import SnpPolicy
 from cocoscope.attest.snp.show import describe
-from cocoscope.attest.snp.verify import verify_evidence
+from cocoscope.attest.snp.verify import SnpTrust, verify
 from cocoscope.errors import InputError
 
 REAL = {name: v.report.read_bytes() for name, v in VECTORS.items()}
@@ -40,7 +40,7 @@ def test_random_full_size_reports_never_verify(data: bytes) -> None:
     except InputError:
         return
     describe(ev)
-    assert not verify_evidence(ev, [VCEK], SnpPolicy(), TRUSTEE.at).ok
+    assert not verify(ev, SnpTrust(tuple([VCEK])), SnpPolicy(), TRUSTEE.at).ok
 
 
 @SETTINGS
@@ -53,7 +53,7 @@ def test_mutated_real_report_never_verifies(edits: dict[int, int]) -> None:
         ev = parse_evidence(bytes(raw))
     except InputError:
         return
-    assert not verify_evidence(ev, [VCEK], SnpPolicy(), TRUSTEE.at).ok
+    assert not verify(ev, SnpTrust(tuple([VCEK])), SnpPolicy(), TRUSTEE.at).ok
 
 
 @SETTINGS
@@ -88,5 +88,5 @@ def test_mutated_cert_table(pos: int, xor: int, cut: int) -> None:
     except InputError:
         return
     ev = parse_evidence(REAL["trustee-vcek"])
-    v = verify_evidence(ev, certs, SnpPolicy(), TRUSTEE.at)
+    v = verify(ev, SnpTrust(tuple(certs)), SnpPolicy(), TRUSTEE.at)
     assert v.ok == (certs == [VCEK] or [c.der for c in certs] == [VCEK.der])

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from snp_vectors import VECTORS
 
+from cocoscope.attest.policy import load_policy
 from cocoscope.attest.snp.evidence import load_evidence
-from cocoscope.attest.snp.policy import SnpPolicy, evaluate, load_policy
+from cocoscope.attest.snp.policy import SnpPolicy, appraise
 from cocoscope.attest.snp.product import Product
 from cocoscope.attest.snp.report import AttestationReport, parse_report
 from cocoscope.errors import InputError
@@ -24,7 +25,7 @@ def report(name: str = "trustee-vlek") -> AttestationReport:
 
 def results(policy: SnpPolicy, r: AttestationReport | None = None) -> dict[str, bool]:
     r = r or report()
-    return {c.name: c.passed for c in evaluate(policy, r, Product.MILAN, "vlek")}
+    return {c.name: c.passed for c in appraise(policy, r, Product.MILAN, "vlek")}
 
 
 def test_unset_fields_are_unchecked() -> None:
@@ -104,9 +105,9 @@ def test_min_tcb_per_component() -> None:
     got = results(dataclasses.replace(UNCHECKED, min_tcb={"bl": 4, "snp": 25, "ucode": 200}), r)
     assert got == {"policy.min_tcb.bl": True, "policy.min_tcb.snp": False,
                    "policy.min_tcb.ucode": True}
-    fmc = evaluate(dataclasses.replace(UNCHECKED, min_tcb={"fmc": 0}), r, Product.MILAN, "vlek")
+    fmc = appraise(dataclasses.replace(UNCHECKED, min_tcb={"fmc": 0}), r, Product.MILAN, "vlek")
     assert not fmc[0].passed and "no fmc" in fmc[0].detail
-    turin = evaluate(dataclasses.replace(UNCHECKED, min_tcb={"fmc": 4}), r, Product.TURIN,
+    turin = appraise(dataclasses.replace(UNCHECKED, min_tcb={"fmc": 4}), r, Product.TURIN,
                      "vlek")
     assert turin[0].passed  # Turin reads byte 0 (=4 here) as the FMC SPL
 
@@ -123,7 +124,7 @@ def test_v5_mitigation_vectors() -> None:
 
 def test_author_key_digest_needs_author_key_enabled() -> None:
     r = report()
-    got = evaluate(dataclasses.replace(UNCHECKED, author_key_digest=frozenset({bytes(48)})), r,
+    got = appraise(dataclasses.replace(UNCHECKED, author_key_digest=frozenset({bytes(48)})), r,
                    Product.MILAN, "vlek")
     assert not got[0].passed and "AUTHOR_KEY_EN" in got[0].detail
 
@@ -133,13 +134,13 @@ def test_load_toml_json_and_overrides(tmp_path: Path) -> None:
     toml = tmp_path / "p.toml"
     toml.write_text(f'[snp]\nmeasurement = "{m}"\nvmpl = 0\nallow_debug = true\n'
                     '[snp.min_tcb]\nbl = 3\nsnp = 8\n')
-    pol = load_policy(str(toml))
+    pol = load_policy(SnpPolicy, str(toml))
     assert pol.measurement == frozenset({bytes.fromhex(m)}) and pol.vmpl == 0
     assert pol.min_tcb == {"bl": 3, "snp": 8} and pol.allow_debug is True
-    assert load_policy(str(toml), {"vmpl": 1, "measurement": None}).vmpl == 1
+    assert load_policy(SnpPolicy, str(toml), {"vmpl": 1, "measurement": None}).vmpl == 1
     js = tmp_path / "p.json"
     js.write_text('{"measurement": ["' + m + '", "' + "00" * 48 + '"], "min_firmware": "1.55"}')
-    assert len(load_policy(str(js)).measurement or ()) == 2
+    assert len(load_policy(SnpPolicy, str(js)).measurement or ()) == 2
 
 
 @pytest.mark.parametrize(("text", "match"), [
@@ -156,7 +157,7 @@ def test_bad_policy_files(tmp_path: Path, text: str, match: str) -> None:
     p = tmp_path / "bad.toml"
     p.write_text(text + "\n")
     with pytest.raises(InputError, match=match):
-        load_policy(str(p))
+        load_policy(SnpPolicy, str(p))
 
 
 def test_id_key_digest_is_sha384_sized() -> None:

@@ -14,7 +14,7 @@ from cocoscope.attest.snp.certs import parse_der
 from cocoscope.attest.snp.evidence import load_evidence, parse_evidence
 from cocoscope.attest.snp.policy import SnpPolicy
 from cocoscope.attest.snp.report import REPORT_SIZE, SIGNED_END
-from cocoscope.attest.snp.verify import verify_evidence
+from cocoscope.attest.snp.verify import SnpTrust, verify
 from cocoscope.errors import InputError
 
 POLICY = SnpPolicy(allow_debug=True)  # the go-sev-guest report must pass untouched
@@ -30,7 +30,7 @@ def _refused(report: bytes, certs: list[bytes], vec: Vector) -> bool:
         parsed = [parse_der(der, f"cert{i}") for i, der in enumerate(certs)]
     except InputError:
         return True
-    return not verify_evidence(ev, parsed, POLICY, vec.at).ok
+    return not verify(ev, SnpTrust(tuple(parsed)), POLICY, vec.at).ok
 
 
 def _chain(vec: Vector) -> list[bytes]:

@@ -13,7 +13,7 @@ from cocoscope.attest.snp.chain import chain_checks
 from cocoscope.attest.snp.evidence import load_evidence
 from cocoscope.attest.snp.policy import SnpPolicy
 from cocoscope.attest.snp.product import Product
-from cocoscope.attest.snp.verify import verify_evidence, verify_snp_report
+from cocoscope.attest.snp.verify import SnpTrust, verify, verify_file
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -24,8 +24,7 @@ def failed_names(v: object) -> set[str]:
 
 def test_real_reports_verify(snp_vector: Vector) -> None:
     """Signature, chain, TCB and chip id pass; only DEBUG=1 stops the go-sev-guest report."""
-    v = verify_snp_report(str(snp_vector.report), [str(snp_vector.vek), str(snp_vector.chain)],
-                          at=snp_vector.at)
+    v = verify_file(str(snp_vector.report), [str(snp_vector.vek), str(snp_vector.chain)], time=snp_vector.at)
     names = {c.name for c in v.checks}
     assert {"signature", "chain.ark", "product"} <= names
     assert v.facts["product"] == "Milan"
@@ -40,50 +39,44 @@ def test_real_reports_verify(snp_vector: Vector) -> None:
 
 def test_debug_report_passes_when_debug_allowed() -> None:
     vec = VECTORS["go-sev-guest"]
-    v = verify_snp_report(str(vec.report), [str(vec.vek)], SnpPolicy(allow_debug=True), vec.at)
+    v = verify_file(str(vec.report), [str(vec.vek)], SnpPolicy(allow_debug=True), vec.at)
     assert v.ok
 
 
 def test_vcek_alone_is_enough_roots_are_built_in(snp_vector: Vector) -> None:
-    v = verify_snp_report(str(snp_vector.report), [str(snp_vector.vek)],
-                          SnpPolicy(allow_debug=True), snp_vector.at)
+    v = verify_file(str(snp_vector.report), [str(snp_vector.vek)], SnpPolicy(allow_debug=True), snp_vector.at)
     assert v.ok
 
 
 def test_vlek_report_fails_a_vmpl0_policy() -> None:
     vec = VECTORS["trustee-vlek"]
-    v = verify_snp_report(str(vec.report), [str(vec.vek)], SnpPolicy(vmpl=0), vec.at)
+    v = verify_file(str(vec.report), [str(vec.vek)], SnpPolicy(vmpl=0), vec.at)
     assert failed_names(v) == {"policy.vmpl"}
     assert "expected 0, got 1" in v.failed[0].detail
 
 
 def test_expired_vlek_fails_now_and_passes_inside_window() -> None:
     vec = VECTORS["trustee-vlek"]
-    now = verify_snp_report(str(vec.report), [str(vec.vek)], at=NOW)
+    now = verify_file(str(vec.report), [str(vec.vek)], time=NOW)
     assert failed_names(now) == {"chain.vlek"}
     assert "expired 2025-12-10" in now.failed[0].detail
-    assert verify_snp_report(str(vec.report), [str(vec.vek)],
-                             at=datetime(2025, 12, 10, tzinfo=UTC)).ok
-    early = verify_snp_report(str(vec.report), [str(vec.vek)],
-                              at=datetime(2024, 12, 1, tzinfo=UTC))
+    assert verify_file(str(vec.report), [str(vec.vek)], time=datetime(2025, 12, 10, tzinfo=UTC)).ok
+    early = verify_file(str(vec.report), [str(vec.vek)], time=datetime(2024, 12, 1, tzinfo=UTC))
     assert failed_names(early) == {"chain.vlek"}
 
 
 def test_vlek_csp_allow_list() -> None:
     vec = VECTORS["trustee-vlek"]
-    ok = verify_snp_report(str(vec.report), [str(vec.vek)],
-                           SnpPolicy(vlek_csp_ids=frozenset({"CN=cc-us-east-2.amazonaws.com"})),
-                           vec.at)
+    ok = verify_file(str(vec.report), [str(vec.vek)], SnpPolicy(vlek_csp_ids=frozenset({'CN=cc-us-east-2.amazonaws.com'})), vec.at)
     assert ok.ok
-    bad = verify_snp_report(str(vec.report), [str(vec.vek)],
-                            SnpPolicy(vlek_csp_ids=frozenset({"CN=other"})), vec.at)
+    bad = verify_file(str(vec.report), [str(vec.vek)], SnpPolicy(vlek_csp_ids=frozenset({'CN=other'})), vec.at)
     assert failed_names(bad) == {"vlek.csp_id"}
 
 
 @pytest.mark.parametrize("forged", ["test-vcek-invalid-legacy.der", "test-vcek-invalid-new.der"])
 def test_forged_vceks_fail(forged: str) -> None:
     vec = VECTORS["trustee-vcek"]
-    v = verify_snp_report(str(vec.report), [str(SNP / "trustee" / forged)], at=vec.at)
+    v = verify_file(str(vec.report), [str(SNP / 'trustee' / forged)], time=vec.at)
     assert {"chain.vcek", "signature", "vcek.hwid", "vcek.tcb"} <= failed_names(v)
     assert "signature does not verify" in next(c for c in v.checks if c.name == "chain.vcek").detail
 
@@ -98,20 +91,20 @@ def test_forged_vcek_hwid_encodings_both_decode() -> None:
 
 def test_vcek_of_another_report_fails() -> None:
     a, b = VECTORS["trustee-vcek"], VECTORS["virtee-milan"]
-    v = verify_snp_report(str(a.report), [str(b.vek)], at=a.at)
+    v = verify_file(str(a.report), [str(b.vek)], time=a.at)
     assert {"signature", "vcek.hwid"} <= failed_names(v)
 
 
 def test_same_chip_other_tcb_vcek_fails_tcb_binding() -> None:
     """virtee's and trustee's reports come from one chip at one TCB; go-sev-guest's does not."""
     a, b = VECTORS["go-sev-guest"], VECTORS["trustee-vcek"]
-    v = verify_snp_report(str(a.report), [str(b.vek)], SnpPolicy(allow_debug=True), a.at)
+    v = verify_file(str(a.report), [str(b.vek)], SnpPolicy(allow_debug=True), a.at)
     assert "vcek.tcb" in failed_names(v) and "signature" in failed_names(v)
 
 
 def test_missing_vcek_names_the_kds_url() -> None:
     vec = VECTORS["go-sev-guest"]
-    v = verify_snp_report(str(vec.report), [str(vec.chain)], at=vec.at)
+    v = verify_file(str(vec.report), [str(vec.chain)], time=vec.at)
     assert not v.ok
     detail = next(c for c in v.failed if c.name == "product").detail
     assert "version-2 report" in detail  # v2 report and no VCEK: product unknown, fail closed
@@ -123,15 +116,14 @@ def test_missing_vcek_names_the_kds_url() -> None:
 
 def test_missing_vcek_on_v3_report_gives_kds_hint() -> None:
     vec = VECTORS["trustee-vlek"]
-    v = verify_snp_report(str(vec.report), [], at=vec.at)
+    v = verify_file(str(vec.report), [], time=vec.at)
     assert {"chain.vlek", "signature"} <= failed_names(v)
     assert "cloud provider" in next(c for c in v.checks if c.name == "chain.vlek").detail
 
 
 def test_certificate_dates_are_enforced() -> None:
     vec = VECTORS["go-sev-guest"]
-    v = verify_snp_report(str(vec.report), [str(vec.vek)], SnpPolicy(allow_debug=True),
-                          datetime(2022, 9, 23, tzinfo=UTC))
+    v = verify_file(str(vec.report), [str(vec.vek)], SnpPolicy(allow_debug=True), datetime(2022, 9, 23, tzinfo=UTC))
     assert failed_names(v) == {"chain.vcek"}
     assert "not valid before" in v.failed[0].detail
 
@@ -139,15 +131,14 @@ def test_certificate_dates_are_enforced() -> None:
 def test_wrong_product_chain_is_not_silently_replaced(tmp_path: Path) -> None:
     """A Genoa ASK offered for a Milan VCEK is accepted as an AMD cert but not used."""
     vec = VECTORS["trustee-vcek"]
-    v = verify_snp_report(str(vec.report), [str(vec.vek), str(SNP / "go-sev-guest/ask_ark_genoa.pem")],
-                          at=vec.at)
+    v = verify_file(str(vec.report), [str(vec.vek), str(SNP / 'go-sev-guest/ask_ark_genoa.pem')], time=vec.at)
     assert v.ok
     fake_ark = tmp_path / "ark.pem"
     # An ASK presented as if it were the root: not pinned, so refused.
     text = (SNP / "virtee-sev/builtin/milan_ark.pem").read_text()
     fake_ark.write_text(text.replace(text.splitlines()[5], text.splitlines()[5][:-4] + "AAAA"))
     try:
-        v = verify_snp_report(str(vec.report), [str(vec.vek), str(fake_ark)], at=vec.at)
+        v = verify_file(str(vec.report), [str(vec.vek), str(fake_ark)], time=vec.at)
     except Exception as exc:  # a damaged PEM may fail to parse: that is a refusal too
         from cocoscope.errors import InputError
 
@@ -178,7 +169,7 @@ def test_hcl_wrapped_real_report_checks_the_binding(tmp_path: Path) -> None:
     vec = VECTORS["trustee-vcek"]
     p = tmp_path / "hcl.bin"
     p.write_bytes(hcl_wrap(vec.report.read_bytes(), b'{"keys":[]}'))
-    v = verify_snp_report(str(p), [str(vec.vek)], at=vec.at)
+    v = verify_file(str(p), [str(vec.vek)], time=vec.at)
     assert failed_names(v) == {"hcl.report_data"}  # signature etc. still pass
     assert load_evidence(str(p)).form == "hcl"
 
@@ -187,7 +178,7 @@ def test_verification_runs_every_check_even_after_failures() -> None:
     vec = VECTORS["go-sev-guest"]
     ev = load_evidence(str(vec.report))
     certs, _ = load_certs([str(SNP / "trustee/test-vcek.der")])
-    v = verify_evidence(ev, certs, SnpPolicy(vmpl=1), vec.at)
+    v = verify(ev, SnpTrust(tuple(certs)), SnpPolicy(vmpl=1), vec.at)
     assert {"signature", "policy.debug", "policy.vmpl", "vcek.hwid"} <= failed_names(v)
 
 
@@ -204,7 +195,7 @@ def test_unsigned_or_reserved_signing_key_is_refused(key_info: int, detail: str)
     vec = VECTORS["go-sev-guest"]
     raw = _with(load_evidence(str(vec.report)).report.raw, 0x48, key_info.to_bytes(4, "little"))
     certs, _ = load_certs([str(vec.vek)])
-    v = verify_evidence(parse_evidence(raw), certs, SnpPolicy(), vec.at)
+    v = verify(parse_evidence(raw), SnpTrust(tuple(certs)), SnpPolicy(), vec.at)
     bad = {c.name: c.detail for c in v.failed}
     assert detail in bad["format.signing_key"]
     assert "policy.debug" in bad  # the policy is still judged and reported
@@ -225,12 +216,11 @@ def test_crl_not_signed_by_the_ark_fails(tmp_path: Path) -> None:
            .sign(key, hashes.SHA384()))
     path = tmp_path / "crl.der"
     path.write_bytes(crl.public_bytes(serialization.Encoding.DER))
-    v = verify_snp_report(str(vec.report), [str(vec.vek)], at=vec.at, crl=str(path))
+    v = verify_file(str(vec.report), [str(vec.vek)], time=vec.at, crl=str(path))
     assert failed_names(v) == {"chain.crl"}
     assert "does not verify" in v.failed[0].detail
     (tmp_path / "junk.crl").write_bytes(b"junk")
     from cocoscope.errors import InputError
 
     with pytest.raises(InputError, match="CRL"):
-        verify_snp_report(str(vec.report), [str(vec.vek)], at=vec.at,
-                          crl=str(tmp_path / "junk.crl"))
+        verify_file(str(vec.report), [str(vec.vek)], time=vec.at, crl=str(tmp_path / 'junk.crl'))

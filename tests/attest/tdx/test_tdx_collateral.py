@@ -22,8 +22,8 @@ from cocoscope.attest.tdx.collateral import (
     signature_valid,
 )
 from cocoscope.attest.tdx.policy import TdxPolicy
-from cocoscope.attest.tdx.quote import parse_quote
-from cocoscope.attest.tdx.verify import verify_quote
+from cocoscope.attest.tdx.quote import QuoteEvidence, parse_quote
+from cocoscope.attest.tdx.verify import TdxTrust, verify
 from cocoscope.errors import InputError
 
 SIGNER = pck.load_pem_chain((GTG / "tcbInfoIssuerChain.pem").read_bytes(), source="chain")[0]
@@ -95,16 +95,14 @@ def test_directory_classification():
 def test_missing_pieces_fail_closed(tmp_path):
     d = tmp_path / "empty"
     d.mkdir()
-    v = verify_quote(parse_quote(SPR_E4.read_bytes()), collateral=load_collateral_dir(str(d)),
-                     at=GTG_TIME)
+    v = verify(QuoteEvidence("<quote>", parse_quote(SPR_E4.read_bytes())), TdxTrust(load_collateral_dir(str(d))), TdxPolicy(), GTG_TIME)
     failed = {c.name for c in v.failed}
     assert {"collateral.signing_chain", "collateral.qe_identity", "collateral.tcb_info"} <= failed
 
 
 def test_revoked_intermediate_and_expired_crl(tmp_path):
     d = gtg_v4_collateral(tmp_path)
-    v = verify_quote(parse_quote(SPR_E4.read_bytes()), collateral=load_collateral_dir(str(d)),
-                     at=GTG_TIME.replace(year=2024, month=6))
+    v = verify(QuoteEvidence("<quote>", parse_quote(SPR_E4.read_bytes())), TdxTrust(load_collateral_dir(str(d))), TdxPolicy(), GTG_TIME.replace(year=2024, month=6))
     crl = {c.name: c for c in v.checks}
     assert not crl["pck.crl.pck"].passed and "expired" in crl["pck.crl.pck"].detail
 
@@ -162,7 +160,7 @@ def test_fuzz_verify_mutated_quote(edits):
         q = parse_quote(bytes(data))
     except InputError:
         return
-    v = verify_quote(q, at=GTG_TIME, policy=TdxPolicy(accepted_tcb=("Unknown",)))
+    v = verify(QuoteEvidence("<quote>", q), TdxTrust(), TdxPolicy(accepted_tcb=('Unknown',)), GTG_TIME)
     changed = {i for i in range(len(data)) if data[i] != _QUOTE[i]}
     if changed & (_PROTECTED | set(range(0x278))):
         assert not v.ok, sorted(changed)
@@ -194,7 +192,7 @@ def test_flips_in_collateral_signing_chain_rejected(tmp_path):
                 col = load_collateral_dir(str(d))
             except InputError:
                 continue
-            v = verify_quote(q, collateral=col, at=GTG_TIME, policy=TdxPolicy(accepted_tcb=None))
+            v = verify(QuoteEvidence("<quote>", q), TdxTrust(col), TdxPolicy(accepted_tcb=None), GTG_TIME)
             assert not v.ok, f"signing-chain cert {which} flip at {off} accepted"
 
 
@@ -241,8 +239,7 @@ def test_forged_collateral_under_same_name_root_gives_no_status(tmp_path):
     body = parse_tcb_info(raw, source="t").signed.body.replace(b'"OutOfDate"', b'"UpToDate"')
     (d / "tcbInfo.json").write_bytes(b'{"tcbInfo":' + body + b',"signature":"'
                                      + raw_sig(sign_k, body).hex().encode() + b'"}')
-    v = verify_quote(parse_quote(Q6.read_bytes()), collateral=load_collateral_dir(str(d)),
-                     at=TRUSTEE_TIME, policy=TdxPolicy(accepted_tcb=("UpToDate",)))
+    v = verify(QuoteEvidence("<quote>", parse_quote(Q6.read_bytes())), TdxTrust(load_collateral_dir(str(d))), TdxPolicy(accepted_tcb=('UpToDate',)), TRUSTEE_TIME)
     failed = {c.name for c in v.failed}
     assert {"collateral.signing_chain.root", "collateral.tcb_info.signature",
             "policy.tcb_status"} <= failed

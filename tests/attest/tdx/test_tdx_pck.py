@@ -20,8 +20,9 @@ from tdx_quote_vectors import ALL_QUOTES, GTG, GTG_TIME, REISSUED_CHAIN, SPR_E4
 
 from cocoscope.attest.tdx import pck
 from cocoscope.attest.tdx.collateral import load_collateral_dir
-from cocoscope.attest.tdx.quote import parse_quote
-from cocoscope.attest.tdx.verify import verify_quote
+from cocoscope.attest.tdx.policy import TdxPolicy
+from cocoscope.attest.tdx.quote import QuoteEvidence, parse_quote
+from cocoscope.attest.tdx.verify import TdxTrust, verify
 from cocoscope.errors import InputError
 
 
@@ -77,7 +78,7 @@ def test_fuzz_certificate_der_in_quote(which, edits):
     data = _with_der_edits(_RAW, _BLOCKS[which], edits)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # serial-number deprecation warnings on mutated certs
-        v = verify_quote(parse_quote(data), at=GTG_TIME)
+        v = verify(QuoteEvidence("<quote>", parse_quote(data)), TdxTrust(), TdxPolicy(), GTG_TIME)
     if data != _RAW:
         assert not v.ok
 
@@ -98,4 +99,4 @@ def test_fuzz_collateral_chain_der(tmp_path_factory, which, edits):
             col = load_collateral_dir(str(d))
         except InputError:
             return
-        verify_quote(parse_quote(_RAW), collateral=col, at=GTG_TIME)
+        verify(QuoteEvidence("<quote>", parse_quote(_RAW)), TdxTrust(col), TdxPolicy(), GTG_TIME)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -11,8 +12,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: helper module beside us
 from tdx_quote_vectors import COS, Q4, Q6, SPR_E4, TRUSTEE_TIME, VALID_AT, trustee_collateral
 
-from cocoscope.attest import policy as framework
-from cocoscope.attest.tdx.policy import TdxPolicy, check_policy
+from cocoscope.attest.policy import load_policy
+from cocoscope.attest.tdx.policy import TdxPolicy, appraise
 from cocoscope.attest.tdx.quote import parse_quote
 from cocoscope.cli import main
 from cocoscope.errors import InputError
@@ -25,7 +26,7 @@ def names(checks, status="fail"):
 
 
 def test_default_policy_checks_only_debug_and_tcb():
-    checks = check_policy(TdxPolicy(), BODY, "UpToDate")
+    checks = appraise(TdxPolicy(), BODY, "UpToDate")
     assert {c.name for c in checks} == {"policy.debug", "policy.tcb_status"}
     assert all(c.passed for c in checks)
 
@@ -38,7 +39,7 @@ def test_every_field_pass_and_fail():
                      nonce=b.report_data[:8], sept_ve_disable=False, pks=True, kl=False,
                      perfmon=False, xfam=(b.xfam,), min_tee_tcb_svn=b.tee_tcb_svn,
                      accepted_tcb=("UpToDate",), mrseam=(b.mrseam,))
-    checks = check_policy(good, b, "UpToDate")
+    checks = appraise(good, b, "UpToDate")
     assert len(checks) == 19 and all(c.passed for c in checks)
     flip = bytes(48)
     bad = TdxPolicy(mrtd=(flip,), rtmr0=flip, rtmr1=flip, rtmr2=flip, rtmr3=b"\x01" * 48,
@@ -47,11 +48,11 @@ def test_every_field_pass_and_fail():
                     pks=False, kl=True, perfmon=True, xfam=(0x3,),
                     min_tee_tcb_svn=bytes([9]) + bytes(15), accepted_tcb=("UpToDate",),
                     mrseam=(flip,))
-    assert names(check_policy(bad, b, "OutOfDate")) == {c.name for c in checks}
+    assert names(appraise(bad, b, "OutOfDate")) == {c.name for c in checks}
 
 
 def test_min_tee_tcb_svn_wrong_length_fails_closed():
-    (c,) = [c for c in check_policy(TdxPolicy(min_tee_tcb_svn=b"\x01"), BODY, "UpToDate")
+    (c,) = [c for c in appraise(TdxPolicy(min_tee_tcb_svn=b"\x01"), BODY, "UpToDate")
             if c.name == "policy.min_tee_tcb_svn"]
     assert not c.passed
 
@@ -60,11 +61,11 @@ def test_policy_file_toml_with_tdx_table(tmp_path):
     p = tmp_path / "p.toml"
     p.write_text(f'[tdx]\nmrtd = ["{BODY.mrtd.hex()}"]\naccepted_tcb = ["UpToDate", "Unknown"]\n'
                  f'xfam = [{BODY.xfam}]\ndebug = false\n')
-    pol = framework.load(TdxPolicy, str(p), section="tdx")
+    pol = load_policy(TdxPolicy, str(p))
     assert pol.mrtd == (BODY.mrtd,) and pol.accepted_tcb == ("UpToDate", "Unknown")
     p.write_text("[tdx]\nmrdt = 'aa'\n")
     with pytest.raises(InputError, match="mrdt"):
-        framework.load(TdxPolicy, str(p), section="tdx")
+        load_policy(TdxPolicy, str(p))
 
 
 def _run(capsys, *argv):
@@ -76,13 +77,16 @@ def _run(capsys, *argv):
 def test_cli_verify_offline_ok(capsys):
     code, out, _ = _run(capsys, "verify", str(COS), "--time", "2025-01-01T00:00:00Z",
                         "--accept-tcb", "Unknown", "--nonce", (COS.parent / "nonce.dat").read_bytes().hex())
-    assert code == 0 and "result: verified" in out and "PASS policy.nonce" in out
+    # One renderer for SNP and TDX: the verdict on the first line, each check as STATUS name.
+    assert code == 0 and out.splitlines()[0].endswith(": VERIFIED")
+    assert re.search(r"^  PASS +policy\.nonce ", out, re.M)
 
 
 def test_cli_verify_debug_td_exit_4_names_check(capsys):
     code, out, err = _run(capsys, "verify", str(Q4), "--time", "2025-01-01T00:00:00Z",
                           "--accept-tcb", "Unknown")
-    assert code == 4 and "FAILED: policy.debug" in out and "policy.debug" in err
+    assert code == 4 and out.splitlines()[0].endswith(": FAILED")
+    assert "check(s) failed: policy.debug" in out and "policy.debug" in err
     code, _, _ = _run(capsys, "verify", str(Q4), "--time", "2025-01-01T00:00:00Z",
                       "--accept-tcb", "Unknown", "--allow-debug")
     assert code == 0
@@ -134,7 +138,7 @@ def test_valid_at_table_is_consistent():
 
 
 def test_misspelt_tcb_status_fails_closed(capsys):
-    (c,) = [c for c in check_policy(TdxPolicy(accepted_tcb=("uptodate",)), BODY, "UpToDate")
+    (c,) = [c for c in appraise(TdxPolicy(accepted_tcb=("uptodate",)), BODY, "UpToDate")
             if c.name == "policy.tcb_status"]
     assert not c.passed and "uptodate" in c.detail
     code, _, err = _run(capsys, "verify", str(SPR_E4), "--accept-tcb", "UpToDate,Outofdate")

@@ -28,8 +28,8 @@ from tdx_quote_vectors import (
 )
 
 from cocoscope.attest.tdx.policy import TdxPolicy
-from cocoscope.attest.tdx.quote import parse_quote
-from cocoscope.attest.tdx.verify import verify_quote, verify_tdx_quote
+from cocoscope.attest.tdx.quote import QuoteEvidence, parse_quote
+from cocoscope.attest.tdx.verify import TdxTrust, verify, verify_file
 
 OFFLINE = TdxPolicy(accepted_tcb=("Unknown",), debug=None)
 SIG_CHECKS = {"quote.signature", "qe_report.signature", "qe_report.binding", "pck.chain.root",
@@ -42,7 +42,7 @@ def failed_names(v):
 
 @pytest.mark.parametrize("path", ALL_QUOTES, ids=lambda p: p.name)
 def test_signatures_and_chain_verify_at_valid_time(path):
-    v = verify_tdx_quote(str(path), policy=OFFLINE, at=VALID_AT[path])
+    v = verify_file(str(path), policy=OFFLINE, time=VALID_AT[path])
     assert v.ok, [(c.name, c.detail) for c in v.failed]
     assert {c.name for c in v.checks} >= SIG_CHECKS
     assert v.facts["tcb_status"] == "Unknown"
@@ -50,24 +50,24 @@ def test_signatures_and_chain_verify_at_valid_time(path):
 
 @pytest.mark.parametrize("path", ALL_QUOTES, ids=lambda p: p.name)
 def test_default_policy_without_collateral_fails_on_unknown_tcb(path):
-    v = verify_tdx_quote(str(path), at=VALID_AT[path])
+    v = verify_file(str(path), time=VALID_AT[path])
     assert "policy.tcb_status" in failed_names(v) and not v.ok
 
 
 def test_debug_td_fails_default_policy():
-    v = verify_tdx_quote(str(Q4), policy=TdxPolicy(accepted_tcb=("Unknown",)), at=VALID_AT[Q4])
+    v = verify_file(str(Q4), policy=TdxPolicy(accepted_tcb=('Unknown',)), time=VALID_AT[Q4])
     assert failed_names(v) == {"policy.debug"}
 
 
 def test_spr_e4_expired_at_2053():
-    v = verify_tdx_quote(str(SPR_E4), policy=OFFLINE, at=utc("2053-07-01T00:00:00"))
+    v = verify_file(str(SPR_E4), policy=OFFLINE, time=utc('2053-07-01T00:00:00'))
     assert failed_names(v) == {"pck.chain.validity"}
     assert "2029-09-20" in next(c.detail for c in v.failed)
 
 
 def test_spr_e4_with_v4_collateral(tmp_path):
     # SOURCES.md: TCB evaluation finds no matching level (go-tdx-guest zeroes SVNs to pass).
-    v = verify_tdx_quote(str(SPR_E4), str(gtg_v4_collateral(tmp_path)), at=GTG_TIME)
+    v = verify_file(str(SPR_E4), str(gtg_v4_collateral(tmp_path)), time=GTG_TIME)
     assert v.facts["tcb_status"] == "TcbNotSupported"
     assert v.facts["qe_tcb_status"] is None or v.facts["qe_tcb_status"] == "UpToDate"
     assert failed_names(v) == {"policy.tcb_status"}
@@ -78,7 +78,7 @@ def test_spr_e4_with_v4_collateral(tmp_path):
 
 
 def test_v5_sample_up_to_date(tmp_path):
-    v = verify_tdx_quote(str(V5_SAMPLE), str(gtg_v5_collateral(tmp_path)), at=V5_TIME)
+    v = verify_file(str(V5_SAMPLE), str(gtg_v5_collateral(tmp_path)), time=V5_TIME)
     assert v.facts["tcb_status"] == "UpToDate"
     assert v.facts["tdx_module"] == "TDX_01"
     # The stored TCB Signing certificate expired 2025-05-21 (Intel re-issued it with the same
@@ -88,22 +88,21 @@ def test_v5_sample_up_to_date(tmp_path):
 
 
 def test_trustee_quote_6_out_of_date_as_qvl(tmp_path):
-    v = verify_tdx_quote(str(Q6), str(trustee_collateral(tmp_path)), at=TRUSTEE_TIME)
+    v = verify_file(str(Q6), str(trustee_collateral(tmp_path)), time=TRUSTEE_TIME)
     # Intel QVL: OutOfDate (platform TDX level); go-tdx-guest would say UpToDate (module only).
     assert v.facts["tcb_status"] == "OutOfDate"
     assert v.facts["tdx_module"] == "TDX_03"
     assert failed_names(v) == {"collateral.signing_chain.validity", "policy.tcb_status"}
-    ok = verify_tdx_quote(str(Q6), str(trustee_collateral(tmp_path)),
-                          TdxPolicy(accepted_tcb=("OutOfDate",)), TRUSTEE_TIME)
+    ok = verify_file(str(Q6), str(trustee_collateral(tmp_path)), TdxPolicy(accepted_tcb=('OutOfDate',)), TRUSTEE_TIME)
     assert failed_names(ok) == {"collateral.signing_chain.validity"}
 
 
 def test_trustee_quote_6_full_collateral_pass_with_reissued_signing_cert(tmp_path):
     d = trustee_collateral_current(tmp_path)
-    v = verify_tdx_quote(str(Q6), str(d), at=TRUSTEE_TIME)
+    v = verify_file(str(Q6), str(d), time=TRUSTEE_TIME)
     assert v.facts["tcb_status"] == "OutOfDate" and v.facts["qe_tcb_status"] == "UpToDate"
     assert failed_names(v) == {"policy.tcb_status"}  # only the policy: UpToDate required
-    ok = verify_tdx_quote(str(Q6), str(d), TdxPolicy(accepted_tcb=("OutOfDate",)), TRUSTEE_TIME)
+    ok = verify_file(str(Q6), str(d), TdxPolicy(accepted_tcb=('OutOfDate',)), TRUSTEE_TIME)
     assert ok.ok
     assert {"collateral.signing_chain.validity", "collateral.tcb_info.signature",
             "collateral.qe_identity.signature", "qe_report.identity",
@@ -114,25 +113,25 @@ def test_v5_sample_with_reissued_signing_cert(tmp_path):
     from tdx_quote_vectors import GTG, REISSUED_CHAIN, collateral_dir
 
     d = collateral_dir(tmp_path, GTG / "sample_tcbinfo_response_v5", REISSUED_CHAIN)
-    v = verify_tdx_quote(str(V5_SAMPLE), str(d), at=V5_TIME)
+    v = verify_file(str(V5_SAMPLE), str(d), time=V5_TIME)
     assert v.facts["tcb_status"] == "UpToDate"
     assert failed_names(v) == {"collateral.qe_identity"}  # no v5-era QE Identity is stored
 
 
 def test_trustee_collateral_outside_window(tmp_path):
-    v = verify_tdx_quote(str(Q6), str(trustee_collateral(tmp_path)), at=utc("2025-12-15T00:00:00"))
+    v = verify_file(str(Q6), str(trustee_collateral(tmp_path)), time=utc('2025-12-15T00:00:00'))
     assert {"collateral.tcb_info.window", "collateral.qe_identity.window"} <= failed_names(v)
 
 
 def test_collateral_for_another_fmspc(tmp_path):
-    v = verify_tdx_quote(str(Q6), str(gtg_v4_collateral(tmp_path)), at=TRUSTEE_TIME)
+    v = verify_file(str(Q6), str(gtg_v4_collateral(tmp_path)), time=TRUSTEE_TIME)
     assert "collateral.tcb_info" in failed_names(v)
     assert v.facts["tcb_status"] == "Unknown"
 
 
 def test_root_with_same_name_other_key_fails():
     q = parse_quote(forged_quote(SPR_E4.read_bytes()))
-    v = verify_quote(q, policy=OFFLINE, at=GTG_TIME)
+    v = verify(QuoteEvidence("<quote>", q), TdxTrust(), OFFLINE, GTG_TIME)
     assert failed_names(v) == {"pck.chain.root"}  # every signature in it is valid
 
 
@@ -146,7 +145,7 @@ def _verify_bytes(data, at, policy=OFFLINE, collateral=None):
         q = parse_quote(data)
     except InputError:
         return None  # rejected as malformed
-    return verify_quote(q, policy=policy, at=at, collateral=collateral)
+    return verify(QuoteEvidence("<quote>", q), TdxTrust(collateral), policy, at)
 
 
 def _offsets(start, end, step):
@@ -225,7 +224,6 @@ def test_flips_in_collateral_signed_bytes_and_signatures_rejected(tmp_path):
 
                 assert isinstance(exc, InputError)
                 continue
-            v = verify_quote(parse_quote(Q6.read_bytes()), collateral=col, at=TRUSTEE_TIME,
-                             policy=TdxPolicy(accepted_tcb=None))
+            v = verify(QuoteEvidence("<quote>", parse_quote(Q6.read_bytes())), TdxTrust(col), TdxPolicy(accepted_tcb=None), TRUSTEE_TIME)
             assert check in failed_names(v), f"{name} flip at {off} accepted"
         path.write_bytes(original)

@@ -13,11 +13,9 @@ Platform flags are ``platform_*``: True = must be set, False = must be clear.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
-from cocoscope.attest import policy as framework
 from cocoscope.attest.policy import collect, expect_at_least, expect_equal, expect_flag
 from cocoscope.attest.result import Check, failed, passed
 from cocoscope.attest.snp.product import COMPONENT_NAMES, Product
@@ -38,6 +36,8 @@ def parse_version(text: str, *, parts: int) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class SnpPolicy:
+    SECTION: ClassVar[str] = "snp"  # the table of a shared policy file (attest.policy)
+
     # launch identity
     measurement: frozenset[bytes] | None = None  # one value or a set of accepted digests
     host_data: bytes | None = None
@@ -92,12 +92,6 @@ class SnpPolicy:
                 raise InputError(f"policy field 'signing_keys': {key!r} is not vcek or vlek")
         if self.report_data is not None and len(self.report_data) > 64:
             raise InputError("policy field 'report_data' is longer than 64 bytes")
-
-
-def load_policy(path: str | None, overrides: Mapping[str, Any] | None = None) -> SnpPolicy:
-    """A policy file (TOML or JSON; an ``[snp]`` table is used if present), then flags."""
-    pol = framework.load(SnpPolicy, path, section="snp")
-    return framework.override(pol, **(overrides or {}))
 
 
 def _permission(name: str, allowed: bool | None, actual: bool) -> Check | None:
@@ -155,7 +149,7 @@ def _version_at_least(name: str, minimum: str | None, actual: tuple[int, ...],
     return failed(name, f"{shown} is below the minimum {minimum}")
 
 
-def evaluate(policy: SnpPolicy, report: AttestationReport, product: Product,
+def appraise(policy: SnpPolicy, report: AttestationReport, product: Product,
              signer: str) -> tuple[Check, ...]:
     """Policy checks for a report whose product and signer (vcek/vlek) are known."""
     p, gp, pi = policy, report.policy, report.platform_info

@@ -229,3 +229,16 @@ def parse_report(data: bytes, *, path: str = "<report>", base: int = 0) -> Attes
         signature_r=int.from_bytes(raw[_SIG_R:_SIG_R + 72], "little"),
         signature_s=int.from_bytes(raw[_SIG_S:_SIG_S + 72], "little"),
     )
+
+
+def guess_product(report: AttestationReport) -> tuple[Product, str]:
+    """Best product guess for decoding TCBs without a certificate: CPUID, then CHIP_ID shape.
+
+    Milan and Genoa share the TCB layout, so for a v2 report the guess only matters for Turin.
+    """
+    p = report.cpuid_product()
+    if p is not None:
+        return p, "CPUID"
+    if report.turin_like_chip_id:
+        return Product.TURIN, "8-byte CHIP_ID (Turin-like)"
+    return Product.MILAN, "assumed Milan/Genoa TCB layout (no CPUID fields)"

@@ -5,21 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cocoscope.attest.snp.evidence import ReportEvidence
-from cocoscope.attest.snp.product import Product
-from cocoscope.attest.snp.report import AttestationReport
-
-
-def guess_product(report: AttestationReport) -> tuple[Product, str]:
-    """Best product guess for decoding TCBs without a certificate: CPUID, then CHIP_ID shape.
-
-    Milan and Genoa share the TCB layout, so for a v2 report the guess only matters for Turin.
-    """
-    p = report.cpuid_product()
-    if p is not None:
-        return p, "CPUID"
-    if report.turin_like_chip_id:
-        return Product.TURIN, "8-byte CHIP_ID (Turin-like)"
-    return Product.MILAN, "assumed Milan/Genoa TCB layout (no CPUID fields)"
+from cocoscope.attest.snp.report import guess_product
 
 
 def describe(ev: ReportEvidence) -> dict[str, Any]:

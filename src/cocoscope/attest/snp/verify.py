@@ -3,16 +3,16 @@
 Every check is run and reported (a failed chain does not hide a failed policy), and the result
 fails closed: ``Verification.ok`` is True only when every check passed.
 
-Public API for other parts of cocoscope (the audit):
-
-    verify_snp_report(path, certs=[...], policy=SnpPolicy(), at=datetime, crl=None)
-        -> cocoscope.attest.result.Verification
+The API is the one both platforms share (``cocoscope.attest.verify``):
+``verify(evidence, trust, policy, time) -> Verification``, with ``load_evidence``
+(evidence.py) and ``load_trust`` building the first two from files; ``verify_file`` does all
+three for one report file.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography import x509
@@ -25,14 +25,35 @@ from cocoscope.attest.result import Check, Verification, failed, passed
 from cocoscope.attest.snp.certs import AmdCert, is_p384, load_certs
 from cocoscope.attest.snp.chain import chain_checks
 from cocoscope.attest.snp.evidence import ReportEvidence, load_evidence
-from cocoscope.attest.snp.policy import SnpPolicy, evaluate
+from cocoscope.attest.snp.policy import SnpPolicy, appraise
 from cocoscope.attest.snp.product import Product, product_from_name
-from cocoscope.attest.snp.report import ECDSA_P384_SHA384, AttestationReport, SigningKey
-from cocoscope.attest.snp.show import guess_product
+from cocoscope.attest.snp.report import (
+    ECDSA_P384_SHA384,
+    AttestationReport,
+    SigningKey,
+    guess_product,
+)
 from cocoscope.errors import InputError, read_bytes
 
 KDS = "https://kdsintf.amd.com"
 _P384_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973
+
+
+@dataclass(frozen=True)
+class SnpTrust:
+    """What a report is checked against besides the built-in AMD roots: the supplied VCEK/VLEK
+    and intermediates, an optional CRL, and the directory entries that were not certificates
+    (named in the result so nothing is skipped silently)."""
+
+    certs: tuple[AmdCert, ...] = ()
+    crl: x509.CertificateRevocationList | None = None
+    ignored: tuple[str, ...] = ()
+
+
+def load_trust(certs: Sequence[str] = (), crl: str | None = None) -> SnpTrust:
+    """Certificate files or directories (PEM, DER, SNP certificate table) and a CRL file."""
+    loaded, ignored = load_certs(list(certs))
+    return SnpTrust(tuple(loaded), load_crl(crl) if crl else None, tuple(ignored))
 
 
 def format_checks(report: AttestationReport) -> list[Check]:
@@ -196,10 +217,11 @@ def _signer_checks(report: AttestationReport, kind: str, certs: Sequence[AmdCert
     return checks, product
 
 
-def verify_evidence(ev: ReportEvidence, certs: Sequence[AmdCert], policy: SnpPolicy,
-                    at: datetime, crl: x509.CertificateRevocationList | None = None
-                    ) -> Verification:
-    """All checks for parsed evidence (no file I/O); see verify_snp_report."""
+def verify(evidence: ReportEvidence, trust: SnpTrust, policy: SnpPolicy,
+           time: datetime) -> Verification:
+    """All checks for parsed evidence (no file I/O)."""
+    ev, certs, crl = evidence, trust.certs, trust.crl
+    at = time if time.tzinfo else time.replace(tzinfo=UTC)
     report = ev.report
     checks = format_checks(report)
     facts: dict[str, object] = {"version": report.version, "form": ev.form,
@@ -215,7 +237,9 @@ def verify_evidence(ev: ReportEvidence, certs: Sequence[AmdCert], policy: SnpPol
         checks += more
     # The policy is judged even when the signature could not be: a user fixing one problem
     # should see all of them. Without a known product, TCB minimums use the best guess.
-    checks += evaluate(policy, report, product or guess_product(report)[0], kind or "none")
+    checks += appraise(policy, report, product or guess_product(report)[0], kind or "none")
+    if trust.ignored:  # directory entries that were not certificates: nothing is silent
+        facts["ignored"] = list(trust.ignored)
     return Verification(ev.path, "snp-report", tuple(checks), facts)
 
 
@@ -229,21 +253,14 @@ def load_crl(path: str) -> x509.CertificateRevocationList:
         raise InputError(f"not a valid X.509 CRL: {exc}", path=path) from None
 
 
-def verify_snp_report(path: str, certs: Sequence[str] = (), policy: SnpPolicy | None = None,
-                      at: datetime | None = None, crl: str | None = None) -> Verification:
+def verify_file(path: str, certs: Sequence[str] = (), policy: SnpPolicy | None = None,
+                time: datetime | None = None, crl: str | None = None) -> Verification:
     """Verify the report at ``path`` (raw, hex or HCL) with certificates from ``certs``.
 
     ``certs``: files or directories (PEM, DER, or an SNP certificate table); the AMD roots are
-    built in. ``policy`` defaults to ``SnpPolicy()`` (production-safe). ``at`` is the time at
-    which certificates must be valid (default: now, UTC). Raises InputError for unreadable or
+    built in. ``policy`` defaults to ``SnpPolicy()`` (production-safe). ``time`` is when
+    certificates must be valid (default: now, UTC). Raises InputError for unreadable or
     malformed input; every verification outcome is in the returned ``Verification``.
     """
-    ev = load_evidence(path)
-    loaded, ignored = load_certs(list(certs))
-    when = at or datetime.now(UTC)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    v = verify_evidence(ev, loaded, policy or SnpPolicy(), when, load_crl(crl) if crl else None)
-    if ignored:  # say which directory entries were not certificates, so nothing is silent
-        v = dataclasses.replace(v, facts={**v.facts, "ignored": ignored})
-    return v
+    return verify(load_evidence(path), load_trust(certs, crl), policy or SnpPolicy(),
+                  time or datetime.now(UTC))

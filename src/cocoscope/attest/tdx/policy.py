@@ -13,6 +13,7 @@ memory, and a set one is not required for safety. It is checkable, never checked
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from cocoscope.attest.policy import (
     collect,
@@ -37,6 +38,8 @@ _STATUS_NAMES = frozenset(s.value for s in TcbStatus)
 
 @dataclass(frozen=True)
 class TdxPolicy:
+    SECTION: ClassVar[str] = "tdx"  # the table of a shared policy file (attest.policy)
+
     mrtd: tuple[bytes, ...] | None = None  # allow-list; one value is a list of one
     rtmr0: bytes | None = None
     rtmr1: bytes | None = None
@@ -82,7 +85,7 @@ def _tcb(accepted: tuple[str, ...] | None, status: str, advisories: tuple[str, .
     return failed("policy.tcb_status", f"{status} not in accepted set {', '.join(accepted)}{adv}")
 
 
-def check_policy(policy: TdxPolicy, body: TdReportBody, tcb_status: str,
+def appraise(policy: TdxPolicy, body: TdReportBody, tcb_status: str,
                  advisory_ids: tuple[str, ...] = ()) -> tuple[Check, ...]:
     """Appraise a quote body (and its evaluated TCB status) against ``policy``."""
     attrs = body.td_attributes

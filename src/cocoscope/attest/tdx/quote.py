@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from cocoscope.errors import InputError
+from cocoscope.errors import InputError, read_bytes
 
 HEADER_SIZE = 48
 TDX10_BODY_SIZE = 584
@@ -277,3 +277,16 @@ def parse_quote(data: bytes, *, source: str = "<quote>") -> Quote:
         trailing=r.data[end:],
         size=len(r.data),
     )
+
+
+@dataclass(frozen=True)
+class QuoteEvidence:
+    """A quote as the verifier takes it: parsed, with the file it came from (for messages)."""
+
+    path: str
+    quote: Quote
+
+
+def load_evidence(path: str) -> QuoteEvidence:
+    data = read_bytes(path, what="TDX quote", max_size=MAX_QUOTE_SIZE)
+    return QuoteEvidence(path, parse_quote(data, source=path))

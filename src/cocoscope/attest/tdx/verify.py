@@ -6,15 +6,19 @@ Steps (reference section 3.4, Intel QVL order):
 3. QE report signature by the PCK leaf; QE REPORTDATA = SHA-256(attestation key || auth data);
 4. collateral (optional): TCB Signing chain, TCB Info and QE Identity signatures over the exact
    JSON member bytes, windows, FMSPC / PCE-ID, QE identity, TDX module identity, TCB status;
-5. policy (``TdxPolicy``).
+5. appraisal against the owner's policy (``TdxPolicy``).
 
-Every problem is a failed ``Check``; only an unparseable quote file raises ``InputError``.
+The API is the one both platforms share (``cocoscope.attest.verify``):
+``verify(evidence, trust, policy, time) -> Verification``, with ``load_evidence`` (quote.py)
+and ``load_trust`` building the first two from files. Every problem is a failed ``Check``;
+only unreadable or unparseable input files raise ``InputError``.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -32,12 +36,27 @@ from cocoscope.attest.tdx.collateral import (
     load_collateral_dir,
     signature_valid,
 )
-from cocoscope.attest.tdx.policy import TdxPolicy, check_policy
-from cocoscope.attest.tdx.quote import INTEL_QE_VENDOR_ID, Quote, parse_quote
+from cocoscope.attest.tdx.policy import TdxPolicy, appraise
+from cocoscope.attest.tdx.quote import INTEL_QE_VENDOR_ID, Quote, QuoteEvidence, load_evidence
 from cocoscope.attest.tdx.tcb import TcbEvaluation, TcbStatus, evaluate, module_identity_problem
-from cocoscope.errors import InputError, read_bytes
+from cocoscope.errors import InputError
 
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+
+
+@dataclass(frozen=True)
+class TdxTrust:
+    """What the quote is checked against besides the pinned Intel root: PCS collateral.
+
+    Without collateral the TCB status is Unknown (the default policy refuses it).
+    """
+
+    collateral: Collateral | None = None
+
+
+def load_trust(collateral_dir: str | None, *,
+               load: Callable[[str], Collateral] = load_collateral_dir) -> TdxTrust:
+    return TdxTrust(load(collateral_dir) if collateral_dir else None)
 
 
 def _ecdsa_ok(key: ec.EllipticCurvePublicKey, sig: bytes, data: bytes) -> bool:
@@ -184,11 +203,10 @@ def _check_pck(quote: Quote, certs: tuple[x509.Certificate, ...], at: datetime) 
     return checks
 
 
-def verify_quote(quote: Quote, *, source: str = "<quote>", collateral: Collateral | None = None,
-                 policy: TdxPolicy | None = None, at: datetime | None = None) -> Verification:
+def verify(evidence: QuoteEvidence, trust: TdxTrust, policy: TdxPolicy,
+           time: datetime) -> Verification:
     """Verify a parsed quote; the result fails closed (see ``Verification.ok``)."""
-    at = at or datetime.now(UTC)
-    policy = policy or TdxPolicy()
+    quote, source, at, collateral = evidence.quote, evidence.path, time, trust.collateral
     sig = quote.signature
     checks: list[Check] = []
     facts: dict[str, object] = {
@@ -242,14 +260,13 @@ def verify_quote(quote: Quote, *, source: str = "<quote>", collateral: Collatera
     # CRLs are optional input: say plainly when revocation was not looked at.
     crl_checks = [c.name for c in checks if c.name.startswith("pck.crl")]
     facts["revocation"] = ", ".join(crl_checks) if crl_checks else "not checked (no CRLs given)"
-    checks += check_policy(policy, quote.body, status.value, advisories)
+    checks += appraise(policy, quote.body, status.value, advisories)
     return Verification(subject=source, kind="tdx-quote", checks=tuple(checks), facts=facts)
 
 
-def verify_tdx_quote(path: str, collateral_dir: str | None = None,
-                     policy: TdxPolicy | None = None, at: datetime | None = None,
-                     *, load: Callable[[str], Collateral] = load_collateral_dir) -> Verification:
-    """Read, parse and verify the quote at ``path`` (the public entry point for the audit)."""
-    quote = parse_quote(read_bytes(path, what="TDX quote"), source=path)
-    collateral = load(collateral_dir) if collateral_dir else None
-    return verify_quote(quote, source=path, collateral=collateral, policy=policy, at=at)
+def verify_file(path: str, collateral_dir: str | None = None, policy: TdxPolicy | None = None,
+                time: datetime | None = None, *,
+                load: Callable[[str], Collateral] = load_collateral_dir) -> Verification:
+    """Read, parse and verify the quote at ``path`` (policy default: ``TdxPolicy()``, time: now)."""
+    return verify(load_evidence(path), load_trust(collateral_dir, load=load),
+                  policy or TdxPolicy(), time or datetime.now(UTC))
