@@ -46,6 +46,8 @@ threat = "malformed-runtime-input"   # guest-malicious-configuration | guest-dat
                                      # malformed-runtime-input | malicious-runtime-input
 interface = "mmio"             # optional; an interface class of the model (cocoscope model)
 severity = "high"              # info | low | medium | high | critical
+advice = false                 # optional; true: a false pass_if is "advice" (review, e.g. keep
+                               # only if used), never "fail", and never makes the audit exit 1
 platforms = ["tdx", "snp"]     # optional; not-applicable when the audited platform is known
                                # (tdx, snp, sev-es, sev) and not listed
 mitigation = "limit-surface"   # optional; one of the mitigations of the rule's threat
@@ -118,7 +120,7 @@ def render(rules: list[Rule]) -> str:
         plats = ", ".join(sorted(r.platforms)) if r.platforms else ""
         iface = r.interface.value if r.interface else ""
         out.append(f"| {r.id} | {_cell(r.title)} | {r.threat.value} | {iface} | "
-                   f"{r.severity.value} | {plats} |")
+                   f"{r.severity.value}{' (advice)' if r.advice else ''} | {plats} |")
     return "\n".join(out) + "\n"
 
 

@@ -14,6 +14,9 @@ class Status(StrEnum):
     NOT_APPLICABLE = "not-applicable"
     UNKNOWN = "unknown"
     WAIVED = "waived"
+    # An advisory rule whose condition does not hold ("keep only if used"): shown and counted,
+    # but never a failure, so a compliant config does not fail on it.
+    ADVICE = "advice"
 
 
 class Severity(Enum):

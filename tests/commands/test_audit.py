@@ -196,3 +196,33 @@ def test_html_is_escaped_and_complete(fake_root: Callable[..., Path],
     t = Tags()
     t.feed(out)
     assert t.depth == 0
+
+
+def test_advice_never_fails_the_audit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A config whose only unmet rules are advisory exits 0 even with --fail-on info, and the
+    threat matrix counts the advice separately from failures (issue 9)."""
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nid = "CCS-KCFG-004"\ntitle = "virtio-net built"\n'
+                     'threat = "malformed-runtime-input"\nseverity = "info"\nadvice = true\n'
+                     'pass_if = { symbol = "VIRTIO_NET", is = "off" }\n')
+    only = tmp_path / "only.toml"  # every other built-in rule: disabled by a false applies_if
+    from cocoscope.rules import load_builtin_rules
+
+    only.write_text("".join(
+        f'[[rule]]\nid = "{r.id}"\ntitle = "off"\nthreat = "{r.threat.value}"\n'
+        f'severity = "info"\napplies_if = {{ kernel = "<1.0" }}\n'
+        f'pass_if = {{ kernel = ">=1.0" }}\n'
+        for r in load_builtin_rules() if r.id != "CCS-KCFG-004"))
+    cfg = tmp_path / "config"
+    cfg.write_text("# Linux/x86 6.12.0 Kernel Configuration\nCONFIG_VIRTIO_NET=y\n")
+    code, doc = _json(capsys, ["audit", "--config", str(cfg), "--rules", str(only),
+                               "--rules", str(rules), "--format", "json", "--fail-on", "info"])
+    jsonschema.validate(doc, json.loads(REPORT_SCHEMA.read_text()))
+    row = next(t for t in doc["threats"] if t["threat"] == "malformed-runtime-input")
+    assert row["counts"]["advice"] == 1 and row["counts"]["fail"] == 0
+    assert "1 advice" in row["summary"]
+    assert code == 0
+    code, sarif = _json(capsys, ["audit", "--config", str(cfg), "--rules", str(only),
+                                 "--rules", str(rules), "--format", "sarif"])
+    kinds = {r["ruleId"]: r["kind"] for r in sarif["runs"][0]["results"]}
+    assert kinds["CCS-KCFG-004"] == "informational"

@@ -206,3 +206,42 @@ def test_load_rules_layers_user_files_and_checks_waivers(tmp_path: Path) -> None
     # A waiver may name a user rule only when that file is loaded.
     with pytest.raises(InputError, match="unknown rule id"):
         load_rules((), str(waivers))
+
+
+ADVICE_RULES = '''
+[[rule]]
+id = "CCS-ADV-001"
+title = "virtio-net built (keep only if used)"
+threat = "malformed-runtime-input"
+severity = "info"
+advice = true
+pass_if = { symbol = "VIRTIO_NET", is = "off" }
+
+[[rule]]
+id = "CCS-ADV-002"
+title = "virtio-mmio off"
+threat = "malformed-runtime-input"
+severity = "high"
+pass_if = { symbol = "VIRTIO_MMIO", is = "off" }
+'''
+
+
+def test_advice_is_shown_but_never_fails(tmp_path: Path) -> None:
+    rules = parse_rules(ADVICE_RULES, "adv.toml")
+    assert [r.advice for r in rules] == [True, False]
+    on = parse_config_text("CONFIG_VIRTIO_NET=y\n# CONFIG_VIRTIO_MMIO is not set\n", "cfg")
+    f = {x.rule_id: x for x in evaluate_rules(rules, GuestEvidence(config=on))}
+    assert f["CCS-ADV-001"].status is Status.ADVICE
+    assert f["CCS-ADV-001"].message == "review: CONFIG_VIRTIO_NET=y"
+    assert f["CCS-ADV-002"].status is Status.PASS
+    off = parse_config_text("# CONFIG_VIRTIO_NET is not set\n", "cfg")
+    assert _status(evaluate_rules(rules, GuestEvidence(config=off)), "CCS-ADV-001") is Status.PASS
+    assert _status(evaluate_rules(rules, GuestEvidence()), "CCS-ADV-001") is Status.UNKNOWN
+    # A waiver only turns a failure into waived; advice stays advice.
+    w = tmp_path / "w.toml"
+    w.write_text('[[waiver]]\nid = "CCS-ADV-001"\nrationale = "the NIC is used"\n'
+                 'expires = 2099-01-31\n')
+    waived = evaluate_rules(rules, GuestEvidence(config=on), load_waivers(str(w), {"CCS-ADV-001"}))
+    assert _status(waived, "CCS-ADV-001") is Status.ADVICE
+    with pytest.raises(InputError, match="advice must be true or false"):
+        parse_rules(ADVICE_RULES.replace("advice = true", 'advice = "yes"'), "adv.toml")

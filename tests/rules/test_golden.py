@@ -30,6 +30,7 @@ SPR = KCONFIG_DIR / "kafl_linux_kernel_tdx_sprbkc_5.15.config"
 SYZ = KCONFIG_DIR / "syzkaller_guest_5.12.config"
 
 P, F, NA, U = Status.PASS, Status.FAIL, Status.NOT_APPLICABLE, Status.UNKNOWN
+A = Status.ADVICE  # advisory rule not met: shown, never failing (issue 9)
 
 INTEL_CMDLINE = ("root=/dev/vda1 ro mce=off oops=panic pci=noearly pci=nommconf no-kvmclock "
                  "random.trust_cpu=y random.trust_bootloader=n")
@@ -95,16 +96,16 @@ KAFL_TDX = {
     "CCS-KCFG-140": F,   # FORTIFY_SOURCE is not set
     "CCS-KCFG-141": P,   # CONFIG_STACKPROTECTOR_STRONG=y
     "CCS-KCFG-142": F,   # SLAB_FREELIST_HARDENED is not set
-    "CCS-MOD-009": F,    # CMDLINE_BOOL is not set, so no override
+    "CCS-MOD-009": A,    # CMDLINE_BOOL is not set, so no override
     "CCS-IRQ-001": F,    # CONFIG_IA32_EMULATION=y, no DEFAULT_DISABLED in 5.15
     "CCS-DATA-001": F,   # DM_CRYPT absent (BLK_DEV_DM absent)
     "CCS-DATA-007": F,   # CONFIG_9P_FS=y
-    "CCS-DATA-008": F,   # CONFIG_NET_9P_VIRTIO=y
+    "CCS-DATA-008": A,   # CONFIG_NET_9P_VIRTIO=y
     "CCS-DATA-009": P,   # VIRTIO_FS absent
     "CCS-DATA-013": P,   # HIBERNATION is not set
     "CCS-DATA-015": NA,  # only when DM_VERITY is on
     "CCS-MOD-001": U,    # MODULE_SIG_FORCE not set: module.sig_enforce would need the cmdline
-    "CCS-MOD-002": F,    # CONFIG_MODULE_SIG=y without MODULE_SIG_ALL
+    "CCS-MOD-002": A,    # CONFIG_MODULE_SIG=y without MODULE_SIG_ALL
     "CCS-MOD-004": P,    # KEXEC and KEXEC_FILE not set
     "CCS-MOD-007": F,    # RANDOMIZE_BASE is not set
     "CCS-RNG-003": F,    # 5.15 with RANDOM_TRUST_CPU not set
@@ -154,7 +155,7 @@ SPR_TDX = {
     "CCS-DATA-003": P,   # CONFIG_DM_VERITY=m
     "CCS-DATA-012": F,   # CONFIG_CRYPTO_DEV_VIRTIO=m
     "CCS-DATA-013": U,   # CONFIG_HIBERNATION=y; nohibernate would need the cmdline
-    "CCS-DATA-015": F,   # DM_VERITY_VERIFY_ROOTHASH_SIG is not set
+    "CCS-DATA-015": A,   # DM_VERITY_VERIFY_ROOTHASH_SIG is not set
     "CCS-MOD-002": NA,   # MODULE_SIG is not set
     "CCS-MOD-003": F,    # SECURITY_LOCKDOWN_LSM is not set
     "CCS-MOD-004": F,    # CONFIG_KEXEC=y
@@ -199,7 +200,7 @@ DEBIAN_UNKNOWN_PLATFORM = {
     "CCS-PLAT-003": P,   # CONFIG_TDX_GUEST_DRIVER=m
     "CCS-PLAT-004": P,   # CONFIG_SEV_GUEST=m
     "CCS-PLAT-005": P,   # CONFIG_TSM_REPORTS=m
-    "CCS-PLAT-006": F,   # EFI_SECRET is not set
+    "CCS-PLAT-006": A,   # EFI_SECRET is not set
     "CCS-PLAT-007": P,   # CONFIG_UNACCEPTED_MEMORY=y
     "CCS-PLAT-010": P,   # SDV symbol absent upstream
     "CCS-KCFG-001": F,   # CONFIG_VIRTIO_MMIO=m
@@ -277,7 +278,8 @@ def test_debian_cloud_config_with_empty_cmdline(debian_cloud_config: Path) -> No
 def test_debian_cloud_config_with_risky_cmdline(debian_cloud_config: Path) -> None:
     got = _statuses(GuestEvidence(config=_config(str(debian_cloud_config)),
                                   cmdline=parse_cmdline(RISKY_CMDLINE), platform="tdx"))
-    _check(got, {f"CCS-CMD-{i:03d}": F for i in range(1, 22)})
+    # every risky parameter fails its rule; iommu=off only asks for review (CMD-004 is advice)
+    _check(got, {f"CCS-CMD-{i:03d}": A if i == 4 else F for i in range(1, 22)})
     _check(got, {"CCS-TIME-001": F, "CCS-TIME-002": F, "CCS-TIME-003": F,
                  "CCS-RNG-001": F, "CCS-RNG-002": F,
                  "CCS-KCFG-083": F,   # efivar_ssdt= with EFI_CUSTOM_SSDT_OVERLAYS=y

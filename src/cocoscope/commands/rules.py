@@ -37,6 +37,7 @@ def _rules(files: list[str]) -> list[Rule]:
 def rule_dict(r: Rule) -> dict[str, Any]:
     return {
         "id": r.id, "title": r.title, "threat": r.threat.value, "severity": r.severity.value,
+        "advice": r.advice,
         "interface": r.interface.value if r.interface else None,
         "platforms": sorted(r.platforms) if r.platforms else None, "mitigation": r.mitigation,
         "rationale": r.rationale, "remediation": r.remediation, "references": list(r.references),
@@ -50,7 +51,8 @@ def run_list(args: argparse.Namespace) -> int:
     if args.format == "json":
         emit(json.dumps([rule_dict(r) for r in rules], indent=2), args.output if hasattr(args, "output") else None)
         return 0
-    lines = [f"{r.id:16} {r.severity.value:8} {r.threat.value:30} {r.title}" for r in rules]
+    lines = [f"{r.id:16} {r.severity.value:8} {r.threat.value:30} {r.title}"
+             + (" [advice]" if r.advice else "") for r in rules]
     lines.append(f"{len(rules)} rules")
     emit("\n".join(lines), None)
     return 0

@@ -11,7 +11,7 @@ from cocoscope.report.terminal import interesting_devices
 _STYLE = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;
 vertical-align:top;text-align:left}th{background:#f3f3f3}.fail{color:#b00;font-weight:bold}
-.pass{color:#070}.unknown{color:#a60}.waived{color:#909}.not-applicable{color:#888}
+.pass{color:#070}.unknown{color:#a60}.waived{color:#909}.not-applicable{color:#888}.advice{color:#068}
 small{color:#666}"""
 
 

@@ -67,6 +67,8 @@ def _summary(counts: Counter[str], missing: list[str], facts: dict[str, object])
         parts.append(f"{counts['fail']} failing")
     if counts["waived"]:
         parts.append(f"{counts['waived']} waived")
+    if counts["advice"]:
+        parts.append(f"{counts['advice']} advice (review; never failing)")
     if counts["unknown"]:
         parts.append(f"{counts['unknown']} undecided for lack of evidence")
     if not parts:

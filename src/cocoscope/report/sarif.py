@@ -16,7 +16,8 @@ from cocoscope.report.model import Report
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _KIND = {Status.PASS: "pass", Status.FAIL: "fail", Status.NOT_APPLICABLE: "notApplicable",
-         Status.UNKNOWN: "review", Status.WAIVED: "fail"}
+         Status.UNKNOWN: "review", Status.WAIVED: "fail",
+         Status.ADVICE: "informational"}
 _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
           Severity.LOW: "note", Severity.INFO: "note"}
 

@@ -12,7 +12,7 @@ from cocoscope.finding import Status
 from cocoscope.report.model import Report
 
 _STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.UNKNOWN: "yellow",
-          Status.WAIVED: "magenta", Status.NOT_APPLICABLE: "dim"}
+          Status.WAIVED: "magenta", Status.NOT_APPLICABLE: "dim", Status.ADVICE: "cyan"}
 
 
 def interesting_devices(r: Report) -> list[tuple[str, str, str, str]]:

@@ -34,6 +34,8 @@ def _message(rule: Rule, status: Status, ev: GuestEvidence) -> str:
         return "not enough evidence to decide" + (f" ({'; '.join(facts)})" if facts else "")
     if status is Status.NOT_APPLICABLE:
         return "does not apply to this guest"
+    if status is Status.ADVICE:
+        return "review: " + ("; ".join(facts) if facts else "condition not met")
     return "; ".join(facts) if facts else ("satisfied" if status is Status.PASS else "not satisfied")
 
 
@@ -47,7 +49,11 @@ def evaluate_rule(rule: Rule, ev: GuestEvidence) -> Status:
         if applies is None:
             return Status.UNKNOWN
     result = rule.pass_if.evaluate(ev)
-    return Status.UNKNOWN if result is None else (Status.PASS if result else Status.FAIL)
+    if result is None:
+        return Status.UNKNOWN
+    if result:
+        return Status.PASS
+    return Status.ADVICE if rule.advice else Status.FAIL
 
 
 def evaluate_rules(

@@ -16,7 +16,7 @@ from cocoscope.rules.conditions import Condition, ConditionError, parse
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+-[0-9]{3}$")
 _MITIGATIONS = {m.id for t in THREATS for m in t.mitigations}
 _KEYS = {"id", "title", "threat", "interface", "severity", "platforms", "mitigation", "rationale",
-         "remediation", "references", "version_note", "applies_if", "pass_if", "fix"}
+         "remediation", "references", "version_note", "applies_if", "pass_if", "fix", "advice"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,9 @@ class Rule:
     version_note: str = ""
     applies_if: Condition | None = None
     fix: Fix = field(default_factory=Fix)
+    # Advisory: a false pass_if asks for review ("keep only if used") and yields status advice,
+    # never fail. Its fix, if any, may only add (what it names may be what the guest needs).
+    advice: bool = False
     origin: str = ""  # pack or file it came from
 
 
@@ -62,6 +65,9 @@ def _rule_from(doc: dict[str, Any], origin: str, index: int) -> Rule:
                     for k, v in fix_doc.get("config", {}).items()},
             cmdline=tuple(fix_doc.get("cmdline", ())),
         )
+        advice = doc.get("advice", False)
+        if not isinstance(advice, bool):
+            raise ValueError("advice must be true or false")
         plats = doc.get("platforms")
         return Rule(
             id=rid,
@@ -78,6 +84,7 @@ def _rule_from(doc: dict[str, Any], origin: str, index: int) -> Rule:
             version_note=str(doc.get("version_note", "")).strip(),
             applies_if=parse(doc["applies_if"]) if "applies_if" in doc else None,
             fix=fix,
+            advice=advice,
             origin=origin,
         )
     except KeyError as exc:
