@@ -13,6 +13,7 @@ from cocoscope.evidence.guest import GuestEvidence
 from cocoscope.evidence.system import RunningSystem, read_system
 from cocoscope.finding import Finding, Status
 from cocoscope.model import ThreatId
+from cocoscope.model.platform import Platform
 from cocoscope.report.model import InputRecord, Report, build_report, sha256_file
 from cocoscope.rules import Rule, evaluate_rules, load_rules
 
@@ -75,9 +76,9 @@ def gather(req: AuditRequest) -> tuple[GuestEvidence, list[InputRecord]]:
     elif system is not None and system.cmdline_path:
         cmdline = load_cmdline(system.cmdline_path)
         inputs.append(InputRecord("cmdline", system.cmdline_path, cmdline.sha256))
-    platform: str | None
+    platform: Platform | None
     if req.platform != "auto":
-        platform = req.platform
+        platform = Platform(req.platform)
     elif system is not None:
         platform = system.detection.platform
     else:
@@ -141,7 +142,7 @@ def surface_facts(req: AuditRequest, ev: GuestEvidence) -> dict[str, object]:
     config_path = req.config or (ev.system.config_path if ev.system else None)
     if config_path is None:
         raise UsageError("--source needs a kernel config (--config, or a live system with one)")
-    platform = ev.platform if ev.platform in ("tdx", "snp") else None
+    platform = ev.platform if ev.platform is not None and ev.platform.confidential else None
     counts = site_counts(req.source or "", config_path, platform)
     return {
         "surface": f"{counts['sites']} host-input sites in built code, {counts['risky']} risky",

@@ -11,6 +11,7 @@ from cocoscope.evidence.dotconfig import parse_config_text
 from cocoscope.evidence.guest import GuestEvidence
 from cocoscope.evidence.system import Device, PlatformDetection, RunningSystem
 from cocoscope.finding import LocationKind, Status
+from cocoscope.model.platform import Platform
 from cocoscope.rules import evaluate_rules, layer, load_waivers, parse_rules
 
 RULES = '''
@@ -67,7 +68,7 @@ def _status(findings, rid):  # type: ignore[no-untyped-def]
 
 def _system(drivers: list[str]) -> RunningSystem:
     devs = tuple(Device("pci", f"0000:00:0{i}.0", d, vendor="8086") for i, d in enumerate(drivers))
-    return RunningSystem("/fake", "6.12.0", None, None, PlatformDetection("none", ()), devs)
+    return RunningSystem("/fake", "6.12.0", None, None, PlatformDetection(Platform.NONE, ()), devs)
 
 
 def test_statuses_and_locations() -> None:
@@ -83,7 +84,7 @@ def test_statuses_and_locations() -> None:
     assert _status(f, "CCS-TEST-004") is Status.UNKNOWN
     assert _status(f, "CCS-TEST-005") is Status.UNKNOWN
     assert _status(f, "CCS-TEST-003") is Status.FAIL
-    assert _status(evaluate_rules(rules, GuestEvidence(config=cfg, platform="snp")),
+    assert _status(evaluate_rules(rules, GuestEvidence(config=cfg, platform=Platform.SNP)),
                    "CCS-TEST-003") is Status.NOT_APPLICABLE
 
 
@@ -178,12 +179,12 @@ def test_fragment_merges_option_lists_and_refuses_clashes() -> None:
     from cocoscope.rules.fragment import build_fragment
 
     rules = parse_rules(FIX_RULES, "fix.toml")
-    frag = build_fragment(rules, "tdx")
+    frag = build_fragment(rules, Platform.TDX)
     assert frag.cmdline_text() == "pci=noearly,nommconf"
     assert frag.cmdline["pci"][1] == "CCS-FIX-001,CCS-FIX-002"
     assert frag.kconfig_plain() == "# CONFIG_PCI_MMCONFIG is not set\n"
     with pytest.raises(InputError, match="CONFIG_PCI_MMCONFIG"):
-        build_fragment(rules, "snp")
+        build_fragment(rules, Platform.SNP)
 
 
 def test_load_rules_layers_user_files_and_checks_waivers(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from cocoscope.evidence.dotconfig import KernelConfig, load_config
 from cocoscope.evidence.guest import GuestEvidence
 from cocoscope.evidence.system import Device, PlatformDetection, RunningSystem
 from cocoscope.finding import Finding, Status
+from cocoscope.model.platform import Platform
 from cocoscope.rules import evaluate, load_builtin_rules
 from cocoscope.rules.rule import Rule
 
@@ -118,7 +119,7 @@ KAFL_TDX = {
 
 
 def test_kafl_tdx_guest() -> None:
-    got = _statuses(GuestEvidence(config=_config(str(KAFL)), platform="tdx"))
+    got = _statuses(GuestEvidence(config=_config(str(KAFL)), platform=Platform.TDX))
     _check(got, KAFL_TDX)
     # no command line given: every command-line rule is unknown, never pass
     cmd = {rid: s for rid, s in got.items() if rid.startswith("CCS-CMD-")}
@@ -129,7 +130,7 @@ def test_kafl_tdx_guest() -> None:
 
 
 def test_kafl_tdx_guest_spread() -> None:
-    counts = Counter(_statuses(GuestEvidence(config=_config(str(KAFL)), platform="tdx")).values())
+    counts = Counter(_statuses(GuestEvidence(config=_config(str(KAFL)), platform=Platform.TDX)).values())
     for status in (P, F, NA, U):
         assert counts[status] >= 5, counts
 
@@ -168,7 +169,7 @@ SPR_TDX = {
 
 
 def test_spr_bkc_tdx_guest() -> None:
-    _check(_statuses(GuestEvidence(config=_config(str(SPR)), platform="tdx")), SPR_TDX)
+    _check(_statuses(GuestEvidence(config=_config(str(SPR)), platform=Platform.TDX)), SPR_TDX)
 
 
 # --- syzkaller TDX guest, 5.12 -----------------------------------------------------------------
@@ -244,7 +245,7 @@ def test_debian_cloud_config(debian_cloud_config: Path) -> None:
 
 
 def test_debian_cloud_config_as_snp_guest(debian_cloud_config: Path) -> None:
-    got = _statuses(GuestEvidence(config=_config(str(debian_cloud_config)), platform="snp"))
+    got = _statuses(GuestEvidence(config=_config(str(debian_cloud_config)), platform=Platform.SNP))
     _check(got, {
         "CCS-PLAT-001": NA, "CCS-PLAT-003": NA, "CCS-CMD-016": NA,  # TDX-only rules
         "CCS-PLAT-002": P, "CCS-PLAT-004": P, "CCS-PLAT-012": P,
@@ -255,7 +256,7 @@ def test_debian_cloud_config_as_snp_guest(debian_cloud_config: Path) -> None:
 
 def test_debian_cloud_config_with_intel_cmdline(debian_cloud_config: Path) -> None:
     ev = GuestEvidence(config=_config(str(debian_cloud_config)), cmdline=parse_cmdline(INTEL_CMDLINE),
-                       platform="tdx")
+                       platform=Platform.TDX)
     got = _statuses(ev)
     # each item of Intel's recommended set, one rule each, now passes
     _check(got, {"CCS-CMD-016": P, "CCS-CMD-017": P, "CCS-CMD-018": P, "CCS-CMD-019": P,
@@ -269,7 +270,7 @@ def test_debian_cloud_config_with_intel_cmdline(debian_cloud_config: Path) -> No
 
 def test_debian_cloud_config_with_empty_cmdline(debian_cloud_config: Path) -> None:
     got = _statuses(GuestEvidence(config=_config(str(debian_cloud_config)),
-                                  cmdline=parse_cmdline(""), platform="tdx"))
+                                  cmdline=parse_cmdline(""), platform=Platform.TDX))
     # 6.12 trusts the CPU RNG by default, but credits bootloader seeds unless told not to
     _check(got, {"CCS-RNG-001": P, "CCS-RNG-002": F, "CCS-TIME-001": F, "CCS-CMD-016": F,
                  "CCS-CMD-001": P, "CCS-CMD-010": P})
@@ -277,7 +278,7 @@ def test_debian_cloud_config_with_empty_cmdline(debian_cloud_config: Path) -> No
 
 def test_debian_cloud_config_with_risky_cmdline(debian_cloud_config: Path) -> None:
     got = _statuses(GuestEvidence(config=_config(str(debian_cloud_config)),
-                                  cmdline=parse_cmdline(RISKY_CMDLINE), platform="tdx"))
+                                  cmdline=parse_cmdline(RISKY_CMDLINE), platform=Platform.TDX))
     # every risky parameter fails its rule; iommu=off only asks for review (CMD-004 is advice)
     _check(got, {f"CCS-CMD-{i:03d}": A if i == 4 else F for i in range(1, 22)})
     _check(got, {"CCS-TIME-001": F, "CCS-TIME-002": F, "CCS-TIME-003": F,
@@ -290,7 +291,7 @@ def test_last_occurrence_and_accumulating_parameters(debian_cloud_config: Path) 
     cfg = _config(str(debian_cloud_config))
 
     def run(cmdline: str) -> dict[str, Status]:
-        return _statuses(GuestEvidence(config=cfg, cmdline=parse_cmdline(cmdline), platform="tdx"))
+        return _statuses(GuestEvidence(config=cfg, cmdline=parse_cmdline(cmdline), platform=Platform.TDX))
 
     # mitigations= takes the last value
     assert run("mitigations=off mitigations=auto")["CCS-CMD-002"] is P
@@ -313,7 +314,7 @@ def test_last_occurrence_and_accumulating_parameters(debian_cloud_config: Path) 
 
 def _system(*devices: Device, lockdown: str = "integrity") -> RunningSystem:
     return RunningSystem(root="/fake", release="6.12.117-cloud-amd64", config_path=None,
-                         cmdline_path=None, detection=PlatformDetection("tdx", ("test",)),
+                         cmdline_path=None, detection=PlatformDetection(Platform.TDX, ("test",)),
                          devices=devices, lockdown=lockdown)
 
 
@@ -357,21 +358,21 @@ DIRTY = (
 
 def test_live_rules_on_a_clean_guest(debian_cloud_config: Path) -> None:
     got = _statuses(GuestEvidence(config=_config(str(debian_cloud_config)), system=_system(*CLEAN),
-                                  platform="tdx"))
+                                  platform=Platform.TDX))
     live = {rid: s for rid, s in got.items() if rid.startswith("CCS-LIVE-")}
     assert len(live) >= 15 and set(live.values()) == {P}
 
 
 def test_live_rules_on_a_guest_with_everything_attached(debian_cloud_config: Path) -> None:
     got = _statuses(GuestEvidence(config=_config(str(debian_cloud_config)),
-                                  system=_system(*DIRTY, lockdown="none"), platform="tdx"))
+                                  system=_system(*DIRTY, lockdown="none"), platform=Platform.TDX))
     live = {rid: s for rid, s in got.items() if rid.startswith("CCS-LIVE-")}
     assert set(live.values()) == {F}, {r: s for r, s in live.items() if s is not F}
 
 
 def test_transitional_virtio_without_config_is_unknown() -> None:
     # the device is there, but whether legacy support is built needs the config
-    got = _statuses(GuestEvidence(system=_system(*DIRTY), platform="tdx"))
+    got = _statuses(GuestEvidence(system=_system(*DIRTY), platform=Platform.TDX))
     assert got["CCS-LIVE-002"] is U
     assert got["CCS-LIVE-001"] is F
 
@@ -412,6 +413,6 @@ def _finding(findings: list[Finding], rid: str) -> Finding:
 
 
 def test_version_notes_reach_the_findings() -> None:
-    fs = evaluate(list(_rules()), GuestEvidence(config=_config(str(KAFL)), platform="tdx"))
+    fs = evaluate(list(_rules()), GuestEvidence(config=_config(str(KAFL)), platform=Platform.TDX))
     assert any("6.2" in n for n in _finding(fs, "CCS-RNG-003").notes)
     assert any("6.12" in n for n in _finding(fs, "CCS-KCFG-080").notes)

@@ -8,6 +8,7 @@ import pytest
 
 from cocoscope.errors import InputError
 from cocoscope.model import InterfaceId
+from cocoscope.model.platform import Platform
 from cocoscope.surface.catalogue import Flow, Trust, load_catalogue
 
 
@@ -49,7 +50,7 @@ def test_names_by_interface_for_pattern_generators() -> None:
     (0x7, "snp", Trust.CHECKED), (0x40000000, "snp", Trust.HOST),
 ])
 def test_cpuid_trust(leaf: int | None, platform: str | None, trust: Trust) -> None:
-    assert load_catalogue().cpuid_trust(leaf, platform) is trust
+    assert load_catalogue().cpuid_trust(leaf, Platform(platform) if platform else None) is trust
 
 
 def test_bad_catalogue_names_the_file(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from cocoscope.model.platform import Platform
 from cocoscope.surface.catalogue import Trust, load_catalogue
 from cocoscope.surface.files import FileSpec
 from cocoscope.surface.grade import Grade
@@ -18,7 +19,8 @@ TREE = Path(__file__).resolve().parents[1] / "data" / "surface" / "tree"
 def _scan(platform: str | None = None, jobs: int = 1) -> Inventory:
     files = [FileSpec(p.relative_to(TREE).as_posix(), "m" if "demo" in p.name else "y", "",
                       "DEMO") for p in sorted(TREE.rglob("*.c"))]
-    return scan(TREE, files, platform=platform, jobs=jobs, use_cache=False)
+    return scan(TREE, files, platform=Platform(platform) if platform else None, jobs=jobs,
+                use_cache=False)
 
 
 @pytest.fixture(scope="module")

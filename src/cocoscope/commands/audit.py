@@ -8,6 +8,7 @@ from typing import Any
 from cocoscope.commands._common import emit, parse_time
 from cocoscope.errors import EXIT_FINDINGS, EXIT_OK, EXIT_VERIFY, UsageError
 from cocoscope.finding import Severity, Status
+from cocoscope.model.platform import CONFIDENTIAL
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -27,7 +28,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     src.add_argument("--root", metavar="DIR",
                      help="audit the running system rooted at DIR (default / when no "
                      "--config/--cmdline is given)")
-    src.add_argument("--platform", choices=("auto", "tdx", "snp"), default="auto",
+    src.add_argument("--platform", choices=("auto", *(p.value for p in CONFIDENTIAL)),
+                     default="auto",
                      help="platform the guest targets (auto: detect on a live system)")
     src.add_argument("--kconfig-tree", metavar="DIR",
                      help="kernel source tree: explain why failing symbols are on")

@@ -10,12 +10,13 @@ from typing import Any
 
 from cocoscope.commands._common import emit
 from cocoscope.errors import UsageError
+from cocoscope.model.platform import CONFIDENTIAL, Platform
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("fragment", help="print a Kconfig fragment and command line that "
                        "satisfy the built-in rules for a platform")
-    p.add_argument("--platform", choices=("tdx", "snp"), required=True)
+    p.add_argument("--platform", choices=[p.value for p in CONFIDENTIAL], required=True)
     p.add_argument("--rules", metavar="F", action="append", default=[], help="user rule file")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--config", metavar="F",
@@ -30,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from cocoscope.rules import load_rules  # loaded when used
     from cocoscope.rules.fragment import build_fragment
 
-    frag = build_fragment(load_rules(args.rules).rules, args.platform)
+    frag = build_fragment(load_rules(args.rules).rules, Platform(args.platform))
     if args.config or args.kconfig_tree:
         if not (args.config and args.kconfig_tree):
             raise UsageError("--config and --kconfig-tree go together")

@@ -13,6 +13,7 @@ from typing import Any
 
 from cocoscope.commands._common import emit
 from cocoscope.errors import EXIT_OK, UsageError
+from cocoscope.model.platform import CONFIDENTIAL, Platform
 
 FORMATS = ("table", "json", "csv", "sarif")
 
@@ -30,7 +31,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                    help="scan (default) or diff against a second config/tree")
     p.add_argument("--source", metavar="DIR", required=True, help="kernel source tree")
     p.add_argument("--config", metavar="F", help="kernel .config (plain, .gz or .xz)")
-    p.add_argument("--platform", choices=("tdx", "snp"),
+    p.add_argument("--platform", choices=[p.value for p in CONFIDENTIAL],
                    help="drop CPUID/MSR reads this platform's CoCo firmware makes trustworthy")
     p.add_argument("--all-files", action="store_true",
                    help="scan every .c file in the tree, not only what the config builds")
@@ -56,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     if args.config is None and not args.all_files:
         raise UsageError("give --config (the files it builds) or --all-files")
     catalogue = load_catalogue(args.catalogue)
-    opts: dict[str, Any] = dict(platform=args.platform, all_files=args.all_files,
+    platform = Platform(args.platform) if args.platform else None
+    opts: dict[str, Any] = dict(platform=platform, all_files=args.all_files,
                                 catalogue=catalogue, jobs=args.jobs, use_cache=not args.no_cache)
     if args.mode == "scan":
         if args.against_config or args.against_source:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from cocoscope.evidence.cmdline import Cmdline
 from cocoscope.evidence.dotconfig import KernelConfig
 from cocoscope.evidence.system import RunningSystem
+from cocoscope.model.platform import Platform
 
 
 @dataclass(frozen=True)
@@ -17,5 +18,5 @@ class GuestEvidence:
     config: KernelConfig | None = None
     cmdline: Cmdline | None = None
     system: RunningSystem | None = None
-    # Audited platform: "tdx", "snp", "sev-es", "sev", "none", or None when unknown.
-    platform: str | None = None
+    # Audited platform, None when unknown.
+    platform: Platform | None = None

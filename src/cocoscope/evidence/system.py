@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cocoscope.errors import InputError
-
-PLATFORMS = ("tdx", "snp", "sev-es", "sev", "none")
+from cocoscope.model.platform import Platform
 
 # The x86 boot line, e.g. "Memory Encryption Features active: Intel TDX" or
 # "Memory Encryption Features active: AMD SEV SEV-ES SEV-SNP".
@@ -44,7 +43,7 @@ class Device:
 
 @dataclass(frozen=True)
 class PlatformDetection:
-    platform: str  # one of PLATFORMS
+    platform: Platform
     signs: tuple[str, ...]  # evidence that led there, for the report
 
 
@@ -171,17 +170,18 @@ def _read_kmsg(limit: int = 4 << 20) -> str | None:
 
 def detect_platform(root: Path) -> PlatformDetection:
     signs: list[str] = []
-    found: set[str] = set()
+    found: set[Platform] = set()
     cpuinfo = _read(root / "proc" / "cpuinfo", 8 << 20) or ""
     flags: set[str] = set()
     for line in cpuinfo.splitlines():
         if line.startswith("flags"):
             flags.update(line.split(":", 1)[-1].split())
-    for flag, plat in (("tdx_guest", "tdx"), ("sev_snp", "snp"), ("sev_es", "sev-es"), ("sev", "sev")):
+    for flag, plat in (("tdx_guest", Platform.TDX), ("sev_snp", Platform.SNP),
+                       ("sev_es", Platform.SEV_ES), ("sev", Platform.SEV)):
         if flag in flags:
             signs.append(f"cpuinfo flag {flag}")
             found.add(plat)
-    for node, plat in (("dev/tdx_guest", "tdx"), ("dev/sev-guest", "snp")):
+    for node, plat in (("dev/tdx_guest", Platform.TDX), ("dev/sev-guest", Platform.SNP)):
         if (root / node).exists():
             signs.append(f"/{node} present")
             found.add(plat)
@@ -199,17 +199,18 @@ def detect_platform(root: Path) -> PlatformDetection:
             feats = m.group(1).strip()
             signs.append(f"{name}: Memory Encryption Features active: {feats}")
             if "TDX" in feats:
-                found.add("tdx")
+                found.add(Platform.TDX)
             if "SEV-SNP" in feats:
-                found.add("snp")
+                found.add(Platform.SNP)
             elif "SEV-ES" in feats:
-                found.add("sev-es")
+                found.add(Platform.SEV_ES)
             break
-    for plat in ("tdx", "snp", "sev-es", "sev"):
+    # The most specific sign wins: SEV-SNP implies the sev and sev_es flags too.
+    for plat in (Platform.TDX, Platform.SNP, Platform.SEV_ES, Platform.SEV):
         if plat in found:
             return PlatformDetection(plat, tuple(signs))
     signs.append("no TDX or SEV sign in cpuinfo, /dev, configfs-tsm or the boot log")
-    return PlatformDetection("none", tuple(signs))
+    return PlatformDetection(Platform.NONE, tuple(signs))
 
 
 def read_system(root: str = "/") -> RunningSystem:

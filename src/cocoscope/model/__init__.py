@@ -1,6 +1,7 @@
-"""The Linux CoCo threat model as data (see threatmodel.py)."""
+"""The Linux CoCo threat model as data (see threatmodel.py), and the Platform type."""
 
 from cocoscope.model.ids import InterfaceId, ThreatId
+from cocoscope.model.platform import CONFIDENTIAL, Platform, parse_platform, rule_applies
 from cocoscope.model.threatmodel import (
     ASSETS,
     INTERFACES,
@@ -18,6 +19,7 @@ from cocoscope.model.threatmodel import (
 
 __all__ = [
     "ASSETS",
+    "CONFIDENTIAL",
     "INTERFACES",
     "OBJECTIVES",
     "OUT_OF_SCOPE",
@@ -27,8 +29,11 @@ __all__ = [
     "InterfaceId",
     "Mitigation",
     "Objective",
+    "Platform",
     "Threat",
     "ThreatId",
     "interface",
+    "parse_platform",
+    "rule_applies",
     "threat",
 ]

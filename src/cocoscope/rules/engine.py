@@ -7,13 +7,10 @@ from collections.abc import Iterable
 
 from cocoscope.evidence.guest import GuestEvidence
 from cocoscope.finding import Finding, Location, LocationKind, Status
+from cocoscope.model.platform import rule_applies
 from cocoscope.rules.conditions import Condition
 from cocoscope.rules.rule import Rule
 from cocoscope.rules.waivers import Waiver
-
-# Platforms for which the "platforms" field of a rule filters; on an unknown platform, or a
-# plain VM being checked for readiness, every platform's rules are evaluated.
-_FILTERING_PLATFORMS = {"tdx", "snp", "sev-es", "sev"}
 
 
 def _location(cond: Condition, ev: GuestEvidence) -> Location | None:
@@ -40,7 +37,7 @@ def _message(rule: Rule, status: Status, ev: GuestEvidence) -> str:
 
 
 def evaluate_rule(rule: Rule, ev: GuestEvidence) -> Status:
-    if rule.platforms and ev.platform in _FILTERING_PLATFORMS and ev.platform not in rule.platforms:
+    if not rule_applies(rule.platforms, ev.platform):
         return Status.NOT_APPLICABLE
     if rule.applies_if is not None:
         applies = rule.applies_if.evaluate(ev)

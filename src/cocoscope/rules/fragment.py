@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from cocoscope.errors import InputError
 from cocoscope.evidence.cmdline import normalise, parse_cmdline
+from cocoscope.model.platform import Platform, rule_applies
 from cocoscope.rules.rule import Rule
 
 # Parameters whose __setup handler parses a comma-separated option list on every occurrence
@@ -21,7 +22,7 @@ OPTION_LISTS = frozenset({"pci", "tsc", "iommu"})
 
 @dataclass(frozen=True)
 class Fragment:
-    platform: str
+    platform: Platform
     config: dict[str, tuple[str, str]]  # symbol -> (value, rule id)
     cmdline: dict[str, tuple[str, str]]  # normalised name -> (argument, rule id)
 
@@ -42,12 +43,12 @@ class Fragment:
         return " ".join(arg for arg, _ in self.cmdline.values())
 
 
-def build_fragment(rules: list[Rule], platform: str) -> Fragment:
+def build_fragment(rules: list[Rule], platform: Platform) -> Fragment:
     config: dict[str, tuple[str, str]] = {}
     cmdline: dict[str, tuple[str, str]] = {}
     clashes = []
     for r in rules:
-        if r.platforms and platform not in r.platforms:
+        if not rule_applies(r.platforms, platform):
             continue
         for sym, val in r.fix.config.items():
             if sym in config and config[sym][0] != val:

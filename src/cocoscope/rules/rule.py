@@ -10,6 +10,7 @@ from typing import Any
 from cocoscope.errors import InputError
 from cocoscope.finding import Severity
 from cocoscope.model import InterfaceId, ThreatId
+from cocoscope.model.platform import Platform, parse_platform
 from cocoscope.model.threatmodel import THREATS
 from cocoscope.rules.conditions import Condition, ConditionError, parse
 
@@ -33,7 +34,7 @@ class Rule:
     severity: Severity
     pass_if: Condition
     interface: InterfaceId | None = None
-    platforms: frozenset[str] | None = None
+    platforms: frozenset[Platform] | None = None
     mitigation: str | None = None
     rationale: str = ""
     remediation: str = ""
@@ -76,7 +77,7 @@ def _rule_from(doc: dict[str, Any], origin: str, index: int) -> Rule:
             severity=Severity.parse(doc["severity"]),
             pass_if=parse(doc["pass_if"]),
             interface=InterfaceId(doc["interface"]) if doc.get("interface") else None,
-            platforms=frozenset(plats) if plats else None,
+            platforms=frozenset(map(parse_platform, plats)) if plats else None,
             mitigation=mitigation,
             rationale=str(doc.get("rationale", "")).strip(),
             remediation=str(doc.get("remediation", "")).strip(),

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from cocoscope.errors import InputError
+from cocoscope.model.platform import Platform
 from cocoscope.surface.catalogue import Catalogue, load_catalogue
 from cocoscope.surface.files import all_c_files, files_for_config
 from cocoscope.surface.inventory import Inventory
 from cocoscope.surface.scan import scan
 
 
-def inventory(source: str, config: str | None = None, *, platform: str | None = None,
+def inventory(source: str, config: str | None = None, *, platform: Platform | None = None,
               all_files: bool = False, catalogue: Catalogue | str | None = None, jobs: int = 0,
               use_cache: bool = True) -> Inventory:
     """Host-input sites in the files ``config`` builds from ``source`` (or all .c files)."""
@@ -31,7 +32,7 @@ def inventory(source: str, config: str | None = None, *, platform: str | None = 
                 use_cache=use_cache, all_headers=all_files)
 
 
-def site_counts(source: str, config: str, platform: str | None = None) -> dict[str, int]:
+def site_counts(source: str, config: str, platform: Platform | None = None) -> dict[str, int]:
     """For the audit's malformed-runtime-input row: total, risky and per-interface counts."""
     inv = inventory(source, config, platform=platform)
     counts = {"sites": len(inv.host_sites), "risky": sum(s.risky for s in inv.host_sites)}

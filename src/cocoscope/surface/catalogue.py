@@ -13,6 +13,7 @@ from importlib import resources
 
 from cocoscope.errors import InputError, read_bytes
 from cocoscope.model import InterfaceId
+from cocoscope.model.platform import CONFIDENTIAL, Platform
 
 
 class Flow(StrEnum):
@@ -29,8 +30,6 @@ class Trust(StrEnum):
     CHECKED = "checked"  # host-chosen, but checked by the CoCo firmware
     TRUSTED = "trusted"  # supplied by the CoCo firmware / hardware
 
-
-PLATFORMS = ("tdx", "snp")
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,7 @@ class Primitive:
 @dataclass(frozen=True)
 class MsrTrust:
     name: str
-    by_platform: tuple[tuple[str, Trust], ...]
+    by_platform: tuple[tuple[Platform, Trust], ...]
     note: str
 
 
@@ -69,21 +68,21 @@ class Catalogue:
             out.setdefault(prim.interface, []).append(prim.name)
         return {k: sorted(v) for k, v in sorted(out.items())}
 
-    def cpuid_trust(self, leaf: int | None, platform: str | None) -> Trust:
+    def cpuid_trust(self, leaf: int | None, platform: Platform | None) -> Trust:
         """Who controls a CPUID leaf on ``platform`` (None: generic guest, all host)."""
-        if platform == "tdx":
+        if platform is Platform.TDX:
             if leaf is None:
                 return Trust.HOST
             lo, hi = self.cpuid_host_range_tdx
             return Trust.HOST if lo <= leaf <= hi else Trust.TRUSTED
-        if platform == "snp":
+        if platform is Platform.SNP:
             # Hypervisor leaves are outside the PSP's CPUID policy in practice: host input.
             if leaf is not None and 0x40000000 <= leaf <= 0x4FFFFFFF:
                 return Trust.HOST
             return self.cpuid_snp
         return Trust.HOST
 
-    def msr_trust(self, msr: str, platform: str | None) -> Trust:
+    def msr_trust(self, msr: str, platform: Platform | None) -> Trust:
         entry = self.msrs.get(msr)
         if entry is None or platform is None:
             return Trust.HOST
@@ -144,7 +143,7 @@ def _merge(doc: dict[str, object], path: str, base: Catalogue | None) -> Catalog
         if not isinstance(entry, dict) or "name" not in entry:
             raise InputError("each [[msr]] needs a 'name'", path=path)
         try:
-            trust = tuple((p, Trust(entry[p])) for p in PLATFORMS if p in entry)
+            trust = tuple((p, Trust(entry[p.value])) for p in CONFIDENTIAL if p.value in entry)
         except ValueError:
             raise InputError(f"msr {entry['name']}: trust is host|checked|trusted", path=path) from None
         msrs[entry["name"]] = MsrTrust(entry["name"], trust, str(entry.get("note", "")))

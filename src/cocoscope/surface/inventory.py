@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from cocoscope.model.platform import Platform
 from cocoscope.surface.catalogue import Trust
 from cocoscope.surface.grade import RISKY, Grade
 
@@ -65,7 +66,7 @@ class DerivedSource:
 class Inventory:
     tree: str
     config: str
-    platform: str | None
+    platform: Platform | None
     sites: tuple[Site, ...]
     derived: tuple[DerivedSource, ...]
     problems: tuple[FileProblem, ...]

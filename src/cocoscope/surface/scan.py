@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from cocoscope.model.platform import Platform
 from cocoscope.surface.cache import (
     SCANNER_VERSION,
     Cache,
@@ -128,7 +129,7 @@ def _leaf_table(summaries: list[FileSummary]) -> dict[str, int]:
     return table
 
 
-def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: str | None = None,
+def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platform | None = None,
          catalogue: Catalogue | None = None, jobs: int = 0, cache_dir: Path | None = None,
          use_cache: bool = True, all_headers: bool = False) -> Inventory:
     """Scan ``files`` (``.c`` paths relative to ``tree``) and return the inventory."""
@@ -261,7 +262,7 @@ def _pass2(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary],
 
 
 def _site(raw: RawSite, rel: str, names: tuple[str, ...], src: Source, f: FileSpec,
-          cat: Catalogue, platform: str | None, leaves: dict[str, int]) -> Site:
+          cat: Catalogue, platform: Platform | None, leaves: dict[str, int]) -> Site:
     trust, leaf, msr = Trust.HOST, None, ""
     if src.interface.value == "cpuid":
         if len(names) <= 1 and raw.callee.startswith("cpuid"):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cocoscope.evidence.guest import GuestEvidence
+from cocoscope.model.platform import Platform, parse_platform
 from cocoscope.rules.conditions.base import (
     Condition,
     ConditionError,
@@ -175,11 +176,16 @@ class DriverBound(Condition):
 class PlatformIs(Condition):
     """``{ platform = "tdx" }``: the audited platform is one of those."""
 
-    platforms: frozenset[str]
+    platforms: frozenset[Platform]
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> PlatformIs | None:
-        return cls(strs(doc["platform"], "platform")) if set(doc) == {"platform"} else None
+        if set(doc) != {"platform"}:
+            return None
+        try:
+            return cls(frozenset(map(parse_platform, strs(doc["platform"], "platform"))))
+        except ValueError as exc:
+            raise ConditionError(str(exc)) from None
 
     def evaluate(self, ev: GuestEvidence) -> Tri:
         return None if ev.platform is None else ev.platform in self.platforms
