@@ -23,6 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cocoscope.model.platform import CONFIDENTIAL
 from cocoscope.surface.api import inventory
 from cocoscope.surface.grade import Grade
 from cocoscope.surface.triage_fingerprint import site_keys
@@ -48,7 +49,7 @@ def _provenance(source: str) -> str:
 def draw(args: argparse.Namespace) -> int:
     inv = inventory(args.source, args.config)
     trust = {p: [s.trust.value for s in inventory(args.source, args.config, platform=p).sites]
-             for p in ("tdx", "snp")}
+             for p in CONFIDENTIAL}
     keys = site_keys(inv.sites, args.source)
     picks = sorted(random.Random(args.seed).sample(range(len(inv.sites)), args.size))
     records = []

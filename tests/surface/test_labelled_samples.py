@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from cocoscope.model.platform import Platform
 from cocoscope.surface.api import inventory
 from cocoscope.surface.inventory import Inventory
 from cocoscope.surface.triage_sample import NOT_HOST, PLATFORMS, load_sample, measure
@@ -38,7 +39,8 @@ def test_samples_are_complete_and_follow_the_conventions() -> None:
 
 @pytest.fixture(scope="module")
 def scans(linux_tree: Path, debian_cloud_config: Path) -> dict[str | None, Inventory]:
-    return {p: inventory(str(linux_tree), str(debian_cloud_config), platform=p)
+    return {p: inventory(str(linux_tree), str(debian_cloud_config),
+                         platform=Platform(p) if p else None)
             for p in (None, *PLATFORMS)}
 
 

@@ -70,12 +70,12 @@ class Catalogue:
 
     def cpuid_trust(self, leaf: int | None, platform: Platform | None) -> Trust:
         """Who controls a CPUID leaf on ``platform`` (None: generic guest, all host)."""
-        if platform is Platform.TDX:
+        if platform == Platform.TDX:
             if leaf is None:
                 return Trust.HOST
             lo, hi = self.cpuid_host_range_tdx
             return Trust.HOST if lo <= leaf <= hi else Trust.TRUSTED
-        if platform is Platform.SNP:
+        if platform == Platform.SNP:
             # Hypervisor leaves are outside the PSP's CPUID policy in practice: host input.
             if leaf is not None and 0x40000000 <= leaf <= 0x4FFFFFFF:
                 return Trust.HOST

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cocoscope.errors import InputError
+from cocoscope.model.platform import CONFIDENTIAL
 from cocoscope.surface.catalogue import Trust
 from cocoscope.surface.grade import RISKY, Grade
 from cocoscope.surface.inventory import Site
@@ -23,7 +24,7 @@ from cocoscope.surface.triage_fingerprint import site_keys
 
 NOT_HOST = "-"  # grade label of a site that is host input on neither platform
 RUNS = ("both", "tdx", "snp", "neither")
-PLATFORMS = ("tdx", "snp")
+PLATFORMS = tuple(p.value for p in CONFIDENTIAL)  # label keys: "tdx", "snp"
 
 
 @dataclass(frozen=True)
