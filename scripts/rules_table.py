@@ -82,6 +82,7 @@ itself; a new kind is one class registered with `@register`.
 | `{ lockdown = ["integrity", "confidentiality"] }` | the running kernel's lockdown mode (`/sys/kernel/security/lockdown`) is one of these |
 | `{ secure_boot = true }` | the firmware's SecureBoot variable (efivarfs) has this state |
 | `{ platform = "tdx" }` | the audited platform is one of those (`tdx`, `snp`, `sev-es`, `sev`, `none`) |
+| `{ attestation = "evidence-verified" }` | an outcome `audit` establishes before the rules run: `evidence-verified` (the `--evidence` report or quote verified against the policy), `eventlog-bound` (the event log replays to the quote's RTMRs), `cmdline-from-eventlog` (the command line was taken from an event log); unknown when not examined |
 | `{ all = [...] }`, `{ any = [...] }`, `{ not = {...} }` | three-valued combinations |
 
 Evidence that was not given makes a condition *unknown*: with no config, no command line or no
@@ -95,7 +96,7 @@ Id prefixes: `CCS-PLAT` platform support and attestation interfaces, `CCS-KCFG` 
 surface in the kernel config, `CCS-CMD` command line, `CCS-TIME` time, `CCS-RNG` entropy,
 `CCS-IRQ` interrupts, `CCS-DATA` data leaving the guest and host-shared file systems, `CCS-MOD`
 modules, signing, lockdown and debug channels, `CCS-LIVE` the running system's devices and
-drivers.
+drivers, `CCS-ATTEST` what the audit established from attestation evidence.
 
 Symbols and parameters are those of Linux 6.12 (Debian's linux-source-6.12); a rule that names
 something 6.12 lacks (removed options such as `RANDOM_TRUST_CPU`, Intel's out-of-tree TDX

@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here so that `cocoscope --help` and other commands start fast.
-    from cocoscope import audit as audit_job
+    from cocoscope.audit import AuditRequest, run_audit
     from cocoscope.report.html import render_html
     from cocoscope.report.jsonout import render_json
     from cocoscope.report.markdown import render_markdown
@@ -70,9 +70,7 @@ def run(args: argparse.Namespace) -> int:
         fail_on = Severity.parse(args.fail_on)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if args.policy and not args.evidence:
-        raise UsageError("--policy needs --evidence")
-    result = audit_job.run_audit(audit_job.AuditRequest(
+    result = run_audit(AuditRequest(
         config=args.config, cmdline=args.cmdline, cmdline_file=args.cmdline_file,
         cmdline_eventlog=args.cmdline_from_eventlog, root=args.root, platform=args.platform,
         kconfig_tree=args.kconfig_tree, source=args.source, evidence=args.evidence,

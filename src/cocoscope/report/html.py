@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from cocoscope.finding import Status
-from cocoscope.report.model import Report
+from cocoscope.report.model import Report, shown_findings
 from cocoscope.report.terminal import interesting_devices
 
 _STYLE = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}
@@ -42,10 +41,7 @@ def render_html(r: Report, show: str = "fail") -> str:
                          e(", ".join(row.mitigations_missing) or "-"), e(row.summary)]))
     out.append("</table><h2>Findings</h2><table>")
     out.append(_row(["rule", "status", "severity", "title", "evidence", "remediation"], "th"))
-    shown = {Status.FAIL, Status.WAIVED} if show == "fail" else set(Status)
-    for f in r.findings:
-        if f.status not in shown:
-            continue
+    for f in shown_findings(r, show):
         where = ""
         if f.location is not None:
             where = f"<br><small>{e(f.location.path)}" + (

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from cocoscope.finding import Status
-from cocoscope.report.model import Report
+from cocoscope.report.model import Report, shown_findings
 
 
 def _cell(text: str) -> str:
@@ -25,11 +24,9 @@ def render_markdown(r: Report, show: str = "fail") -> str:
                    f"{', '.join(row.mitigations_missing) or '-'} | {_cell(row.summary)} |")
     out += ["", "## Findings", "", "| rule | status | severity | threat | title | evidence |",
             "|---|---|---|---|---|---|"]
-    shown = {Status.FAIL, Status.WAIVED} if show == "fail" else set(Status)
-    for f in r.findings:
-        if f.status in shown:
-            out.append(f"| {f.rule_id} | {f.status.value} | {f.severity.value} | {f.threat.value} | "
-                       f"{_cell(f.title)} | {_cell(f.message)} |")
+    for f in shown_findings(r, show):
+        out.append(f"| {f.rule_id} | {f.status.value} | {f.severity.value} | {f.threat.value} | "
+                   f"{_cell(f.title)} | {_cell(f.message)} |")
     if r.devices:
         out += ["", "## Devices the host presents", "", "| bus | device | ids | driver |",
                 "|---|---|---|---|"]

@@ -4,10 +4,8 @@ missing, and a one-line summary. Renderers only format it; nothing here prints."
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from cocoscope import __version__
 from cocoscope.evidence.system import Device, PlatformDetection
@@ -54,11 +52,17 @@ class Report:
         return tuple(f for r in self.rows for f in r.findings)
 
 
-def sha256_file(path: str) -> str | None:
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return None
+# What each --show choice lists; the matrix counts always cover every status.
+SHOW_CHOICES = ("fail", "all")
+
+
+def shown_findings(r: Report, show: str = "fail") -> tuple[Finding, ...]:
+    """The findings a renderer lists: failing and waived (``fail``, the default) or all."""
+    if show not in SHOW_CHOICES:
+        raise ValueError(f"unknown --show {show!r}")
+    if show == "all":
+        return r.findings
+    return tuple(f for f in r.findings if f.status in (Status.FAIL, Status.WAIVED))
 
 
 def _summary(counts: Counter[str], missing: list[str], facts: dict[str, object]) -> str:

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cocoscope.finding import Status
-from cocoscope.report.model import Report
+from cocoscope.report.model import Report, shown_findings
 
 _STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.UNKNOWN: "yellow",
           Status.WAIVED: "magenta", Status.NOT_APPLICABLE: "dim", Status.ADVICE: "cyan"}
@@ -57,16 +57,14 @@ def render_terminal(r: Report, show: str = "fail", color: str = "auto", width: i
                        f"[red]{c['fail']}[/red]" if c["fail"] else "0", str(c["unknown"]),
                        str(c["waived"]), str(c["not-applicable"]), "\n".join(mit), row.summary)
     con.print(matrix)
-    shown = {Status.FAIL, Status.WAIVED} if show == "fail" else set(Status)
     table = Table(title="Findings" + (" (failing and waived; --show all for every rule)"
                                       if show == "fail" else ""))
     for col in ("rule", "status", "sev", "title", "evidence"):
         table.add_column(col)
-    for f in r.findings:
-        if f.status in shown:
-            style = _STYLE[f.status]
-            table.add_row(f.rule_id, f"[{style}]{f.status.value}[/{style}]", f.severity.value,
-                          f.title, f.message + ("\n" + "\n".join(f.notes) if f.notes else ""))
+    for f in shown_findings(r, show):
+        style = _STYLE[f.status]
+        table.add_row(f.rule_id, f"[{style}]{f.status.value}[/{style}]", f.severity.value,
+                      f.title, f.message + ("\n" + "\n".join(f.notes) if f.notes else ""))
     con.print(table)
     devs = interesting_devices(r)
     if devs:

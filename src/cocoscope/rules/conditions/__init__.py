@@ -4,6 +4,7 @@ Importing this package registers every built-in kind; a new kind is one class in
 modules (or a new one imported here) decorated with ``@register``.
 """
 
+from cocoscope.rules.conditions.attestation import Attestation
 from cocoscope.rules.conditions.base import KINDS, Condition, ConditionError, Tri, parse
 from cocoscope.rules.conditions.cmdline import (
     CmdlineAnyMatches,
@@ -31,7 +32,7 @@ from cocoscope.rules.conditions.system import (
 )
 
 __all__ = [
-    "KINDS", "All", "AnyOf", "CmdlineAnyMatches", "CmdlineBool", "CmdlineCondition",
+    "KINDS", "All", "AnyOf", "Attestation", "CmdlineAnyMatches", "CmdlineBool", "CmdlineCondition",
     "CmdlinePresent", "CmdlineValueIn", "Condition", "ConditionError", "DeviceFeature",
     "DevicePresent", "DriverBound", "KernelVersion", "LockdownIs", "Not", "PlatformIs",
     "SecureBoot", "SymbolAtLeast", "SymbolCondition", "SymbolIs", "SymbolValueIn", "Tri",

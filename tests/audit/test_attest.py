@@ -115,3 +115,69 @@ def test_eventlog_cmdline_without_quote_is_unbound(capsys: pytest.CaptureFixture
           "--format", "json"])
     f = _attest(json.loads(capsys.readouterr().out), "CCS-ATTEST-002")
     assert f["status"] == "unknown" and "not bound" in f["message"]
+
+
+def test_attestation_rules_are_data() -> None:
+    """CCS-ATTEST-001/002 come from a pack, so `rules list`, waivers and docs see them."""
+    from cocoscope.rules import load_builtin_rules
+    from cocoscope.rules.conditions import Attestation
+
+    rules = {r.id: r for r in load_builtin_rules()}
+    assert rules["CCS-ATTEST-001"].origin == "packs/attestation.toml"
+    assert rules["CCS-ATTEST-001"].pass_if == Attestation("evidence-verified")
+    assert rules["CCS-ATTEST-002"].applies_if == Attestation("cmdline-from-eventlog")
+    assert rules["CCS-ATTEST-002"].pass_if == Attestation("eventlog-bound")
+
+
+def test_attestation_condition_three_valued() -> None:
+    from cocoscope.evidence.guest import AttestationOutcome, GuestEvidence
+    from cocoscope.finding import LocationKind
+    from cocoscope.rules.conditions import ConditionError, parse
+
+    cond = parse({"attestation": "evidence-verified"})
+    assert cond.evaluate(GuestEvidence()) is None  # not examined: unknown, never a pass
+    assert cond.location(GuestEvidence()) is None
+    for ok in (True, False, None):
+        ev = GuestEvidence(attestation={"evidence-verified": AttestationOutcome(ok, "why", "q")})
+        assert cond.evaluate(ev) is ok
+        assert cond.describe(ev) == "why"
+        loc = cond.location(ev)
+        assert loc is not None and loc.path == "q" and loc.kind is LocationKind.EVIDENCE
+    with pytest.raises(ConditionError, match="attestation"):
+        parse({"attestation": "signed"})
+
+
+def test_no_evidence_leaves_attest_001_unknown(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    main(["audit", "--cmdline", "console=hvc0", "--format", "json", "--show", "all"])
+    doc = json.loads(capsys.readouterr().out)
+    f = _attest(doc, "CCS-ATTEST-001")
+    assert f["status"] == "unknown" and "no attestation evidence given" in f["message"]
+    assert _attest(doc, "CCS-ATTEST-002")["status"] == "not-applicable"
+    assert doc["threats"][0]["facts"]["attestation"] == "not checked (no --evidence given)"
+
+
+def test_waiver_on_attest_rule_keeps_exit_4(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """A waiver can close the finding, but a verification failure still exits 4."""
+    w = tmp_path / "w.toml"
+    w.write_text('[[waiver]]\nid = "CCS-ATTEST-001"\nrationale = "lab guest"\n'
+                 'expires = 2999-12-31\n')
+    code = main(["audit", "--evidence", str(SNP / "go-sev-guest" / "attestation.bin"),
+                 "--certs", str(SNP / "go-sev-guest" / "vcek.testcer"),
+                 "--certs", str(SNP / "go-sev-guest" / "milan.testcer"),
+                 "--time", "2023-01-01T00:00:00Z", "--waivers", str(w), "--format", "json"])
+    f = _attest_finding(json.loads(capsys.readouterr().out))
+    assert code == 4 and f["status"] == "waived"
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["--certs", "x.pem"], "--certs and --collateral-dir need --evidence"),
+    (["--evidence", str(TDX / "trustee" / "tdx_quote_4.dat"), "--certs", "x"], "--certs is for SNP"),
+    (["--evidence", str(SNP / "virtee-sev" / "report_milan.hex"), "--collateral-dir", "."],
+     "--collateral-dir is for TDX"),
+])
+def test_trust_inputs_must_match_the_evidence(argv: list[str], needle: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", *argv]) == 2
+    assert needle in capsys.readouterr().err

@@ -1,0 +1,109 @@
+"""Gather: read and parse every input of the audit exactly once into typed evidence.
+
+I/O happens here and nowhere later in the audit: the config, the command line (from a string,
+a file, an event log or the running system), the running system, the attestation evidence
+with its trust inputs and policy, the event log, rule files and waivers. Each input is
+recorded with its hash for the report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from cocoscope.attest.tdx.eventlog import EventLog, kernel_cmdline, parse_eventlog
+from cocoscope.audit.attest import AttestationInput, load_attestation
+from cocoscope.audit.request import AuditRequest
+from cocoscope.errors import InputError, read_bytes
+from cocoscope.evidence.cmdline import Cmdline, load_cmdline, parse_cmdline
+from cocoscope.evidence.dotconfig import KernelConfig, load_config
+from cocoscope.evidence.guest import GuestEvidence
+from cocoscope.evidence.system import RunningSystem, read_system
+from cocoscope.model.platform import Platform
+from cocoscope.report.model import InputRecord
+from cocoscope.rules import Rule, Waiver, load_rules
+
+
+@dataclass(frozen=True)
+class Gathered:
+    guest: GuestEvidence
+    inputs: tuple[InputRecord, ...]
+    rules: tuple[Rule, ...]
+    waivers: dict[str, Waiver]
+    attestation: AttestationInput | None
+    eventlog: EventLog | None  # the log the command line came from
+
+
+def sha256_file(path: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _eventlog(path: str) -> tuple[EventLog, str]:
+    data = read_bytes(path, what="event log")
+    return parse_eventlog(data, path), hashlib.sha256(data).hexdigest()
+
+
+def _cmdline_from(log: EventLog) -> Cmdline:
+    text = kernel_cmdline(log)
+    if text is None:
+        raise InputError("no kernel command line event in the event log", path=log.source)
+    return parse_cmdline(text, log.source)
+
+
+def gather(req: AuditRequest) -> Gathered:
+    req.check()
+    inputs: list[InputRecord] = []
+    system: RunningSystem | None = None
+    if req.live:
+        system = read_system(req.root or "/")
+        inputs.append(InputRecord("system", system.root, None,
+                                  f"release {system.release}" if system.release else ""))
+    config: KernelConfig | None = None
+    config_path = req.config or (system.config_path if system else None)
+    if config_path:
+        config = load_config(config_path)
+        inputs.insert(0, InputRecord("config", config_path, config.sha256,
+                                     config.version_text or ""))
+    cmdline: Cmdline | None = None
+    log: EventLog | None = None
+    if req.cmdline is not None:
+        cmdline = parse_cmdline(req.cmdline, "<cmdline>")
+        inputs.append(InputRecord("cmdline", "<cmdline>", cmdline.sha256, req.cmdline))
+    elif req.cmdline_file:
+        cmdline = load_cmdline(req.cmdline_file)
+        inputs.append(InputRecord("cmdline", req.cmdline_file, sha256_file(req.cmdline_file)))
+    elif req.cmdline_eventlog:
+        log, digest = _eventlog(req.cmdline_eventlog)
+        cmdline = _cmdline_from(log)
+        inputs.append(InputRecord("cmdline", req.cmdline_eventlog, digest,
+                                  "measured in the TDX event log"))
+    elif system is not None and system.cmdline_path:
+        cmdline = load_cmdline(system.cmdline_path)
+        inputs.append(InputRecord("cmdline", system.cmdline_path, cmdline.sha256))
+    platform: Platform | None
+    if req.platform != "auto":
+        platform = Platform(req.platform)
+    elif system is not None:
+        platform = system.detection.platform
+    else:
+        platform = None
+    ruleset = load_rules(req.rule_files, req.waivers)
+    inputs.extend(InputRecord("rules", path, sha256_file(path)) for path in req.rule_files)
+    if req.waivers:
+        inputs.append(InputRecord("waivers", req.waivers, sha256_file(req.waivers)))
+    if req.kconfig_tree:
+        inputs.append(InputRecord("kconfig-tree", req.kconfig_tree, None))
+    attestation = None
+    if req.evidence:
+        attestation = load_attestation(req.evidence, req.platform, req.policy, req.certs,
+                                       req.collateral_dir)
+        inputs.append(InputRecord("evidence", req.evidence, attestation.sha256,
+                                  attestation.kind))
+    if req.source:
+        inputs.append(InputRecord("source", req.source, None, "kernel source tree"))
+    return Gathered(GuestEvidence(config, cmdline, system, platform), tuple(inputs),
+                    tuple(ruleset.rules), ruleset.waivers, attestation, log)
