@@ -7,9 +7,15 @@ DEBIAN_PACKAGES = linux-source-6.12 linux-config-6.12 linux-image-cloud-amd64 ov
 
 .PHONY: audit test lint typecheck unit fetch bench clean
 
+# `make audit` needs only the runtime dependencies; the test tools come with the test targets.
 $(BIN)/cocoscope: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+TEST_DEPS = $(VENV)/.test-deps
+$(TEST_DEPS): $(BIN)/cocoscope pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	@touch $@
 
@@ -21,18 +27,18 @@ audit: $(BIN)/cocoscope
 fetch:
 	$(PYTHON) scripts/fetch_debian.py $(DEBIAN_PACKAGES)
 
-lint: $(BIN)/cocoscope
+lint: $(TEST_DEPS)
 	$(BIN)/ruff check src tests benchmarks scripts
 
-typecheck: $(BIN)/cocoscope
+typecheck: $(TEST_DEPS)
 	$(BIN)/mypy
 
-unit: $(BIN)/cocoscope
+unit: $(TEST_DEPS)
 	$(BIN)/pytest
 
-test: $(BIN)/cocoscope fetch lint typecheck unit
+test: $(TEST_DEPS) fetch lint typecheck unit
 
-bench: $(BIN)/cocoscope fetch
+bench: $(TEST_DEPS) fetch
 	$(BIN)/python benchmarks/run_all.py
 
 clean:

@@ -71,7 +71,7 @@ def main() -> int:
     configs = {"debian-cloud": lzma.decompress(next(
         (fetch("linux-config-6.12") / "usr/src/linux-config-6.12").glob(
             "config.amd64_none_cloud-amd64.xz")).read_bytes()).decode()}
-    for p in sorted((REPO.parent / "shared/testdata/kconfig").glob("*.config")):
+    for p in sorted((REPO / "tests" / "data" / "kconfig").glob("*.config")):
         configs[p.stem] = p.read_text()
     FRAGMENTS.update(rule_fragments())
     with tempfile.TemporaryDirectory(prefix="cocoscope-kconf-c-") as tmp:

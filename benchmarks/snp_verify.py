@@ -29,7 +29,7 @@ from cocoscope.attest.snp.evidence import parse_evidence
 from cocoscope.attest.snp.policy import SnpPolicy
 from cocoscope.attest.snp.verify import SnpTrust, verify
 
-SNP = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "attestation" / "snp"
+SNP = Path(__file__).resolve().parents[1] / "tests" / "data" / "attestation" / "snp"
 REPORT = SNP / "trustee" / "test-report.bin"
 CERTS = [SNP / "trustee" / "test-vcek.der", SNP / "trustee" / "milan_ask_ark_asvk.pem"]
 AT = datetime(2024, 1, 1, tzinfo=UTC)

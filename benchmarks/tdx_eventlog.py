@@ -1,6 +1,6 @@
 """TDX CCEL event-log replay throughput against the floor of bare hashlib SHA-384.
 
-Input: every real CCEL log in shared/testdata/attestation/tdx (7 logs, 254 events). Three rates:
+Input: every real CCEL log in tests/data/attestation/tdx (7 logs, 254 events). Three rates:
 
 * floor: the extends alone, ``rtmr[i] = sha384(rtmr[i] + digest).digest()`` in a bare loop over
   the pre-extracted (index, digest) pairs, what any replay must at least do;
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from cocoscope.attest.tdx.eventlog import parse_eventlog, replay
 
-TDX = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "attestation" / "tdx"
+TDX = Path(__file__).resolve().parents[1] / "tests" / "data" / "attestation" / "tdx"
 
 
 def logs() -> list[tuple[str, bytes]]:

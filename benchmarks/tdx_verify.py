@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/tdx_verify.py [--seconds S] [--rounds R]
 
 Input: trustee's tdx_quote_6.dat with its TCB Info and QE Identity and Intel's TCB Signing
-chain (tests/data/tdx_quote/), verified at 2025-11-01 (../shared/testdata/attestation/SOURCES.md);
+chain (tests/data/attestation/tdx/), verified at 2025-11-01 (see that folder's PROVENANCE);
 every check passes with OutOfDate accepted.
 
 * cocoscope: ``verify(QuoteEvidence(.., parse_quote(raw)), TdxTrust(warm), ...)`` per quote: parse, PCK
@@ -44,7 +44,7 @@ from cocoscope.attest.tdx.quote import QuoteEvidence, parse_quote
 from cocoscope.attest.tdx.verify import TdxTrust, verify
 
 REPO = Path(__file__).resolve().parents[1]
-TDX = REPO.parent / "shared" / "testdata" / "attestation" / "tdx"
+TDX = REPO / "tests" / "data" / "attestation" / "tdx"
 QUOTE = TDX / "trustee" / "tdx_quote_6.dat"
 AT = datetime(2025, 11, 1, tzinfo=UTC)
 
@@ -80,7 +80,7 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="tdx-bench-"))
     for f in (TDX / "trustee" / "tcbInfo.json", TDX / "trustee" / "enclaveIdentity.json",
-              REPO / "tests" / "data" / "tdx_quote" / "tcb_signing_chain_2025.pem"):
+              TDX / "tcb_signing_chain_2025.pem"):
         shutil.copy(f, tmp / f.name)
     collateral = load_collateral_dir(str(tmp))
     raw = QUOTE.read_bytes()

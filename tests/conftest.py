@@ -1,4 +1,4 @@
-"""Shared fixtures: where the read-only shared/ data and the Debian package cache are."""
+"""Suite-wide fixtures: the test data shipped in tests/data and the Debian package cache."""
 
 from __future__ import annotations
 
@@ -8,10 +8,22 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-TESTDATA = SHARED / "testdata"
-DATA = Path(__file__).resolve().parent / "data"
+from tests.paths import DATA, REPO
+
+# Markers follow from the fixtures a test uses, so a new test that needs a Debian package is
+# marked without anyone remembering to (select with -m, e.g. -m "not realtree and not ovmf").
+MARKER_OF_FIXTURE = {
+    "linux_tree": "realtree",
+    "debian_cloud_config": "realtree",
+    "cloud_image": "realtree",
+    "ovmf_fd": "ovmf",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture in sorted(set(getattr(item, "fixturenames", ())) & MARKER_OF_FIXTURE.keys()):
+            item.add_marker(MARKER_OF_FIXTURE[fixture])
 
 
 def debian_package(name: str) -> Path:
@@ -24,9 +36,9 @@ def debian_package(name: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared() -> Path:
-    assert SHARED.is_dir(), f"{SHARED} missing: CI places shared/ beside the repository"
-    return SHARED
+def testdata() -> Path:
+    """tests/data: every input the suite ships, each with a provenance line."""
+    return DATA
 
 
 @pytest.fixture(scope="session")

@@ -22,15 +22,15 @@ from cocoscope.errors import UsageError
 SRC = Path(api.__file__).resolve().parent
 
 
-def test_routes_snp_and_tdx_evidence(shared: Path) -> None:
-    snp = shared / "testdata/attestation/snp/virtee-sev"
+def test_routes_snp_and_tdx_evidence(testdata: Path) -> None:
+    snp = testdata / "attestation/snp/virtee-sev"
     ev = api.load_evidence(str(snp / "report_milan.hex"))
     assert isinstance(ev, ReportEvidence)
     trust = snp_verify.load_trust([str(snp / "vcek_milan.der")])
     v = api.verify(ev, trust, load_policy(SnpPolicy, None), datetime(2024, 1, 1, tzinfo=UTC))
     assert v.kind == "snp-report" and v.ok
 
-    quote = shared / "testdata/attestation/tdx/go-tdx-guest/tdx_prod_quote_SPR_E4.dat"
+    quote = testdata / "attestation/tdx/go-tdx-guest/tdx_prod_quote_SPR_E4.dat"
     qev = api.load_evidence(str(quote))
     assert isinstance(qev, QuoteEvidence)
     pol = TdxPolicy(accepted_tcb=("Unknown",))

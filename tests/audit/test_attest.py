@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from cocoscope.cli import main
+from tests.paths import ATTESTATION
 
-ATT = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "attestation"
+ATT = ATTESTATION
 SNP = ATT / "snp"
 TDX = ATT / "tdx"
 

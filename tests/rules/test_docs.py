@@ -7,8 +7,7 @@ from pathlib import Path
 from types import ModuleType
 
 from cocoscope.rules import load_builtin_rules
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.paths import REPO
 
 
 def _script() -> ModuleType:

@@ -1,7 +1,7 @@
 """Golden outcomes of the built-in rules on real guest configs.
 
 Configs: Intel's kAFL TDX guest (5.15-rc6), Intel's SPR BKC TDX guest (5.15), the syzkaller TDX
-guest (5.12), all from ../shared/testdata/kconfig/, and Debian 6.12's cloud-amd64 config (from
+guest (5.12), all in tests/data/kconfig/ (see its PROVENANCE), and Debian 6.12's cloud-amd64 config (from
 the linux-config-6.12 package). Each expectation below was checked by hand against the config
 line it depends on; the comment says which.
 """
@@ -24,8 +24,9 @@ from cocoscope.finding import Finding, Status
 from cocoscope.model.platform import Platform
 from cocoscope.rules import evaluate, load_builtin_rules
 from cocoscope.rules.rule import Rule
+from tests.paths import DATA
 
-KCONFIG_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "kconfig"
+KCONFIG_DIR = DATA / "kconfig"
 KAFL = KCONFIG_DIR / "kafl_linux_kernel_tdx_guest_5.15-rc6.config"
 SPR = KCONFIG_DIR / "kafl_linux_kernel_tdx_sprbkc_5.15.config"
 SYZ = KCONFIG_DIR / "syzkaller_guest_5.12.config"
@@ -380,7 +381,7 @@ def test_transitional_virtio_without_config_is_unknown() -> None:
 # --- through the command line --------------------------------------------------------------------
 
 @pytest.mark.parametrize("config", sorted(KCONFIG_DIR.glob("*.config")), ids=lambda p: p.name)
-def test_audit_command_on_shared_configs(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_audit_command_on_intel_guest_configs(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["audit", "--config", str(config), "--platform", "tdx", "--format", "json",
                  "--show", "all"])
     doc = json.loads(capsys.readouterr().out)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from cocoscope.surface.files import FileSpec
 from cocoscope.surface.scan import scan
+from tests.paths import DATA
 
-TREE = Path(__file__).resolve().parents[1] / "data" / "surface" / "tree"
+TREE = DATA / "surface" / "tree"
 
 
 def test_cache_reuse_and_one_edit(tmp_path: Path) -> None:

@@ -12,10 +12,10 @@ from cocoscope.model.platform import Platform
 from cocoscope.surface.catalogue import Flow, Trust, load_catalogue
 
 
-def test_smatch_facts_carry_over_with_their_host_data_argument(shared: Path) -> None:
+def test_smatch_facts_carry_over_with_their_host_data_argument(testdata: Path) -> None:
     cat = load_catalogue()
     rows = [line.split("\t") for line in
-            (shared / "reference" / "smatch_host_input_sources.tsv").read_text().splitlines()[1:]]
+            (testdata / "smatch" / "smatch_host_input_sources.tsv").read_text().splitlines()[1:]]
     missing = [r[0] for r in rows if r[0] not in cat.primitives
                and not r[0].startswith("(struct")]
     assert missing == []

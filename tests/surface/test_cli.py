@@ -12,8 +12,9 @@ import jsonschema
 import pytest
 
 from cocoscope.cli import main
+from tests.paths import DATA
 
-TREE = Path(__file__).resolve().parents[1] / "data" / "surface" / "tree"
+TREE = DATA / "surface" / "tree"
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -36,13 +37,12 @@ def test_json_inventory_has_the_documented_keys(capsys: pytest.CaptureFixture[st
     assert broken and broken[0]["lost_ranges"]
 
 
-def test_sarif_validates_against_the_official_schema(capsys: pytest.CaptureFixture[str],
-                                                     shared: Path) -> None:
+def test_sarif_validates_against_the_official_schema(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--source", str(TREE), "--all-files", "--format", "sarif",
                        "--no-cache", "--jobs", "1")
     assert code == 0
     doc = json.loads(out)
-    schema = json.loads((shared / "reference" / "sarif-schema-2.1.0.json").read_text())
+    schema = json.loads((DATA / "sarif" / "sarif-schema-2.1.0.json").read_text())
     jsonschema.validate(doc, schema)
     results = doc["runs"][0]["results"]
     assert all(r["locations"][0]["physicalLocation"]["region"]["startLine"] > 0 for r in results)

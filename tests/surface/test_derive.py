@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 from cocoscope.surface.catalogue import load_catalogue
 from cocoscope.surface.cparse import parse
 from cocoscope.surface.dataflow import file_summary
 from cocoscope.surface.derive import derive, resolve_in
+from tests.paths import DATA
 
-TREE = Path(__file__).resolve().parents[1] / "data" / "surface" / "tree"
+TREE = DATA / "surface" / "tree"
 
 
 def test_fixpoint_does_not_depend_on_file_order() -> None:

@@ -17,8 +17,9 @@ from cocoscope.model.platform import Platform
 from cocoscope.surface.api import inventory
 from cocoscope.surface.inventory import Inventory
 from cocoscope.surface.triage_sample import NOT_HOST, PLATFORMS, load_sample, measure
+from tests.paths import DATA
 
-LABELS = Path(__file__).resolve().parents[1] / "data" / "surface" / "labels"
+LABELS = DATA / "surface" / "labels"
 SAMPLES = sorted(LABELS.glob("sample-*.json"))
 
 # Floors per sample: (grade accuracy, host-input precision on each platform). Sample A was

@@ -80,13 +80,13 @@ def test_direct_primitive_calls_are_all_found(inv: Inventory, linux_tree: Path) 
     assert len(missed) <= expected * 0.005, (missed, expected)
 
 
-def test_json_keys_and_sarif_schema(inv: Inventory, shared: Path) -> None:
+def test_json_keys_and_sarif_schema(inv: Inventory, testdata: Path) -> None:
     doc = json.loads(render.to_json(inv))
     for site in doc["sites"][:50]:
         assert {"file", "line", "function", "primitive", "interface", "grade", "built",
                 "symbol"} <= site.keys()
         assert not site["file"].startswith("/")
     sarif = json.loads(render.to_sarif(inv))
-    schema = json.loads((shared / "reference" / "sarif-schema-2.1.0.json").read_text())
+    schema = json.loads((testdata / "sarif" / "sarif-schema-2.1.0.json").read_text())
     jsonschema.validate(sarif, schema)
     assert len(sarif["runs"][0]["results"]) == len(inv.host_sites)

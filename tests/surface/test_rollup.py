@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from cocoscope.surface.files import FileSpec
 from cocoscope.surface.rollup import by_interface, by_symbol, totals
 from cocoscope.surface.scan import scan
+from tests.paths import DATA
 
-TREE = Path(__file__).resolve().parents[1] / "data" / "surface" / "tree"
+TREE = DATA / "surface" / "tree"
 
 
 def test_rollups_count_every_host_site_once() -> None:

@@ -12,8 +12,9 @@ from cocoscope.surface.files import FileSpec
 from cocoscope.surface.grade import Grade
 from cocoscope.surface.inventory import Inventory, Site
 from cocoscope.surface.scan import scan
+from tests.paths import DATA
 
-TREE = Path(__file__).resolve().parents[1] / "data" / "surface" / "tree"
+TREE = DATA / "surface" / "tree"
 
 
 def _scan(platform: str | None = None, jobs: int = 1) -> Inventory:

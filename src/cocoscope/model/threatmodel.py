@@ -1,7 +1,8 @@
 """The Linux CoCo guest threat model, in this project's words, as records the tool reasons over.
 
-Source: the kernel document "Confidential Computing in Linux" (Reshetova, Bilbao; 2023) and its
-review thread (shared/seed). The host, its VMM and every device it emulates are the attacker;
+Source: the kernel document "Confidential Computing in Linux for x86 virtualization" (Reshetova,
+Bilbao; Documentation/security/snp-tdx-threat-model.rst in Linux 6.12) and its review thread on
+linux-coco ("[PATCH] docs: security: Confidential computing intro and threat model", 2023). The host, its VMM and every device it emulates are the attacker;
 host denial of service is out of scope because the host can always stop the guest.
 """
 

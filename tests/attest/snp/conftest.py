@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # helper modules beside us (no packages)
-from snp_vectors import SNP, VECTORS, Vector
+from tests.attest.snp.snp_vectors import SNP, VECTORS, Vector
 
 
 @pytest.fixture(scope="session")
-def snp_dir(shared: Path) -> Path:
+def snp_dir() -> Path:
     assert SNP.is_dir()
     return SNP
 

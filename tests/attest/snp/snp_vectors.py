@@ -1,7 +1,7 @@
-"""The real SEV-SNP vectors of shared/testdata/attestation/snp/.
+"""The real SEV-SNP vectors of tests/data/attestation/snp/.
 
 The expected outcomes and the times at which the certificates are valid are those stated in
-shared/testdata/attestation/SOURCES.md (section A).
+tests/data/attestation/snp/PROVENANCE.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-SNP = Path(__file__).resolve().parents[3].parent / "shared" / "testdata" / "attestation" / "snp"
+from tests.paths import ATTESTATION
+
+SNP = ATTESTATION / "snp"
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from snp_vectors import GUID, VECTORS, cert_table, pem_certs
 
 from cocoscope.attest.snp.fetch import TSM_REPORT, fetch_configfs, fetch_report
 from cocoscope.cli import main
 from cocoscope.errors import InputError, VerificationError
+from tests.attest.snp.snp_vectors import GUID, VECTORS, cert_table, pem_certs
 
 GO = VECTORS["go-sev-guest"]
 NONCE = "0102030405"  # the go-sev-guest report's REPORT_DATA

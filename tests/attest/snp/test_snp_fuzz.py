@@ -6,7 +6,6 @@ import contextlib
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from snp_vectors import GUID, VECTORS, cert_table, hcl_wrap
 
 from cocoscope.attest.snp.certs import parse_cert_blob, parse_der
 from cocoscope.attest.snp.evidence import parse_cert_table, parse_evidence
@@ -14,6 +13,7 @@ from cocoscope.attest.snp.policy import SnpPolicy
 from cocoscope.attest.snp.show import describe
 from cocoscope.attest.snp.verify import SnpTrust, verify
 from cocoscope.errors import InputError
+from tests.attest.snp.snp_vectors import GUID, VECTORS, cert_table, hcl_wrap
 
 REAL = {name: v.report.read_bytes() for name, v in VECTORS.items()}
 TRUSTEE = VECTORS["trustee-vcek"]

@@ -7,7 +7,6 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from snp_vectors import VECTORS
 
 from cocoscope.attest.policy import load_policy
 from cocoscope.attest.snp.evidence import load_evidence
@@ -15,6 +14,7 @@ from cocoscope.attest.snp.policy import SnpPolicy, appraise
 from cocoscope.attest.snp.product import Product
 from cocoscope.attest.snp.report import AttestationReport, parse_report
 from cocoscope.errors import InputError
+from tests.attest.snp.snp_vectors import VECTORS
 
 UNCHECKED = SnpPolicy(allow_debug=None, allow_migration_agent=None, allow_masked_chip_id=None)
 

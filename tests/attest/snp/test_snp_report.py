@@ -6,7 +6,6 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from snp_vectors import GUID, SNP, VECTORS, cert_table, hcl_wrap, pem_certs
 
 from cocoscope.attest.snp.certs import load_certs, parse_cert_blob
 from cocoscope.attest.snp.evidence import load_evidence, parse_cert_table, parse_evidence
@@ -14,6 +13,7 @@ from cocoscope.attest.snp.product import Product, decode_tcb, product_from_cpuid
 from cocoscope.attest.snp.report import parse_report
 from cocoscope.attest.snp.show import describe
 from cocoscope.errors import InputError
+from tests.attest.snp.snp_vectors import GUID, SNP, VECTORS, cert_table, hcl_wrap, pem_certs
 
 
 def test_go_sev_guest_report_fields() -> None:

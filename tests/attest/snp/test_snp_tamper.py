@@ -8,7 +8,6 @@ are cached, so a run costs one ECDSA verify (plus one RSA verify for certificate
 from __future__ import annotations
 
 import pytest
-from snp_vectors import VECTORS, Vector, pem_certs
 
 from cocoscope.attest.snp.certs import parse_der
 from cocoscope.attest.snp.evidence import load_evidence, parse_evidence
@@ -16,6 +15,7 @@ from cocoscope.attest.snp.policy import SnpPolicy
 from cocoscope.attest.snp.report import REPORT_SIZE, SIGNED_END
 from cocoscope.attest.snp.verify import SnpTrust, verify
 from cocoscope.errors import InputError
+from tests.attest.snp.snp_vectors import VECTORS, Vector, pem_certs
 
 POLICY = SnpPolicy(allow_debug=True)  # the go-sev-guest report must pass untouched
 

@@ -1,4 +1,4 @@
-"""Every SNP vector gives the outcome SOURCES.md states, at the stated time."""
+"""Every SNP vector gives the outcome PROVENANCE states, at the stated time."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from snp_vectors import SNP, VECTORS, Vector
 
 from cocoscope.attest.snp.certs import load_certs
 from cocoscope.attest.snp.chain import chain_checks
@@ -14,6 +13,7 @@ from cocoscope.attest.snp.evidence import load_evidence
 from cocoscope.attest.snp.policy import SnpPolicy
 from cocoscope.attest.snp.product import Product
 from cocoscope.attest.snp.verify import SnpTrust, verify, verify_file
+from tests.attest.snp.snp_vectors import SNP, VECTORS, Vector
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -109,7 +109,7 @@ def test_missing_vcek_names_the_kds_url() -> None:
     detail = next(c for c in v.failed if c.name == "product").detail
     assert "version-2 report" in detail  # v2 report and no VCEK: product unknown, fail closed
     sig = next(c for c in v.failed if c.name == "signature").detail
-    # the KDS URL SOURCES.md gives for vcek.testcer
+    # the KDS URL PROVENANCE gives for vcek.testcer
     assert "https://kdsintf.amd.com/vcek/v1/Milan/3ac3fe21" in sig
     assert sig.split("?")[1].startswith("blSPL=2&teeSPL=0&snpSPL=5&ucodeSPL=68")
 
@@ -164,7 +164,7 @@ def test_turin_vcek_chain_and_extensions() -> None:
 
 
 def test_hcl_wrapped_real_report_checks_the_binding(tmp_path: Path) -> None:
-    from snp_vectors import hcl_wrap
+    from tests.attest.snp.snp_vectors import hcl_wrap
 
     vec = VECTORS["trustee-vcek"]
     p = tmp_path / "hcl.bin"

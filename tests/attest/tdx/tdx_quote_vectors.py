@@ -1,4 +1,4 @@
-"""Shared helpers for the TDX quote tests: the real vectors (SOURCES.md B.1/B.2), the times at
+"""Shared helpers for the TDX quote tests: the real vectors (tests/data/attestation/tdx/PROVENANCE), the times at
 which they are valid, collateral directories assembled from them, and quote rebuilding for
 tampering and forged-chain tests."""
 
@@ -16,8 +16,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from cocoscope.attest.tdx.quote import Quote, parse_quote
+from tests.paths import ATTESTATION
 
-TDX = Path(__file__).resolve().parents[4] / "shared" / "testdata" / "attestation" / "tdx"
+TDX = ATTESTATION / "tdx"
 GTG = TDX / "go-tdx-guest"
 TRU = TDX / "trustee"
 
@@ -34,7 +35,7 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-# A time inside every certificate's window (SOURCES.md "valid at").
+# A time inside every certificate's window (the PROVENANCE validity times).
 GTG_TIME = utc("2023-07-01T01:00:00")  # go-tdx-guest's own test time; v4 collateral window
 V5_TIME = utc("2026-02-03T00:00:00")  # go-tdx-guest v5 test time; v5 TCB Info window
 TRUSTEE_TIME = utc("2025-11-01T00:00:00")  # trustee TCB Info / QE Identity window
@@ -61,7 +62,7 @@ def gtg_v5_collateral(tmp: Path) -> Path:
 
 
 # Intel's re-issued TCB Signing certificate (same key, valid 2025-05-06 .. 2032-05-06) + root.
-REISSUED_CHAIN = Path(__file__).resolve().parents[2] / "data" / "tdx_quote" / "tcb_signing_chain_2025.pem"
+REISSUED_CHAIN = TDX / "tcb_signing_chain_2025.pem"
 
 
 def trustee_collateral_current(tmp: Path) -> Path:

@@ -1,4 +1,4 @@
-"""CCEL event-log parsing and replay on real logs (shared/testdata/attestation/tdx, SOURCES.md B)."""
+"""CCEL event-log parsing and replay on real logs (tests/data/attestation/tdx, see its PROVENANCE)."""
 
 from __future__ import annotations
 
@@ -24,13 +24,14 @@ from cocoscope.attest.tdx.eventlog import (
 )
 from cocoscope.attest.tdx.quote import parse_quote
 from cocoscope.errors import InputError, VerificationError
+from tests.paths import ATTESTATION
 
-TDX = Path(__file__).resolve().parents[4] / "shared" / "testdata" / "attestation" / "tdx"
+TDX = ATTESTATION / "tdx"
 TRUSTEE = TDX / "trustee" / "eventlog"
 GCP = TDX / "go-tdx-guest" / "ccel"
 ZERO = "0" * 96
 
-# SOURCES.md B.2 gives trustee's expected RTMRs as prefix…suffix; unlisted RTMRs are zero.
+# PROVENANCE gives trustee's expected RTMRs as prefix…suffix; unlisted RTMRs are zero.
 TRUSTEE_EXPECTED = {
     "CCEL_data": [("2dc71230", "43f4"), ("0fa3be56", "d3cf"), None, None],
     "CCEL_data_ovmf": [("8566f998", "e193"), ("775b9f6b", "13c6"), ("94eaf7a7", "f34a"), None],
@@ -45,7 +46,7 @@ def _load(path: Path) -> EventLog:
 
 
 @pytest.mark.parametrize("name", sorted(TRUSTEE_EXPECTED))
-def test_trustee_logs_replay_to_expected_rtmrs(shared: Path, name: str) -> None:
+def test_trustee_logs_replay_to_expected_rtmrs(name: str) -> None:
     rtmrs = [r.hex() for r in replay(_load(TRUSTEE / name))]
     for got, want in zip(rtmrs, TRUSTEE_EXPECTED[name], strict=True):
         if want is None:
@@ -54,7 +55,7 @@ def test_trustee_logs_replay_to_expected_rtmrs(shared: Path, name: str) -> None:
             assert got.startswith(want[0]) and got.endswith(want[1]), got
 
 
-def test_gcp_log_reproduces_the_quote_whose_reportdata_is_the_nonce(shared: Path) -> None:
+def test_gcp_log_reproduces_the_quote_whose_reportdata_is_the_nonce() -> None:
     quote = parse_quote((GCP / "cos-113-tdx-quote.dat").read_bytes())
     assert quote.body.report_data == (GCP / "nonce.dat").read_bytes()
     log = _load(GCP / "ccel_data.dat")
@@ -64,7 +65,7 @@ def test_gcp_log_reproduces_the_quote_whose_reportdata_is_the_nonce(shared: Path
     assert result.ok and [c.name for c in result.checks] == ["rtmr0", "rtmr1", "rtmr2", "rtmr3"]
 
 
-def test_mismatch_names_each_rtmr(shared: Path) -> None:
+def test_mismatch_names_each_rtmr() -> None:
     quote = parse_quote((GCP / "cos-113-tdx-quote.dat").read_bytes())
     wrong = list(quote.body.rtmrs)
     wrong[0] = wrong[0][:-1] + bytes([wrong[0][-1] ^ 1])
@@ -74,13 +75,13 @@ def test_mismatch_names_each_rtmr(shared: Path) -> None:
     assert [c.name for c in result.failed] == ["rtmr0", "rtmr2"]
 
 
-def test_trustee_debug_quote_does_not_match_ccel_data(shared: Path) -> None:
-    # SOURCES.md: CCEL_data's replayed RTMRs do not equal tdx_quote_4.dat's.
+def test_trustee_debug_quote_does_not_match_ccel_data() -> None:
+    # PROVENANCE: CCEL_data's replayed RTMRs do not equal tdx_quote_4.dat's.
     quote = parse_quote((TDX / "trustee" / "tdx_quote_4.dat").read_bytes())
     assert not compare_rtmrs(_load(TRUSTEE / "CCEL_data"), quote.body.rtmrs).ok
 
 
-def test_ccel_table_describes_the_gcp_log_area(shared: Path) -> None:
+def test_ccel_table_describes_the_gcp_log_area() -> None:
     table = parse_ccel_table((GCP / "ccel_table.dat").read_bytes(), "ccel_table.dat")
     assert (table.cc_type, table.log_area_min_length, table.oem_id) == (2, 0x40000, "INTEL")
     assert table.checksum_ok
@@ -100,7 +101,7 @@ def _trustee_events(name: str) -> list[dict[str, object]]:
 @pytest.mark.parametrize(
     "name", ["CCEL_data", "CCEL_data_ovmf", "CCEL_data_grub", "CCEL_data_grub_gke", "CCEL_AAEL_alibabacloud"]
 )
-def test_events_agree_with_trustee_parser(shared: Path, name: str) -> None:
+def test_events_agree_with_trustee_parser(name: str) -> None:
     """Type, MR index and SHA-384 digest of every event match trustee's parsed output."""
     log = _load(TRUSTEE / name)
     theirs = _trustee_events(name)
@@ -114,7 +115,7 @@ def test_events_agree_with_trustee_parser(shared: Path, name: str) -> None:
         assert mine.digest_covers_data() == ref["digest_matches_event"]
 
 
-def test_decoded_event_data(shared: Path) -> None:
+def test_decoded_event_data() -> None:
     log = _load(TRUSTEE / "CCEL_data_grub")
     by_type: dict[str, list[efi_events.Decoded]] = {}
     for e in log.events:
@@ -138,7 +139,7 @@ def test_decoded_event_data(shared: Path) -> None:
     assert by_type["EV_EFI_ACTION"][-1] == "Exit Boot Services Returned with Success"
 
 
-def test_gcp_kernel_cmdline_is_the_measured_grub_argv(shared: Path) -> None:
+def test_gcp_kernel_cmdline_is_the_measured_grub_argv() -> None:
     found = find_kernel_cmdline(_load(GCP / "ccel_data.dat"))
     assert found is not None and found.loader == "grub" and found.event.number == 41
     assert found.event.rtmr == 2
@@ -147,7 +148,7 @@ def test_gcp_kernel_cmdline_is_the_measured_grub_argv(shared: Path) -> None:
     assert "kernel_cmdline" not in found.text and "\x00" not in found.text
 
 
-def test_redhat_style_grub_cmdline(shared: Path) -> None:
+def test_redhat_style_grub_cmdline() -> None:
     text = kernel_cmdline(_load(TRUSTEE / "CCEL_AAEL_alibabacloud"))
     assert text is not None
     assert text.startswith("BOOT_IMAGE=(hd0,gpt3)/boot/vmlinuz-5.10.134-19.1.al8.x86_64 root=UUID=")
@@ -155,20 +156,20 @@ def test_redhat_style_grub_cmdline(shared: Path) -> None:
     assert "grub_kernel_cmdline" not in text
 
 
-def test_td_shim_payload_info_cmdline(shared: Path) -> None:
+def test_td_shim_payload_info_cmdline() -> None:
     found = find_kernel_cmdline(_load(TRUSTEE / "CCEL_data"))
     assert found is not None and found.loader == "td-shim"
     assert found.text == "root=/dev/vda1 console=hvc0 rw"
 
 
 @pytest.mark.parametrize("name", ["CCEL_data_ovmf", "CCEL_data_grub", "CCEL_data_grub_gke", "CCEL_data_gcp"])
-def test_digest_only_cmdlines_give_none(shared: Path, name: str) -> None:
+def test_digest_only_cmdlines_give_none(name: str) -> None:
     # OVMF direct boot / Ubuntu grub: the kernel's EFI stub logs only the LoadOptions tag;
     # GKE boots a UKI whose .cmdline section is measured by digest.
     assert kernel_cmdline(_load(TRUSTEE / name)) is None
 
 
-def test_forged_cmdline_text_is_rejected(shared: Path) -> None:
+def test_forged_cmdline_text_is_rejected() -> None:
     data = bytearray((GCP / "ccel_data.dat").read_bytes())
     at = data.find(b"kernel_cmdline: /syslinux/vmlinuz.A init=")
     assert at > 0
@@ -256,6 +257,6 @@ def test_load_options_digest_matches_a_given_cmdline() -> None:
         assert match_load_options(log, line + " ") is None
 
 
-def test_real_load_options_events_do_not_match_a_wrong_line(shared: Path) -> None:
+def test_real_load_options_events_do_not_match_a_wrong_line() -> None:
     log = _load(TRUSTEE / "CCEL_data_ovmf")
     assert match_load_options(log, "console=hvc0") is None

@@ -16,13 +16,14 @@ from cocoscope.attest.tdx.ccel import parse_ccel_table
 from cocoscope.attest.tdx.eventlog import find_kernel_cmdline, parse_eventlog, replay
 from cocoscope.cli import main
 from cocoscope.errors import CocoscopeError, InputError
+from tests.paths import ATTESTATION
 
-TDX = Path(__file__).resolve().parents[4] / "shared" / "testdata" / "attestation" / "tdx"
+TDX = ATTESTATION / "tdx"
 GCP = TDX / "go-tdx-guest" / "ccel"
-GCP_LOG = (GCP / "ccel_data.dat").read_bytes() if GCP.is_dir() else b""
+GCP_LOG = (GCP / "ccel_data.dat").read_bytes()
 
 
-def test_eventlog_matches_quote(shared: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_eventlog_matches_quote(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["attest", "tdx", "eventlog", str(GCP / "ccel_data.dat"),
                  "--quote", str(GCP / "cos-113-tdx-quote.dat"), "--ccel-table", str(GCP / "ccel_table.dat")])
     out = capsys.readouterr().out
@@ -31,7 +32,7 @@ def test_eventlog_matches_quote(shared: Path, capsys: pytest.CaptureFixture[str]
     assert "kernel command line (grub, event 41): BOOT_IMAGE=/syslinux/vmlinuz.A" in out
 
 
-def test_eventlog_mismatch_exits_4_naming_rtmrs(shared: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_eventlog_mismatch_exits_4_naming_rtmrs(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["attest", "tdx", "eventlog", str(TDX / "trustee" / "eventlog" / "CCEL_data"),
                  "--quote", str(TDX / "trustee" / "tdx_quote_4.dat")])
     out = capsys.readouterr().out
@@ -39,7 +40,7 @@ def test_eventlog_mismatch_exits_4_naming_rtmrs(shared: Path, capsys: pytest.Cap
     assert "MISMATCH in RTMR0, RTMR1" in out
 
 
-def test_eventlog_json(shared: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_eventlog_json(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["attest", "tdx", "eventlog", str(TDX / "trustee" / "eventlog" / "CCEL_data_grub"),
                  "--format", "json"])
     doc = json.loads(capsys.readouterr().out)
@@ -50,7 +51,7 @@ def test_eventlog_json(shared: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert doc["kernel_cmdline"] is None
 
 
-def test_eventlog_bad_input_exits_3(tmp_path: Path, shared: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_eventlog_bad_input_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "log"
     bad.write_bytes(GCP_LOG[:0x1a0 + 100])  # cut inside the PK variable event
     assert main(["attest", "tdx", "eventlog", str(bad)]) == 3
@@ -59,7 +60,7 @@ def test_eventlog_bad_input_exits_3(tmp_path: Path, shared: Path, capsys: pytest
     assert main(["attest", "tdx", "eventlog", str(tmp_path / "missing")]) == 3
 
 
-def test_forged_cmdline_is_flagged(tmp_path: Path, shared: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_forged_cmdline_is_flagged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     forged = bytearray(GCP_LOG)
     at = forged.find(b"kernel_cmdline: ") + 16
     forged[at : at + 1] = b"X"
@@ -71,7 +72,7 @@ def test_forged_cmdline_is_flagged(tmp_path: Path, shared: Path, capsys: pytest.
     assert "kernel command line: NOT TRUSTED" in out
 
 
-def test_fetch_cli(tmp_path: Path, shared: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_fetch_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     entry = tmp_path / fetch.TSM_REPORT_DIR / "e1"
     entry.mkdir(parents=True)
     (entry / "provider").write_text("tdx_guest\n")

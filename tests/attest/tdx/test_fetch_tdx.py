@@ -10,8 +10,9 @@ import pytest
 from cocoscope.attest.tdx import fetch
 from cocoscope.attest.tdx.eventlog import replay
 from cocoscope.errors import InputError, VerificationError
+from tests.paths import ATTESTATION
 
-GCP = Path(__file__).resolve().parents[4] / "shared" / "testdata" / "attestation" / "tdx" / "go-tdx-guest" / "ccel"
+GCP = ATTESTATION / "tdx" / "go-tdx-guest" / "ccel"
 
 
 def fake_guest(tmp_path: Path, *, provider: str = "tdx_guest", entry: str = "mine") -> Path:
@@ -29,7 +30,7 @@ def fake_guest(tmp_path: Path, *, provider: str = "tdx_guest", entry: str = "min
     return tmp_path
 
 
-def test_quote_from_configfs(shared: Path, tmp_path: Path) -> None:
+def test_quote_from_configfs(tmp_path: Path) -> None:
     root = fake_guest(tmp_path)
     nonce = (GCP / "nonce.dat").read_bytes()
     got = fetch.fetch_quote(root, nonce, entry="mine")
@@ -39,13 +40,13 @@ def test_quote_from_configfs(shared: Path, tmp_path: Path) -> None:
     assert (root / fetch.TSM_REPORT_DIR / "mine").is_dir()  # a reused entry is kept
 
 
-def test_stale_outblob_is_rejected(shared: Path, tmp_path: Path) -> None:
+def test_stale_outblob_is_rejected(tmp_path: Path) -> None:
     root = fake_guest(tmp_path)
     with pytest.raises(VerificationError, match="REPORTDATA is not the nonce"):
         fetch.fetch_quote(root, b"\x01" * 64, entry="mine")
 
 
-def test_wrong_provider(shared: Path, tmp_path: Path) -> None:
+def test_wrong_provider(tmp_path: Path) -> None:
     root = fake_guest(tmp_path, provider="sev_guest")
     with pytest.raises(InputError, match="provider is 'sev_guest'"):
         fetch.fetch_quote(root, b"n", entry="mine")
@@ -112,7 +113,7 @@ def test_tdreport_on_a_regular_file_fails_cleanly(tmp_path: Path) -> None:
         fetch.fetch_tdreport(tmp_path / "nowhere", b"n")
 
 
-def test_ccel_from_sysfs(shared: Path, tmp_path: Path) -> None:
+def test_ccel_from_sysfs(tmp_path: Path) -> None:
     root = fake_guest(tmp_path)
     ccel = fetch.fetch_ccel(root)
     assert ccel.table.cc_type == 2 and len(ccel.log.events) == 43

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: helper module beside us
-from tdx_quote_vectors import GTG, GTG_TIME, SPR_E4, TRU, gtg_v4_collateral
 
 from cocoscope.attest.tdx import pck
 from cocoscope.attest.tdx.collateral import (
@@ -25,6 +20,7 @@ from cocoscope.attest.tdx.policy import TdxPolicy
 from cocoscope.attest.tdx.quote import QuoteEvidence, parse_quote
 from cocoscope.attest.tdx.verify import TdxTrust, verify
 from cocoscope.errors import InputError
+from tests.attest.tdx.tdx_quote_vectors import GTG, GTG_TIME, SPR_E4, TRU, gtg_v4_collateral
 
 SIGNER = pck.load_pem_chain((GTG / "tcbInfoIssuerChain.pem").read_bytes(), source="chain")[0]
 
@@ -219,7 +215,8 @@ def test_forged_collateral_under_same_name_root_gives_no_status(tmp_path):
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.serialization import Encoding
-    from tdx_quote_vectors import Q6, TRUSTEE_TIME, raw_sig, trustee_collateral
+
+    from tests.attest.tdx.tdx_quote_vectors import Q6, TRUSTEE_TIME, raw_sig, trustee_collateral
 
     real = x509.load_pem_x509_certificates((GTG / "tcbInfoIssuerChain.pem").read_bytes())
     root_k, sign_k = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())

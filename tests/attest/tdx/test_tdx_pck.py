@@ -5,9 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import sys
 import warnings
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -15,22 +13,20 @@ from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: helper module beside us
-from tdx_quote_vectors import ALL_QUOTES, GTG, GTG_TIME, REISSUED_CHAIN, SPR_E4
-
 from cocoscope.attest.tdx import pck
 from cocoscope.attest.tdx.collateral import load_collateral_dir
 from cocoscope.attest.tdx.policy import TdxPolicy
 from cocoscope.attest.tdx.quote import QuoteEvidence, parse_quote
 from cocoscope.attest.tdx.verify import TdxTrust, verify
 from cocoscope.errors import InputError
+from tests.attest.tdx.tdx_quote_vectors import ALL_QUOTES, GTG, GTG_TIME, REISSUED_CHAIN, SPR_E4
 
 
-def test_packaged_root_matches_pin_and_shared_copy():
+def test_packaged_root_matches_pin_and_go_tdx_guest_copy():
     root = pck.pinned_root()
     assert hashlib.sha256(root.public_bytes(Encoding.DER)).hexdigest() == pck.INTEL_SGX_ROOT_CA_SHA256
-    shared = pck.load_pem_chain((GTG / "trusted_root_Intel_SGX_Root_CA.pem").read_bytes(), source="r")
-    assert shared[0] == root
+    theirs = pck.load_pem_chain((GTG / "trusted_root_Intel_SGX_Root_CA.pem").read_bytes(), source="r")
+    assert theirs[0] == root
 
 
 @pytest.mark.parametrize("path", ALL_QUOTES, ids=lambda p: p.name)

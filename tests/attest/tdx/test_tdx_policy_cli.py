@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: helper module beside us
-from tdx_quote_vectors import COS, Q4, Q6, SPR_E4, TRUSTEE_TIME, VALID_AT, trustee_collateral
 
 from cocoscope.attest.policy import load_policy
 from cocoscope.attest.tdx.policy import TdxPolicy, appraise
 from cocoscope.attest.tdx.quote import parse_quote
 from cocoscope.cli import main
 from cocoscope.errors import InputError
+from tests.attest.tdx.tdx_quote_vectors import (
+    COS,
+    Q4,
+    Q6,
+    SPR_E4,
+    TRUSTEE_TIME,
+    VALID_AT,
+    trustee_collateral,
+)
 
 BODY = parse_quote(SPR_E4.read_bytes()).body
 

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import struct
-import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: helper module beside us
-from tdx_quote_vectors import ALL_QUOTES, COS, Q4, Q5, Q6, SPR_E4, V5_SAMPLE
-
 from cocoscope.attest.tdx.quote import BODY_TYPE_TDX15, parse_quote
 from cocoscope.errors import InputError
+from tests.attest.tdx.tdx_quote_vectors import ALL_QUOTES, COS, Q4, Q5, Q6, SPR_E4, V5_SAMPLE
+from tests.paths import ATTESTATION
 
 
 @pytest.mark.parametrize(
@@ -146,6 +143,6 @@ def test_is_tdx_quote_sniff():
     from cocoscope.attest.tdx.quote import is_tdx_quote
 
     assert all(is_tdx_quote(p.read_bytes()) for p in ALL_QUOTES)
-    snp = Path(__file__).resolve().parents[4] / "shared/testdata/attestation/snp/go-sev-guest/attestation.bin"
+    snp = ATTESTATION / "snp" / "go-sev-guest" / "attestation.bin"
     assert not is_tdx_quote(snp.read_bytes())
     assert not is_tdx_quote(b"\x04\x00\x02\x00")

@@ -1,15 +1,18 @@
-"""End-to-end verification of the real TDX vectors at their SOURCES.md times, and rejection of
+"""End-to-end verification of the real TDX vectors at their PROVENANCE times, and rejection of
 tampered quotes, certificates and collateral."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: helper module beside us
-from tdx_quote_vectors import (
+from cocoscope.attest.tdx.policy import TdxPolicy
+from cocoscope.attest.tdx.quote import QuoteEvidence, parse_quote
+from cocoscope.attest.tdx.verify import (
+    TdxTrust,
+    verify,
+    verify_file,
+)
+from tests.attest.tdx.tdx_quote_vectors import (
     ALL_QUOTES,
     GTG_TIME,
     Q4,
@@ -26,10 +29,6 @@ from tdx_quote_vectors import (
     trustee_collateral_current,
     utc,
 )
-
-from cocoscope.attest.tdx.policy import TdxPolicy
-from cocoscope.attest.tdx.quote import QuoteEvidence, parse_quote
-from cocoscope.attest.tdx.verify import TdxTrust, verify, verify_file
 
 OFFLINE = TdxPolicy(accepted_tcb=("Unknown",), debug=None)
 SIG_CHECKS = {"quote.signature", "qe_report.signature", "qe_report.binding", "pck.chain.root",
@@ -66,7 +65,7 @@ def test_spr_e4_expired_at_2053():
 
 
 def test_spr_e4_with_v4_collateral(tmp_path):
-    # SOURCES.md: TCB evaluation finds no matching level (go-tdx-guest zeroes SVNs to pass).
+    # PROVENANCE: TCB evaluation finds no matching level (go-tdx-guest zeroes SVNs to pass).
     v = verify_file(str(SPR_E4), str(gtg_v4_collateral(tmp_path)), time=GTG_TIME)
     assert v.facts["tcb_status"] == "TcbNotSupported"
     assert v.facts["qe_tcb_status"] is None or v.facts["qe_tcb_status"] == "UpToDate"
@@ -110,7 +109,7 @@ def test_trustee_quote_6_full_collateral_pass_with_reissued_signing_cert(tmp_pat
 
 
 def test_v5_sample_with_reissued_signing_cert(tmp_path):
-    from tdx_quote_vectors import GTG, REISSUED_CHAIN, collateral_dir
+    from tests.attest.tdx.tdx_quote_vectors import GTG, REISSUED_CHAIN, collateral_dir
 
     d = collateral_dir(tmp_path, GTG / "sample_tcbinfo_response_v5", REISSUED_CHAIN)
     v = verify_file(str(V5_SAMPLE), str(d), time=V5_TIME)

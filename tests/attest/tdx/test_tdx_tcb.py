@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: helper module beside us
-from tdx_quote_vectors import GTG, Q6, SPR_E4, TRU, V5_SAMPLE
 
 from cocoscope.attest.tdx.collateral import (
     IsvLevel,
@@ -20,6 +15,7 @@ from cocoscope.attest.tdx.collateral import (
 from cocoscope.attest.tdx.pck import load_pem_chain, pck_extensions
 from cocoscope.attest.tdx.quote import parse_quote
 from cocoscope.attest.tdx.tcb import TcbStatus, evaluate, module_identity_problem
+from tests.attest.tdx.tdx_quote_vectors import GTG, Q6, SPR_E4, TRU, V5_SAMPLE
 
 
 def _inputs(quote_path, tcb_path, qe_path=None):

@@ -9,8 +9,9 @@ import pytest
 from cocoscope.errors import InputError
 from cocoscope.evidence.dotconfig import load_config, parse_config_text
 from cocoscope.evidence.kbuild import BuiltFile, KbuildResult, resolve
+from tests.paths import DATA as TESTDATA
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "kbuild"
+DATA = TESTDATA / "kbuild"
 TREE = DATA / "tree"
 
 

@@ -20,8 +20,9 @@ from cocoscope.evidence.kconfig.toolchain import (
     host_toolchain,
     recorded_toolchain,
 )
+from tests.paths import DATA
 
-FIXTURE = Path(__file__).resolve().parents[2] / "data" / "kconfig_tree"
+FIXTURE = DATA / "kconfig_tree"
 
 
 @pytest.fixture

@@ -11,10 +11,11 @@ import pytest
 from cocoscope.evidence.dotconfig import KernelConfig, load_config, parse_config_text
 from cocoscope.evidence.kconfig import KconfigTree, load_tree
 from cocoscope.evidence.kconfig.compat import _STOCK_TRI_VALUE
+from tests.paths import REPO
 
 pytestmark = pytest.mark.realtree
 
-DOCS = Path(__file__).resolve().parents[3] / "docs" / "kconfig.md"
+DOCS = REPO / "docs" / "kconfig.md"
 
 
 @pytest.fixture(scope="module")
@@ -162,12 +163,12 @@ def test_probe_dependent_symbols_match_docs(tree: KconfigTree) -> None:
         "docs/kconfig.md is stale: run scripts/kconfig_probe_doc.py"
 
 
-def test_old_config_choices_resolve_like_c_kconfig(tree: KconfigTree, shared: Path) -> None:
+def test_old_config_choices_resolve_like_c_kconfig(tree: KconfigTree, testdata: Path) -> None:
     # Values from scripts/kconfig/conf of this tree (make O=... olddefconfig, run by
     # benchmarks/kconfig_vs_c.py): the 5.15 kAFL config sets the choices' defaults to n
     # (INTEL_IOMMU_DEFAULT_ON) or names a member 6.12 no longer has
     # (LEGACY_VSYSCALL_EMULATE) and says n to the rest.
-    cfg = load_config(str(shared / "testdata/kconfig/kafl_linux_kernel_tdx_guest_5.15-rc6.config"))
+    cfg = load_config(str(testdata / "kconfig" / "kafl_linux_kernel_tdx_guest_5.15-rc6.config"))
     result = tree.apply(cfg)
     assert "LEGACY_VSYSCALL_EMULATE" in result.unknown_symbols
     assert tree.value("INTEL_IOMMU_DEFAULT_ON") == "n"

@@ -1,6 +1,7 @@
 """ATTESTATION_REPORT (versions 2-5): typed, immutable parse of the 1184 raw bytes.
 
-Layout: AMD SEV-SNP ABI, as summarised in shared/reference/attestation-formats.md section 1.1.
+Layout: AMD SEV Secure Nested Paging Firmware ABI Specification (publication 56860), Table
+"ATTESTATION_REPORT Structure".
 The record keeps the raw bytes: the signature is checked over ``raw[0x000:0x2A0]`` exactly as
 received, never over a re-serialised struct (a re-encoder silently normalises reserved bytes).
 Structural problems that make the layout meaningless (wrong size, unknown version) are input

@@ -1,7 +1,7 @@
 """Intel TDX quote v4 / v5 parser (TDX 1.0 and 1.5 TD report bodies).
 
-Layouts follow Intel DCAP's sgx_quote_4.h / sgx_quote_5.h (see
-``../shared/reference/attestation-formats.md`` section 3.1). Every multi-byte integer is
+Layouts follow Intel DCAP's sgx_quote_4.h / sgx_quote_5.h and the Intel TDX DCAP Quoting Library
+API specification (quote format appendix). Every multi-byte integer is
 little-endian; the signatures inside are big-endian r||s. The parser keeps the raw bytes of
 every signed region so that verification hashes exactly what was signed, never a
 re-serialisation. Any structural problem raises ``InputError`` naming the offset.

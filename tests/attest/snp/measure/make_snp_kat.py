@@ -1,7 +1,7 @@
 """Regenerate tests/data/snp_measure/kat.json by running the real sev-snp-measure.
 
     python3 -m venv /tmp/measure-venv && /tmp/measure-venv/bin/pip install sev-snp-measure==0.0.13
-    PYTHONPATH=tests/attest/snp/measure .venv/bin/python tests/attest/snp/measure/make_snp_kat.py
+    .venv/bin/python -m tests.attest.snp.measure.make_snp_kat
 
 Inputs: Debian's OVMF.fd and OVMF_CODE_4M.fd (package ovmf, scripts/fetch_debian.py), and a
 small AmdSev-shaped image built by snp_ovmf_builder (Debian ships no AmdSev build, and only it
@@ -18,11 +18,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from snp_ovmf_builder import build_image, filler
+from tests.attest.snp.measure.snp_ovmf_builder import build_image, filler
+from tests.paths import DATA, REPO
 
-REPO = Path(__file__).resolve().parents[4]
 PEER = Path("/tmp/measure-venv/bin/sev-snp-measure")
-OUT = REPO / "tests" / "data" / "snp_measure" / "kat.json"
+OUT = DATA / "snp_measure" / "kat.json"
 VCPU_TYPES = (
     "EPYC", "EPYC-v1", "EPYC-v2", "EPYC-IBPB", "EPYC-v3", "EPYC-v4", "EPYC-Rome", "EPYC-Rome-v1",
     "EPYC-Rome-v2", "EPYC-Rome-v3", "EPYC-Milan", "EPYC-Milan-v1", "EPYC-Milan-v2", "EPYC-Genoa",

@@ -15,7 +15,8 @@ from cocoscope.attest.snp.measure.ovmf import (
 )
 
 # The SEV metadata of edk2-stable202405 AmdSevX64 (the sev-snp-measure fixture
-# ovmf_AmdSev_suffix.bin), as listed in shared/reference/attestation-formats.md 2.1.
+# tests/fixtures/ovmf_AmdSev_suffix.bin of virtee/sev-snp-measure), as its ovmf.py reads them from
+# the OVMF footer table's SEV metadata (OvmfPkg/ResetVector/X64/OvmfSevMetadata.asm).
 AMDSEV_SECTIONS = (
     (0x800000, 0x9000, 1), (0x80A000, 0x3000, 1), (0x80D000, 0x1000, 2), (0x80E000, 0x1000, 3),
     (0x80F000, 0x1000, 4), (0x810000, 0x1000, 0x10), (0x811000, 0xF000, 1),

@@ -7,13 +7,13 @@ import os
 from pathlib import Path
 
 import pytest
-from snp_ovmf_builder import build_image, filler
 
 from cocoscope.cli import main
+from tests.attest.snp.measure.snp_ovmf_builder import build_image, filler
+from tests.paths import ATTESTATION, DATA
 
-DATA = Path(__file__).resolve().parents[3] / "data" / "snp_measure"
 KAT = {json.dumps({k: v for k, v in r.items() if k != "expected"}, sort_keys=True): r["expected"]
-       for r in json.loads((DATA / "kat.json").read_text())["cases"]}
+       for r in json.loads((DATA / "snp_measure" / "kat.json").read_text())["cases"]}
 APPEND = "console=ttyS0 root=/dev/vda1 ro"
 # Set COCOSCOPE_UPDATE_GOLDEN=1 to rewrite the golden files after a deliberate format change.
 UPDATE = os.environ.get("COCOSCOPE_UPDATE_GOLDEN") == "1"
@@ -103,7 +103,7 @@ def _check_golden(capsys: pytest.CaptureFixture[str], name: str, argv: list[str]
                   expected: str) -> None:
     code, out, _ = run(capsys, *argv, "--explain")
     assert code == 0
-    golden = DATA / name
+    golden = DATA / "snp_measure" / name
     if UPDATE:
         golden.write_text(out)
     assert out == golden.read_text()
@@ -164,8 +164,7 @@ def test_sev_snp_measure_fixture_row_through_the_cli(tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     # Row 1 of sev-snp-measure's expected_digests.json, driven as its CLI would be: '/dev/null'
     # kernel and initrd, from the AmdSev fixture's firmware digest (see test_snp_measure_kat).
-    fixtures = Path(__file__).resolve().parents[5] / "shared" / "testdata" / "attestation" / \
-        "measure" / "sev-snp-measure" / "expected_digests.json"
+    fixtures = ATTESTATION / "measure" / "sev-snp-measure" / "expected_digests.json"
     cases = json.loads(fixtures.read_text())["cases"]
     ovmf_hash = next(c["expected"] for c in cases if c["mode"] == "snp:ovmf-hash")
     case = cases[0]

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from snp_ovmf_builder import build_image, filler
 
 from cocoscope.attest.snp.measure import (
     LaunchConfig,
@@ -19,9 +18,10 @@ from cocoscope.attest.snp.measure import (
     vcpu_signature,
 )
 from cocoscope.errors import InputError
+from tests.attest.snp.measure.snp_ovmf_builder import build_image, filler
+from tests.paths import ATTESTATION, DATA
 
-DATA = Path(__file__).resolve().parents[3] / "data" / "snp_measure"
-KAT = json.loads((DATA / "kat.json").read_text())
+KAT = json.loads((DATA / "snp_measure" / "kat.json").read_text())
 SYNTH_APPEND = "console=ttyS0 root=/dev/vda1 ro"
 
 
@@ -74,14 +74,14 @@ def test_matches_sev_snp_measure(row: dict[str, object], firmware: dict[str, byt
 # --- sev-snp-measure's own test fixtures -------------------------------------------------------
 #
 # Its fixture binaries (ovmf_AmdSev_suffix.bin, ovmf_OvmfX64_suffix.bin: the last 4 KiB of two
-# edk2-stable202405 builds; svsm.bin, svsm_ovmf.fd) are in neither its PyPI sdist nor shared/.
+# edk2-stable202405 builds; svsm.bin, svsm_ovmf.fd) are in neither its PyPI sdist nor tests/data.
 # The AmdSev fixture's digest after its firmware page is a row of the table ("snp:ovmf-hash"),
 # and its SEV metadata, reset EIP and hashes-table GPA are known, so every SNP row of that
 # fixture is reproduced from that digest on an image with the same metadata. Rows that need the
 # firmware bytes themselves (SEV/SEV-ES SHA-256 over the image, OvmfX64, SVSM) cannot be.
 
-SHARED = Path(__file__).resolve().parents[5] / "shared" / "testdata" / "attestation" / "measure"
-FIXTURES = json.loads((SHARED / "sev-snp-measure" / "expected_digests.json").read_text())["cases"]
+FIXTURES = json.loads((ATTESTATION / "measure" / "sev-snp-measure" / "expected_digests.json")
+                      .read_text())["cases"]
 AMDSEV_OVMF_HASH = next(c["expected"] for c in FIXTURES if c["mode"] == "snp:ovmf-hash")
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from snp_ovmf_builder import AMDSEV_SECTIONS, build_image
 
 from cocoscope.attest.snp.measure import (
     LaunchConfig,
@@ -25,6 +24,7 @@ from cocoscope.attest.snp.measure.ovmf import (
     SectionType,
 )
 from cocoscope.errors import InputError
+from tests.attest.snp.measure.snp_ovmf_builder import AMDSEV_SECTIONS, build_image
 
 SNP = LaunchConfig(Mode.SNP, vcpus=2, vcpu_sig=0x800F12)
 

@@ -32,8 +32,9 @@ from cocoscope.attest.snp.measure.search import (
 )
 from cocoscope.cli import main
 from cocoscope.errors import UsageError
+from tests.paths import DATA as TESTDATA
 
-DATA = Path(__file__).resolve().parents[3] / "data" / "snp_measure"
+DATA = TESTDATA / "snp_measure"
 KAT = json.loads((DATA / "kat.json").read_text())["cases"]
 APPEND = "console=ttyS0 root=/dev/vda1 ro"
 
