@@ -12,7 +12,6 @@ import random
 from pathlib import Path
 
 import pytest
-from snp_ovmf_builder import build_image, filler
 
 from cocoscope.attest.snp.measure import (
     VCPU_SIGNATURES,
@@ -32,6 +31,7 @@ from cocoscope.attest.snp.measure.search import (
 )
 from cocoscope.cli import main
 from cocoscope.errors import UsageError
+from tests.attest.snp.measure.snp_ovmf_builder import build_image, filler
 from tests.paths import DATA as TESTDATA
 
 DATA = TESTDATA / "snp_measure"
