@@ -16,8 +16,9 @@ from cocoscope.attest.tdx.quote import QuoteEvidence
 from cocoscope.audit import AuditRequest, run_audit
 from cocoscope.audit.gather import gather
 from cocoscope.errors import UsageError
+from tests.paths import ATTESTATION
 
-ATT = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "attestation"
+ATT = ATTESTATION
 GCP = ATT / "tdx" / "go-tdx-guest" / "ccel"
 SNP = ATT / "snp" / "virtee-sev"
 
