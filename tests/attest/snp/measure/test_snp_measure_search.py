@@ -193,3 +193,18 @@ def test_cli_usage_errors(argv: list[str], msg: str, tmp_path: Path,
     fw.write_bytes(build_image())
     code, _, err = _run(capsys, "--ovmf", str(fw), *argv)
     assert code == 2 and msg in err
+
+
+@pytest.mark.ovmf
+def test_cli_match_reads_a_real_report_and_says_it_was_not_verified(
+        ovmf_fd: Path, testdata: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A Milan report from virtee/sev: its guest was not launched with Debian's OVMF.fd, so no
+    # launch in the space reproduces it; the command must say so, not guess.
+    report = testdata / "attestation" / "snp" / "virtee-sev" / "report_milan.hex"
+    code, out, _ = _run(capsys, "--ovmf", str(ovmf_fd), "--match", str(report), "--vcpus", "1-4",
+                        "--format", "json")
+    doc = json.loads(out)
+    assert code == 4 and doc["matches"] == [] and doc["report_verified"] is False
+    assert doc["target"] == bytes.fromhex(report.read_text().strip())[0x90:0xC0].hex()
+    code, out, _ = _run(capsys, "--ovmf", str(ovmf_fd), "--match", str(report), "--vcpus", "1")
+    assert code == 4 and "signature was NOT verified" in out and "attest snp verify" in out
