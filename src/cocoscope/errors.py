@@ -56,18 +56,3 @@ class VerificationError(CocoscopeError):
 
     exit_code = EXIT_VERIFY
 
-
-def read_bytes(path: str, *, what: str = "file", max_size: int | None = None) -> bytes:
-    """Read a whole file, turning OS errors into InputError naming the file."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read() if max_size is None else fh.read(max_size + 1)
-    except FileNotFoundError:
-        raise InputError(f"{what} not found", path=path) from None
-    except IsADirectoryError:
-        raise InputError(f"expected a {what}, found a directory", path=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read {what}: {exc.strerror or exc}", path=path) from None
-    if max_size is not None and len(data) > max_size:
-        raise InputError(f"{what} is larger than {max_size} bytes", path=path)
-    return data

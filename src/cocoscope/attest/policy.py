@@ -17,14 +17,15 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from cocoscope.attest.result import Check, failed, passed
-from cocoscope.errors import InputError, read_bytes
+from cocoscope.errors import InputError
+from cocoscope.evidence import files
 
 P = TypeVar("P")
 
 
 def load_document(path: str) -> dict[str, Any]:
     """Read a TOML or JSON policy file (JSON if it starts with '{', TOML otherwise)."""
-    raw = read_bytes(path, what="policy file", max_size=1 << 20)
+    raw = files.read_input(path, files.POLICY)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

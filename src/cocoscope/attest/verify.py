@@ -20,7 +20,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cocoscope.attest.result import Verification
-from cocoscope.errors import UsageError, read_bytes
+from cocoscope.errors import UsageError
+from cocoscope.evidence import files
 
 if TYPE_CHECKING:  # the verifiers pull in cryptography: import them when used
     from cocoscope.attest.snp.evidence import ReportEvidence
@@ -48,8 +49,7 @@ def evidence_platform(data: bytes) -> str:
 def load_evidence(path: str, platform: str = "auto") -> Evidence:
     """Read and parse an evidence file; ``platform`` "auto" tells SNP and TDX apart by content."""
     if platform == "auto":
-        platform = evidence_platform(read_bytes(path, what="attestation evidence",
-                                                max_size=MAX_EVIDENCE_SIZE))
+        platform = evidence_platform(files.read_input(path, files.EVIDENCE))
     if platform == "tdx":
         from cocoscope.attest.tdx.quote import load_evidence as load_quote
 

@@ -7,7 +7,6 @@ the facts they test: did the evidence verify, does the event log replay to the q
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -22,9 +21,10 @@ from cocoscope.attest.tdx.policy import TdxPolicy
 from cocoscope.attest.tdx.quote import QuoteEvidence, parse_quote
 from cocoscope.attest.tdx.verify import TdxTrust
 from cocoscope.attest.tdx.verify import load_trust as load_tdx_trust
-from cocoscope.attest.verify import MAX_EVIDENCE_SIZE, evidence_platform
+from cocoscope.attest.verify import evidence_platform
 from cocoscope.attest.verify import verify as verify_evidence
-from cocoscope.errors import UsageError, read_bytes
+from cocoscope.errors import UsageError
+from cocoscope.evidence import files
 from cocoscope.evidence.guest import AttestationOutcome
 
 # Outcome names, as the `attestation` rule condition spells them.
@@ -56,8 +56,8 @@ def load_attestation(path: str, platform: str, policy: str | None, certs: tuple[
                      collateral_dir: str | None) -> AttestationInput:
     """Read the evidence once, tell SNP from TDX (unless --platform says), parse it with its
     trust inputs and policy. Raises InputError naming the file on malformed input."""
-    data = read_bytes(path, what="attestation evidence", max_size=MAX_EVIDENCE_SIZE)
-    digest = hashlib.sha256(data).hexdigest()
+    data = files.read_input(path, files.EVIDENCE)
+    digest = files.sha256_hex(data)
     kind = platform if platform in ("tdx", "snp") else evidence_platform(data)
     if kind == "tdx":
         if certs:

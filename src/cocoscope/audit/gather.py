@@ -8,14 +8,13 @@ recorded with its hash for the report.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
 from cocoscope.attest.tdx.eventlog import EventLog, kernel_cmdline, parse_eventlog
 from cocoscope.audit.attest import AttestationInput, load_attestation
 from cocoscope.audit.request import AuditRequest
-from cocoscope.errors import InputError, read_bytes
+from cocoscope.errors import InputError
+from cocoscope.evidence import files
 from cocoscope.evidence.cmdline import Cmdline, load_cmdline, parse_cmdline
 from cocoscope.evidence.dotconfig import KernelConfig, load_config
 from cocoscope.evidence.guest import GuestEvidence
@@ -35,16 +34,9 @@ class Gathered:
     eventlog: EventLog | None  # the log the command line came from
 
 
-def sha256_file(path: str) -> str | None:
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
 def _eventlog(path: str) -> tuple[EventLog, str]:
-    data = read_bytes(path, what="event log")
-    return parse_eventlog(data, path), hashlib.sha256(data).hexdigest()
+    data = files.read_input(path, files.EVENT_LOG)
+    return parse_eventlog(data, path), files.sha256_hex(data)
 
 
 def _cmdline_from(log: EventLog) -> Cmdline:
@@ -75,7 +67,7 @@ def gather(req: AuditRequest) -> Gathered:
         inputs.append(InputRecord("cmdline", "<cmdline>", cmdline.sha256, req.cmdline))
     elif req.cmdline_file:
         cmdline = load_cmdline(req.cmdline_file)
-        inputs.append(InputRecord("cmdline", req.cmdline_file, sha256_file(req.cmdline_file)))
+        inputs.append(InputRecord("cmdline", req.cmdline_file, files.sha256_file(req.cmdline_file, files.CMDLINE)))
     elif req.cmdline_eventlog:
         log, digest = _eventlog(req.cmdline_eventlog)
         cmdline = _cmdline_from(log)
@@ -92,9 +84,9 @@ def gather(req: AuditRequest) -> Gathered:
     else:
         platform = None
     ruleset = load_rules(req.rule_files, req.waivers)
-    inputs.extend(InputRecord("rules", path, sha256_file(path)) for path in req.rule_files)
+    inputs.extend(InputRecord("rules", path, files.sha256_file(path, files.RULES)) for path in req.rule_files)
     if req.waivers:
-        inputs.append(InputRecord("waivers", req.waivers, sha256_file(req.waivers)))
+        inputs.append(InputRecord("waivers", req.waivers, files.sha256_file(req.waivers, files.WAIVERS)))
     if req.kconfig_tree:
         inputs.append(InputRecord("kconfig-tree", req.kconfig_tree, None))
     attestation = None

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         vcpu_signature,
     )
     from cocoscope.attest.snp.measure.explain import explain_dict, explain_text
-    from cocoscope.errors import read_bytes
+    from cocoscope.evidence import files
 
     if args.match is not None or args.target is not None:
         return run_search(args)
@@ -110,11 +110,11 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--snp-ovmf-hash must be 48 bytes (96 hex digits), got {len(ovmf_hash)}")
     hashes = None
     if args.kernel is not None:
-        kernel = read_bytes(args.kernel, what="kernel")
-        initrd = read_bytes(args.initrd, what="initrd") if args.initrd else None
+        kernel = files.read_input(args.kernel, files.KERNEL)
+        initrd = files.read_input(args.initrd, files.INITRD) if args.initrd else None
         hashes = boot_hashes(kernel, initrd, args.append)
     # The image is mapped below 4 GiB, so nothing larger can be firmware.
-    image = parse_ovmf(read_bytes(args.ovmf, what="OVMF firmware", max_size=1 << 32), args.ovmf)
+    image = parse_ovmf(files.read_input(args.ovmf, files.FIRMWARE), args.ovmf)
     config = LaunchConfig(mode, 1 if vcpus is None else vcpus, sig, vmm,
                           _int(args.guest_features or "0x1", "--guest-features"), hashes,
                           ovmf_hash)

@@ -71,7 +71,7 @@ def run_search(args: argparse.Namespace) -> int:
         parse_range,
         search,
     )
-    from cocoscope.errors import read_bytes
+    from cocoscope.evidence import files
 
     if args.mode != "snp" or args.snp_ovmf_hash or args.explain:
         raise UsageError("--match/--target search SNP launches only: drop --mode, "
@@ -93,8 +93,8 @@ def run_search(args: argparse.Namespace) -> int:
         names = () if args.vcpu_type is None else names
     hashes = None
     if args.kernel is not None:
-        kernel = read_bytes(args.kernel, what="kernel")
-        initrd = read_bytes(args.initrd, what="initrd") if args.initrd else None
+        kernel = files.read_input(args.kernel, files.KERNEL)
+        initrd = files.read_input(args.initrd, files.INITRD) if args.initrd else None
         hashes = boot_hashes(kernel, initrd, args.append)
     space = SearchSpace(
         vcpus=parse_range(args.vcpus) if args.vcpus else default.vcpus,
@@ -105,7 +105,7 @@ def run_search(args: argparse.Namespace) -> int:
         if args.guest_features else default_guest_features(),
         hashes=hashes,
     )
-    image = parse_ovmf(read_bytes(args.ovmf, what="OVMF firmware", max_size=1 << 32), args.ovmf)
+    image = parse_ovmf(files.read_input(args.ovmf, files.FIRMWARE), args.ovmf)
     started = time.monotonic()
     result = search(image, target, space, _progress_bar())
     seconds = time.monotonic() - started

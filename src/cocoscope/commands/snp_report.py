@@ -9,6 +9,7 @@ from typing import Any
 
 from cocoscope.commands._common import add_output_options, emit, hexstr, parse_time
 from cocoscope.errors import EXIT_OK, EXIT_VERIFY, InputError, UsageError
+from cocoscope.evidence import files
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -130,14 +131,6 @@ def run_verify(args: argparse.Namespace) -> int:
     return EXIT_OK if v.ok else EXIT_VERIFY
 
 
-def _write_file(path: str, data: bytes) -> None:
-    try:
-        with open(path, "wb") as fh:
-            fh.write(data)
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror or exc}", path=path) from None
-
-
 def run_fetch(args: argparse.Namespace) -> int:
     import sys
 
@@ -146,7 +139,7 @@ def run_fetch(args: argparse.Namespace) -> int:
 
     nonce = hexstr(args.nonce, what="--nonce")
     got = fetch_report(nonce, args.root, vmpl=args.vmpl, want_certs=bool(args.certs_out))
-    _write_file(args.output, got.report)
+    files.write_output(args.output, got.report, "report")
     written = [args.output]
     if args.certs_out:
         if not got.certs:
@@ -157,7 +150,7 @@ def run_fetch(args: argparse.Namespace) -> int:
             stem = str(entry.guid) if entry.kind == "unknown" else entry.kind
             ext = ".der" if entry.kind in ("vcek", "vlek", "ask", "ark") else ".bin"
             name = os.path.join(args.certs_out, stem + ext)
-            _write_file(name, entry.data)
+            files.write_output(name, entry.data, "certificate")
             written.append(name)
     print(f"fetched via {got.source}: {', '.join(written)}", file=sys.stderr)
     return EXIT_OK

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from cocoscope.commands._common import add_output_options, emit, hexstr
-from cocoscope.errors import EXIT_OK, EXIT_VERIFY, CocoscopeError, InputError, read_bytes
+from cocoscope.errors import EXIT_OK, EXIT_VERIFY, CocoscopeError, InputError
+from cocoscope.evidence import files
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -102,15 +103,15 @@ def run_eventlog(args: argparse.Namespace) -> int:
     )
     from cocoscope.attest.tdx.quote import parse_quote
 
-    data = read_bytes(args.log, what="event log")
+    data = files.read_input(args.log, files.EVENT_LOG)
     if args.ccel_table:
-        table = parse_ccel_table(read_bytes(args.ccel_table, what="ACPI CCEL table"), args.ccel_table)
+        table = parse_ccel_table(files.read_input(args.ccel_table, files.CCEL_TABLE), args.ccel_table)
         check_log_area(table, len(data), path=args.log)
     log = parse_eventlog(data, args.log)
     rtmrs = replay(log)
     verification = None
     if args.quote:
-        quote = parse_quote(read_bytes(args.quote, what="quote"), source=args.quote)
+        quote = parse_quote(files.read_input(args.quote, files.QUOTE), source=args.quote)
         verification = compare_rtmrs(log, quote.body.rtmrs, subject=args.quote)
     cmdline_error = None
     try:
@@ -163,13 +164,6 @@ def run_eventlog(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write(path: str, data: bytes) -> None:
-    try:
-        Path(path).write_bytes(data)
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror or exc}", path=path) from None
-
-
 def run_fetch(args: argparse.Namespace) -> int:
     from cocoscope.attest.tdx import fetch
 
@@ -177,14 +171,14 @@ def run_fetch(args: argparse.Namespace) -> int:
     nonce = hexstr(args.nonce, what="--nonce")
     if fetch.configfs_available(root) or args.tsm_entry:
         got = fetch.fetch_quote(root, nonce, entry=args.tsm_entry)
-        _write(args.output, got.quote)
+        files.write_output(args.output, got.quote, "quote")
         print(f"quote ({len(got.quote)} bytes, provider {got.provider}, generation "
               f"{got.generation}) written to {args.output}", file=sys.stderr)
     elif (root / fetch.TDX_GUEST_DEV).exists():
         report = fetch.fetch_tdreport(root, nonce)
         where = ""
         if args.tdreport_out:
-            _write(args.tdreport_out, report)
+            files.write_output(args.tdreport_out, report, "TDREPORT")
             where = f"; TDREPORT saved to {args.tdreport_out}"
         raise InputError(
             "no quote interface: configfs-tsm is absent and /dev/tdx_guest only returns a "
@@ -196,7 +190,7 @@ def run_fetch(args: argparse.Namespace) -> int:
                          path=str(root))
     if args.eventlog_out:
         ccel = fetch.fetch_ccel(root)
-        _write(args.eventlog_out, ccel.data)
+        files.write_output(args.eventlog_out, ccel.data, "event log")
         print(f"CCEL log ({len(ccel.log.events)} events) written to {args.eventlog_out}", file=sys.stderr)
     return EXIT_OK
 

@@ -31,9 +31,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cocoscope.attest.tdx.mrtd import PageOrder, compute_mrtd
-    from cocoscope.errors import EXIT_OK, read_bytes
+    from cocoscope.errors import EXIT_OK
+    from cocoscope.evidence import files
 
-    image = read_bytes(args.ovmf, what="firmware image", max_size=256 << 20)
+    image = files.read_input(args.ovmf, files.FIRMWARE)
     if args.match is not None or args.target is not None:
         return _match(args, image)
     order = PageOrder(args.page_order)
@@ -80,12 +81,13 @@ def _match(args: argparse.Namespace, image: bytes) -> int:
     from cocoscope.attest.tdx.mrtd import PageOrder, compute_mrtd
     from cocoscope.attest.tdx.quote import parse_quote
     from cocoscope.commands._common import hexstr
-    from cocoscope.errors import EXIT_OK, EXIT_VERIFY, UsageError, read_bytes
+    from cocoscope.errors import EXIT_OK, EXIT_VERIFY, UsageError
+    from cocoscope.evidence import files
 
     if args.explain:
         raise UsageError("--explain does not combine with --match/--target")
     if args.match is not None:
-        quote = parse_quote(read_bytes(args.match, what="TDX quote", max_size=1 << 20),
+        quote = parse_quote(files.read_input(args.match, files.QUOTE),
                             source=args.match)
         target = quote.body.mrtd
     else:

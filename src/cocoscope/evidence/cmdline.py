@@ -19,7 +19,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from cocoscope.errors import InputError, read_bytes
+from cocoscope.errors import InputError
+from cocoscope.evidence import files
 
 MAX_CMDLINE = 1 << 16  # COMMAND_LINE_SIZE is 2048 on x86; allow generous slack, refuse garbage
 
@@ -160,7 +161,7 @@ def parse_cmdline(text: str, source: str = "<argument>") -> Cmdline:
 
 
 def load_cmdline(path: str) -> Cmdline:
-    raw = read_bytes(path, what="kernel command line file", max_size=MAX_CMDLINE)
+    raw = files.read_input(path, files.CMDLINE)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

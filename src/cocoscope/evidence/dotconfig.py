@@ -7,15 +7,13 @@ kernel is of a version without it), and reads the kernel version from the header
 
 from __future__ import annotations
 
-import gzip
-import lzma
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from cocoscope.errors import InputError, read_bytes
+from cocoscope.errors import InputError
+from cocoscope.evidence import files
 
-MAX_CONFIG_BYTES = 64 << 20
 MAX_LINE = 64 << 10  # a real .config line is < 1 KiB; a 1 MB line is garbage, not a config
 
 _SET = re.compile(r"CONFIG_([A-Za-z0-9_]+)=(.*)")
@@ -66,18 +64,6 @@ class KernelConfig:
         return self.tristate(symbol) in (Tristate.YES, Tristate.MODULE)
 
 
-def decompress(data: bytes, path: str) -> bytes:
-    """Undo gzip or xz by magic number; a truncated stream is an InputError naming the file."""
-    try:
-        if data[:2] == b"\x1f\x8b":
-            return gzip.decompress(data)
-        if data[:6] == b"\xfd7zXZ\x00":
-            return lzma.decompress(data)
-    except (OSError, EOFError, lzma.LZMAError) as exc:
-        raise InputError(f"corrupt or truncated compressed data ({exc})", path=path) from None
-    return data
-
-
 def parse_config_text(text: str, path: str, sha256: str = "") -> KernelConfig:
     entries: dict[str, ConfigEntry] = {}
     version: tuple[int, int, int] | None = None
@@ -120,8 +106,7 @@ def load_config(path: str) -> KernelConfig:
     """Read a kernel config from ``path`` (plain, .gz or .xz, detected by content)."""
     import hashlib
 
-    raw = read_bytes(path, what="kernel config", max_size=MAX_CONFIG_BYTES)
-    data = decompress(raw, path)
+    raw, data = files.read_decompressed(path, files.CONFIG)  # both sizes bounded
     nul = data.find(b"\x00")
     if nul >= 0:
         raise InputError("binary data (NUL byte); not a kernel config", path=path,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cocoscope.errors import InputError
+from cocoscope.evidence import files
 from cocoscope.model.platform import Platform
 
 # The x86 boot line, e.g. "Memory Encryption Features active: Intel TDX" or
@@ -66,11 +67,9 @@ class RunningSystem:
 
 
 def _read(path: Path, limit: int = 1 << 20) -> str | None:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(limit).decode("utf-8", "replace")
-    except OSError:
-        return None
+    """At most ``limit`` bytes of a procfs/sysfs file as text; None when it is not there."""
+    data = files.read_prefix(str(path), limit)
+    return None if data is None else data.decode("utf-8", "replace")
 
 
 def _hexid(text: str | None) -> str | None:
@@ -108,11 +107,8 @@ def read_lockdown(root: Path) -> str | None:
 
 def read_secure_boot(root: Path) -> bool | None:
     """efivarfs holds 4 attribute bytes, then the variable's one-byte value."""
-    try:
-        data = (root / "sys" / "firmware" / "efi" / "efivars" / _SECURE_BOOT_VAR).read_bytes()
-    except OSError:
-        return None
-    return None if len(data) < 5 else data[4] == 1
+    data = files.read_prefix(str(root / "sys" / "firmware" / "efi" / "efivars" / _SECURE_BOOT_VAR), 64)
+    return None if data is None or len(data) < 5 else data[4] == 1
 
 
 def read_devices(root: Path) -> tuple[Device, ...]:

@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 
-from cocoscope.errors import InputError, read_bytes
+from cocoscope.errors import InputError
+from cocoscope.evidence import files
 from cocoscope.rules.rule import Rule, parse_rules
 from cocoscope.rules.waivers import Waiver, load_waivers
 
@@ -34,7 +35,7 @@ def load_rules(rule_files: Iterable[str] = (), waiver_file: str | None = None) -
 
 
 def load_rule_file(path: str) -> list[Rule]:
-    raw = read_bytes(path, what="rule file", max_size=8 << 20)
+    raw = files.read_input(path, files.RULES)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -11,7 +11,8 @@ import datetime as dt
 import tomllib
 from dataclasses import dataclass
 
-from cocoscope.errors import InputError, read_bytes
+from cocoscope.errors import InputError
+from cocoscope.evidence import files
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class Waiver:
 
 
 def load_waivers(path: str, known_ids: set[str]) -> dict[str, Waiver]:
-    raw = read_bytes(path, what="waiver file", max_size=1 << 20)
+    raw = files.read_input(path, files.WAIVERS)
     try:
         doc = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

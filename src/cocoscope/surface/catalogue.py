@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 
-from cocoscope.errors import InputError, read_bytes
+from cocoscope.errors import InputError
+from cocoscope.evidence import files
 from cocoscope.model import InterfaceId
 from cocoscope.model.platform import CONFIDENTIAL, Platform
 
@@ -173,5 +174,5 @@ def load_catalogue(extra: str | None = None) -> Catalogue:
     builtin = resources.files("cocoscope.surface").joinpath("catalogue.toml")
     cat = _merge(_load_doc(builtin.read_bytes(), "catalogue.toml"), "catalogue.toml", None)
     if extra is not None:
-        cat = _merge(_load_doc(read_bytes(extra, what="catalogue"), extra), extra, cat)
+        cat = _merge(_load_doc(files.read_input(extra, files.CATALOGUE), extra), extra, cat)
     return cat

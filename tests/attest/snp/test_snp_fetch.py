@@ -61,18 +61,18 @@ def test_configfs_refuses_other_providers(tmp_path: Path) -> None:
 
 def test_configfs_generation_race_is_detected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                               ) -> None:
-    from cocoscope.attest.snp import fetch
+    from cocoscope.evidence import files
 
     root = tsm_root(tmp_path)
-    real_read = fetch._read
+    real_read = files.read_input
     counter = iter(range(1000))
 
-    def racing_read(path: str) -> bytes:
+    def racing_read(path: str, kind: files.InputKind) -> bytes:
         if path.endswith("generation"):
             return str(next(counter)).encode()  # changes on every read
-        return real_read(path)
+        return real_read(path, kind)
 
-    monkeypatch.setattr(fetch, "_read", racing_read)
+    monkeypatch.setattr(files, "read_input", racing_read)
     with pytest.raises(InputError, match="generation kept changing"):
         fetch_configfs(bytes.fromhex(NONCE), str(root),
                        make_entry=fake_kernel(GO.report.read_bytes()))

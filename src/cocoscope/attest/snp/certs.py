@@ -34,7 +34,8 @@ from cryptography.x509.oid import NameOID
 from cocoscope.attest import der as asn1
 from cocoscope.attest.snp.evidence import looks_like_cert_table, parse_cert_table
 from cocoscope.attest.snp.product import Product, product_from_name
-from cocoscope.errors import InputError, read_bytes
+from cocoscope.errors import InputError
+from cocoscope.evidence import files
 
 # SHA-256 of the DER ARK certificates (identical in go-sev-guest, virtee/sev and trustee).
 ARK_PINS = {
@@ -70,7 +71,6 @@ OID_SPL = {f"{_KDS}.3.1": "bl", f"{_KDS}.3.2": "tee", f"{_KDS}.3.3": "snp",
 OID_HWID = f"{_KDS}.4"
 OID_CSP_ID = f"{_KDS}.5"
 
-MAX_CERT_FILE = 1 << 20
 _PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
 
 
@@ -237,8 +237,7 @@ def load_certs(paths: list[str]) -> tuple[list[AmdCert], list[str]]:
                 if not os.path.isfile(full):
                     continue
                 try:
-                    got = parse_cert_blob(read_bytes(full, what="certificate",
-                                                     max_size=MAX_CERT_FILE), full)
+                    got = parse_cert_blob(files.read_input(full, files.CERTIFICATE), full)
                 except InputError:
                     ignored.append(full)  # a report or README next to the certificates
                     continue
@@ -247,8 +246,7 @@ def load_certs(paths: list[str]) -> tuple[list[AmdCert], list[str]]:
             if not found:
                 raise InputError("no certificates found in directory", path=path)
         else:
-            certs += parse_cert_blob(read_bytes(path, what="certificate",
-                                                max_size=MAX_CERT_FILE), path)
+            certs += parse_cert_blob(files.read_input(path, files.CERTIFICATE), path)
     return certs, ignored
 
 

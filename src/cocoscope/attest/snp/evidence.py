@@ -16,9 +16,8 @@ import uuid
 from dataclasses import dataclass
 
 from cocoscope.attest.snp.report import REPORT_SIZE, AttestationReport, parse_report
-from cocoscope.errors import InputError, read_bytes
-
-MAX_EVIDENCE_SIZE = 1 << 20
+from cocoscope.errors import InputError
+from cocoscope.evidence import files
 
 HCL_MAGIC = b"HCLA"
 HCL_HEADER_SIZE = 0x20
@@ -146,7 +145,7 @@ def parse_evidence(data: bytes, *, path: str = "<report>") -> ReportEvidence:
 
 
 def load_evidence(path: str) -> ReportEvidence:
-    return parse_evidence(read_bytes(path, what="report", max_size=MAX_EVIDENCE_SIZE), path=path)
+    return parse_evidence(files.read_input(path, files.REPORT), path=path)
 
 
 def looks_like_cert_table(data: bytes) -> bool:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from cocoscope.attest.snp.report import REPORT_SIZE, parse_report
 from cocoscope.errors import InputError, VerificationError
+from cocoscope.evidence import files
 
 TSM_REPORT = "sys/kernel/config/tsm/report"
 SEV_GUEST = "dev/sev-guest"
@@ -50,22 +51,6 @@ def _pad_nonce(nonce: bytes) -> bytes:
     return nonce.ljust(NONCE_SIZE, b"\0")
 
 
-def _read(path: str) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
-
-
-def _write(path: str, data: bytes) -> None:
-    try:
-        with open(path, "wb") as fh:
-            fh.write(data)
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror or exc}", path=path) from None
-
-
 def _check(report: bytes, nonce64: bytes, where: str) -> bytes:
     parsed = parse_report(report, path=where)
     if parsed.report_data != nonce64:
@@ -87,19 +72,19 @@ def fetch_configfs(nonce: bytes, root: str = "/", *, vmpl: int | None = None,
         raise InputError(f"cannot create a report entry: {exc.strerror or exc}",
                          path=base) from None
     try:
-        provider = _read(os.path.join(entry, "provider")).decode("ascii", "replace").strip()
+        provider = files.read_input(os.path.join(entry, "provider"), files.TSM_ATTRIBUTE).decode("ascii", "replace").strip()
         if provider != "sev_guest":
             raise InputError(f"configfs-tsm provider is {provider!r}, not 'sev_guest' "
                              "(not an SEV-SNP guest?)", path=entry)
         if vmpl is not None:
-            _write(os.path.join(entry, "privlevel"), str(vmpl).encode())
+            files.write_output(os.path.join(entry, "privlevel"), str(vmpl).encode(), "privlevel")
         for _ in range(attempts):
-            _write(os.path.join(entry, "inblob"), nonce64)
-            gen = _read(os.path.join(entry, "generation")).strip()
-            out = _read(os.path.join(entry, "outblob"))
+            files.write_output(os.path.join(entry, "inblob"), nonce64, "REPORT_DATA")
+            gen = files.read_input(os.path.join(entry, "generation"), files.TSM_ATTRIBUTE).strip()
+            out = files.read_input(os.path.join(entry, "outblob"), files.REPORT)
             aux_path = os.path.join(entry, "auxblob")
-            aux = _read(aux_path) if os.path.exists(aux_path) else b""
-            if _read(os.path.join(entry, "generation")).strip() == gen:
+            aux = files.read_input(aux_path, files.CERTIFICATE) if os.path.exists(aux_path) else b""
+            if files.read_input(os.path.join(entry, "generation"), files.TSM_ATTRIBUTE).strip() == gen:
                 return FetchedReport(_check(out, nonce64, os.path.join(entry, "outblob")),
                                      aux or None, "configfs-tsm", provider)
         raise InputError(f"report generation kept changing over {attempts} attempts "

@@ -33,7 +33,8 @@ from cocoscope.attest.snp.report import (
     SigningKey,
     guess_product,
 )
-from cocoscope.errors import InputError, read_bytes
+from cocoscope.errors import InputError
+from cocoscope.evidence import files
 
 KDS = "https://kdsintf.amd.com"
 _P384_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973
@@ -244,7 +245,7 @@ def verify(evidence: ReportEvidence, trust: SnpTrust, policy: SnpPolicy,
 
 
 def load_crl(path: str) -> x509.CertificateRevocationList:
-    data = read_bytes(path, what="CRL", max_size=1 << 22)
+    data = files.read_input(path, files.CRL)
     try:
         if b"-----BEGIN" in data:
             return x509.load_pem_x509_crl(data)

@@ -27,7 +27,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from cocoscope.attest.tdx import pck
-from cocoscope.errors import InputError, read_bytes
+from cocoscope.errors import InputError
+from cocoscope.evidence import files
 
 MAX_COLLATERAL_FILE = 4 << 20
 
@@ -331,7 +332,7 @@ def load_collateral_dir(directory: str) -> Collateral:
         path = os.path.join(directory, name)
         if not os.path.isfile(path) or os.path.getsize(path) > MAX_COLLATERAL_FILE:
             continue
-        raw = read_bytes(path, what="collateral file")
+        raw = files.read_input(path, files.COLLATERAL)
         head = raw.lstrip()[:64]
         if head.startswith(b"{"):
             if b'"tcbInfo"' in raw:

@@ -32,6 +32,7 @@ from cocoscope.attest.tdx.ccel import CcelTable, check_log_area, parse_ccel_tabl
 from cocoscope.attest.tdx.eventlog import EventLog, parse_eventlog
 from cocoscope.attest.tdx.quote import parse_quote
 from cocoscope.errors import InputError, VerificationError
+from cocoscope.evidence import files
 
 REPORT_DATA_SIZE = 64
 TDREPORT_SIZE = 1024
@@ -45,6 +46,9 @@ TSM_PROVIDER = "tdx_guest"
 TDX_CMD_GET_REPORT0 = (3 << 30) | ((REPORT_DATA_SIZE + TDREPORT_SIZE) << 16) | (ord("T") << 8) | 1
 MAX_QUOTE_SIZE = 64 * 1024
 MAX_CCEL_SIZE = 64 * 1024 * 1024
+_OUTBLOB = files.InputKind("quote (configfs-tsm outblob)", MAX_QUOTE_SIZE)
+_CCEL_AREA = files.InputKind("CCEL log area", MAX_CCEL_SIZE)
+_PROVIDER = files.InputKind("provider", 256)
 
 IoctlFn = Callable[[int, int, bytearray, bool], int]
 
@@ -71,19 +75,8 @@ def report_data(nonce: bytes) -> bytes:
     return nonce.ljust(REPORT_DATA_SIZE, b"\x00")
 
 
-def _read(path: Path, what: str, limit: int) -> bytes:
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(limit + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read {what}: {exc.strerror or exc}", path=str(path)) from None
-    if len(data) > limit:
-        raise InputError(f"{what} is larger than {limit} bytes", path=str(path))
-    return data
-
-
 def _read_int(path: Path, what: str) -> int:
-    text = _read(path, what, 64).decode("ascii", errors="replace").strip()
+    text = files.read_input(str(path), files.InputKind(what, 64)).decode("ascii", errors="replace").strip()
     try:
         return int(text, 0)
     except ValueError:
@@ -114,16 +107,13 @@ def fetch_quote(root: Path, nonce: bytes, *, entry: str | None = None) -> Fetche
     elif not directory.is_dir():
         raise InputError("configfs-tsm report entry does not exist", path=str(directory))
     try:
-        provider = _read(directory / "provider", "provider", 256).decode("ascii", errors="replace").strip()
+        provider = files.read_input(str(directory / "provider"), _PROVIDER).decode("ascii", errors="replace").strip()
         if provider != TSM_PROVIDER:
             raise InputError(f"configfs-tsm provider is {provider!r}, expected {TSM_PROVIDER!r} (not a TDX guest?)",
                              path=str(directory / "provider"))
-        try:
-            (directory / "inblob").write_bytes(rd)
-        except OSError as exc:
-            raise InputError(f"cannot write REPORTDATA: {exc.strerror or exc}", path=str(directory / "inblob")) from None
+        files.write_output(str(directory / "inblob"), rd, "REPORTDATA")
         before = _read_int(directory / "generation", "generation")
-        quote = _read(directory / "outblob", "quote", MAX_QUOTE_SIZE)
+        quote = files.read_input(str(directory / "outblob"), _OUTBLOB)
         after = _read_int(directory / "generation", "generation")
     finally:
         if created:
@@ -178,7 +168,7 @@ def fetch_tdreport(root: Path, nonce: bytes, *, ioctl: IoctlFn | None = None) ->
 def fetch_ccel(root: Path) -> FetchedCcel:
     """The CCEL table and log area, checked against each other and parsed."""
     table_path, data_path = root / CCEL_TABLE, root / CCEL_DATA
-    table = parse_ccel_table(_read(table_path, "ACPI CCEL table", 4096), str(table_path))
-    data = _read(data_path, "CCEL log area", MAX_CCEL_SIZE)
+    table = parse_ccel_table(files.read_input(str(table_path), files.CCEL_TABLE), str(table_path))
+    data = files.read_input(str(data_path), _CCEL_AREA)
     check_log_area(table, len(data), path=str(data_path))
     return FetchedCcel(table, parse_eventlog(data, str(data_path)), data)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from cocoscope.errors import InputError, read_bytes
+from cocoscope.errors import InputError
+from cocoscope.evidence import files
 
 HEADER_SIZE = 48
 TDX10_BODY_SIZE = 584
@@ -288,5 +289,5 @@ class QuoteEvidence:
 
 
 def load_evidence(path: str) -> QuoteEvidence:
-    data = read_bytes(path, what="TDX quote", max_size=MAX_QUOTE_SIZE)
+    data = files.read_input(path, files.QUOTE)
     return QuoteEvidence(path, parse_quote(data, source=path))

@@ -162,8 +162,9 @@ def test_explain_golden_seves_direct_boot(amdsev: Path, capsys: pytest.CaptureFi
 
 def test_sev_snp_measure_fixture_row_through_the_cli(tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    # Row 1 of sev-snp-measure's expected_digests.json, driven as its CLI would be: '/dev/null'
-    # kernel and initrd, from the AmdSev fixture's firmware digest (see test_snp_measure_kat).
+    # Row 1 of sev-snp-measure's expected_digests.json, driven as its CLI would be: its
+    # '/dev/null' kernel and initrd are empty regular files here (cocoscope reads regular files
+    # only), from the AmdSev fixture's firmware digest (see test_snp_measure_kat).
     fixtures = ATTESTATION / "measure" / "sev-snp-measure" / "expected_digests.json"
     cases = json.loads(fixtures.read_text())["cases"]
     ovmf_hash = next(c["expected"] for c in cases if c["mode"] == "snp:ovmf-hash")
@@ -171,8 +172,10 @@ def test_sev_snp_measure_fixture_row_through_the_cli(tmp_path: Path,
     assert (case["append"], case["vmm"], case["vcpus"]) == ("console=ttyS0 loglevel=7", "QEMU", 1)
     fw = tmp_path / "amdsev-suffix-metadata.fd"
     fw.write_bytes(build_image(size=0x1000))
-    code, out, _ = run(capsys, "--ovmf", str(fw), "--kernel", "/dev/null", "--initrd",
-                       "/dev/null", "--append", case["append"], "--vcpus", "1", "--vcpu-type",
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    code, out, _ = run(capsys, "--ovmf", str(fw), "--kernel", str(empty), "--initrd",
+                       str(empty), "--append", case["append"], "--vcpus", "1", "--vcpu-type",
                        case["vcpu_type"], "--guest-features", case["guest_features"],
                        "--snp-ovmf-hash", ovmf_hash)
     assert (code, out) == (0, case["expected"] + "\n")
