@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import hashlib
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -25,15 +26,20 @@ SNP = ATT / "snp" / "virtee-sev"
 
 @pytest.fixture
 def opened(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """Count every open() of a file, by path."""
+    """Count every open() and os.open() of a file, by path (evidence.files reads with os.open)."""
     counts: Counter[str] = Counter()
-    real = builtins.open
+    real, real_os = builtins.open, os.open
 
     def counting(file: Any, *args: Any, **kw: Any) -> Any:
         counts[str(file)] += 1
         return real(file, *args, **kw)
 
+    def counting_os(file: Any, *args: Any, **kw: Any) -> Any:
+        counts[str(file)] += 1
+        return real_os(file, *args, **kw)
+
     monkeypatch.setattr(builtins, "open", counting)
+    monkeypatch.setattr(os, "open", counting_os)
     return counts
 
 

@@ -15,17 +15,18 @@ from pathlib import Path
 import pytest
 
 from cocoscope.cli import main
+from tests.paths import DATA
 
 CONFIG = "# Linux/x86 6.12.117 Kernel Configuration\nCONFIG_INTEL_TDX_GUEST=y\n"
 
-ATT = "testdata/attestation"
+ATT = "attestation"
 SNP_REPORT = f"{ATT}/snp/trustee/test-report.bin"
 TDX_QUOTE = f"{ATT}/tdx/go-tdx-guest/ccel/cos-113-tdx-quote.dat"
 CCEL_LOG = f"{ATT}/tdx/go-tdx-guest/ccel/ccel_data.dat"
-KCONFIG_TREE = Path(__file__).resolve().parents[1] / "data" / "kconfig_tree"  # a small real-shaped tree
+KCONFIG_TREE = DATA / "kconfig_tree"  # a small real-shaped tree
 
 # {BAD} is the hostile file; {CFG}, {SMALL}, {DIR}, {TREE} are valid stand-ins;
-# {S} is the shared data root (real evidence where a valid file must come first).
+# {S} is tests/data (real evidence where a valid file must come first).
 COMMANDS: list[tuple[str, list[str]]] = [
     ("audit --config", ["audit", "--config", "{BAD}"]),
     ("audit --cmdline-file", ["audit", "--config", "{CFG}", "--cmdline-file", "{BAD}"]),
@@ -82,7 +83,7 @@ def _bad(kind: str, tmp: Path) -> str:
     return str(path)
 
 
-def _args(argv: list[str], kind: str, shared: Path, tmp: Path) -> tuple[str, list[str]]:
+def _args(argv: list[str], kind: str, data: Path, tmp: Path) -> tuple[str, list[str]]:
     cfg = tmp / "config"
     cfg.write_text(CONFIG)
     small = tmp / "small"
@@ -90,7 +91,7 @@ def _args(argv: list[str], kind: str, shared: Path, tmp: Path) -> tuple[str, lis
     tree = tmp / "tree"
     tree.mkdir()
     bad = _bad(kind, tmp)
-    return bad, [a.format(BAD=bad, CFG=cfg, SMALL=small, DIR=tree, TREE=KCONFIG_TREE, S=shared) for a in argv]
+    return bad, [a.format(BAD=bad, CFG=cfg, SMALL=small, DIR=tree, TREE=KCONFIG_TREE, S=data) for a in argv]
 
 
 def _expected(name: str, kind: str) -> str:
@@ -102,8 +103,8 @@ def _expected(name: str, kind: str) -> str:
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
 @pytest.mark.parametrize(("name", "argv"), COMMANDS, ids=[c[0] for c in COMMANDS])
 def test_blocking_or_endless_file_is_exit_3_at_once(name: str, argv: list[str], kind: str,
-                                                     shared: Path, tmp_path: Path) -> None:
-    bad, args = _args(argv, kind, shared, tmp_path)
+                                                     testdata: Path, tmp_path: Path) -> None:
+    bad, args = _args(argv, kind, testdata, tmp_path)
     env = {**os.environ, "NO_COLOR": "1", "XDG_CACHE_HOME": str(tmp_path / "cache")}
     proc = subprocess.run([sys.executable, "-m", "cocoscope", *args], capture_output=True,
                           text=True, timeout=60, env=env, stdin=subprocess.DEVNULL)
@@ -114,11 +115,11 @@ def test_blocking_or_endless_file_is_exit_3_at_once(name: str, argv: list[str], 
 
 @pytest.mark.parametrize("kind", ["directory", "huge"])
 @pytest.mark.parametrize(("name", "argv"), COMMANDS, ids=[c[0] for c in COMMANDS])
-def test_directory_or_huge_file_is_exit_3(name: str, argv: list[str], kind: str, shared: Path,
+def test_directory_or_huge_file_is_exit_3(name: str, argv: list[str], kind: str, testdata: Path,
                                           tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    bad, args = _args(argv, kind, shared, tmp_path)
+    bad, args = _args(argv, kind, testdata, tmp_path)
     assert main(args) == 3
     err = capsys.readouterr().err
     assert "Traceback" not in err
