@@ -72,6 +72,7 @@ itself; a new kind is one class registered with `@register`.
 | `{ symbol = "X", value_in = ["a", "b"] }` | the symbol's value is one of those |
 | `{ symbol = "X", at_least = 64 }` | the symbol's numeric value is at least that |
 | `{ kernel = ">=6.2" }` | the kernel version (config header, or the running release) compares so; also `<`, `<=`, `>`, `==`, `!=` |
+| `{ kernel_has = "cc_random_init", since = "6.9", backports = ["6.1.176"], present = [...], lacks = [...] }` | the kernel carries a change, allowing for stable backports: true from the mainline release `since`, and within a series from a release read to carry it (`backports`, `present`); false up to a release read to lack it and for mainline .0 releases that predate it; any other stable release is *unknown*, never guessed from the mainline version |
 | `{ cmdline = "nokaslr" }` / `{ cmdline = "nokaslr", present = false }` | the parameter is (not) on the command line; `-` and `_` are the same in names |
 | `{ cmdline = "mitigations", value_in = ["off"] }` | the last occurrence has one of those values |
 | `{ cmdline = "random.trust_cpu", bool = true }` | the last occurrence parses, as the kernel's kstrtobool does, to that boolean (a bare flag is true; an absent parameter is neither) |
@@ -83,6 +84,7 @@ itself; a new kind is one class registered with `@register`.
 | `{ secure_boot = true }` | the firmware's SecureBoot variable (efivarfs) has this state |
 | `{ platform = "tdx" }` | the audited platform is one of those (`tdx`, `snp`, `sev-es`, `sev`, `none`) |
 | `{ attestation = "evidence-verified" }` | an outcome `audit` establishes before the rules run: `evidence-verified` (the `--evidence` report or quote verified against the policy), `eventlog-bound` (the event log replays to the quote's RTMRs), `cmdline-from-eventlog` (the command line was taken from an event log); unknown when not examined |
+| `{ detected_platform = ["tdx", "snp"] }` | the running guest was detected as one of those; unknown without a running system (`--platform` is a target, not evidence) |
 | `{ all = [...] }`, `{ any = [...] }`, `{ not = {...} }` | three-valued combinations |
 
 Evidence that was not given makes a condition *unknown*: with no config, no command line or no

@@ -75,7 +75,7 @@ KAFL_TDX = {
     "CCS-PLAT-008": P,   # CONFIG_X86_X2APIC=y
     "CCS-PLAT-010": F,   # CONFIG_INTEL_TDX_KVM_SDV=y
     "CCS-PLAT-011": F,   # CONFIG_TDX_FUZZ=y, CONFIG_TDX_FUZZ_KAFL=y
-    "CCS-PLAT-012": P,   # audited platform given as tdx
+    "CCS-PLAT-012": U,   # --platform tdx names the target; only a running guest is evidence
     "CCS-KCFG-001": F,   # CONFIG_VIRTIO_MMIO=y
     "CCS-KCFG-002": F,   # CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y
     "CCS-KCFG-003": F,   # CONFIG_VIRTIO_PCI_LEGACY=y
@@ -207,7 +207,7 @@ DEBIAN_UNKNOWN_PLATFORM = {
     "CCS-PLAT-010": P,   # SDV symbol absent upstream
     "CCS-KCFG-001": F,   # CONFIG_VIRTIO_MMIO=m
     "CCS-KCFG-002": P,   # VIRTIO_MMIO_CMDLINE_DEVICES is not set
-    "CCS-KCFG-003": F,   # CONFIG_VIRTIO_PCI_LEGACY=y
+    "CCS-KCFG-003": U,   # VIRTIO_PCI_LEGACY=y; refused under TDX/SNP (mem_encrypt.c:137), platform unknown
     "CCS-KCFG-008": F,   # CONFIG_VIRTIO_BALLOON=m
     "CCS-KCFG-047": P,   # BLK_DEV_FD absent
     "CCS-KCFG-080": P,   # ACPI_CUSTOM_METHOD no longer exists in 6.12
@@ -221,7 +221,7 @@ DEBIAN_UNKNOWN_PLATFORM = {
     "CCS-KCFG-123": P,   # E1000/E1000E not set, others absent
     "CCS-KCFG-140": P,   # CONFIG_FORTIFY_SOURCE=y
     "CCS-KCFG-142": P,   # LIST_HARDENED, SLAB_FREELIST_HARDENED, BUG_ON_DATA_CORRUPTION all y
-    "CCS-IRQ-001": F,    # CONFIG_IA32_EMULATION=y, IA32_EMULATION_DEFAULT_DISABLED not set
+    "CCS-IRQ-001": U,    # IA32_EMULATION=y, not default-disabled; safe under SNP and TDX, platform unknown
     "CCS-DATA-001": P,   # CONFIG_DM_CRYPT=m
     "CCS-DATA-009": F,   # CONFIG_VIRTIO_FS=y
     "CCS-DATA-010": F,   # CONFIG_VIRTIO_FS=y, CONFIG_FUSE_DAX=y
@@ -249,7 +249,8 @@ def test_debian_cloud_config_as_snp_guest(debian_cloud_config: Path) -> None:
     got = _statuses(GuestEvidence(config=_config(str(debian_cloud_config)), platform=Platform.SNP))
     _check(got, {
         "CCS-PLAT-001": NA, "CCS-PLAT-003": NA, "CCS-CMD-016": NA,  # TDX-only rules
-        "CCS-PLAT-002": P, "CCS-PLAT-004": P, "CCS-PLAT-012": P,
+        "CCS-PLAT-002": P, "CCS-PLAT-004": P,
+        "CCS-PLAT-012": U,   # offline: --platform snp is the target, not evidence
         "CCS-TIME-004": F,   # Secure TSC needs a newer kernel than 6.12
         "CCS-RNG-007": P,
     })
@@ -281,7 +282,8 @@ def test_debian_cloud_config_with_risky_cmdline(debian_cloud_config: Path) -> No
     got = _statuses(GuestEvidence(config=_config(str(debian_cloud_config)),
                                   cmdline=parse_cmdline(RISKY_CMDLINE), platform=Platform.TDX))
     # every risky parameter fails its rule; iommu=off only asks for review (CMD-004 is advice)
-    _check(got, {f"CCS-CMD-{i:03d}": A if i == 4 else F for i in range(1, 22)})
+    # CMD-021: a 6.12 TDX guest refuses forced-legacy devices (virtio.c:210-221), so it passes
+    _check(got, {f"CCS-CMD-{i:03d}": A if i == 4 else P if i == 21 else F for i in range(1, 22)})
     _check(got, {"CCS-TIME-001": F, "CCS-TIME-002": F, "CCS-TIME-003": F,
                  "CCS-RNG-001": F, "CCS-RNG-002": F,
                  "CCS-KCFG-083": F,   # efivar_ssdt= with EFI_CUSTOM_SSDT_OVERLAYS=y
@@ -366,14 +368,22 @@ def test_live_rules_on_a_clean_guest(debian_cloud_config: Path) -> None:
 
 def test_live_rules_on_a_guest_with_everything_attached(debian_cloud_config: Path) -> None:
     got = _statuses(GuestEvidence(config=_config(str(debian_cloud_config)),
-                                  system=_system(*DIRTY, lockdown="none"), platform=Platform.TDX))
+                                  system=_system(*DIRTY, lockdown="none"), platform=Platform.NONE))
     live = {rid: s for rid, s in got.items() if rid.startswith("CCS-LIVE-")}
     assert set(live.values()) == {F}, {r: s for r, s in live.items() if s is not F}
+    # The same devices under a 6.12 TDX guest: the legacy and non-ACCESS_PLATFORM virtio devices
+    # are refused by virtio_features_ok (drivers/virtio/virtio.c:210-221), never driven.
+    got = _statuses(GuestEvidence(config=_config(str(debian_cloud_config)),
+                                  system=_system(*DIRTY, lockdown="none"), platform=Platform.TDX))
+    live = {rid: s for rid, s in got.items() if rid.startswith("CCS-LIVE-")}
+    assert {r for r, s in live.items() if s is not F} == {"CCS-LIVE-002", "CCS-LIVE-018",
+                                                           "CCS-LIVE-019"}
+    assert {live["CCS-LIVE-002"], live["CCS-LIVE-018"], live["CCS-LIVE-019"]} == {P}
 
 
 def test_transitional_virtio_without_config_is_unknown() -> None:
     # the device is there, but whether legacy support is built needs the config
-    got = _statuses(GuestEvidence(system=_system(*DIRTY), platform=Platform.TDX))
+    got = _statuses(GuestEvidence(system=_system(*DIRTY), platform=Platform.NONE))
     assert got["CCS-LIVE-002"] is U
     assert got["CCS-LIVE-001"] is F
 

@@ -14,6 +14,7 @@ from cocoscope.rules.conditions.cmdline import (
     CmdlineValueIn,
 )
 from cocoscope.rules.conditions.config import (
+    KernelHas,
     KernelVersion,
     SymbolAtLeast,
     SymbolCondition,
@@ -23,6 +24,7 @@ from cocoscope.rules.conditions.config import (
 )
 from cocoscope.rules.conditions.logic import All, AnyOf, Not
 from cocoscope.rules.conditions.system import (
+    DetectedPlatform,
     DeviceFeature,
     DevicePresent,
     DriverBound,
@@ -32,9 +34,10 @@ from cocoscope.rules.conditions.system import (
 )
 
 __all__ = [
-    "KINDS", "All", "AnyOf", "Attestation", "CmdlineAnyMatches", "CmdlineBool", "CmdlineCondition",
-    "CmdlinePresent", "CmdlineValueIn", "Condition", "ConditionError", "DeviceFeature",
-    "DevicePresent", "DriverBound", "KernelVersion", "LockdownIs", "Not", "PlatformIs",
+    "KINDS", "All", "AnyOf", "Attestation", "CmdlineAnyMatches", "CmdlineBool",
+    "CmdlineCondition", "CmdlinePresent", "CmdlineValueIn", "Condition", "ConditionError",
+    "DetectedPlatform", "DeviceFeature", "DevicePresent", "DriverBound", "KernelHas",
+    "KernelVersion", "LockdownIs", "Not", "PlatformIs",
     "SecureBoot", "SymbolAtLeast", "SymbolCondition", "SymbolIs", "SymbolValueIn", "Tri",
     "kernel_version", "parse",
 ]

@@ -157,3 +157,82 @@ class KernelVersion(Condition):
     def describe(self, ev: GuestEvidence) -> str | None:
         ver = kernel_version(ev)
         return None if ver is None else f"kernel {'.'.join(map(str, ver))}"
+
+
+_RELEASE = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?$")
+
+
+def _release(text: Any, key: str) -> tuple[int, int, int]:
+    m = _RELEASE.match(text) if isinstance(text, str) else None
+    if not m:
+        raise ConditionError(f"{key}: {text!r} is not a kernel release such as 6.1.176")
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
+
+
+@register
+@dataclass(frozen=True)
+class KernelHas(Condition):
+    """``{ kernel_has = "what", since = "6.9", backports = ["6.1.176"], present = ["6.12.117"],
+    lacks = ["6.1.100"] }``: the kernel carries a change, allowing for stable backports.
+
+    The lists hold releases whose source was read: ``backports`` carry the change as a stable
+    backport (so their series' .0 release predated it), ``present`` carry it (however it got
+    there), ``lacks`` do not. ``since`` is the mainline release that first had it, when known.
+
+    True from ``since`` on, and within a series at or after a release known to carry it. False
+    within a series up to a release known to lack it, and for a mainline .0 release that predates
+    the change (older than ``since``, not newer than a backport's series, or older than a lacking
+    series). Any other release is unknown: a stable release may or may not carry a backport, and
+    a gate on the mainline version alone would be wrong either way.
+    """
+
+    change: str
+    since: tuple[int, int, int] | None
+    backports: tuple[tuple[int, int, int], ...] = ()
+    present: tuple[tuple[int, int, int], ...] = ()
+    lacks: tuple[tuple[int, int, int], ...] = ()
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> KernelHas | None:
+        if "kernel_has" not in doc:
+            return None
+        lists_keys = ("backports", "present", "lacks")
+        extra = set(doc) - {"kernel_has", "since", *lists_keys}
+        if extra or not isinstance(doc["kernel_has"], str):
+            raise ConditionError("kernel_has takes a description and optional since, backports, "
+                                 "present and lacks (kernel releases)")
+        lists = []
+        for key in lists_keys:
+            items = doc.get(key, [])
+            if not isinstance(items, list):
+                raise ConditionError(f"{key} must be a list of releases")
+            lists.append(tuple(_release(r, key) for r in items))
+        since = _release(doc["since"], "since") if "since" in doc else None
+        if since is None and not (lists[0] or lists[1]):
+            raise ConditionError("kernel_has needs since or a release known to carry the change")
+        return cls(doc["kernel_has"], since, *lists)
+
+    def evaluate(self, ev: GuestEvidence) -> Tri:
+        ver = kernel_version(ev)
+        if ver is None:
+            return None
+        if self.since is not None and ver >= self.since:
+            return True
+        series = ver[:2]
+        if any(r[:2] == series and ver >= r for r in self.backports + self.present):
+            return True
+        if any(r[:2] == series and ver <= r for r in self.lacks):
+            return False
+        predates = ((self.since is not None and ver < self.since)
+                    or any(series <= r[:2] for r in self.backports)
+                    or any(series < r[:2] for r in self.lacks))
+        return False if ver[2] == 0 and predates else None
+
+    def describe(self, ev: GuestEvidence) -> str | None:
+        ver = kernel_version(ev)
+        if ver is None:
+            return None
+        text = f"kernel {'.'.join(map(str, ver))}"
+        if self.evaluate(ev) is None:
+            text += f" (whether it carries {self.change} was not verified for this release)"
+        return text

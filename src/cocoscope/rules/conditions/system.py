@@ -192,3 +192,31 @@ class PlatformIs(Condition):
 
     def describe(self, ev: GuestEvidence) -> str | None:
         return None if ev.platform is None else f"platform {ev.platform}"
+
+
+@register
+@dataclass(frozen=True)
+class DetectedPlatform(Condition):
+    """``{ detected_platform = ["tdx", "snp"] }``: the running guest shows one of these platforms.
+
+    Unlike ``platform`` (the audit's target, which may be a flag), only live evidence decides."""
+
+    platforms: frozenset[Platform]
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> DetectedPlatform | None:
+        if set(doc) != {"detected_platform"}:
+            return None
+        try:
+            return cls(frozenset(map(parse_platform, strs(doc["detected_platform"],
+                                                          "detected_platform"))))
+        except ValueError as exc:
+            raise ConditionError(str(exc)) from None
+
+    def evaluate(self, ev: GuestEvidence) -> Tri:
+        return None if ev.system is None else ev.system.detection.platform in self.platforms
+
+    def describe(self, ev: GuestEvidence) -> str | None:
+        if ev.system is None:
+            return "no running system examined"
+        return f"detected platform {ev.system.detection.platform}"
