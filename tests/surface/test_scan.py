@@ -210,3 +210,42 @@ def test_reassignment_ends_a_value_and_logging_wrappers_print(inv: Inventory) ->
     assert site(inv, "grades.c", 38, "readl").grade is Grade.PRINTED
     assert site(inv, "grades.c", 40, "readl").grade is Grade.INDEX
     assert site(inv, "grades.c", 42, "readl").grade is Grade.PRINTED
+
+
+@pytest.mark.parametrize(("line", "primitive", "grade"), [
+    (15, "virtio_cread", Grade.LENGTH),  # the value is argument 4, &capacity
+    (17, "demo_inb", Grade.INDEX),  # object-like alias of inb
+    (18, "demo_rdmsr", Grade.INDEX),  # a macro that assigns its 3rd argument
+    (20, "readl_poll_timeout", Grade.INDEX),
+])
+def test_macro_semantics(inv: Inventory, line: int, primitive: str, grade: Grade) -> None:
+    assert site(inv, "macros.c", line, primitive).grade is grade
+
+
+def test_aliases_and_argument_assigning_macros_are_derived(inv: Inventory) -> None:
+    derived = {d.name: d for d in inv.derived}
+    assert derived["demo_inb"].chain == ("demo_inb", "inb") and derived["demo_inb"].returns
+    assert derived["demo_rdmsr"].out_args == (2, 3)
+    assert derived["demo_rdmsr"].chain == ("demo_rdmsr", "__rdmsr")
+
+
+@pytest.mark.parametrize(("line", "primitive", "grade"), [
+    (7, "readl", Grade.INDEX),  # a reassignment in another case arm does not end the value
+    (21, "readl", Grade.INDEX),  # v = v & 0xff reads v before replacing it
+    (34, "readl", Grade.INDEX),  # used through the loop's back edge
+    (40, "readl", Grade.DISCARDED),  # replaced on every path before its only use
+    (51, "pci_read_config_word", Grade.DISCARDED),  # &w reused as the next read's out-argument
+    (52, "pci_read_config_word", Grade.INDEX),
+    (54, "pci_read_config_word", Grade.DISCARDED),  # NULL out-argument
+    (55, "pci_read_config_word", Grade.STORED),  # a global
+    (56, "pci_read_config_word", Grade.STORED),  # a field
+    (57, "pci_read_config_word", Grade.INDEX),  # an array: its element indexes
+    (65, "memcpy_fromio", Grade.INDEX),  # s.lo is a field of the value, not a dereference
+])
+def test_flow_grades(inv: Inventory, line: int, primitive: str, grade: Grade) -> None:
+    assert site(inv, "flow.c", line, primitive).grade is grade
+
+
+def test_unmap_of_a_to_device_buffer_is_not_host_input(inv: Inventory) -> None:
+    assert [s.line for s in inv.sites if s.file.endswith("flow.c")
+            and s.primitive == "dma_unmap_single"] == [72]

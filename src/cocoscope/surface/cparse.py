@@ -243,3 +243,39 @@ def callee_name(call: Node) -> str:
 
 def call_nodes(node: Node) -> list[Node]:
     return captures("(call_expression) @c", node).get("c", [])
+
+
+def is_cast_call(call: Node) -> bool:
+    """`(u32)(x)` parsed as a call of the parenthesised type name `(u32)`: really a cast."""
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "parenthesized_expression" or fn.named_child_count != 1:
+        return False
+    inner = fn.named_children[0]
+    return inner.type in ("identifier", "primitive_type", "type_identifier")
+
+
+def call_args(arglist: Node) -> list[Node]:
+    """A call's arguments by position. Macro calls pass types (`virtio_cread(vdev, struct
+    virtio_blk_config, capacity, &v)`), which tree-sitter splits into an ERROR and an
+    identifier: positions are counted by commas, and a slot's last named node stands for it."""
+    out: list[Node] = []
+    slot: Node | None = None
+    for c in arglist.children:
+        if c.type in (",", ")"):
+            if slot is not None:
+                out.append(slot)
+            slot = None
+        elif c.is_named and c.type not in ("comment", "ERROR"):
+            slot = c
+    return out
+
+
+def arg_position(arglist: Node, child: Node) -> int:
+    """1-based position of argument node ``child`` in ``arglist`` (counted by commas)."""
+    pos = 1
+    for c in arglist.children:
+        if c.id == child.id:
+            return pos
+        if c.type == ",":
+            pos += 1
+    return pos

@@ -12,7 +12,15 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from cocoscope.surface.cparse import Body, BodyIndex, Node, ParsedFile, callee_name
+from cocoscope.surface.cparse import (
+    Body,
+    BodyIndex,
+    Node,
+    ParsedFile,
+    call_args,
+    callee_name,
+    is_cast_call,
+)
 from cocoscope.surface.grade import VALUE_FUNCS
 
 _CALL_RE = re.compile(rb"\b([A-Za-z_]\w*)\s*\(")
@@ -61,7 +69,9 @@ def value_refs(node: Node | None, text: bytes) -> tuple[set[Ref], set[str]]:
         t = n.type
         if t == "call_expression":
             name = callee_name(n)
-            if name in VALUE_FUNCS:  # le32_to_cpu(readl(p)) is still readl's value
+            if name in VALUE_FUNCS or is_cast_call(n):
+                # le32_to_cpu(readl(p)) is still readl's value; so is `(u32)(v >> 32)`,
+                # which a parser without the typedefs reads as a call of `(u32)`.
                 args = n.child_by_field_name("arguments")
                 stack.extend(args.named_children if args is not None else ())
             elif name:
@@ -90,8 +100,18 @@ def value_refs(node: Node | None, text: bytes) -> tuple[set[Ref], set[str]]:
     return calls, idents
 
 
-def _lvalue_target(lhs: Node, params: dict[str, int], text: bytes) -> tuple[str, str | int]:
-    """("local", name) | ("param", index) | ("other", "") for the left side of an assignment."""
+def _lvalue_target(lhs: Node, params: dict[str, int], text: bytes,
+                   macro: bool = False) -> tuple[str, str | int]:
+    """("local", name) | ("param", index) | ("other", "") for the left side of an assignment.
+
+    In a macro body, assigning a parameter itself (`(val1) = (u32)__val` in native_rdmsr)
+    writes the caller's lvalue: that parameter is an out-argument."""
+    if macro:
+        bare = _strip(lhs)
+        if bare.type == "identifier":
+            name = text[bare.start_byte:bare.end_byte].decode("utf-8", "replace")
+            if name in params:
+                return "param", params[name]
     if lhs.type == "identifier":
         return "local", text[lhs.start_byte:lhs.end_byte].decode("utf-8", "replace")
     # Only `*p = v` and `p[i] = v` count as writing through an out-parameter: stores into
@@ -140,7 +160,7 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
         args = call.child_by_field_name("arguments")
         if not name or args is None:
             continue
-        for k, arg in enumerate(args.named_children, start=1):
+        for k, arg in enumerate(call_args(args), start=1):
             arg = _strip(arg)
             if arg.type == "pointer_expression" and text[arg.start_byte:arg.start_byte + 1] == b"&":
                 inner = arg.child_by_field_name("argument")
@@ -161,7 +181,7 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
         lhs, rhs = a.child_by_field_name("left"), a.child_by_field_name("right")
         if lhs is None or rhs is None:
             continue
-        kind, tgt = _lvalue_target(lhs, params, text)
+        kind, tgt = _lvalue_target(lhs, params, text, body.kind == "macro")
         if kind != "other":
             flows.append((kind, tgt, *value_refs(rhs, text)))
     for d in decls:
@@ -240,6 +260,7 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
     for start, end, _line in parsed.error_ranges:
         called.update(m.group(1).decode() for m in _CALL_RE.finditer(text, start, end))
     mentioned = frozenset(g for g in global_names if g.encode() in text)
+    defs.extend(_aliases(parsed))
     # Only definitions through which data can flow matter to the fixpoint; dropping the rest
     # keeps a whole-tree run's summaries small.
     defs = [d for d in defs if d.ret or d.outs]
@@ -250,6 +271,24 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
 
 
 _LEAF_NAME = re.compile(r"CPUID|LEAF")
+_ALIAS_ARGS = 6  # out-argument positions an object-like alias forwards
+
+
+def _aliases(parsed: ParsedFile) -> list[Def]:
+    """Object-like macros that rename a function (`#define dma_inb inb`): calls of the alias
+    are calls of the target, return value and out-arguments alike. All-capital targets are
+    constants (`#define FOO_REG BAR_REG`), not functions, and are left out."""
+    out = []
+    for m in parsed.caps.get("m", ()):
+        name, value = m.child_by_field_name("name"), m.child_by_field_name("value")
+        if m.type != "preproc_def" or name is None or value is None:
+            continue
+        target = (value.text or b"").strip().decode("utf-8", "replace")
+        if not target.isidentifier() or target.isupper() or target.startswith("__cocoscope"):
+            continue
+        out.append(Def((name.text or b"").decode(), "macro", False, m.start_point.row + 1,
+                       ((target, 0),), tuple((k, (target, k)) for k in range(1, _ALIAS_ARGS + 1))))
+    return out
 
 
 def int_literal(text: str) -> int | None:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HEADER_ROOTS = ("include/linux", "include/asm-generic", "include/acpi", "include/net",
-                "include/xen", "include/hyperv", "include/clocksource", "arch/x86/include")
+                "include/xen", "include/hyperv", "include/clocksource", "include/video",
+                "arch/x86/include")
 # Headers this large are data tables (test vectors, register maps), not wrappers.
 MAX_HEADER_BYTES = 1 << 20
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 
-from cocoscope.surface.cparse import Node, callee_name
+from cocoscope.surface.cparse import Node, arg_position, callee_name, is_cast_call
+from cocoscope.surface.paths import before_on_every_path, enclosing_loops, unconditional_within
 
 
 class Grade(StrEnum):
@@ -111,7 +112,7 @@ def _call_arg(call: Node, arg_parent: Node, child: Node) -> Grade:
 
 
 def _arg_position(arg_parent: Node, child: Node) -> int:
-    return 1 + [c.id for c in arg_parent.named_children].index(child.id)
+    return arg_position(arg_parent, child)
 
 
 def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int = 0) -> Grade:
@@ -129,6 +130,9 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
                 return Grade.POINTER
         elif (t == "conditional_expression" and p.child_by_field_name("condition") == child) or (t == "unary_expression" and text[p.start_byte:p.start_byte + 1] == b"!"):
             return Grade.COMPARED
+        elif t == "argument_list" and p.parent is not None and is_cast_call(p.parent):
+            child, p = p.parent, p.parent.parent  # `(u32)(v)`: a cast, not a call
+            continue
         elif t not in _PASS_THROUGH:
             break
         child, p = p, p.parent
@@ -139,7 +143,12 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
         return Grade.INDEX if p.child_by_field_name("index") == child else Grade.POINTER
     if t == "pointer_expression" and text[p.start_byte:p.start_byte + 1] == b"&":
         return Grade.PASSED  # its address is handed on; what the callee does is unknown
-    if t in ("pointer_expression", "field_expression"):
+    if t == "field_expression":
+        op = p.child_by_field_name("operator")
+        if op is not None and op.type == "." and p.child_by_field_name("argument") == child:
+            return classify(p, text, uses, depth)  # `s.field` reads a part of the value
+        return Grade.POINTER
+    if t == "pointer_expression":
         return Grade.POINTER
     if t in ("sizeof_expression", "alignof_expression", "offsetof_expression"):
         return Grade.DISCARDED  # only the type is used, not the value
@@ -148,10 +157,12 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
     if t == "argument_list" and p.parent is not None:
         call = p.parent
         name = callee_name(call)
-        if name in VALUE_FUNCS and depth < 6:
+        if name in VALUE_FUNCS:
+            if depth >= MAX_DEPTH:
+                return uses.limit("value conversions") if uses else Grade.UNKNOWN
             return classify(call, text, uses, depth + 1)  # FIELD_GET(m, v) is still v
         grade = _call_arg(call, p, child)
-        if grade is Grade.PASSED and uses is not None and depth < 3:
+        if grade is Grade.PASSED and uses is not None and depth < MAX_DEPTH:
             # Handed to a function of the same file: grade how it uses that parameter.
             inner = uses.callee_parameter(name, _arg_position(p, child), depth + 1)
             if inner is not None:
@@ -177,7 +188,9 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
         if target is not None and target.type == "identifier" and uses is not None:
             name = text[target.start_byte:target.end_byte].decode("utf-8", "replace")
             if t == "init_declarator" or uses.is_local(name):
-                return uses.grade_local(name, target, depth) if depth < 3 else Grade.STORED
+                if depth >= MAX_DEPTH:
+                    return uses.limit("copies into locals")
+                return uses.grade_local(name, target, depth)
         return Grade.STORED
     if t in ("initializer_list", "initializer_pair", "compound_literal_expression"):
         return Grade.STORED
@@ -185,28 +198,38 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
 
 
 ParamGrader = Callable[[str, int, int], "Grade | None"]
+# Does calling `callee` write its k-th argument (an out-argument of a source)?
+OutArgTest = Callable[[str, int], bool]
+MAX_DEPTH = 8  # copies and same-file calls followed before a grade says `unknown`
 
 
 class UseTracer:
-    """Grades the uses of a local variable inside one function body (flow-insensitive).
+    """Grades the uses of a local variable inside one function body.
 
+    A value ends where a write certainly replaces it (a plain assignment or the variable
+    passed as a source's out-argument, on every path to the use: ``paths``); uses reached
+    through a loop's back edge count; ``v = f(v)`` reads the old value before ending it.
     ``param_grader(function, position, depth)`` grades how a function of the same file uses
     its parameter, for values passed straight into it; None when the function is unknown.
     """
 
-    def __init__(self, body: Node, text: bytes, param_grader: ParamGrader | None = None) -> None:
+    def __init__(self, body: Node, text: bytes, param_grader: ParamGrader | None = None,
+                 writes_arg: OutArgTest | None = None) -> None:
         self._body = body
         self._text = text
         self._param_grader = param_grader
+        self._writes_arg = writes_arg
         self._index: dict[str, list[Node]] | None = None
-        self._locals: set[str] | None = None
+        self._locals: set[str] = set()
+        self._pointers: set[str] = set()  # locals declared as pointers or arrays
+        self._active: set[tuple[str, int]] = set()
+        self.note = ""  # why the last grade was `unknown` (the caller resets it per site)
 
     def _build(self) -> dict[str, list[Node]]:
         if self._index is None:
             from cocoscope.surface.cparse import captures
 
             index: dict[str, list[Node]] = {}
-            locals_: set[str] = set()
             caps = captures("(identifier) @i (declaration) @d (parameter_declaration) @d",
                             self._body)
             for n in caps.get("i", ()):
@@ -216,38 +239,106 @@ class UseTracer:
                 stack = [d.child_by_field_name("declarator")] if d.type == "parameter_declaration" \
                     else list(d.children_by_field_name("declarator"))
                 for decl in stack:
+                    pointer = False
                     while decl is not None and decl.type != "identifier":
+                        pointer |= decl.type in ("pointer_declarator", "array_declarator")
                         decl = decl.child_by_field_name("declarator")
                     if decl is not None:
-                        locals_.add(self._text[decl.start_byte:decl.end_byte].decode())
-            self._index, self._locals = index, locals_
+                        name = self._text[decl.start_byte:decl.end_byte].decode()
+                        self._locals.add(name)
+                        if pointer:
+                            self._pointers.add(name)
+            self._index = index
         return self._index
 
     def is_local(self, name: str) -> bool:
         self._build()
-        return self._locals is not None and name in self._locals
+        return name in self._locals
+
+    def is_pointer(self, name: str) -> bool:
+        self._build()
+        return name in self._pointers
 
     def callee_parameter(self, function: str, position: int, depth: int) -> Grade | None:
         if self._param_grader is None:
             return None
         return self._param_grader(function, position, depth)
 
-    def grade_local(self, name: str, defined_at: Node | int, depth: int) -> Grade:
+    def limit(self, what: str) -> Grade:
+        self.note = f"{what} deeper than {MAX_DEPTH} levels not followed"
+        return Grade.UNKNOWN
+
+    def _write(self, use: Node) -> Node | None:
+        """The assignment or call that replaces the variable's value at ``use``, if any."""
+        parent = use.parent
+        if parent is None:
+            return None
+        if parent.type == "assignment_expression" and parent.child_by_field_name("left") == use:
+            op = parent.child_by_field_name("operator")
+            return parent if op is not None and op.type == "=" else None
+        node = use
+        if parent.type == "pointer_expression" and self._text[parent.start_byte] == 0x26:
+            node, parent = parent, parent.parent  # &v
+        if parent is not None and parent.type == "argument_list" and parent.parent is not None \
+                and self._writes_arg is not None:
+            call = parent.parent
+            if self._writes_arg(callee_name(call), _arg_position(parent, node)):
+                return call
+        return None
+
+    def grade_local(self, name: str, defined_at: Node | int, depth: int,
+                    pointee: bool = False) -> Grade:
         after = defined_at if isinstance(defined_at, int) else defined_at.start_byte
+        key = (name, after)
+        if key in self._active:
+            return Grade.DISCARDED  # a cycle through a loop: the other visit grades these uses
+        self._active.add(key)
+        try:
+            return self._grade_local(name, defined_at, after, depth, pointee)
+        finally:
+            self._active.discard(key)
+
+    def grade_pointee(self, name: str, defined_at: Node) -> Grade:
+        """Uses of the data a source wrote into the memory local pointer ``name`` points at:
+        `*p`, `p[i]` and `p->f` read it; `p` handed on passes it."""
+        return self.grade_local(name, defined_at, 0, pointee=True)
+
+    def _use(self, use: Node, depth: int, pointee: bool) -> Grade:
+        p = use.parent
+        if pointee and p is not None and (
+                (p.type == "pointer_expression" and self._text[p.start_byte] == 0x2A)
+                or (p.type in ("subscript_expression", "field_expression")
+                    and p.child_by_field_name("argument") == use)):
+            return classify(p, self._text, self, depth + 1)
+        return classify(use, self._text, self, depth + 1)
+
+    def _grade_local(self, name: str, defined_at: Node | int, after: int, depth: int,
+                     pointee: bool) -> Grade:
         uses = sorted(self._build().get(name, ()), key=lambda n: n.start_byte)
+        writes = [(u, w) for u in uses if (w := self._write(u)) is not None]
+        loops = [] if isinstance(defined_at, int) else enclosing_loops(defined_at)
+        # A write after the definition that always runs before the loop turns ends the
+        # value before the back edge.
+        def_end = after
+        if not isinstance(defined_at, int):
+            own = self._write(defined_at)
+            def_end = own.end_byte if own is not None else defined_at.end_byte
         grades = []
         for use in uses:
-            if use.start_byte <= after:
-                continue  # the definition itself and earlier code
-            parent = use.parent
-            if (parent is not None and parent.type == "assignment_expression"
-                    and parent.child_by_field_name("left") == use):
-                op = parent.child_by_field_name("operator")
-                if op is not None and op.type == "=":
-                    # A plain reassignment ends this value's life in straight-line code
-                    # (`v = apic_read(A); ...; v = apic_read(B);`): later uses are the new
-                    # value's. Uses reached again through a loop back edge are not followed.
-                    break
-                continue  # `v |= x` reads v too, but that use is the store itself
-            grades.append(classify(use, self._text, self, depth + 1))
+            if self._write(use) is not None or use.start_byte == after:
+                continue  # a write, or the definition itself
+            if use.start_byte > after:
+                killers = [w for _u, w in writes if w.start_byte >= def_end]
+            else:
+                loop = next((lp for lp in loops if lp.start_byte <= use.start_byte), None)
+                if loop is None:
+                    continue  # earlier code outside any loop around the definition
+                body = loop.child_by_field_name("body") or loop
+                if any(w.start_byte >= def_end and w.end_byte <= loop.end_byte
+                       and unconditional_within(w, body) for _u, w in writes):
+                    continue  # replaced before the loop comes round
+                killers = [w for _u, w in writes if w.start_byte >= loop.start_byte]
+            if any(before_on_every_path(w, use) for w in killers):
+                continue
+            grades.append(self._use(use, depth, pointee))
         return riskiest(grades)

@@ -29,6 +29,7 @@ class Site:
     built: str  # "y", "m", or "" when the file list did not come from a config
     module: str
     symbol: str  # Kconfig symbol that brings the file in ("" when unconditional/unknown)
+    note: str = ""  # why the grade is `unknown`, when it is
 
     @property
     def risky(self) -> bool:

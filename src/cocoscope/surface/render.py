@@ -15,7 +15,7 @@ from cocoscope.surface.rollup import Row, by_interface, by_subsystem, by_symbol,
 
 SITE_FIELDS = ("file", "line", "column", "function", "primitive", "chain", "interface", "grade",
                "risky", "in_init", "in_macro", "recovered", "trust", "leaf", "msr", "built",
-               "module", "symbol")
+               "module", "symbol", "note")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 

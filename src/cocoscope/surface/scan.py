@@ -275,5 +275,5 @@ def _site(raw: RawSite, rel: str, names: tuple[str, ...], src: Source, f: FileSp
         trust = cat.msr_trust(msr, platform)
     return Site(rel, raw.line, raw.column, raw.function, raw.callee, names or (raw.callee,),
                 src.interface.value, raw.grade, raw.in_init, raw.in_macro, raw.recovered, trust,
-                leaf, msr, f.built, f.module, f.symbol)
+                leaf, msr, f.built, f.module, f.symbol, raw.note)
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cocoscope.surface.cparse import Body, BodyIndex, Node, ParsedFile, callee_name, captures
+from cocoscope.surface.cparse import (
+    Body,
+    BodyIndex,
+    Node,
+    ParsedFile,
+    call_args,
+    callee_name,
+    captures,
+    node_text,
+)
 from cocoscope.surface.grade import Grade, UseTracer, classify, riskiest
 
 
@@ -31,24 +40,44 @@ class RawSite:
     grade: Grade
     first_arg: str  # literal text of the first argument (CPUID leaf, MSR name)
     recovered: bool  # found by the fallback in bytes tree-sitter could not parse
+    note: str = ""  # why the grade is `unknown`
+
+
+_NULLS = frozenset({"NULL", "0", "nullptr"})
 
 
 def _arg_grade(arg: Node, text: bytes, tracer: UseTracer, params: tuple[str, ...]) -> Grade:
+    """Grade a value a source writes through its out-argument ``arg``, by the target's kind:
+    a local (its uses), a pointer local or array (uses of what it points at), the caller's
+    pointer parameter (`returned`), a global, field or element (`stored`), NULL or a literal
+    (`discarded`: the value goes nowhere)."""
     while arg.type in ("parenthesized_expression", "cast_expression"):
         nxt = arg.child_by_field_name("value") if arg.type == "cast_expression" else (
             arg.named_children[0] if arg.named_children else None)
         if nxt is None:
             break
         arg = nxt
-    target = arg
+    if arg.type in ("number_literal", "null", "string_literal", "char_literal") or \
+            node_text(text, arg) in _NULLS:
+        return Grade.DISCARDED
     if arg.type == "pointer_expression" and text[arg.start_byte:arg.start_byte + 1] == b"&":
         inner = arg.child_by_field_name("argument")
-        target = inner if inner is not None else arg
-    if target.type == "identifier":
-        name = text[target.start_byte:target.end_byte].decode("utf-8", "replace")
+        while inner is not None and inner.type == "parenthesized_expression" \
+                and inner.named_children:
+            inner = inner.named_children[0]
+        if inner is not None and inner.type == "identifier":
+            name = node_text(text, inner)
+            if tracer.is_local(name):  # locals and the function's own parameters
+                return tracer.grade_local(name, inner, 0)
+        return Grade.STORED  # &global, &s->field, &a[i]: the value lands in memory
+    if arg.type == "identifier":
+        name = node_text(text, arg)
         if name in params:
             return Grade.RETURNED  # written through the caller's pointer
-        return tracer.grade_local(name, target, 0)
+        if tracer.is_pointer(name):
+            return tracer.grade_pointee(name, arg)
+        if tracer.is_local(name):  # an lvalue a macro assigns (rdmsr(msr, lo, hi))
+            return tracer.grade_local(name, arg, 0)
     return Grade.STORED
 
 
@@ -56,8 +85,9 @@ class Tracers:
     """One UseTracer per body of a file, wired so that a value passed into a function of the
     same file is graded by how that function uses the parameter."""
 
-    def __init__(self, parsed: ParsedFile) -> None:
+    def __init__(self, parsed: ParsedFile, sources: dict[str, SourceRef]) -> None:
         self._parsed = parsed
+        self._sources = sources
         self._tracers: dict[int, UseTracer] = {}
         self._functions = {b.name: b for b in parsed.bodies if b.kind == "function"}
         self._params: dict[tuple[str, int], Grade | None] = {}
@@ -66,8 +96,12 @@ class Tracers:
         tracer = self._tracers.get(body.node.id)
         if tracer is None:
             tracer = self._tracers[body.node.id] = UseTracer(
-                body.node, self._parsed.text_of(body), self.parameter_grade)
+                body.node, self._parsed.text_of(body), self.parameter_grade, self.writes_arg)
         return tracer
+
+    def writes_arg(self, callee: str, position: int) -> bool:
+        src = lookup(self._sources, callee)
+        return src is not None and position in src.out_args
 
     def parameter_grade(self, function: str, position: int, depth: int) -> Grade | None:
         key = (function, position)
@@ -88,12 +122,14 @@ def _site(call: Node, src: SourceRef, body: Body | None, text: bytes,
           tracers: Tracers) -> RawSite:
     grades: list[Grade] = []
     tracer = tracers.for_body(body) if body is not None else None
+    if tracer is not None:
+        tracer.note = ""
     if src.event:
         grades.append(Grade.EVENT)
     if src.returns and not src.event:
         grades.append(classify(call, text, tracer))
     args = call.child_by_field_name("arguments")
-    arg_nodes = args.named_children if args is not None else []
+    arg_nodes = call_args(args) if args is not None else []
     if src.out_args and tracer is not None:
         params = body.params if body is not None else ()
         for k in sorted(src.out_args):
@@ -102,9 +138,11 @@ def _site(call: Node, src: SourceRef, body: Body | None, text: bytes,
     first = text[arg_nodes[0].start_byte:arg_nodes[0].end_byte].decode("utf-8", "replace") \
         if arg_nodes else ""
     shift = body.line_shift if body is not None else 0
+    grade = riskiest(grades)
+    note = tracer.note if tracer is not None and grade is Grade.UNKNOWN else ""
     return RawSite(src.name, call.start_point.row + shift + 1, call.start_point.column + 1,
                    body.name if body is not None else "", bool(body and body.in_init),
-                   bool(body and body.kind == "macro"), riskiest(grades), first[:80], False)
+                   bool(body and body.kind == "macro"), grade, first[:80], False, note)
 
 
 def lookup(sources: dict[str, SourceRef], name: str) -> SourceRef | None:
@@ -120,15 +158,16 @@ def find_sites(parsed: ParsedFile, sources: dict[str, SourceRef]) -> list[RawSit
     text = parsed.text
     index = BodyIndex(parsed.bodies)
     mindex = BodyIndex(parsed.bodies, "macro")
-    tracers = Tracers(parsed)
+    tracers = Tracers(parsed, sources)
     for call in parsed.caps.get("c", ()):
         src = lookup(sources, callee_name(call))
-        if src is not None and not src.global_object:
+        if src is not None and not src.global_object and not _to_device(call, src, text):
             out.append(_site(call, src, index.at(call.start_byte), text, tracers))
     for call in parsed.macro_caps.get("c", ()):
         src = lookup(sources, callee_name(call))
         body = mindex.at(call.start_byte)
-        if src is not None and not src.global_object and body is not None:
+        if src is not None and not src.global_object and body is not None \
+                and not _to_device(call, src, parsed.macro_text):
             out.append(_site(call, src, body, parsed.macro_text, tracers))
     globals_ = [s for s in sources.values() if s.global_object]
     if globals_:
@@ -152,6 +191,16 @@ def find_sites(parsed: ParsedFile, sources: dict[str, SourceRef]) -> list[RawSit
                                classify(node, text, tracer), "", False))
     out.extend(_recovered(parsed, sources, {(s.line, s.callee) for s in out}, index))
     return out
+
+
+def _to_device(call: Node, src: SourceRef, text: bytes) -> bool:
+    """An unmap or sync of a buffer mapped DMA_TO_DEVICE: the device only read it, so the CPU
+    gets nothing from the host there (smatch's rule too)."""
+    if not src.event or not src.name.startswith(("dma_unmap", "dma_sync")):
+        return False
+    args = call.child_by_field_name("arguments")
+    return args is not None and any(node_text(text, a) == "DMA_TO_DEVICE"
+                                    for a in args.named_children)
 
 
 _DECLARING = frozenset({"init_declarator", "pointer_declarator", "array_declarator",

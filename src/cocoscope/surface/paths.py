@@ -1,0 +1,78 @@
+"""Structural control flow inside one function, enough to say whether a write of a local
+certainly happens before a use (on every path) and which loops carry a value around.
+
+The scanner has no control-flow graph; C's structured statements give the answers it needs
+from the syntax tree: a statement is on every path through its enclosing block unless it sits
+in an `if`/`else` arm, a `switch` case, a loop body that may run zero times, the right operand
+of `&&`/`||` or an arm of `?:`. `goto` and early `return` are ignored (a use after
+`if (x) { v = 0; return; }` is still counted: more uses, never fewer).
+"""
+
+from __future__ import annotations
+
+from cocoscope.surface.cparse import Node
+
+LOOPS = frozenset({"while_statement", "for_statement", "do_statement"})
+_BODY_PARENTS = frozenset({"function_definition"})
+
+
+def _conditional_step(child: Node, parent: Node) -> bool:
+    """Does entering ``child`` from ``parent`` depend on a condition?"""
+    t = parent.type
+    if t == "if_statement":
+        return parent.child_by_field_name("condition") != child
+    if t in ("else_clause", "case_statement"):
+        return True
+    if t in ("while_statement", "for_statement"):
+        # The condition (and a for's initializer) always runs; body and update may not.
+        return child in (parent.child_by_field_name("body"), parent.child_by_field_name("update"))
+    if t == "conditional_expression":
+        return parent.child_by_field_name("condition") != child
+    if t == "binary_expression":
+        op = parent.child_by_field_name("operator")
+        return op is not None and op.type in ("&&", "||") and \
+            parent.child_by_field_name("right") == child
+    return False
+
+
+def ancestors(node: Node) -> list[Node]:
+    out = []
+    p = node.parent
+    while p is not None:
+        out.append(p)
+        if p.type in _BODY_PARENTS:
+            break
+        p = p.parent
+    return out
+
+
+def unconditional_within(node: Node, top: Node) -> bool:
+    """``node`` runs whenever ``top`` (an ancestor) runs."""
+    child, p = node, node.parent
+    while p is not None and child.id != top.id:
+        if _conditional_step(child, p):
+            return False
+        child, p = p, p.parent
+    return True
+
+
+def common_ancestor(a: Node, b: Node) -> Node | None:
+    ids = {n.id for n in [a, *ancestors(a)]}
+    for n in [b, *ancestors(b)]:
+        if n.id in ids:
+            return n
+    return None
+
+
+def before_on_every_path(write: Node, use: Node) -> bool:
+    """``write`` (an assignment or call, completed before ``use`` starts) runs on every path
+    that reaches ``use`` from their common enclosing statement."""
+    if write.end_byte > use.start_byte:
+        return False
+    top = common_ancestor(write, use)
+    return top is not None and unconditional_within(write, top)
+
+
+def enclosing_loops(node: Node) -> list[Node]:
+    """Loops around ``node`` inside its function, innermost first."""
+    return [p for p in ancestors(node) if p.type in LOOPS]
