@@ -115,14 +115,15 @@ def test_cpuid_leaf_decoded_and_platform_trust() -> None:
     assert site(tdx, "platform.c", 8, "cpuid").trust is Trust.HOST  # hypervisor leaf range
     assert site(tdx, "platform.c", 9, "cpuid_eax").trust is Trust.TRUSTED
     assert site(snp, "platform.c", 9, "cpuid_eax").trust is Trust.CHECKED
-    # cpuid_eax(0x16), cpuid_ebx(DEMO_TOPO_LEAF) and MSR_IA32_TSC
-    assert len(tdx.host_sites) == len(tdx.sites) - 3
+    # cpuid_eax(0x16), cpuid_ebx(DEMO_TOPO_LEAF), MSR_IA32_TSC, and leaf 0xd in leaf.c read
+    # directly and through the demo_xsave_size wrapper
+    assert len(tdx.host_sites) == len(tdx.sites) - 5
 
 
 def test_symbolic_cpuid_leaf_from_a_define() -> None:
     tdx = _scan("tdx")
-    hv = site(tdx, "leaf.c", 7, "cpuid_eax")
-    topo = site(tdx, "leaf.c", 7, "cpuid_ebx")
+    hv = site(tdx, "leaf.c", 8, "cpuid_eax")
+    topo = site(tdx, "leaf.c", 8, "cpuid_ebx")
     assert (hv.leaf, hv.trust) == (0x40000010, Trust.HOST)
     assert (topo.leaf, topo.trust) == (0x1F, Trust.TRUSTED)
 
@@ -249,3 +250,20 @@ def test_flow_grades(inv: Inventory, line: int, primitive: str, grade: Grade) ->
 def test_unmap_of_a_to_device_buffer_is_not_host_input(inv: Inventory) -> None:
     assert [s.line for s in inv.sites if s.file.endswith("flow.c")
             and s.primitive == "dma_unmap_single"] == [72]
+
+
+def test_code_that_cannot_run_on_the_platform_is_flagged_not_dropped() -> None:
+    tdx, snp = _scan("tdx"), _scan("snp")
+    amd = site(tdx, "arch/x86/kernel/cpu/amd.c", 4, "inl")
+    assert amd in tdx.host_sites and "Intel CPU" in amd.unreachable
+    assert site(snp, "arch/x86/kernel/cpu/amd.c", 4, "inl").unreachable == ""
+    assert site(_scan(), "arch/x86/kernel/cpu/amd.c", 4, "inl").unreachable == ""
+
+
+def test_cpuid_leaf_decoded_through_a_wrapper() -> None:
+    tdx = _scan("tdx")
+    assert site(tdx, "leaf.c", 15, "cpuid_count").leaf == 0xD
+    through = site(tdx, "leaf.c", 21, "demo_xsave_size")
+    assert through.chain == ("demo_xsave_size", "cpuid_count")
+    assert (through.leaf, through.trust) == (0xD, Trust.TRUSTED)
+    assert site(_scan("snp"), "leaf.c", 21, "demo_xsave_size").trust is Trust.CHECKED

@@ -55,12 +55,31 @@ class MsrTrust:
 
 
 @dataclass(frozen=True)
+class Unreachable:
+    """Files (path prefixes) whose code cannot run on some platforms, and why."""
+
+    platforms: tuple[Platform, ...]
+    paths: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
 class Catalogue:
     primitives: dict[str, Primitive]
     cpuid_host_range_tdx: tuple[int, int]
     cpuid_snp: Trust
     msrs: dict[str, MsrTrust]
     fingerprint: str
+    unreachable: tuple[Unreachable, ...] = ()
+
+    def unreachable_reason(self, path: str, platform: Platform | None) -> str:
+        """Why code in ``path`` cannot run on ``platform`` ("" when it can or is unknown)."""
+        if platform is None:
+            return ""
+        for u in self.unreachable:
+            if platform in u.platforms and path.startswith(u.paths):
+                return u.reason
+        return ""
 
     def names_by_interface(self) -> dict[InterfaceId, list[str]]:
         """Primitive names per interface class (e.g. for generating Coccinelle/ripgrep patterns)."""
@@ -148,6 +167,17 @@ def _merge(doc: dict[str, object], path: str, base: Catalogue | None) -> Catalog
         except ValueError:
             raise InputError(f"msr {entry['name']}: trust is host|checked|trusted", path=path) from None
         msrs[entry["name"]] = MsrTrust(entry["name"], trust, str(entry.get("note", "")))
+    unreachable = list(base.unreachable) if base else []
+    for entry in doc.get("unreachable", []):  # type: ignore[attr-defined]
+        ok = isinstance(entry, dict) and isinstance(entry.get("reason"), str) and all(
+            isinstance(entry.get(k), list) and all(isinstance(x, str) for x in entry[k])
+            for k in ("platforms", "paths"))
+        by_value = {p.value: p for p in CONFIDENTIAL}
+        if not ok or not set(entry["platforms"]) <= set(by_value):
+            raise InputError("each [[unreachable]] needs 'platforms' (tdx, snp), 'paths' "
+                             "(lists of strings) and a 'reason'", path=path)
+        unreachable.append(Unreachable(tuple(by_value[p] for p in entry["platforms"]),
+                                       tuple(entry["paths"]), entry["reason"]))
     cpuid = doc.get("cpuid", {})
     lo, hi = base.cpuid_host_range_tdx if base else (0x40000000, 0x4FFFFFFF)
     snp = base.cpuid_snp if base else Trust.CHECKED
@@ -159,7 +189,7 @@ def _merge(doc: dict[str, object], path: str, base: Catalogue | None) -> Catalog
     import hashlib
 
     fp = hashlib.sha256(repr(sorted(prims.items())).encode()).hexdigest()[:16]
-    return Catalogue(prims, (lo, hi), snp, msrs, fp)
+    return Catalogue(prims, (lo, hi), snp, msrs, fp, tuple(unreachable))
 
 
 def _load_doc(data: bytes, path: str) -> dict[str, object]:

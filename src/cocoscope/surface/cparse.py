@@ -15,6 +15,7 @@ import tree_sitter as ts
 import tree_sitter_c as tsc
 
 from cocoscope.surface.neutralise import INIT_RE, neutralise
+from cocoscope.surface.preproc import Defines, blank_inactive
 
 Node = ts.Node
 
@@ -69,6 +70,7 @@ class ParsedFile:
     caps: dict[str, list[Node]]  # MAIN_QUERY captures of the file
     macro_text: bytes  # the wrapped macro bodies (the text of macro Body nodes)
     macro_caps: dict[str, list[Node]]  # BODY_QUERY captures of the macro unit
+    conditionals: tuple[int, int] = (0, 0)  # #if blocks decided by the config, left undecided
 
     def text_of(self, body: Body) -> bytes:
         return self.macro_text if body.kind == "macro" else self.text
@@ -185,7 +187,12 @@ def _function_body(fn: Node, data: bytes, shift: int) -> Body | None:
                 fn.start_point.row + 1, shift)
 
 
-def parse(data: bytes) -> ParsedFile:
+def parse(data: bytes, defines: Defines | None = None) -> ParsedFile:
+    """Parse one file; with a config's ``defines``, branches it does not build are blanked."""
+    conditionals = (0, 0)
+    if defines is not None and b"#" in data:
+        data, decided, undecided = blank_inactive(data, defines)
+        conditionals = (decided, undecided)
     text = neutralise(data)
     p = parser()
     tree = p.parse(text)
@@ -202,7 +209,7 @@ def parse(data: bytes) -> ParsedFile:
         else:  # the body broke its wrapper: report its bytes as lost
             lost.append((start, end, line))
     errors = tuple(sorted(_error_ranges(caps.get("e", [])) + tuple(lost)))
-    return ParsedFile(text, tree, tuple(bodies), errors, caps, mtext, mcaps)
+    return ParsedFile(text, tree, tuple(bodies), errors, caps, mtext, mcaps, conditionals)
 
 
 class BodyIndex:

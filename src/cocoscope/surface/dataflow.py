@@ -57,6 +57,7 @@ class FileSummary:
     includes: tuple[str, ...] = ()  # #include targets as written: "<linux/io.h>", '"foo.h"'
     # Integer #defines whose name says CPUID or LEAF: lets a symbolic CPUID leaf be decoded.
     leaf_constants: tuple[tuple[str, int], ...] = ()
+    conditionals: tuple[int, int] = (0, 0)  # #if blocks decided by the config, undecided
 
 
 def value_refs(node: Node | None, text: bytes) -> tuple[set[Ref], set[str]]:
@@ -267,7 +268,7 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
     includes = tuple(sorted({text[n.start_byte:n.end_byte].decode("utf-8", "replace")
                              for n in parsed.caps.get("i", ())}))
     return FileSummary(path, sha, tuple(defs), frozenset(called), mentioned, parsed.error_ranges,
-                       "", includes, _leaf_constants(parsed))
+                       "", includes, _leaf_constants(parsed), parsed.conditionals)
 
 
 _LEAF_NAME = re.compile(r"CPUID|LEAF")

@@ -30,6 +30,7 @@ class Site:
     module: str
     symbol: str  # Kconfig symbol that brings the file in ("" when unconditional/unknown)
     note: str = ""  # why the grade is `unknown`, when it is
+    unreachable: str = ""  # why this code cannot run on the chosen platform ("" if it can)
 
     @property
     def risky(self) -> bool:

@@ -15,7 +15,7 @@ from cocoscope.surface.rollup import Row, by_interface, by_subsystem, by_symbol,
 
 SITE_FIELDS = ("file", "line", "column", "function", "primitive", "chain", "interface", "grade",
                "risky", "in_init", "in_macro", "recovered", "trust", "leaf", "msr", "built",
-               "module", "symbol", "note")
+               "module", "symbol", "note", "unreachable")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
@@ -50,7 +50,8 @@ def to_json(inv: Inventory) -> str:
             {"file": p.file, "kind": p.kind, "detail": p.detail, "lost_bytes": p.lost_bytes,
              "lost_ranges": [{"start": s, "end": e, "line": ln} for s, e, ln in p.lost_ranges]}
             for p in inv.problems],
-        "timing_s": {k: round(v, 3) for k, v in inv.stats.items()},
+        "timing_s": {k: round(v, 3) for k, v in inv.stats.items()
+                     if not k.startswith("conditionals_")},
     }
     return json.dumps(doc, indent=1)
 
@@ -100,7 +101,8 @@ def to_table(inv: Inventory, *, inventory: bool = True) -> str:
         for s in inv.host_sites:
             via = f" [{' > '.join(s.chain)}]" if s.derived else ""
             flags = "".join((" __init" if s.in_init else "", " macro" if s.in_macro else "",
-                             f" {s.built}" if s.built else ""))
+                             f" {s.built}" if s.built else "",
+                             f" (unreachable: {s.unreachable})" if s.unreachable else ""))
             parts.append(f"  {s.file}:{s.line}  {s.function or '-'}  {s.primitive}{via}  "
                          f"{s.interface}  {s.grade.value}{flags}")
     return "\n".join(parts) + "\n"

@@ -68,6 +68,7 @@ def totals(inv: Inventory) -> dict[str, int]:
         "in_init": sum(s.in_init for s in host),
         "derived_sites": sum(s.derived for s in host),
         "trusted_on_platform": len(inv.sites) - len(host),
+        "unreachable_on_platform": sum(bool(s.unreachable) for s in host),
         "derived_sources": len(inv.derived),
         "files_scanned": inv.files_scanned,
         "headers_scanned": inv.headers_scanned,
@@ -75,4 +76,8 @@ def totals(inv: Inventory) -> dict[str, int]:
         "files_failed": sum(p.kind == "failed" for p in inv.problems),
         "bytes_lost_to_parse_errors": sum(p.lost_bytes for p in inv.problems),
         "bytes_scanned": inv.bytes_scanned,
+        # #if blocks the config decided (untaken branches not scanned) and the ones it could
+        # not (every branch scanned: the fallback)
+        "conditionals_decided": int(inv.stats.get("conditionals_decided", 0)),
+        "conditionals_undecided": int(inv.stats.get("conditionals_undecided", 0)),
     }

@@ -34,6 +34,7 @@ from cocoscope.surface.files import FileSpec, header_files
 from cocoscope.surface.includes import reachable_headers
 from cocoscope.surface.inventory import DerivedSource, FileProblem, Inventory, Site
 from cocoscope.surface.parallel import Progress, run_parallel
+from cocoscope.surface.preproc import Defines, config_defines
 from cocoscope.surface.sites import RawSite, SourceRef, find_sites
 
 MAX_FILE_BYTES = 8 << 20  # generated tables beyond this are reported, not parsed
@@ -48,6 +49,11 @@ class FileContext:
     cache: Cache
     fingerprint: str  # the catalogue's
     global_names: frozenset[str]  # catalogue globals (reads of them are sites)
+    config: str = ""  # the kernel config whose #if branches are built ("" keeps every branch)
+    config_key: str = ""  # a digest of its defines, part of every cache key
+
+    def defines(self) -> Defines | None:
+        return config_defines(self.config) if self.config else None
 
 
 def summarise_file(ctx: FileContext, rel: str) -> FileSummary:
@@ -57,7 +63,8 @@ def summarise_file(ctx: FileContext, rel: str) -> FileSummary:
     except OSError as exc:
         return FileSummary(rel, "", (), frozenset(), frozenset(), (), f"unreadable: {exc.strerror}")
     sha = digest(data)
-    key = digest(sha, SCANNER_VERSION, ctx.fingerprint, (rel.endswith(".c") and "c") or "h")
+    key = digest(sha, SCANNER_VERSION, ctx.fingerprint, ctx.config_key,
+                 (rel.endswith(".c") and "c") or "h")
     hit = ctx.cache.get("p1", key)
     if isinstance(hit, FileSummary):
         return dataclasses.replace(hit, path=rel)
@@ -66,7 +73,7 @@ def summarise_file(ctx: FileContext, rel: str) -> FileSummary:
                           f"larger than {MAX_FILE_BYTES >> 20} MiB, not parsed")
     else:
         try:
-            out = file_summary(rel, sha, parse(data), ctx.global_names)
+            out = file_summary(rel, sha, parse(data, ctx.defines()), ctx.global_names)
         except Exception as exc:  # one bad file must not end a whole-tree scan: list it
             out = FileSummary(rel, sha, (), frozenset(), frozenset(), (), f"analysis failed: {exc}")
     ctx.cache.put("p1", key, out)
@@ -77,7 +84,7 @@ def file_sites(ctx: FileContext, job: tuple[str, str, dict[str, SourceRef]],
                ) -> tuple[str, list[RawSite], str]:
     """Pass 2 for one file: (path, raw sites, failure or "")."""
     rel, sha, sources = job
-    key = digest(sha, SCANNER_VERSION, repr(sorted(sources.items())))
+    key = digest(sha, SCANNER_VERSION, ctx.config_key, repr(sorted(sources.items())))
     hit = ctx.cache.get("p2", key)
     if isinstance(hit, list):
         return rel, hit, ""
@@ -85,7 +92,7 @@ def file_sites(ctx: FileContext, job: tuple[str, str, dict[str, SourceRef]],
         data = (ctx.tree / rel).read_bytes()
         if digest(data) != sha:
             return rel, [], "changed during the scan"
-        sites = find_sites(parse(data), sources)
+        sites = find_sites(parse(data, ctx.defines()), sources)
     except OSError as exc:
         return rel, [], f"unreadable: {exc.strerror}"
     except Exception as exc:  # listed as a per-file failure, never a crash of the scan
@@ -139,11 +146,15 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platf
     c_files = sorted({f.path for f in files})
     spec = {f.path: f for f in files}
     headers = header_files(tree, c_files, all_headers)
+    config_key = ""
+    if config:
+        config_key = digest(*(f"{k}={v}" for k, v in sorted(config_defines(config).macros.items())))
     ctx = FileContext(tree, cache, cat.fingerprint,
-                      frozenset(p.name for p in cat.primitives.values() if p.flow is Flow.GLOBAL))
-    # One snapshot per tree/catalogue: unchanged files (same mtime and size) are not even read,
-    # and an unchanged set of summaries reuses the fixpoint.
-    snap = TreeSnapshot(cache, tree, cat.fingerprint)
+                      frozenset(p.name for p in cat.primitives.values() if p.flow is Flow.GLOBAL),
+                      config, config_key)
+    # One snapshot per tree/catalogue/config: unchanged files (same mtime and size) are not even
+    # read, and an unchanged set of summaries reuses the fixpoint.
+    snap = TreeSnapshot(cache, tree, digest(cat.fingerprint, config_key))
     stats: dict[str, float] = {}
     t0 = time.monotonic()
     with Progress() as progress:
@@ -160,9 +171,9 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platf
         raw_by_file, keymaps, problems, parsed2 = _pass2(ctx, snap, summaries, spec, derived,
                                                          jobs, progress)
         leaves = _leaf_table(summaries)
-        sites = [_site(raw, rel, chain(sources, keymaps[rel][raw.callee]),
-                       sources[keymaps[rel][raw.callee]], spec.get(rel, FileSpec(rel)), cat,
-                       platform, leaves)
+        wrapped = _wrapper_leaves(raw_by_file, keymaps, derived, leaves)
+        sites = [_site(raw, rel, keymaps[rel][raw.callee], sources, spec.get(rel, FileSpec(rel)),
+                       cat, platform, leaves, wrapped)
                  for rel, (_k, raws) in raw_by_file.items() for raw in raws]
         stats["pass2_s"] = time.monotonic() - t2
     if reparsed or parsed2 or derive_ran:
@@ -173,6 +184,9 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platf
                        src.returns, tuple(sorted(src.out_args)))
          for k, src in sources.items() if src.defined_in and src.name not in cat.primitives),
         key=lambda d: (d.defined_in, d.line)))
+    reported = [s for s in summaries if s.path in spec]
+    stats["conditionals_decided"] = sum(s.conditionals[0] for s in reported)
+    stats["conditionals_undecided"] = sum(s.conditionals[1] for s in reported)
     stats["total_s"] = time.monotonic() - t0
     sites.sort(key=lambda s: (s.file, s.line, s.column, s.primitive))
     problems.sort(key=lambda p: (p.file, p.kind))
@@ -261,19 +275,72 @@ def _pass2(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary],
     return raw_by_file, keymaps, problems, len(jobs2)
 
 
-def _site(raw: RawSite, rel: str, names: tuple[str, ...], src: Source, f: FileSpec,
-          cat: Catalogue, platform: Platform | None, leaves: dict[str, int]) -> Site:
+def _direct_leaf(raw: RawSite, leaves: dict[str, int]) -> int | None:
+    leaf = int_literal(raw.first_arg)
+    return leaf if leaf is not None else leaves.get(raw.first_arg.strip())
+
+
+def _wrapper_leaves(raw_by_file: dict[str, tuple[str, list[RawSite]]],
+                    keymaps: dict[str, dict[str, Key]], derived: Derived,
+                    leaves: dict[str, int]) -> dict[Key, frozenset[int | None]]:
+    """CPUID leaves each derived CPUID source reads, from the calls in its own body
+    (`get_compacted_size` -> cpuid_count(XSTATE_CPUID, ...) -> 0xd), through nested wrappers;
+    None in a set means a leaf that could not be decoded."""
+    _key, sources, private, pnames = derived
+    inner: dict[Key, list[int | Key | None]] = {}
+    for rel, (_k, raws) in raw_by_file.items():
+        for raw in raws:
+            key = keymaps[rel][raw.callee]
+            src = sources[key]
+            if src.interface.value != "cpuid" or not raw.function:
+                continue
+            owner = resolve_in(private, pnames, rel, raw.function)
+            if owner not in sources or sources[owner].interface.value != "cpuid":
+                continue
+            direct = src.via is None and raw.callee.startswith("cpuid")
+            inner.setdefault(owner, []).append(_direct_leaf(raw, leaves) if direct else key)
+    out: dict[Key, frozenset[int | None]] = {}
+
+    def leaves_of(key: Key, seen: frozenset[Key]) -> frozenset[int | None]:
+        if key in out:
+            return out[key]
+        found: set[int | None] = set()
+        for item in inner.get(key, [None]):
+            if isinstance(item, tuple):
+                found |= leaves_of(item, seen | {key}) if item not in seen else {None}
+            else:
+                found.add(item)
+        out[key] = frozenset(found)
+        return out[key]
+
+    for key in inner:
+        leaves_of(key, frozenset())
+    return out
+
+
+_TRUST_ORDER = (Trust.HOST, Trust.CHECKED, Trust.TRUSTED)
+
+
+def _site(raw: RawSite, rel: str, key: Key, sources: dict[Key, Source], f: FileSpec,
+          cat: Catalogue, platform: Platform | None, leaves: dict[str, int],
+          wrapped: dict[Key, frozenset[int | None]]) -> Site:
+    names, src = chain(sources, key), sources[key]
     trust, leaf, msr = Trust.HOST, None, ""
     if src.interface.value == "cpuid":
         if len(names) <= 1 and raw.callee.startswith("cpuid"):
-            leaf = int_literal(raw.first_arg)
-            if leaf is None:
-                leaf = leaves.get(raw.first_arg.strip())
-        trust = cat.cpuid_trust(leaf, platform)
+            leaf = _direct_leaf(raw, leaves)
+            trust = cat.cpuid_trust(leaf, platform)
+        elif wrapped.get(key) and None not in wrapped[key]:
+            # A wrapper that reads known leaves only: as trusted as the least trusted of them.
+            read = sorted(x for x in wrapped[key] if x is not None)
+            leaf = read[0] if len(read) == 1 else None
+            trust = min((cat.cpuid_trust(x, platform) for x in read), key=_TRUST_ORDER.index)
+        else:
+            trust = cat.cpuid_trust(None, platform)
     elif src.interface.value == "msr":
         msr = raw.first_arg if raw.first_arg.isidentifier() else ""
         trust = cat.msr_trust(msr, platform)
     return Site(rel, raw.line, raw.column, raw.function, raw.callee, names or (raw.callee,),
                 src.interface.value, raw.grade, raw.in_init, raw.in_macro, raw.recovered, trust,
-                leaf, msr, f.built, f.module, f.symbol, raw.note)
-
+                leaf, msr, f.built, f.module, f.symbol, raw.note,
+                cat.unreachable_reason(rel, platform))

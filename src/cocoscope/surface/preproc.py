@@ -1,0 +1,299 @@
+"""Per-config `#if` handling: blank the branches the config does not build.
+
+Without a preprocessor the scanner would read every branch of every conditional: a macro
+defined once for 32-bit and once for 64-bit kept whichever came last, and code for options the
+config turns off produced sites. Given the config's symbols, conditions made only of what a
+kernel build defines for certain are evaluated the way cpp would see them after
+`include/generated/autoconf.h`:
+
+- ``CONFIG_X`` is 1 when X=y and undefined (0) when X=m, n or absent (then ``CONFIG_X_MODULE``
+  is 1); an int/hex symbol is its value; ``defined(...)``/``#ifdef``/``#ifndef`` accordingly;
+- ``IS_ENABLED``, ``IS_BUILTIN``, ``IS_MODULE`` (and ``IS_REACHABLE`` when X is y or n);
+- ``BITS_PER_LONG``/``__BITS_PER_LONG`` from ``CONFIG_64BIT``; ``__KERNEL__``, ``__GNUC__`` and
+  (on CONFIG_X86_64) ``__x86_64__`` defined; ``__ASSEMBLY__``, ``__CHECKER__``, ``__i386__``
+  not; include guards (``#ifndef X`` directly followed by ``#define X``) are entered.
+
+Anything else (other macros, ``MODULE``, ``__has_attribute``) is unknown, and a branch is blanked
+only when its condition is certainly false (three-valued logic): an unknown branch is scanned,
+as before, and counted as a fallback. Blanking overwrites bytes with spaces and keeps newlines,
+so every offset and line number stays the file's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+from cocoscope.evidence.dotconfig import load_config
+
+_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(ifdef|ifndef|if|elif|else|endif)\b", re.M)
+_TOKEN = re.compile(r"\s*(0[xX][0-9a-fA-F]+|\d+|[A-Za-z_]\w*|&&|\|\||==|!=|<=|>=|<<|>>|[-+*/%()!<>&|^~?:,])")
+_INT_SUFFIX = re.compile(r"[uUlL]+$")
+
+Value = int | None  # None: cannot be decided from the config
+
+
+@dataclass(frozen=True)
+class Defines:
+    """What a build with one config defines: CONFIG_ macros and a few compiler facts."""
+
+    macros: dict[str, int] = field(repr=False)  # defined, with a numeric value (1 for y)
+    known_undefined: frozenset[str] = frozenset({"__ASSEMBLY__", "__CHECKER__", "__GENKSYMS__",
+                                                 "__clang__", "__i386__", "CONFIG_X86_32"})
+
+
+@cache
+def config_defines(config_path: str) -> Defines:
+    """The defines of the config at ``config_path`` (memoised: each worker reads it once)."""
+    cfg = load_config(config_path)
+    macros: dict[str, int] = {"__KERNEL__": 1, "__GNUC__": 14, "__STDC__": 1}
+    for sym, e in cfg.entries.items():
+        if e.value == "y":
+            macros[f"CONFIG_{sym}"] = 1
+        elif e.value == "m":
+            macros[f"CONFIG_{sym}_MODULE"] = 1
+        elif e.value != "n":
+            try:
+                macros[f"CONFIG_{sym}"] = int(e.value, 0)
+            except ValueError:
+                macros[f"CONFIG_{sym}"] = -1  # a string: defined, value not numeric
+    bits = 64 if macros.get("CONFIG_64BIT") == 1 else 32
+    macros["BITS_PER_LONG"] = macros["__BITS_PER_LONG"] = bits
+    if macros.get("CONFIG_X86_64") == 1:
+        macros["__x86_64__"] = 1
+    return Defines(macros)
+
+
+class _Expr:
+    """Recursive-descent evaluation of a #if expression over three-valued integers."""
+
+    def __init__(self, text: str, d: Defines) -> None:
+        self.toks = _TOKEN.findall(text)
+        self.i = 0
+        self.d = d
+
+    def peek(self) -> str:
+        return self.toks[self.i] if self.i < len(self.toks) else ""
+
+    def take(self) -> str:
+        t = self.peek()
+        self.i += 1
+        return t
+
+    def defined(self, name: str) -> Value:
+        if name in self.d.macros:
+            return 1
+        if name.startswith("CONFIG_") or name in self.d.known_undefined:
+            return 0
+        return None
+
+    def expr(self) -> Value:
+        cond = self.lor()
+        if self.peek() == "?":
+            self.take()
+            a = self.expr()
+            if self.take() != ":":
+                raise ValueError("?: without ':'")
+            b = self.expr()
+            if cond is None:
+                return a if a == b else None
+            return a if cond else b
+        return cond
+
+    def lor(self) -> Value:
+        v = self.land()
+        while self.peek() == "||":
+            self.take()
+            w = self.land()
+            v = 1 if (v or w) else (0 if v == 0 and w == 0 else None)
+        return v
+
+    def land(self) -> Value:
+        v = self.binary(0)
+        while self.peek() == "&&":
+            self.take()
+            w = self.binary(0)
+            v = 0 if (v == 0 or w == 0) else (1 if v is not None and w is not None else None)
+        return v
+
+    _LEVELS = (("|",), ("^",), ("&",), ("==", "!="), ("<", ">", "<=", ">="), ("<<", ">>"),
+               ("+", "-"), ("*", "/", "%"))
+
+    def binary(self, level: int) -> Value:
+        if level == len(self._LEVELS):
+            return self.unary()
+        v = self.binary(level + 1)
+        while self.peek() in self._LEVELS[level]:
+            op = self.take()
+            w = self.binary(level + 1)
+            v = None if v is None or w is None else _apply(op, v, w)
+        return v
+
+    def unary(self) -> Value:
+        t = self.take()
+        if t == "!":
+            v = self.unary()
+            return None if v is None else int(not v)
+        if t in ("-", "~", "+"):
+            v = self.unary()
+            return None if v is None else {"-": -v, "~": ~v, "+": v}[t]
+        if t == "(":
+            v = self.expr()
+            if self.take() != ")":
+                raise ValueError("unbalanced parenthesis")
+            return v
+        if t[:1].isdigit():
+            return int(_INT_SUFFIX.sub("", t), 0)
+        if t == "defined":
+            paren = self.peek() == "("
+            if paren:
+                self.take()
+            name = self.take()
+            if paren and self.take() != ")":
+                raise ValueError("defined( without ')'")
+            return self.defined(name)
+        if t in ("IS_ENABLED", "IS_BUILTIN", "IS_MODULE", "IS_REACHABLE"):
+            if self.take() != "(":
+                raise ValueError(f"{t} without '('")
+            name = self.take()
+            if self.take() != ")":
+                raise ValueError(f"{t}( without ')'")
+            y = self.defined(name)
+            m = self.defined(name + "_MODULE")
+            if y is None or m is None:
+                return None
+            if t == "IS_ENABLED":
+                return int(bool(y or m))
+            if t == "IS_BUILTIN":
+                return y
+            if t == "IS_MODULE":
+                return m
+            return None if m else y  # IS_REACHABLE: a module depends on the includer
+        if t[:1].isalpha() or t[:1] == "_":
+            if self.peek() == "(":
+                return None  # a function-like macro the scanner does not expand
+            if t in self.d.macros:
+                return self.d.macros[t] if self.d.macros[t] >= 0 else None
+            return 0 if t.startswith("CONFIG_") or t in self.d.known_undefined else None
+        raise ValueError(f"unexpected {t!r}")
+
+
+def _apply(op: str, a: int, b: int) -> Value:
+    if op in ("/", "%") and b == 0:
+        return None
+    return {
+        "|": lambda: a | b, "^": lambda: a ^ b, "&": lambda: a & b, "==": lambda: int(a == b),
+        "!=": lambda: int(a != b), "<": lambda: int(a < b), ">": lambda: int(a > b),
+        "<=": lambda: int(a <= b), ">=": lambda: int(a >= b), "<<": lambda: a << min(b, 64),
+        ">>": lambda: a >> min(b, 64), "+": lambda: a + b, "-": lambda: a - b,
+        "*": lambda: a * b, "/": lambda: int(a / b), "%": lambda: a % b,
+    }[op]()
+
+
+def evaluate(condition: str, d: Defines) -> Value:
+    """The value of a #if condition under ``d``; None when it cannot be decided."""
+    condition = re.sub(r"/\*.*?\*/|//.*", " ", condition.replace("\\\n", " "), flags=re.S)
+    e = _Expr(condition, d)
+    try:
+        v = e.expr()
+    except (ValueError, IndexError, OverflowError):
+        return None
+    return v if e.i == len(e.toks) else None
+
+
+@dataclass
+class _Frame:
+    outer_live: bool  # the enclosing branch is not blanked
+    seen_true: Value = 0  # has an earlier branch certainly (1) / maybe (None) been taken
+    live: bool = True  # the current branch is kept
+    directives: list[tuple[int, int]] = field(default_factory=list)
+    all_known: bool = True
+
+
+def _blank(buf: bytearray, start: int, end: int) -> None:
+    for i in range(start, end):
+        if buf[i] not in (0x0A, 0x0D):
+            buf[i] = 0x20
+
+
+def _line_end(data: bytes, start: int) -> int:
+    """End of the logical line at ``start`` (backslash continuations included)."""
+    end = data.find(b"\n", start)
+    while end != -1 and data[end - 1:end] == b"\\":
+        end = data.find(b"\n", end + 1)
+    return len(data) if end == -1 else end
+
+
+_GUARD = re.compile(rb"\s*#\s*define\s+(\w+)")
+
+
+def blank_inactive(data: bytes, d: Defines) -> tuple[bytes, int, int]:
+    """``data`` with the branches ``d`` certainly does not build blanked, the number of
+    conditionals decided and the number left undecided (both branches kept)."""
+    buf = bytearray(data)
+    stack: list[_Frame] = []
+    decided = undecided = 0
+    dead_from = -1  # start of the current blanked stretch
+    for m in _DIRECTIVE.finditer(data):
+        kind = m.group(1)
+        end = _line_end(data, m.end())
+        live_before = not stack or (stack[-1].live and stack[-1].outer_live)
+        if kind in (b"if", b"ifdef", b"ifndef"):
+            text = data[m.end():end].decode("utf-8", "replace").strip()
+            if kind == b"if":
+                v = evaluate(text, d)
+            else:
+                name = text.split()[0] if text.split() else ""
+                v = evaluate(f"defined({name})", d) if name else None
+                if kind == b"ifndef":
+                    guard = _GUARD.match(data, end + 1)
+                    if v is None and guard is not None and guard.group(1).decode() == name:
+                        v = 0  # an include guard: entered
+                    v = None if v is None else int(not v)
+            f = _Frame(live_before)
+            _enter(f, v)
+            stack.append(f)
+        elif not stack:
+            continue  # an #else/#endif without its #if: leave the text alone
+        elif kind == b"elif":
+            f = stack[-1]
+            v = evaluate(data[m.end():end].decode("utf-8", "replace"), d)
+            _enter(f, v)
+        elif kind == b"else":
+            _enter(stack[-1], 1)
+        else:  # endif
+            f = stack.pop()
+            f.directives.append((m.start(), end))
+            if f.all_known:
+                decided += 1
+                for s, e in f.directives:
+                    _blank(buf, s, e)
+            else:
+                undecided += 1
+        if kind != b"endif":
+            stack[-1].directives.append((m.start(), end))
+        live_after = not stack or (stack[-1].live and stack[-1].outer_live)
+        if live_before and not live_after:
+            dead_from = end
+        elif not live_before and live_after and dead_from >= 0:
+            _blank(buf, dead_from, m.start())
+            dead_from = -1
+    if dead_from >= 0:  # an unterminated #if: blank to the end, as cpp would
+        _blank(buf, dead_from, len(buf))
+    return bytes(buf), decided, undecided
+
+
+def _enter(f: _Frame, cond: Value) -> None:
+    """Start a branch whose own condition is ``cond``, after the frame's earlier branches."""
+    if cond is None:
+        f.all_known = False
+    if f.seen_true == 1:
+        f.live = False
+        return
+    active: Value = cond if f.seen_true == 0 else (None if cond != 0 else 0)
+    f.live = active != 0
+    if cond == 1:
+        f.seen_true = 1  # this branch or an earlier one is certainly taken
+    elif cond is None:
+        f.seen_true = None

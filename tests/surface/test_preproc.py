@@ -1,0 +1,50 @@
+"""Per-config #if handling: conditions evaluated from a config's symbols, fallback counted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cocoscope.surface.preproc import Defines, blank_inactive, config_defines, evaluate
+
+D = Defines({"CONFIG_PCI": 1, "CONFIG_VIRTIO_MODULE": 1, "CONFIG_NR_CPUS": 64,
+             "CONFIG_64BIT": 1, "BITS_PER_LONG": 64, "__KERNEL__": 1})
+
+
+@pytest.mark.parametrize(("cond", "value"), [
+    ("defined(CONFIG_PCI)", 1),
+    ("defined CONFIG_VIRTIO", 0),  # =m defines CONFIG_VIRTIO_MODULE, not CONFIG_VIRTIO
+    ("IS_ENABLED(CONFIG_VIRTIO)", 1),
+    ("IS_BUILTIN(CONFIG_VIRTIO) || IS_MODULE(CONFIG_PCI)", 0),
+    ("IS_REACHABLE(CONFIG_VIRTIO)", None),  # depends on whether the includer is a module
+    ("CONFIG_NR_CPUS > 1 && !defined(CONFIG_ACPI)", 1),
+    ("BITS_PER_LONG == 64", 1),
+    ("defined(SOME_DRIVER_MACRO)", None),
+    ("defined(SOME_DRIVER_MACRO) && CONFIG_FOO", 0),  # false whatever the unknown is
+    ("defined(SOME_DRIVER_MACRO) || CONFIG_PCI", 1),
+    ("__has_attribute(x)", None),
+    ("0x10 == 16", 1),
+])
+def test_conditions(cond: str, value: int | None) -> None:
+    assert evaluate(cond, D) == value
+
+
+def test_blanking_keeps_the_built_branch_and_every_offset() -> None:
+    src = (b"#ifdef CONFIG_PCI\nint a(void) { return inb(1); }\n#else\nint a(void) { return 0; }\n"
+           b"#endif\n#if BITS_PER_LONG == 64\n#define rd(x) readq(x)\n#else\n#define rd(x) readl(x)\n"
+           b"#endif\n#ifndef GUARD_H\n#define GUARD_H\n#ifdef MODULE\nint m;\n#endif\n#endif\n")
+    out, decided, undecided = blank_inactive(src, D)
+    assert len(out) == len(src) and out.count(b"\n") == src.count(b"\n")
+    assert b"inb(1)" in out and b"return 0" not in out
+    assert b"readq" in out and b"readl" not in out
+    assert b"int m;" in out  # MODULE is unknown: kept, counted as a fallback
+    assert (decided, undecided) == (3, 1)
+
+
+def test_debian_cloud_config_defines(debian_cloud_config: Path) -> None:
+    d = config_defines(str(debian_cloud_config))
+    assert d.macros["CONFIG_X86_64"] == 1 and d.macros["BITS_PER_LONG"] == 64
+    assert d.macros["__x86_64__"] == 1
+    assert evaluate("IS_ENABLED(CONFIG_INTEL_TDX_GUEST) && defined(CONFIG_AMD_MEM_ENCRYPT)",
+                    d) == 1
