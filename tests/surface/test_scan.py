@@ -267,3 +267,9 @@ def test_cpuid_leaf_decoded_through_a_wrapper() -> None:
     assert through.chain == ("demo_xsave_size", "cpuid_count")
     assert (through.leaf, through.trust) == (0xD, Trust.TRUSTED)
     assert site(_scan("snp"), "leaf.c", 21, "demo_xsave_size").trust is Trust.CHECKED
+
+
+def test_read_write_helper_called_to_write_is_not_host_input(inv: Inventory) -> None:
+    assert {d.name: d for d in inv.derived}["demo_copy_tofrom"].out_args == (1,)
+    calls = [s for s in inv.sites if s.primitive == "demo_copy_tofrom"]
+    assert [(s.line, s.grade) for s in calls] == [(87, Grade.INDEX)]  # the `0` call is gone

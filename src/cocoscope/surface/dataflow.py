@@ -43,6 +43,10 @@ class Def(NamedTuple):
     line: int
     ret: tuple[Ref, ...]  # data reaching the return value (the macro's value)
     outs: tuple[tuple[int, Ref], ...]  # (1-based parameter, data written through it)
+    # (parameter, data, guard parameter, truthy): that write happens only under
+    # `if (guard)` (truthy) or its else arm: read/write helpers such as
+    # ghes_copy_tofrom_phys(buf, pa, len, from_phys) read only in one direction.
+    guards: tuple[tuple[int, Ref, int, bool], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,11 +160,13 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
     local: dict[str, set[Ref]] = {}
     # Out-arguments: foo(..., &v) taints local v; foo(..., p) with p a parameter taints p.
     outs: set[tuple[int, Ref]] = set()
+    guards: set[tuple[int, Ref, int, bool]] = set()
     for call in calls:
         name = callee_name(call)
         args = call.child_by_field_name("arguments")
         if not name or args is None:
             continue
+        guard = _param_guard(call, params, text)
         for k, arg in enumerate(call_args(args), start=1):
             arg = _strip(arg)
             if arg.type == "pointer_expression" and text[arg.start_byte:arg.start_byte + 1] == b"&":
@@ -175,6 +181,8 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
                 ident = text[arg.start_byte:arg.end_byte].decode("utf-8", "replace")
                 if ident in params:
                     outs.add((params[ident], (name, k)))
+                    if guard is not None:
+                        guards.add((params[ident], (name, k), *guard))
                 else:  # lvalue-writing macros such as rdmsrl(msr, val)
                     local.setdefault(ident, set()).add((name, k))
     flows: list[tuple[str, str | int, set[Ref], set[str]]] = []
@@ -219,7 +227,29 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
         for i in idents:
             ret |= local.get(i, set())
     return Def(body.name, body.kind, body.static, body.line, tuple(sorted(ret)),
-               tuple(sorted(outs)))
+               tuple(sorted(outs)), tuple(sorted(guards)))
+
+
+def _param_guard(call: Node, params: dict[str, int], text: bytes) -> tuple[int, bool] | None:
+    """(parameter, truthy) when the innermost `if` around ``call`` tests a bare parameter
+    (`if (from_phys)`, `if (!write)`) and the call sits in its then (truthy) or else arm."""
+    child, p = call, call.parent
+    while p is not None and p.type != "if_statement":
+        if p.type in ("function_definition", "compound_statement") and p.parent is None:
+            return None
+        child, p = p, p.parent
+    if p is None:
+        return None
+    cond = p.child_by_field_name("condition")
+    truthy = child != p.child_by_field_name("alternative")
+    while cond is not None and cond.type in ("parenthesized_expression", "condition_clause"):
+        cond = cond.named_children[0] if cond.named_children else None
+    if cond is not None and cond.type == "unary_expression" and text[cond.start_byte] == 0x21:
+        cond, truthy = cond.child_by_field_name("argument"), not truthy
+    if cond is None or cond.type != "identifier":
+        return None
+    name = text[cond.start_byte:cond.end_byte].decode("utf-8", "replace")
+    return (params[name], truthy) if name in params else None
 
 
 def _bucket(caps: dict[str, list[Node]], index: BodyIndex, called: set[str],

@@ -34,6 +34,9 @@ class Source:
     via: Key | None  # the source this one was derived from; None for catalogue entries
     defined_in: str  # file of the deriving definition ("" for catalogue entries)
     line: int
+    # (out-argument, guard argument, truthy): the out-argument receives host data only when
+    # the guard argument is (truthy) / is not zero; see dataflow.Def.guards.
+    guards: tuple[tuple[int, int, bool], ...] = ()
 
 
 def _global_header(path: str) -> bool:
@@ -114,6 +117,8 @@ def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key
         outs = set(old.out_args) if old else set()
         found: Key | None = None
         refs = [(0, ref) for ref in d.ret] + list(d.outs)
+        guard_of = {(p, r): (g, t) for p, r, g, t in d.guards}
+        out_guards: dict[int, set[tuple[int, bool] | None]] = {}
         for param, (callee, k) in refs:
             ckey = res.resolve(path, callee)
             src = sources.get(ckey)
@@ -127,6 +132,7 @@ def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key
                     returns = True
                 else:
                     outs.add(param)
+                    out_guards.setdefault(param, set()).add(guard_of.get((param, (callee, k))))
                 found = found or ckey
         if found is None:
             continue
@@ -141,8 +147,10 @@ def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key
         if old is not None and old.returns == returns and set(old.out_args) == outs:
             continue
         base = old or sources[found]
+        guards = tuple(sorted((p, g[0], g[1]) for p, gs in out_guards.items()
+                              if len(gs) == 1 and (g := next(iter(gs))) is not None))
         sources[key] = Source(d.name, base.interface, Flow.VALUE, returns, frozenset(outs),
-                              base.primitive, old.via if old else found, path, d.line)
+                              base.primitive, old.via if old else found, path, d.line, guards)
         for j in dependants.get(d.name, ()):
             if j not in queued:
                 queue.append(j)

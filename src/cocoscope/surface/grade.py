@@ -198,8 +198,8 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
 
 
 ParamGrader = Callable[[str, int, int], "Grade | None"]
-# Does calling `callee` write its k-th argument (an out-argument of a source)?
-OutArgTest = Callable[[str, int], bool]
+# Does this call write its k-th argument (an out-argument of a source)?
+OutArgTest = Callable[[Node, int], bool]
 MAX_DEPTH = 8  # copies and same-file calls followed before a grade says `unknown`
 
 
@@ -282,7 +282,7 @@ class UseTracer:
         if parent is not None and parent.type == "argument_list" and parent.parent is not None \
                 and self._writes_arg is not None:
             call = parent.parent
-            if self._writes_arg(callee_name(call), _arg_position(parent, node)):
+            if self._writes_arg(call, _arg_position(parent, node)):
                 return call
         return None
 

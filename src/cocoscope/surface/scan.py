@@ -117,7 +117,7 @@ def _refs_for(summary: FileSummary, sources: dict[Key, Source], resolve: Callabl
         if src is None:
             continue
         refs[name] = SourceRef(name, src.returns, src.out_args, src.flow is Flow.EVENT,
-                               src.flow is Flow.GLOBAL)
+                               src.flow is Flow.GLOBAL, src.guards)
         keys[name] = key
     return refs, keys
 

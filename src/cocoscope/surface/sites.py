@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 
 from cocoscope.surface.cparse import (
     Body,
@@ -15,6 +16,7 @@ from cocoscope.surface.cparse import (
     captures,
     node_text,
 )
+from cocoscope.surface.dataflow import int_literal
 from cocoscope.surface.grade import Grade, UseTracer, classify, riskiest
 
 
@@ -27,6 +29,7 @@ class SourceRef:
     out_args: frozenset[int]
     event: bool  # no value flows: the site is the call itself
     global_object: bool  # a global read, not a call
+    guards: tuple[tuple[int, int, bool], ...] = ()  # derive.Source.guards
 
 
 @dataclass(frozen=True)
@@ -96,12 +99,17 @@ class Tracers:
         tracer = self._tracers.get(body.node.id)
         if tracer is None:
             tracer = self._tracers[body.node.id] = UseTracer(
-                body.node, self._parsed.text_of(body), self.parameter_grade, self.writes_arg)
+                body.node, self._parsed.text_of(body), self.parameter_grade,
+                partial(self.writes_arg, text=self._parsed.text_of(body)))
         return tracer
 
-    def writes_arg(self, callee: str, position: int) -> bool:
-        src = lookup(self._sources, callee)
-        return src is not None and position in src.out_args
+    def writes_arg(self, call: Node, position: int, text: bytes) -> bool:
+        src = lookup(self._sources, callee_name(call))
+        if src is None or position not in src.out_args:
+            return False
+        args = call.child_by_field_name("arguments")
+        return not src.guards or args is None or \
+            position not in _write_direction(src, call_args(args), text)
 
     def parameter_grade(self, function: str, position: int, depth: int) -> Grade | None:
         key = (function, position)
@@ -118,8 +126,20 @@ class Tracers:
         return grade
 
 
+def _write_direction(src: SourceRef, args: list[Node], text: bytes) -> set[int]:
+    """Out-arguments this call cannot fill: their guard argument is a literal that selects
+    the other direction (`ghes_copy_tofrom_phys(buf, pa, len, 0, idx)` writes buf)."""
+    off = set()
+    for out, guard, truthy in src.guards:
+        if guard <= len(args):
+            value = int_literal(node_text(text, args[guard - 1]))
+            if value is not None and bool(value) != truthy:
+                off.add(out)
+    return off
+
+
 def _site(call: Node, src: SourceRef, body: Body | None, text: bytes,
-          tracers: Tracers) -> RawSite:
+          tracers: Tracers) -> RawSite | None:
     grades: list[Grade] = []
     tracer = tracers.for_body(body) if body is not None else None
     if tracer is not None:
@@ -132,9 +152,11 @@ def _site(call: Node, src: SourceRef, body: Body | None, text: bytes,
     arg_nodes = call_args(args) if args is not None else []
     if src.out_args and tracer is not None:
         params = body.params if body is not None else ()
-        for k in sorted(src.out_args):
+        for k in sorted(src.out_args - _write_direction(src, arg_nodes, text)):
             if k <= len(arg_nodes):
                 grades.append(_arg_grade(arg_nodes[k - 1], text, tracer, params))
+        if not grades and not src.returns:
+            return None  # a read/write helper called to write: nothing comes from the host
     first = text[arg_nodes[0].start_byte:arg_nodes[0].end_byte].decode("utf-8", "replace") \
         if arg_nodes else ""
     shift = body.line_shift if body is not None else 0
@@ -161,14 +183,16 @@ def find_sites(parsed: ParsedFile, sources: dict[str, SourceRef]) -> list[RawSit
     tracers = Tracers(parsed, sources)
     for call in parsed.caps.get("c", ()):
         src = lookup(sources, callee_name(call))
-        if src is not None and not src.global_object and not _to_device(call, src, text):
-            out.append(_site(call, src, index.at(call.start_byte), text, tracers))
+        if src is not None and not src.global_object and not _to_device(call, src, text) \
+                and (site := _site(call, src, index.at(call.start_byte), text, tracers)):
+            out.append(site)
     for call in parsed.macro_caps.get("c", ()):
         src = lookup(sources, callee_name(call))
         body = mindex.at(call.start_byte)
         if src is not None and not src.global_object and body is not None \
-                and not _to_device(call, src, parsed.macro_text):
-            out.append(_site(call, src, body, parsed.macro_text, tracers))
+                and not _to_device(call, src, parsed.macro_text) \
+                and (site := _site(call, src, body, parsed.macro_text, tracers)):
+            out.append(site)
     globals_ = [s for s in sources.values() if s.global_object]
     if globals_:
         pattern = "(identifier) @i"

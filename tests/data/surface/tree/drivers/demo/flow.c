@@ -71,3 +71,20 @@ void demo_dma(struct device *dev, dma_addr_t a, u32 n)
 	dma_unmap_single(dev, a, n, DMA_TO_DEVICE);
 	dma_unmap_single(dev, a, n, DMA_FROM_DEVICE);
 }
+
+static void demo_copy_tofrom(void *buf, void __iomem *io, u32 len, int from_io)
+{
+	if (from_io)
+		memcpy_fromio(buf, io, len);
+	else
+		memcpy_toio(io, buf, len);
+}
+
+void demo_direction(void __iomem *io, u8 *tbl)
+{
+	u8 b[4];
+
+	demo_copy_tofrom(b, io, 4, 1);
+	demo_copy_tofrom(b, io, 4, 0);
+	tbl[b[0]] = 0;
+}
