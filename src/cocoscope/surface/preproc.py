@@ -27,7 +27,9 @@ from functools import cache
 
 from cocoscope.evidence.dotconfig import load_config
 
-_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(ifdef|ifndef|if|elif|else|endif)\b", re.M)
+# Starts with a literal '#': far faster to search than a `^`-anchored multiline pattern;
+# that only blanks precede it on its line is checked per match.
+_DIRECTIVE = re.compile(rb"#[ \t]*(ifdef|ifndef|if|elif|else|endif)\b")
 _TOKEN = re.compile(r"\s*(0[xX][0-9a-fA-F]+|\d+|[A-Za-z_]\w*|&&|\|\||==|!=|<=|>=|<<|>>|[-+*/%()!<>&|^~?:,])")
 _INT_SUFFIX = re.compile(r"[uUlL]+$")
 
@@ -39,6 +41,8 @@ class Defines:
     """What a build with one config defines: CONFIG_ macros and a few compiler facts."""
 
     macros: dict[str, int] = field(repr=False)  # defined, with a numeric value (1 for y)
+    # condition text -> value: the same few thousand conditions recur across a tree
+    memo: dict[str, Value] = field(default_factory=dict, repr=False, compare=False)
     known_undefined: frozenset[str] = frozenset({"__ASSEMBLY__", "__CHECKER__", "__GENKSYMS__",
                                                  "__clang__", "__i386__", "CONFIG_X86_32"})
 
@@ -193,6 +197,13 @@ def _apply(op: str, a: int, b: int) -> Value:
 
 def evaluate(condition: str, d: Defines) -> Value:
     """The value of a #if condition under ``d``; None when it cannot be decided."""
+    if condition in d.memo:
+        return d.memo[condition]
+    d.memo[condition] = value = _evaluate(condition, d)
+    return value
+
+
+def _evaluate(condition: str, d: Defines) -> Value:
     condition = re.sub(r"/\*.*?\*/|//.*", " ", condition.replace("\\\n", " "), flags=re.S)
     e = _Expr(condition, d)
     try:
@@ -211,10 +222,11 @@ class _Frame:
     all_known: bool = True
 
 
+_NOT_NEWLINE = re.compile(rb"[^\n\r]")
+
+
 def _blank(buf: bytearray, start: int, end: int) -> None:
-    for i in range(start, end):
-        if buf[i] not in (0x0A, 0x0D):
-            buf[i] = 0x20
+    buf[start:end] = _NOT_NEWLINE.sub(b" ", bytes(buf[start:end]))
 
 
 def _line_end(data: bytes, start: int) -> int:
@@ -236,6 +248,9 @@ def blank_inactive(data: bytes, d: Defines) -> tuple[bytes, int, int]:
     decided = undecided = 0
     dead_from = -1  # start of the current blanked stretch
     for m in _DIRECTIVE.finditer(data):
+        line_start = data.rfind(b"\n", 0, m.start()) + 1
+        if data[line_start:m.start()].strip(b" \t"):
+            continue  # not at the start of a line (in a comment, a string, after code)
         kind = m.group(1)
         end = _line_end(data, m.end())
         live_before = not stack or (stack[-1].live and stack[-1].outer_live)
@@ -264,7 +279,7 @@ def blank_inactive(data: bytes, d: Defines) -> tuple[bytes, int, int]:
             _enter(stack[-1], 1)
         else:  # endif
             f = stack.pop()
-            f.directives.append((m.start(), end))
+            f.directives.append((line_start, end))
             if f.all_known:
                 decided += 1
                 for s, e in f.directives:
@@ -272,12 +287,12 @@ def blank_inactive(data: bytes, d: Defines) -> tuple[bytes, int, int]:
             else:
                 undecided += 1
         if kind != b"endif":
-            stack[-1].directives.append((m.start(), end))
+            stack[-1].directives.append((line_start, end))
         live_after = not stack or (stack[-1].live and stack[-1].outer_live)
         if live_before and not live_after:
             dead_from = end
         elif not live_before and live_after and dead_from >= 0:
-            _blank(buf, dead_from, m.start())
+            _blank(buf, dead_from, line_start)
             dead_from = -1
     if dead_from >= 0:  # an unterminated #if: blank to the end, as cpp would
         _blank(buf, dead_from, len(buf))
