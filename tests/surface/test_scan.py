@@ -273,3 +273,8 @@ def test_read_write_helper_called_to_write_is_not_host_input(inv: Inventory) -> 
     assert {d.name: d for d in inv.derived}["demo_copy_tofrom"].out_args == (1,)
     calls = [s for s in inv.sites if s.primitive == "demo_copy_tofrom"]
     assert [(s.line, s.grade) for s in calls] == [(87, Grade.INDEX)]  # the `0` call is gone
+
+
+def test_copy_depth_limit_says_unknown_with_the_reason(inv: Inventory) -> None:
+    s = site(inv, "flow.c", 94, "readl")
+    assert s.grade is Grade.UNKNOWN and "copies into locals" in s.note

@@ -88,3 +88,11 @@ void demo_direction(void __iomem *io, u8 *tbl)
 	demo_copy_tofrom(b, io, 4, 0);
 	tbl[b[0]] = 0;
 }
+
+void demo_deep(void __iomem *base, u32 *t)
+{
+	u32 a = readl(base);
+	u32 b = a, c = b, d = c, e = d, f = e, g = f, h = g, i = h, j = i, k = j;
+
+	t[k] = 0;
+}
