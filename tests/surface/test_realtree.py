@@ -10,6 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from cocoscope.model.platform import Platform
 from cocoscope.surface import render
 from cocoscope.surface.catalogue import load_catalogue
 from cocoscope.surface.files import files_for_config
@@ -38,7 +39,7 @@ def inv_tdx(linux_tree: Path, debian_cloud_config: Path, cache_dir: Path,
     """The same scan on TDX: from the cache (the platform only changes trust and flags)."""
     files = files_for_config(linux_tree, str(debian_cloud_config))
     tdx = scan(linux_tree, files, config=str(debian_cloud_config), cache_dir=cache_dir,
-               platform="tdx")
+               platform=Platform.TDX)
     assert tdx.stats["files_reparsed"] == 0
     return tdx
 
