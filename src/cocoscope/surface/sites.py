@@ -152,10 +152,11 @@ def _site(call: Node, src: SourceRef, body: Body | None, text: bytes,
     arg_nodes = call_args(args) if args is not None else []
     if src.out_args and tracer is not None:
         params = body.params if body is not None else ()
-        for k in sorted(src.out_args - _write_direction(src, arg_nodes, text)):
+        off = _write_direction(src, arg_nodes, text)
+        for k in sorted(src.out_args - off):
             if k <= len(arg_nodes):
                 grades.append(_arg_grade(arg_nodes[k - 1], text, tracer, params))
-        if not grades and not src.returns:
+        if off and not grades and not src.returns:
             return None  # a read/write helper called to write: nothing comes from the host
     first = text[arg_nodes[0].start_byte:arg_nodes[0].end_byte].decode("utf-8", "replace") \
         if arg_nodes else ""
