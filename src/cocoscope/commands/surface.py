@@ -15,7 +15,7 @@ from cocoscope.commands._common import emit
 from cocoscope.errors import EXIT_OK, UsageError
 from cocoscope.model.platform import CONFIDENTIAL, Platform
 
-FORMATS = ("table", "json", "csv", "sarif")
+FORMATS = ("table", "json", "csv", "sarif", "html")
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -66,6 +66,10 @@ def run(args: argparse.Namespace) -> int:
         inv = api.inventory(args.source, args.config, **opts)
         if args.format == "table":
             text = render.to_table(inv, inventory=not args.summary_only)
+        elif args.format == "html":
+            from cocoscope.report.html import render_surface_html
+
+            text = render_surface_html(inv)
         else:
             text = render.RENDERERS[args.format](inv)
         emit(text, args.output)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from cocoscope.errors import InputError
@@ -9,7 +10,10 @@ from cocoscope.model.platform import Platform
 from cocoscope.surface.catalogue import Catalogue, load_catalogue
 from cocoscope.surface.files import all_c_files, files_for_config
 from cocoscope.surface.inventory import Inventory
+from cocoscope.surface.rollup import by_subsystem
 from cocoscope.surface.scan import scan
+
+SUMMARY_ROWS = 15  # subsystems and drivers site_counts names, largest first
 
 
 def inventory(source: str, config: str | None = None, *, platform: Platform | None = None,
@@ -38,4 +42,10 @@ def site_counts(source: str, config: str, platform: Platform | None = None) -> d
     counts = {"sites": len(inv.host_sites), "risky": sum(s.risky for s in inv.host_sites)}
     for iface, n in sorted(inv.counts("interface").items()):
         counts[f"interface:{iface}"] = n
+    # The largest subsystems and drivers, for the HTML report's surface section.
+    for row in by_subsystem(inv)[:SUMMARY_ROWS]:
+        counts[f"subsystem:{row.key}"] = row.sites
+    drivers = Counter(s.module for s in inv.host_sites if s.module)
+    for module, n in sorted(drivers.items(), key=lambda kv: (-kv[1], kv[0]))[:SUMMARY_ROWS]:
+        counts[f"driver:{module}"] = n
     return counts
