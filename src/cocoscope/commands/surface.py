@@ -39,6 +39,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--jobs", "-j", type=int, default=0, metavar="N",
                    help="worker processes (default: all cores)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress on stderr (by default a bar on a terminal, otherwise a "
+                        "phase line every few seconds)")
     p.add_argument("--summary-only", action="store_true",
                    help="table format: print the summaries without the full inventory")
     p.add_argument("--against-config", metavar="F2", help="diff: the second config")
@@ -59,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     catalogue = load_catalogue(args.catalogue)
     platform = Platform(args.platform) if args.platform else None
     opts: dict[str, Any] = dict(platform=platform, all_files=args.all_files,
-                                catalogue=catalogue, jobs=args.jobs, use_cache=not args.no_cache)
+                                catalogue=catalogue, jobs=args.jobs, use_cache=not args.no_cache,
+                                quiet=args.quiet)
     if args.mode == "scan":
         if args.against_config or args.against_source:
             raise UsageError("--against-config/--against-source belong to `surface diff`")

@@ -18,7 +18,7 @@ SUMMARY_ROWS = 15  # subsystems and drivers site_counts names, largest first
 
 def inventory(source: str, config: str | None = None, *, platform: Platform | None = None,
               all_files: bool = False, catalogue: Catalogue | str | None = None, jobs: int = 0,
-              use_cache: bool = True) -> Inventory:
+              use_cache: bool = True, quiet: bool = False) -> Inventory:
     """Host-input sites in the files ``config`` builds from ``source`` (or all .c files)."""
     tree = Path(source)
     if not tree.is_dir() or not (tree / "Makefile").is_file():
@@ -33,7 +33,7 @@ def inventory(source: str, config: str | None = None, *, platform: Platform | No
         built = {f.path: f for f in files_for_config(tree, config)}
         files = [built.get(f.path, f) for f in files]
     return scan(tree, files, config=config or "", platform=platform, catalogue=cat, jobs=jobs,
-                use_cache=use_cache, all_headers=all_files)
+                use_cache=use_cache, all_headers=all_files, quiet=quiet)
 
 
 def site_counts(source: str, config: str, platform: Platform | None = None) -> dict[str, int]:

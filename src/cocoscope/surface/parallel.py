@@ -1,11 +1,12 @@
-"""Running a per-file function on all cores, with a progress bar on stderr."""
+"""Running a per-file function on all cores, with progress on stderr."""
 
 from __future__ import annotations
 
 import multiprocessing
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import TypeVar
+from typing import Any, TextIO, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -35,17 +36,29 @@ def run_parallel(func: Callable[[T], R], items: list[T], jobs: int, label: str,
         pool.join()
 
 
-class Progress:
-    """A rich progress bar on stderr, shown only when stderr is a terminal."""
+# On a terminal the bar redraws itself; elsewhere (CI logs, pipes) a phase line is printed at
+# most this often, so a long scan never looks hung.
+PHASE_INTERVAL = 5.0
 
-    def __init__(self) -> None:
+
+class Progress:
+    """Progress on stderr: a rich bar on a terminal, a phase line every few seconds otherwise,
+    nothing with ``quiet``."""
+
+    def __init__(self, *, quiet: bool = False, interval: float = PHASE_INTERVAL,
+                 stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
         from rich.progress import Progress as RichProgress
 
+        self._stream = stream or sys.stderr
+        tty = self._stream.isatty()
+        self._lines = not quiet and not tty
+        self._interval, self._clock = interval, clock
+        self._tasks: list[list[Any]] = []  # label, total, done, started, last printed, bar id
         self._p = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                               TimeElapsedColumn(), console=Console(stderr=True), transient=True,
-                               disable=not sys.stderr.isatty())
+                               TimeElapsedColumn(), console=Console(file=self._stream),
+                               transient=True, disable=quiet or not tty)
 
     def __enter__(self) -> Progress:
         self._p.__enter__()
@@ -55,7 +68,22 @@ class Progress:
         self._p.__exit__(None, None, None)
 
     def add_task(self, label: str, total: int) -> int:
-        return int(self._p.add_task(label, total=total))
+        now = self._clock()
+        self._tasks.append([label, total, 0, now, now, self._p.add_task(label, total=total)])
+        self._say(f"{label}: {total} files to do")
+        return len(self._tasks) - 1
 
     def advance(self, task: int) -> None:
-        self._p.advance(task)  # type: ignore[arg-type]
+        t = self._tasks[task]
+        self._p.advance(t[5])
+        t[2] += 1
+        now = self._clock()
+        if t[2] == t[1]:
+            self._say(f"{t[0]}: {t[1]}/{t[1]} files, done in {now - t[3]:.1f} s")
+        elif now - t[4] >= self._interval:
+            t[4] = now
+            self._say(f"{t[0]}: {t[2]}/{t[1]} files, {now - t[3]:.0f} s")
+
+    def _say(self, line: str) -> None:
+        if self._lines:
+            print(line, file=self._stream, flush=True)

@@ -138,8 +138,9 @@ def _leaf_table(summaries: list[FileSummary]) -> dict[str, int]:
 
 def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platform | None = None,
          catalogue: Catalogue | None = None, jobs: int = 0, cache_dir: Path | None = None,
-         use_cache: bool = True, all_headers: bool = False) -> Inventory:
-    """Scan ``files`` (``.c`` paths relative to ``tree``) and return the inventory."""
+         use_cache: bool = True, all_headers: bool = False, quiet: bool = False) -> Inventory:
+    """Scan ``files`` (``.c`` paths relative to ``tree``) and return the inventory; progress
+    goes to stderr unless ``quiet``."""
     cat = catalogue or load_catalogue()
     jobs = jobs or os.cpu_count() or 1
     cache = Cache((cache_dir or default_dir()) if use_cache else None)
@@ -157,7 +158,7 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platf
     snap = TreeSnapshot(cache, tree, digest(cat.fingerprint, config_key))
     stats: dict[str, float] = {}
     t0 = time.monotonic()
-    with Progress() as progress:
+    with Progress(quiet=quiet) as progress:
         summaries, reparsed = _pass1(ctx, snap, c_files + headers, jobs, progress)
         stats["files_reparsed"] = reparsed
         stats["pass1_s"] = time.monotonic() - t0
