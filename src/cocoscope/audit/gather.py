@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cocoscope.attest.tdx.eventlog import EventLog, kernel_cmdline, parse_eventlog
+from cocoscope.attest.tdx.cmdline import locate_kernel_cmdline
+from cocoscope.attest.tdx.eventlog import EventLog, parse_eventlog
 from cocoscope.audit.attest import AttestationInput, load_attestation
 from cocoscope.audit.request import AuditRequest
-from cocoscope.errors import InputError
 from cocoscope.evidence import files
 from cocoscope.evidence.cmdline import Cmdline, load_cmdline, parse_cmdline
 from cocoscope.evidence.dotconfig import KernelConfig, load_config
@@ -39,11 +39,14 @@ def _eventlog(path: str) -> tuple[EventLog, str]:
     return parse_eventlog(data, path), files.sha256_hex(data)
 
 
-def _cmdline_from(log: EventLog) -> Cmdline:
-    text = kernel_cmdline(log)
-    if text is None:
-        raise InputError("no kernel command line event in the event log", path=log.source)
-    return parse_cmdline(text, log.source)
+def _cmdline_from(log: EventLog) -> tuple[Cmdline | None, str]:
+    """The command line the log measured, placed by the boot chain's structure; None (the
+    cmdline rules are then unknown) with the reason when the log does not say which it was.
+    A relabelled or edited command-line event raises VerificationError (NOT TRUSTED)."""
+    search = locate_kernel_cmdline(log)
+    if search.found is None:
+        return None, f"command line not known from the event log: {search.reason}"
+    return parse_cmdline(search.found.text, log.source), "measured in the TDX event log"
 
 
 def gather(req: AuditRequest) -> Gathered:
@@ -70,9 +73,8 @@ def gather(req: AuditRequest) -> Gathered:
         inputs.append(InputRecord("cmdline", req.cmdline_file, files.sha256_file(req.cmdline_file, files.CMDLINE)))
     elif req.cmdline_eventlog:
         log, digest = _eventlog(req.cmdline_eventlog)
-        cmdline = _cmdline_from(log)
-        inputs.append(InputRecord("cmdline", req.cmdline_eventlog, digest,
-                                  "measured in the TDX event log"))
+        cmdline, how = _cmdline_from(log)
+        inputs.append(InputRecord("cmdline", req.cmdline_eventlog, digest, how))
     elif system is not None and system.cmdline_path:
         cmdline = load_cmdline(system.cmdline_path)
         inputs.append(InputRecord("cmdline", system.cmdline_path, cmdline.sha256))

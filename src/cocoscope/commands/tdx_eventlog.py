@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from cocoscope.commands._common import add_output_options, emit, hexstr
+from cocoscope.commands._common import add_output_options, hexstr
 from cocoscope.errors import EXIT_OK, EXIT_VERIFY, CocoscopeError, InputError
 from cocoscope.evidence import files
 
@@ -17,12 +18,17 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser(
         "eventlog", help="replay a CCEL event log into RTMR0-3 (and compare with a quote)",
         description="List the events of a TDX CCEL log (the log area, e.g. "
-        "/sys/firmware/acpi/tables/data/CCEL) and the replayed RTMRs. With --quote exit 0 when "
-        "every RTMR matches the quote and 4 naming each one that does not.",
+        "/sys/firmware/acpi/tables/data/CCEL), the replayed RTMRs and the measured kernel command "
+        "line. Exit 4 when an RTMR does not match --quote, when the command line in the log is NOT "
+        "TRUSTED (its text does not hash to its digest, or a command-line label sits where the "
+        "boot chain never writes one), or when --cmdline is not what was measured.",
     )
     p.add_argument("log", metavar="LOG")
     p.add_argument("--quote", metavar="Q", help="TDX quote whose RTMRs the replay must reproduce")
     p.add_argument("--ccel-table", metavar="T", help="ACPI CCEL table to check the log area against")
+    p.add_argument("--cmdline", metavar="TEXT",
+                   help="expected kernel command line (as /proc/cmdline shows it): exit 4 unless "
+                   "it is the one measured where the boot chain measures it")
     add_output_options(p, ("text", "json"))
     p.set_defaults(func=run_eventlog)
 
@@ -93,14 +99,51 @@ def _short(value: Any) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
+def _write_stream(output: str | None, chunks: Iterable[str]) -> None:
+    """Write the report piece by piece (a large log's report is never one string in memory)."""
+    if output in (None, "-"):
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        return
+    assert output is not None
+    try:
+        with open(output, "w", encoding="utf-8") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+    except OSError as exc:
+        raise InputError(f"cannot write output: {exc.strerror or exc}", path=output) from None
+
+
+def _json_chunks(doc: dict[str, Any], events: Iterable[Any]) -> Iterator[str]:
+    """``json.dumps(doc, indent=2)`` with doc["events"] filled from ``events`` one at a time."""
+    marker = "\x00events\x00"
+    head, tail = json.dumps({**doc, "events": marker}, indent=2).split(json.dumps(marker), 1)
+    yield head + "["
+    first = True
+    for e in events:
+        body = json.dumps(_event_dict(e), indent=2).replace("\n", "\n    ")
+        yield ("\n    " if first else ",\n    ") + body
+        first = False
+    yield ("\n  ]" if not first else "]") + tail + "\n"
+
+
+def _text_chunks(log: Any, head: list[str], tail: list[str]) -> Iterator[str]:
+    for line in head:
+        yield line + "\n"
+    for e in log.events:
+        digest = e.digest()
+        rtmr = "-" if e.rtmr is None else str(e.rtmr)
+        yield (f"{e.number:>4} {e.offset:#8x} {rtmr:>4}  {e.type_name:<34} "
+               f"{(digest.hex()[:16] if digest else '-'):<16}  {_short(e.decoded())}\n")
+    for line in tail:
+        yield line + "\n"
+
+
 def run_eventlog(args: argparse.Namespace) -> int:
+    from cocoscope.attest.result import Check
     from cocoscope.attest.tdx.ccel import check_log_area, parse_ccel_table
-    from cocoscope.attest.tdx.eventlog import (
-        compare_rtmrs,
-        find_kernel_cmdline,
-        parse_eventlog,
-        replay,
-    )
+    from cocoscope.attest.tdx.cmdline import check_expected_cmdline, locate_kernel_cmdline
+    from cocoscope.attest.tdx.eventlog import compare_rtmrs, parse_eventlog, replay
     from cocoscope.attest.tdx.quote import parse_quote
 
     data = files.read_input(args.log, files.EVENT_LOG)
@@ -108,58 +151,65 @@ def run_eventlog(args: argparse.Namespace) -> int:
         table = parse_ccel_table(files.read_input(args.ccel_table, files.CCEL_TABLE), args.ccel_table)
         check_log_area(table, len(data), path=args.log)
     log = parse_eventlog(data, args.log)
+    del data  # the events hold what they need
     rtmrs = replay(log)
     verification = None
     if args.quote:
         quote = parse_quote(files.read_input(args.quote, files.QUOTE), source=args.quote)
         verification = compare_rtmrs(log, quote.body.rtmrs, subject=args.quote)
     cmdline_error = None
+    cmdline_check: Check | None = None
     try:
-        cmdline = find_kernel_cmdline(log)
+        search = locate_kernel_cmdline(log)
+        cmdline, cmdline_reason = search.found, search.reason
+        if args.cmdline is not None:
+            cmdline_check = check_expected_cmdline(log, args.cmdline)
     except CocoscopeError as exc:
-        cmdline, cmdline_error = None, exc.render()
+        cmdline, cmdline_reason, cmdline_error = None, "", exc.render()
+    untrusted = cmdline_error is not None or (cmdline_check is not None and not cmdline_check.passed)
 
     if args.format == "json":
         doc: dict[str, Any] = {
             "file": args.log, "size": log.size, "log_end": log.end,
             "spec_id": {"version": ".".join(map(str, log.spec_id.spec_version)),
                         "algorithms": {f"{a:#06x}": s for a, s in log.spec_id.digest_sizes}},
-            "events": [_event_dict(e) for e in log.events],
+            "events": None,
             "rtmrs": [r.hex() for r in rtmrs],
             "kernel_cmdline": None if cmdline is None else {
                 "text": cmdline.text, "loader": cmdline.loader, "event": cmdline.event.number},
+            "kernel_cmdline_reason": cmdline_reason or None,
         }
         if cmdline_error:
             doc["kernel_cmdline_error"] = cmdline_error
+        if cmdline_check is not None:
+            doc["cmdline_check"] = {"expected": args.cmdline, "status": cmdline_check.status.value,
+                                    "detail": cmdline_check.detail}
         if verification is not None:
             doc["quote"] = {"file": args.quote, "ok": verification.ok,
                             "checks": [{"name": c.name, "status": c.status.value, "detail": c.detail}
                                        for c in verification.checks]}
-        emit(json.dumps(doc, indent=2), args.output)
+        _write_stream(args.output, _json_chunks(doc, log.events))
     else:
-        lines = [f"{args.log}: {len(log.events)} events ({len(log.measured)} measured), "
-                 f"log ends at offset {log.end:#x} of {log.size}"]
-        lines.append(f"{'#':>4} {'offset':>8} {'RTMR':>4}  {'type':<34} {'sha384':<16}  data")
-        for e in log.events:
-            digest = e.digest()
-            rtmr = "-" if e.rtmr is None else str(e.rtmr)
-            lines.append(f"{e.number:>4} {e.offset:#8x} {rtmr:>4}  {e.type_name:<34} "
-                         f"{(digest.hex()[:16] if digest else '-'):<16}  {_short(e.decoded())}")
-        lines.append("")
-        for i, r in enumerate(rtmrs):
-            lines.append(f"RTMR{i} {r.hex()}")
+        head = [f"{args.log}: {len(log.events)} events ({len(log.measured)} measured), "
+                f"log ends at offset {log.end:#x} of {log.size}",
+                f"{'#':>4} {'offset':>8} {'RTMR':>4}  {'type':<34} {'sha384':<16}  data"]
+        tail = [""] + [f"RTMR{i} {r.hex()}" for i, r in enumerate(rtmrs)]
         if cmdline is not None:
-            lines.append(f"kernel command line ({cmdline.loader}, event {cmdline.event.number}): {cmdline.text}")
+            tail.append(f"kernel command line ({cmdline.loader}, event {cmdline.event.number}): {cmdline.text}")
         elif cmdline_error:
-            lines.append(f"kernel command line: NOT TRUSTED: {cmdline_error}")
+            tail.append(f"kernel command line: NOT TRUSTED: {cmdline_error}")
+        else:
+            tail.append(f"kernel command line: unknown: {cmdline_reason}")
+        if cmdline_check is not None:
+            tail.append(f"{cmdline_check.status.value.upper():<5} expected command line: {cmdline_check.detail}")
         if verification is not None:
-            lines.append("")
+            tail.append("")
             for c in verification.checks:
-                lines.append(f"{c.status.value.upper():<5} {c.name}" + ("" if c.passed else f": {c.detail}"))
-            lines.append(f"{args.quote}: " + ("every RTMR matches the replay" if verification.ok else
-                         "MISMATCH in " + ", ".join(c.name.upper() for c in verification.failed)))
-        emit("\n".join(lines), args.output)
-    if verification is not None and not verification.ok:
+                tail.append(f"{c.status.value.upper():<5} {c.name}" + ("" if c.passed else f": {c.detail}"))
+            tail.append(f"{args.quote}: " + ("every RTMR matches the replay" if verification.ok else
+                        "MISMATCH in " + ", ".join(c.name.upper() for c in verification.failed)))
+        _write_stream(args.output, _text_chunks(log, head, tail))
+    if (verification is not None and not verification.ok) or untrusted:
         return EXIT_VERIFY
     return EXIT_OK
 

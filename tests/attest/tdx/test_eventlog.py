@@ -11,14 +11,16 @@ import pytest
 
 from cocoscope.attest.tdx import efi_events
 from cocoscope.attest.tdx.ccel import check_log_area, parse_ccel_table
-from cocoscope.attest.tdx.eventlog import (
-    ALG_SHA384,
+from cocoscope.attest.tdx.cmdline import (
     LOAD_OPTIONS_TAG_ID,
-    EventLog,
-    compare_rtmrs,
     find_kernel_cmdline,
     kernel_cmdline,
     match_load_options,
+)
+from cocoscope.attest.tdx.eventlog import (
+    ALG_SHA384,
+    EventLog,
+    compare_rtmrs,
     parse_eventlog,
     replay,
 )
@@ -260,3 +262,13 @@ def test_load_options_digest_matches_a_given_cmdline() -> None:
 def test_real_load_options_events_do_not_match_a_wrong_line() -> None:
     log = _load(TRUSTEE / "CCEL_data_ovmf")
     assert match_load_options(log, "console=hvc0") is None
+
+
+def test_event_count_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cocoscope.attest.tdx import eventlog
+
+    monkeypatch.setattr(eventlog, "MAX_EVENTS", 3)
+    body = b"".join(_event(1, efi_events.EV_EFI_ACTION, b"x") for _ in range(4))
+    assert len(parse_eventlog(_spec_header() + body[: len(body) * 3 // 4], "ok").events) == 3
+    with pytest.raises(InputError, match="more than 3 events"):
+        parse_eventlog(_spec_header() + body, "many")

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from cocoscope.attest.tdx import efi_events, fetch
 from cocoscope.attest.tdx.ccel import parse_ccel_table
-from cocoscope.attest.tdx.eventlog import find_kernel_cmdline, parse_eventlog, replay
+from cocoscope.attest.tdx.cmdline import find_kernel_cmdline
+from cocoscope.attest.tdx.eventlog import parse_eventlog, replay
 from cocoscope.cli import main
 from cocoscope.errors import CocoscopeError, InputError
 from tests.paths import ATTESTATION
@@ -68,7 +69,9 @@ def test_forged_cmdline_is_flagged(tmp_path: Path, capsys: pytest.CaptureFixture
     path.write_bytes(bytes(forged))
     code = main(["attest", "tdx", "eventlog", str(path), "--quote", str(GCP / "cos-113-tdx-quote.dat")])
     out = capsys.readouterr().out
-    assert code == 0  # the digests, and so the RTMRs, are intact
+    # The digests, and so the RTMRs, are intact; the command line is not: exit 4 (issue 8.5).
+    assert code == 4
+    assert "every RTMR matches the replay" in out
     assert "kernel command line: NOT TRUSTED" in out
 
 

@@ -149,6 +149,11 @@ class TaggedEvent:
 Decoded = EfiVariable | ImageLoad | TaggedEvent | str | None
 
 
+def _printable(text: str) -> bool:
+    """Every character printable, tab and newline allowed (one C-level scan: logs are large)."""
+    return text.replace("\t", "").replace("\n", "").isprintable()
+
+
 def _utf16(raw: bytes) -> str:
     return raw.decode("utf-16-le", errors="replace").rstrip("\x00")
 
@@ -162,7 +167,7 @@ def ascii_text(raw: bytes) -> str | None:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if all(c.isprintable() or c in "\t\n" for c in text):
+    if _printable(text):
         return text
     return None
 
@@ -172,7 +177,7 @@ def utf16_text(raw: bytes) -> str | None:
     if len(raw) < 2 or len(raw) % 2:
         return None
     text = _utf16(raw)
-    if text and all(c.isprintable() or c in "\t\n" for c in text):
+    if text and _printable(text):
         return text
     return None
 

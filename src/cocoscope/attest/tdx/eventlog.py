@@ -14,13 +14,14 @@ are informational and never extended.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import struct
 from dataclasses import dataclass
 
 from cocoscope.attest.result import Verification, failed, passed
 from cocoscope.attest.tdx import efi_events
-from cocoscope.errors import InputError, VerificationError
+from cocoscope.errors import InputError
 
 ALG_SHA1 = 0x0004
 ALG_SHA256 = 0x000B
@@ -41,6 +42,9 @@ RTMR_SIZE = 48
 # Larger than any real event (UEFI dbx updates are ~20 KiB); stops a corrupt size field from
 # pretending to swallow the rest of a 1 MiB log area.
 MAX_EVENT_DATA = 16 * 1024 * 1024
+# A real CCEL log has tens to a few thousand events; a cap keeps a hostile log's memory bounded
+# (each event costs ~300 bytes of objects besides its data).
+MAX_EVENTS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ class SpecId:
     digest_sizes: tuple[tuple[int, int], ...]  # (algorithm id, digest size)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     number: int  # position in the log; the header event is 0
     offset: int  # byte offset of the record in the log
@@ -100,7 +104,7 @@ class EventLog:
     end: int  # offset where the log stops (padding or end of data)
     size: int  # size of the input (the whole log area)
 
-    @property
+    @functools.cached_property
     def measured(self) -> tuple[Event, ...]:
         return tuple(e for e in self.events if e.rtmr is not None)
 
@@ -186,6 +190,8 @@ def parse_eventlog(data: bytes, path: str = "<eventlog>") -> EventLog:
         if data[pos : pos + 8] in _PADDING:
             break
         start, number = pos, len(events) + 1
+        if number > MAX_EVENTS:
+            raise cur.fail(f"more than {MAX_EVENTS} events; not a plausible event log", pos)
         if n - pos < 12:
             raise _truncated(cur, pos + 8, "digest count", 4)
         mr, etype, count = head3(data, pos)
@@ -269,114 +275,3 @@ def compare_rtmrs(
             checks.append(failed(name, f"replayed {mine.hex()} but the quote holds {theirs.hex()}"))
     facts: dict[str, object] = {"events": len(log.events), "measured_events": len(log.measured)}
     return Verification(subject or log.source, "tdx-eventlog", tuple(checks), facts)
-
-
-# --- the kernel command line -------------------------------------------------------------
-
-# Upstream grub (>= 2.06) logs "kernel_cmdline: <argv of linux>\0"; Fedora/RHEL-derived grub
-# logs "grub_kernel_cmdline <argv>\0". Both measure the text without prefix and NUL.
-_GRUB_CMDLINE_PREFIXES = (b"kernel_cmdline: ", b"grub_kernel_cmdline ")
-# grub's linux loaders put "BOOT_IMAGE=" in front of the argv they measure (the kernel path
-# comes first in argv), so this is what the kernel's /proc/cmdline starts with.
-_GRUB_BOOT_IMAGE = "BOOT_IMAGE="
-
-
-@dataclass(frozen=True)
-class MeasuredCmdline:
-    text: str  # the command line as the kernel receives it
-    measured: bytes  # the bytes whose SHA-384 is the event digest
-    loader: str  # "grub", "td-shim", "systemd"
-    event: Event
-
-
-def _grub_candidate(event: Event) -> MeasuredCmdline | None:
-    for prefix in _GRUB_CMDLINE_PREFIXES:
-        if event.data.startswith(prefix):
-            measured = event.data[len(prefix) :].split(b"\x00", 1)[0]
-            text = measured.decode("utf-8", errors="replace")
-            return MeasuredCmdline(_GRUB_BOOT_IMAGE + text, measured, "grub", event)
-    return None
-
-
-def _td_shim_candidate(event: Event) -> MeasuredCmdline | None:
-    if event.event_type != efi_events.EV_PLATFORM_CONFIG_FLAGS:
-        return None
-    info = efi_events.td_payload_info(event.data)
-    if info is None:
-        return None
-    # td-shim measures the parameter bytes as logged, including any NUL padding.
-    return MeasuredCmdline(info, event.data[20:], "td-shim", event)
-
-
-def _systemd_candidate(event: Event) -> MeasuredCmdline | None:
-    # systemd-stub logs load options that override a UKI's .cmdline as UTF-16 text whose
-    # hash is the digest; section names (".cmdline", ".linux") are logged the same way but
-    # measure the section contents, so the digest test below tells them apart.
-    if event.mr_index != 3 or event.event_type != efi_events.EV_IPL:
-        return None
-    text = efi_events.utf16_text(event.data)
-    if text is None or not event.digest_covers_data():
-        return None
-    return MeasuredCmdline(text, event.data, "systemd", event)
-
-
-def find_kernel_cmdline(log: EventLog) -> MeasuredCmdline | None:
-    """The last kernel command line the boot chain measured, checked against its digest.
-
-    Event data is not protected by the RTMRs, only the digests are; a command line is
-    returned only when hashing it reproduces the event's SHA-384 digest, so a log whose
-    RTMRs match a quote yields the command line that was really measured. A candidate whose
-    text does not hash to its digest raises VerificationError rather than falling back to an
-    earlier one. Logs whose command line is measured as a digest only (Linux's EFI stub
-    "LOADED_IMAGE::LoadOptions" tag, a UKI's .cmdline section) give None.
-    """
-    found: MeasuredCmdline | None = None
-    for event in log.measured:
-        cand = _grub_candidate(event) or _td_shim_candidate(event) or _systemd_candidate(event)
-        if cand is None:
-            continue
-        digest = event.digest()
-        if digest not in (sha384_of(cand.measured), sha384_of(cand.measured + b"\x00")):
-            raise VerificationError(
-                f"event {event.number} ({event.type_name}): the logged kernel command line "
-                "does not hash to the event's SHA-384 digest",
-                path=log.source,
-                where=f"offset {event.offset:#x}",
-            )
-        found = cand
-    return found
-
-
-def kernel_cmdline(log: EventLog) -> str | None:
-    """The measured kernel command line (see ``find_kernel_cmdline``), or None."""
-    found = find_kernel_cmdline(log)
-    return None if found is None else found.text
-
-
-def sha384_of(data: bytes) -> bytes:
-    return hashlib.sha384(data).digest()
-
-
-# Linux's EFI stub (>= 5.19) logs a TCG_PCClientTaggedEvent with this id and description and
-# measures the image's LoadOptions buffer (UTF-16LE): the digest is all there is.
-LOAD_OPTIONS_TAG_ID = 0x8F3B22ED
-
-
-def match_load_options(log: EventLog, cmdline: str) -> Event | None:
-    """The LOADED_IMAGE::LoadOptions event whose digest is ``cmdline`` as UTF-16LE, or None.
-
-    For boots whose command line is logged only as a digest (OVMF direct boot, Ubuntu grub
-    via shim): given the line the kernel reports (/proc/cmdline, which the stub converted from
-    the load options), this says whether that is what was measured. Both with and without the
-    UTF-16 NUL terminator are tried, since loaders differ in whether LoadOptionsSize counts it.
-    """
-    encoded = cmdline.encode("utf-16-le")
-    wanted = {sha384_of(encoded), sha384_of(encoded + b"\x00\x00")}
-    for event in log.measured:
-        if event.event_type != efi_events.EV_EVENT_TAG:
-            continue
-        decoded = event.decoded()
-        is_tag = isinstance(decoded, efi_events.TaggedEvent) and decoded.tag_id == LOAD_OPTIONS_TAG_ID
-        if is_tag and event.digest() in wanted:
-            return event
-    return None
