@@ -1,9 +1,19 @@
-"""Policy framework shared by SNP and TDX.
+"""The one policy loader for SNP and TDX, with a closed schema, and the comparison helpers.
 
 A policy is a typed, frozen dataclass whose fields default to ``None``: ``None`` means
 *unchecked*, never "false" or "zero". Platform modules (``snp/policy.py``, ``tdx/policy.py``)
-declare their fields; this module loads them from TOML or JSON, applies command-line overrides,
-and provides the comparison helpers every check uses so both platforms word results alike.
+declare their fields (with ``hex_field``/``int_field`` limits); this module loads them from TOML
+or JSON and applies command-line overrides.
+
+The schema is closed because a policy that is misread is weaker than the owner meant, and a
+verifier must never be talked into a weaker check by its own input. Every one of these is an
+``InputError`` (exit 3) naming the policy file and the key once:
+  unknown keys and misspelt tables; ``null`` (leave a key out to leave it unchecked); a value of
+  the wrong type (a bool where a number is expected, a float, a list where one value is
+  expected); duplicate JSON keys (TOML refuses them itself); top-level keys next to an
+  ``[snp]``/``[tdx]`` table (they would otherwise be silently ignored); a platform table
+  missing for the platform verified; empty or wrong-length hex; empty lists; negative or
+  out-of-range numbers. Command-line overrides go through the same limits.
 """
 
 from __future__ import annotations
@@ -22,6 +32,31 @@ from cocoscope.evidence import files
 
 P = TypeVar("P")
 
+PLATFORM_TABLES = ("snp", "tdx")
+
+
+class _Bad(Exception):
+    """A value does not fit its key; the loader adds the file and the key, once."""
+
+
+def hex_field(size: int | None = None, *, max_size: int | None = None) -> Any:
+    """A bytes (or set of bytes) field given as hex: exactly ``size`` or 1..``max_size`` bytes."""
+    return dataclasses.field(default=None, metadata={"size": size, "max_size": max_size})
+
+
+def int_field(maximum: int) -> Any:
+    """A non-negative integer field (or set of them, or a table of them) up to ``maximum``."""
+    return dataclasses.field(default=None, metadata={"max": maximum})
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Bad(f"duplicate key {key!r} (JSON keeps only the last; refused)")
+        out[key] = value
+    return out
+
 
 def load_document(path: str) -> dict[str, Any]:
     """Read a TOML or JSON policy file (JSON if it starts with '{', TOML otherwise)."""
@@ -32,83 +67,190 @@ def load_document(path: str) -> dict[str, Any]:
         raise InputError(f"policy is not UTF-8 text (byte {exc.start})", path=path) from None
     try:
         if text.lstrip().startswith("{"):
-            doc = json.loads(text)
+            doc = json.loads(text, object_pairs_hook=_reject_duplicates)
         else:
             doc = tomllib.loads(text)
+    except _Bad as exc:
+        raise InputError(str(exc), path=path) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg}", path=path, where=f"line {exc.lineno}") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"invalid TOML: {exc}", path=path) from None
+    except RecursionError:
+        raise InputError("policy nests too deeply", path=path) from None
     if not isinstance(doc, dict):
         raise InputError("policy must be a table/object at the top level", path=path)
     return doc
 
 
-def _coerce(name: str, value: Any, hint: Any, path: str) -> Any:
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "a number"
+    if isinstance(value, float):
+        return "a fractional number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+def _coerce(value: Any, hint: Any) -> Any:
     """Check a loaded value against a field type; hex strings become bytes for bytes fields."""
+    if value is None:
+        raise _Bad("null is not a value (leave the key out to leave it unchecked)")
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
-        non_none = [a for a in args if a is not type(None)]
-        if value is None:
-            return None
-        errors = []
-        for alt in non_none:
-            try:
-                return _coerce(name, value, alt, path)
-            except InputError as exc:
-                errors.append(exc.message)
-        raise InputError(f"field {name!r}: {'; '.join(errors)}", path=path)
+        (hint,) = [a for a in args if a is not type(None)]  # every field is "X | None"
+        return _coerce(value, hint)
     if hint is bytes:
-        if isinstance(value, str):
-            try:
-                return bytes.fromhex(value.removeprefix("0x"))
-            except ValueError:
-                raise InputError(f"field {name!r}: {value!r} is not hex", path=path) from None
-        raise InputError(f"field {name!r}: expected a hex string", path=path)
+        if not isinstance(value, str):
+            raise _Bad(f"expected a hex string, got {_kind(value)}")
+        try:
+            return bytes.fromhex(value.removeprefix("0x"))
+        except ValueError:
+            raise _Bad(f"{value[:80]!r} is not hex") from None
     if hint is bool:
         if isinstance(value, bool):
             return value
-        raise InputError(f"field {name!r}: expected true or false", path=path)
+        raise _Bad(f"expected true or false, got {_kind(value)}")
     if hint is int:
-        if isinstance(value, bool):
-            raise InputError(f"field {name!r}: expected an integer", path=path)
-        if isinstance(value, int):
+        if isinstance(value, int) and not isinstance(value, bool):
             return value
         if isinstance(value, str):
             try:
                 return int(value, 0)
             except ValueError:
                 pass
-        raise InputError(f"field {name!r}: expected an integer", path=path)
+        raise _Bad(f"expected an integer, got {_kind(value)}")
     if hint is str:
         if isinstance(value, str):
             return value
-        raise InputError(f"field {name!r}: expected a string", path=path)
+        raise _Bad(f"expected a string, got {_kind(value)}")
     if origin in (tuple, frozenset):
-        if not isinstance(value, list | tuple):
-            value = [value]  # a single value is a set of one
-        elem = args[0]
-        items = [_coerce(name, v, elem, path) for v in value]
-        return tuple(items) if origin is tuple else frozenset(items)
+        if isinstance(value, dict):
+            raise _Bad("expected a value or a list of values, got a table")
+        items = value if isinstance(value, list) else [value]  # one value is a set of one
+        if not items:
+            raise _Bad("empty list (it would accept nothing; leave the key out to leave it "
+                       "unchecked)")
+        coerced = [_coerce(v, args[0]) for v in items]
+        return tuple(coerced) if origin is tuple else frozenset(coerced)
     if origin is dict or hint is dict:
         if not isinstance(value, dict):
-            raise InputError(f"field {name!r}: expected a table", path=path)
+            raise _Bad(f"expected a table, got {_kind(value)}")
         vt = args[1] if args else Any
-        return {str(k): (v if vt is Any else _coerce(f"{name}.{k}", v, vt, path))
-                for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            try:
+                out[str(k)] = v if vt is Any else _coerce(v, vt)
+            except _Bad as exc:
+                raise _Bad(f"{k!r}: {exc}") from None
+        return out
     return value
 
 
+def _check_size(value: bytes, size: int | None, max_size: int | None) -> None:
+    if not value:
+        raise _Bad("empty hex value (it would match anything; leave the key out to leave "
+                   "it unchecked)")
+    if size is not None and len(value) != size:
+        raise _Bad(f"{len(value)} bytes, expected {size} ({2 * size} hex digits)")
+    if max_size is not None and len(value) > max_size:
+        raise _Bad(f"{len(value)} bytes, at most {max_size} allowed")
+
+
+def _check_range(value: int, maximum: int) -> None:
+    if value < 0:
+        raise _Bad(f"{value} is negative")
+    if value > maximum:
+        raise _Bad(f"{value} is above the maximum {maximum}")
+
+
+def _check_limits(value: Any, meta: Mapping[str, Any]) -> None:
+    """Lengths of hex values and ranges of numbers, for one value or each of a collection."""
+    items = (list(value.values()) if isinstance(value, dict)
+             else list(value) if isinstance(value, tuple | frozenset) else [value])
+    for item in items:
+        if isinstance(item, bytes):
+            _check_size(item, meta.get("size"), meta.get("max_size"))
+        elif isinstance(item, int) and not isinstance(item, bool) and "max" in meta:
+            _check_range(item, meta["max"])
+
+
+def check_limits(policy: object, *, path: str) -> None:
+    """Every set field within its declared limits (used for files and for flags alike)."""
+    for f in dataclasses.fields(policy):  # type: ignore[arg-type]
+        value = getattr(policy, f.name)
+        if value is None:
+            continue
+        if isinstance(value, tuple | frozenset | dict) and not value:
+            raise InputError(f"key {f.name!r}: empty (it would accept nothing)", path=path)
+        try:
+            _check_limits(value, f.metadata)
+        except _Bad as exc:
+            raise InputError(f"key {f.name!r}: {exc}", path=path) from None
+
+
+RENAMED = {"debug": "allow_debug"}  # old TDX key: `debug = true` meant *require* debug
+
+
+def platform_table(doc: Mapping[str, Any], section: str, path: str) -> Mapping[str, Any]:
+    """The keys for ``section``: the whole document, or its ``[section]`` table.
+
+    A file is either flat (one platform) or made of platform tables only; mixing the two would
+    leave the top-level keys silently unused.
+    """
+    tables = [k for k in doc if k in PLATFORM_TABLES]
+    if not tables:
+        return doc
+    stray = sorted(k for k in doc if k not in PLATFORM_TABLES)
+    if stray:
+        raise InputError(f"top-level key(s) {', '.join(map(repr, stray))} next to a "
+                         f"[{tables[0]}] table would be ignored: put them inside the platform "
+                         "table", path=path)
+    for t in tables:
+        if not isinstance(doc[t], dict):
+            raise InputError(f"key {t!r}: expected a table, got {_kind(doc[t])}", path=path)
+    if section not in doc:
+        raise InputError(f"no [{section}] table (the file has [{'], ['.join(tables)}])",
+                         path=path)
+    table: Mapping[str, Any] = doc[section]
+    return table
+
+
 def from_mapping(cls: type[P], doc: Mapping[str, Any], *, path: str = "<policy>") -> P:
-    """Build policy ``cls`` from a mapping; unknown keys are an error (a typo must not pass)."""
+    """Build policy ``cls`` from a mapping under the closed schema (see the module docstring)."""
     hints = typing.get_type_hints(cls)
     fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(doc) - fields)
-    if unknown:
-        raise InputError(f"unknown policy field(s): {', '.join(unknown)}", path=path)
-    kwargs = {k: _coerce(k, v, hints[k], path) for k, v in doc.items()}
-    return cls(**kwargs)
+    for key in doc:
+        if key in fields:
+            continue
+        hint = ""
+        if key in RENAMED and RENAMED[key] in fields:
+            hint = f" (renamed {RENAMED[key]!r}: false = the bit must be clear)"
+        elif isinstance(doc[key], dict):
+            hint = " (a table: misspelt platform table?)"
+        raise InputError(f"unknown key {key!r}{hint}", path=path)
+    kwargs = {}
+    for key, value in doc.items():
+        try:
+            kwargs[key] = _coerce(value, hints[key])
+        except _Bad as exc:
+            raise InputError(f"key {key!r}: {exc}", path=path) from None
+    try:
+        policy = cls(**kwargs)
+    except InputError as exc:  # cross-field checks in the class: add the file name
+        raise InputError(exc.message, path=path) from None
+    check_limits(policy, path=path)
+    return policy
 
 
 def load_policy(cls: type[P], path: str | None,
@@ -116,17 +258,18 @@ def load_policy(cls: type[P], path: str | None,
     """The one policy loader for both platforms: a file (TOML or JSON), then flag overrides.
 
     ``cls`` is ``SnpPolicy`` or ``TdxPolicy``; its ``SECTION`` (``snp``/``tdx``) names the
-    table used when the file has one. No file: the class defaults (production-safe).
+    table used when the file is made of platform tables. No file: the class defaults
+    (production-safe). Overrides (typed values from flags) are held to the same limits.
     """
     if path is None:
         pol = cls()
     else:
-        doc = load_document(path)
-        section = getattr(cls, "SECTION", None)
-        if section and isinstance(doc.get(section), dict):
-            doc = doc[section]
-        pol = from_mapping(cls, doc, path=path)
-    return override(pol, **(overrides or {}))
+        section = getattr(cls, "SECTION", "")
+        pol = from_mapping(cls, platform_table(load_document(path), section, path), path=path)
+    if overrides:
+        pol = override(pol, **overrides)
+        check_limits(pol, path="command line")  # file values were checked above
+    return pol
 
 
 def override(policy: P, **flags: Any) -> P:
@@ -183,6 +326,13 @@ def expect_flag(name: str, required: bool | None, actual: bool) -> Check | None:
         return passed(name, f"{'set' if actual else 'clear'} as required")
     return failed(name, f"is {'set' if actual else 'clear'}, policy requires it "
                         f"{'set' if required else 'clear'}")
+
+
+def expect_permission(name: str, allowed: bool | None, actual: bool) -> Check | None:
+    """``allow_*`` keys: False = the bit must be clear; True or unset = either is fine."""
+    if allowed is None or allowed:
+        return None
+    return expect_flag(name, False, actual)
 
 
 def collect(*checks: Check | None) -> tuple[Check, ...]:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from cocoscope.attest.policy import load_policy, override
+from cocoscope.attest.policy import load_policy
 from cocoscope.attest.show import render_verification, verification_json
 from cocoscope.commands._common import add_output_options, emit, hexstr, parse_time
 from cocoscope.errors import EXIT_OK, EXIT_VERIFY, UsageError
@@ -40,7 +39,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     ver.add_argument("--mrownerconfig", metavar="HEX")
     ver.add_argument("--report-data", metavar="HEX", help="expected REPORTDATA (64 bytes)")
     ver.add_argument("--nonce", metavar="HEX", help="REPORTDATA must start with this")
-    ver.add_argument("--allow-debug", action="store_true", help="do not fail a debug TD")
+    ver.add_argument("--allow-debug", action="store_true",
+                     help="accept a debug TD (never in production)")
     ver.add_argument("--mrseam", metavar="HEX", action="append", help="allowed MRSEAM (repeatable)")
     ver.add_argument("--min-tee-tcb-svn", metavar="HEX", help="minimum TEE_TCB_SVN (16 bytes)")
     add_output_options(ver, ("text", "json"))
@@ -62,8 +62,6 @@ def _policy(args: argparse.Namespace) -> TdxPolicy:
     from cocoscope.attest.tdx.policy import TdxPolicy
     from cocoscope.attest.tdx.tcb import TcbStatus
 
-    pol = load_policy(TdxPolicy, args.policy)
-
     def h(value: str | None, what: str) -> bytes | None:
         return None if value is None else hexstr(value, what=what)
 
@@ -77,8 +75,7 @@ def _policy(args: argparse.Namespace) -> TdxPolicy:
         if wrong:
             raise UsageError(f"--accept-tcb: unknown status {', '.join(wrong)} "
                              f"(one of {', '.join(known)})")
-    pol = override(
-        pol,
+    return load_policy(TdxPolicy, args.policy, dict(
         mrtd=tuple(hexstr(m, what="--mrtd") for m in args.mrtd) if args.mrtd else None,
         rtmr0=h(args.rtmr0, "--rtmr0"), rtmr1=h(args.rtmr1, "--rtmr1"),
         rtmr2=h(args.rtmr2, "--rtmr2"), rtmr3=h(args.rtmr3, "--rtmr3"),
@@ -88,9 +85,8 @@ def _policy(args: argparse.Namespace) -> TdxPolicy:
         mrseam=tuple(hexstr(m, what="--mrseam") for m in args.mrseam) if args.mrseam else None,
         min_tee_tcb_svn=h(args.min_tee_tcb_svn, "--min-tee-tcb-svn"),
         accepted_tcb=accepted,
-    )
-    # override() skips None values, so "unchecked" has to be set directly.
-    return dataclasses.replace(pol, debug=None) if args.allow_debug else pol
+        allow_debug=True if args.allow_debug else None,
+    ))
 
 
 def run_verify(args: argparse.Namespace) -> int:

@@ -30,7 +30,7 @@ from tests.attest.tdx.tdx_quote_vectors import (
     utc,
 )
 
-OFFLINE = TdxPolicy(accepted_tcb=("Unknown",), debug=None)
+OFFLINE = TdxPolicy(accepted_tcb=("Unknown",), allow_debug=True)
 SIG_CHECKS = {"quote.signature", "qe_report.signature", "qe_report.binding", "pck.chain.root",
               "pck.chain.names", "pck.chain.signatures", "pck.chain.validity", "quote.qe_vendor"}
 

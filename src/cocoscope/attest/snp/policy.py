@@ -16,7 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from cocoscope.attest.policy import collect, expect_at_least, expect_equal, expect_flag
+from cocoscope.attest.policy import (
+    collect,
+    expect_at_least,
+    expect_equal,
+    expect_flag,
+    expect_permission,
+    hex_field,
+    int_field,
+)
 from cocoscope.attest.result import Check, failed, passed
 from cocoscope.attest.snp.product import COMPONENT_NAMES, Product
 from cocoscope.attest.snp.report import AttestationReport
@@ -34,30 +42,38 @@ def parse_version(text: str, *, parts: int) -> tuple[int, ...]:
     return nums + (0,) * (parts - len(nums))
 
 
+U32 = (1 << 32) - 1
+U64 = (1 << 64) - 1
+
+
 @dataclass(frozen=True)
 class SnpPolicy:
     SECTION: ClassVar[str] = "snp"  # the table of a shared policy file (attest.policy)
 
-    # launch identity
-    measurement: frozenset[bytes] | None = None  # one value or a set of accepted digests
-    host_data: bytes | None = None
-    report_data: bytes | None = None  # exact; shorter values are zero-padded to 64 bytes
-    nonce: bytes | None = None  # REPORT_DATA must start with these bytes
-    id_key_digest: frozenset[bytes] | None = None
-    author_key_digest: frozenset[bytes] | None = None
-    family_id: bytes | None = None
-    image_id: bytes | None = None
-    min_guest_svn: int | None = None
-    vmpl: int | None = None
-    # platform TCB and firmware (REPORTED_TCB components in the product's layout)
-    min_tcb: dict[str, int] | None = None
+    # launch identity (reference values: appraisal)
+    measurement: frozenset[bytes] | None = hex_field(48)  # one value or a set of accepted digests
+    host_data: bytes | None = hex_field(32)
+    report_data: bytes | None = hex_field(max_size=64)  # exact; shorter: zero-padded to 64
+    nonce: bytes | None = hex_field(max_size=64)  # REPORT_DATA must start with these bytes
+    id_key_digest: frozenset[bytes] | None = hex_field(48)
+    author_key_digest: frozenset[bytes] | None = hex_field(48)
+    family_id: bytes | None = hex_field(16)
+    image_id: bytes | None = hex_field(16)
+    min_guest_svn: int | None = int_field(U32)
+    vmpl: int | None = int_field(3)
+    # platform TCB and firmware (TCB components in the product's layout)
+    # (int_field is a dataclasses.field() specifier, not a shared mutable default)
+    min_tcb: dict[str, int] | None = int_field(255)  # noqa: RUF009  REPORTED_TCB floor
+    min_launch_tcb: dict[str, int] | None = int_field(255)  # noqa: RUF009  LAUNCH_TCB floor
+    # COMMITTED_TCB/firmware below CURRENT: the platform may roll back to the committed level
+    permit_provisional_firmware: bool = False
     min_firmware: str | None = None  # CURRENT firmware "major.minor[.build]"
     min_abi: str | None = None  # the guest POLICY's ABI "major.minor" floor
-    min_launch_mitigations: int | None = None  # v5 bit mask: these bits must be set
-    min_current_mitigations: int | None = None
+    min_launch_mitigations: int | None = int_field(U64)  # v5 bit mask: these bits must be set
+    min_current_mitigations: int | None = int_field(U64)
     # guest POLICY bits
-    allow_debug: bool | None = False
-    allow_migration_agent: bool | None = False
+    allow_debug: bool = False
+    allow_migration_agent: bool = False
     allow_smt: bool | None = None
     allow_cxl: bool | None = None
     require_single_socket: bool | None = None
@@ -74,30 +90,26 @@ class SnpPolicy:
     platform_alias_check_complete: bool | None = None
     platform_tio: bool | None = None
     # signer
-    allow_masked_chip_id: bool | None = False
+    allow_masked_chip_id: bool = False  # all-zero CHIP_ID (MASK_CHIP_ID): no hwID binding
     vlek_csp_ids: frozenset[str] | None = None  # allowed VLEK cspID values
     signing_keys: frozenset[str] | None = None  # subset of {"vcek", "vlek"}
 
     def __post_init__(self) -> None:
-        for name in (self.min_tcb or {}):
-            if name not in COMPONENT_NAMES:
-                raise InputError(f"policy field 'min_tcb': unknown component {name!r} "
-                                 f"(expected {', '.join(COMPONENT_NAMES)})")
-        if self.min_firmware is not None:
-            parse_version(self.min_firmware, parts=3)
-        if self.min_abi is not None:
-            parse_version(self.min_abi, parts=2)
-        for key in (self.signing_keys or ()):
-            if key not in ("vcek", "vlek"):
-                raise InputError(f"policy field 'signing_keys': {key!r} is not vcek or vlek")
-        if self.report_data is not None and len(self.report_data) > 64:
-            raise InputError("policy field 'report_data' is longer than 64 bytes")
-
-
-def _permission(name: str, allowed: bool | None, actual: bool) -> Check | None:
-    if allowed is None or allowed:
-        return None
-    return expect_flag(name, False, actual)
+        for key, table in (("min_tcb", self.min_tcb), ("min_launch_tcb", self.min_launch_tcb)):
+            for name in (table or {}):
+                if name not in COMPONENT_NAMES:
+                    raise InputError(f"key {key!r}: unknown component {name!r} "
+                                     f"(expected {', '.join(COMPONENT_NAMES)})")
+        for key, text, parts in (("min_firmware", self.min_firmware, 3),
+                                 ("min_abi", self.min_abi, 2)):
+            if text is not None:
+                try:
+                    parse_version(text, parts=parts)
+                except InputError as exc:
+                    raise InputError(f"key {key!r}: {exc.message}") from None
+        for name in (self.signing_keys or ()):
+            if name not in ("vcek", "vlek"):
+                raise InputError(f"key 'signing_keys': {name!r} is not vcek or vlek")
 
 
 def _requirement(name: str, required: bool | None, actual: bool) -> Check | None:
@@ -185,10 +197,10 @@ def appraise(policy: SnpPolicy, report: AttestationReport, product: Product,
         _mask("policy.launch_mitigations", p.min_launch_mitigations, report.launch_mit_vector),
         _mask("policy.current_mitigations", p.min_current_mitigations,
               report.current_mit_vector),
-        _permission("policy.debug", p.allow_debug, gp.debug),
-        _permission("policy.migrate_ma", p.allow_migration_agent, gp.migrate_ma),
-        _permission("policy.smt", p.allow_smt, gp.smt),
-        _permission("policy.cxl", p.allow_cxl, gp.cxl_allow),
+        expect_permission("policy.debug", p.allow_debug, gp.debug),
+        expect_permission("policy.migrate_ma", p.allow_migration_agent, gp.migrate_ma),
+        expect_permission("policy.smt", p.allow_smt, gp.smt),
+        expect_permission("policy.cxl", p.allow_cxl, gp.cxl_allow),
         _requirement("policy.single_socket", p.require_single_socket, gp.single_socket),
         _requirement("policy.aes_256_xts", p.require_aes_256_xts, gp.mem_aes_256_xts),
         _requirement("policy.rapl_disabled", p.require_rapl_disabled, gp.rapl_dis),

@@ -1,7 +1,7 @@
 """TDX appraisal policy on top of the shared framework (``cocoscope.attest.policy``).
 
 Every field defaults to ``None`` = unchecked, with two deliberate exceptions that make the
-default policy safe: ``debug = False`` (a debug TD's memory is readable by the host) and
+default policy safe: ``allow_debug = False`` (a debug TD's memory is readable by the host) and
 ``accepted_tcb = ("UpToDate",)``. Without collateral the TCB status is ``Unknown``, so offline
 verification must say ``accepted_tcb = ["Unknown"]`` (or ``--accept-tcb Unknown``) explicitly.
 
@@ -20,11 +20,15 @@ from cocoscope.attest.policy import (
     expect_equal,
     expect_flag,
     expect_one_of,
+    expect_permission,
     expect_prefix,
+    hex_field,
+    int_field,
 )
 from cocoscope.attest.result import Check, failed, passed
 from cocoscope.attest.tdx.quote import TdReportBody
 from cocoscope.attest.tdx.tcb import TcbStatus
+from cocoscope.errors import InputError
 
 # TDATTRIBUTES bits (Intel TDX module ABI; go-tdx-guest validate.go uses the same).
 TD_ATTR_DEBUG = 1 << 0
@@ -34,31 +38,42 @@ TD_ATTR_KL = 1 << 31
 TD_ATTR_PERFMON = 1 << 63
 
 _STATUS_NAMES = frozenset(s.value for s in TcbStatus)
+U64 = (1 << 64) - 1
 
 
 @dataclass(frozen=True)
 class TdxPolicy:
     SECTION: ClassVar[str] = "tdx"  # the table of a shared policy file (attest.policy)
 
-    mrtd: tuple[bytes, ...] | None = None  # allow-list; one value is a list of one
-    rtmr0: bytes | None = None
-    rtmr1: bytes | None = None
-    rtmr2: bytes | None = None
-    rtmr3: bytes | None = None
-    mrconfigid: bytes | None = None
-    mrowner: bytes | None = None
-    mrownerconfig: bytes | None = None
-    report_data: bytes | None = None  # all 64 bytes
-    nonce: bytes | None = None  # REPORTDATA must start with these bytes
-    debug: bool | None = False
+    # reference values (appraisal)
+    mrtd: tuple[bytes, ...] | None = hex_field(48)  # allow-list; one value is a list of one
+    rtmr0: bytes | None = hex_field(48)
+    rtmr1: bytes | None = hex_field(48)
+    rtmr2: bytes | None = hex_field(48)
+    rtmr3: bytes | None = hex_field(48)
+    mrconfigid: bytes | None = hex_field(48)
+    mrowner: bytes | None = hex_field(48)
+    mrownerconfig: bytes | None = hex_field(48)
+    report_data: bytes | None = hex_field(64)  # all 64 bytes
+    nonce: bytes | None = hex_field(max_size=64)  # REPORTDATA must start with these bytes
+    # TD attributes: allow_debug as on SNP (false: DEBUG must be clear); the others
+    # true = the bit must be set, false = it must be clear, unset = unchecked
+    allow_debug: bool = False
     sept_ve_disable: bool | None = None
     pks: bool | None = None
     kl: bool | None = None
     perfmon: bool | None = None
-    xfam: tuple[int, ...] | None = None  # allow-list of exact XFAM values
-    min_tee_tcb_svn: bytes | None = None  # 16 bytes, compared component by component
+    xfam: tuple[int, ...] | None = int_field(U64)  # allow-list of exact XFAM values
+    # platform TCB (authenticity)
+    min_tee_tcb_svn: bytes | None = hex_field(16)  # compared component by component
     accepted_tcb: tuple[str, ...] | None = ("UpToDate",)
-    mrseam: tuple[bytes, ...] | None = None  # allow-list of TDX module measurements
+    mrseam: tuple[bytes, ...] | None = hex_field(48)  # allow-list of TDX module measurements
+
+    def __post_init__(self) -> None:
+        unknown = [a for a in self.accepted_tcb or () if a not in _STATUS_NAMES]
+        if unknown:  # a misspelt status would otherwise silently never match
+            raise InputError(f"key 'accepted_tcb': unknown status {', '.join(map(repr, unknown))}"
+                             f" (one of {', '.join(sorted(_STATUS_NAMES))})")
 
 
 def _min_svn(minimum: bytes | None, actual: bytes) -> Check | None:
@@ -98,7 +113,7 @@ def appraise(policy: TdxPolicy, body: TdReportBody, tcb_status: str,
         expect_equal("policy.mrownerconfig", policy.mrownerconfig, body.mrownerconfig),
         expect_equal("policy.report_data", policy.report_data, body.report_data),
         expect_prefix("policy.nonce", policy.nonce, body.report_data),
-        expect_flag("policy.debug", policy.debug, bool(attrs & TD_ATTR_DEBUG)),
+        expect_permission("policy.debug", policy.allow_debug, bool(attrs & TD_ATTR_DEBUG)),
         expect_flag("policy.sept_ve_disable", policy.sept_ve_disable,
                     bool(attrs & TD_ATTR_SEPT_VE_DISABLE)),
         expect_flag("policy.pks", policy.pks, bool(attrs & TD_ATTR_PKS)),
