@@ -43,6 +43,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     g.add_argument("--min-guest-svn", type=int, metavar="N")
     g.add_argument("--min-tcb", action="append", metavar="COMP=N",
                    help="minimum REPORTED_TCB component (fmc, bl, tee, snp, ucode); repeatable")
+    g.add_argument("--min-launch-tcb", action="append", metavar="COMP=N",
+                   help="minimum LAUNCH_TCB component; repeatable")
+    g.add_argument("--permit-provisional-firmware", action="store_true", default=None,
+                   help="accept COMMITTED_TCB below CURRENT_TCB (uncommitted firmware)")
     g.add_argument("--min-firmware", metavar="MAJ.MIN[.BUILD]")
     g.add_argument("--min-abi", metavar="MAJ.MIN")
     g.add_argument("--allow-debug", action="store_true", default=None,
@@ -89,17 +93,20 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     def one(value: str | None, what: str) -> bytes | None:
         return None if value is None else hexstr(value, what=what)
 
-    min_tcb = None
-    if args.min_tcb:
-        min_tcb = {}
-        for item in args.min_tcb:
+    def components(items: list[str] | None, flag: str) -> dict[str, int] | None:
+        if not items:
+            return None
+        out = {}
+        for item in items:
             comp, sep, val = item.partition("=")
             try:
-                min_tcb[comp.strip()] = int(val, 0)
+                out[comp.strip()] = int(val, 0)
             except ValueError:
-                raise UsageError(f"--min-tcb {item!r}: expected COMPONENT=NUMBER") from None
+                raise UsageError(f"{flag} {item!r}: expected COMPONENT=NUMBER") from None
             if not sep:
-                raise UsageError(f"--min-tcb {item!r}: expected COMPONENT=NUMBER")
+                raise UsageError(f"{flag} {item!r}: expected COMPONENT=NUMBER")
+        return out
+
     return dict(
         measurement=hexes(args.measurement, "--measurement"),
         host_data=one(args.host_data, "--host-data"),
@@ -109,7 +116,10 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         author_key_digest=hexes(args.author_key_digest, "--author-key-digest"),
         family_id=one(args.family_id, "--family-id"),
         image_id=one(args.image_id, "--image-id"),
-        vmpl=args.vmpl, min_guest_svn=args.min_guest_svn, min_tcb=min_tcb,
+        vmpl=args.vmpl, min_guest_svn=args.min_guest_svn,
+        min_tcb=components(args.min_tcb, "--min-tcb"),
+        min_launch_tcb=components(args.min_launch_tcb, "--min-launch-tcb"),
+        permit_provisional_firmware=args.permit_provisional_firmware,
         min_firmware=args.min_firmware, min_abi=args.min_abi,
         allow_debug=args.allow_debug, allow_migration_agent=args.allow_migration_agent,
         allow_smt=args.allow_smt, allow_masked_chip_id=args.allow_masked_chip_id,

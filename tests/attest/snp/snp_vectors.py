@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cocoscope.attest.snp.policy import SnpPolicy
 from tests.paths import ATTESTATION
 
 SNP = ATTESTATION / "snp"
@@ -23,6 +24,16 @@ class Vector:
     chain: Path | None  # ASK/ASVK + ARK as published next to the report
     at: datetime  # a time inside every certificate's validity window
     debug: bool  # DEBUG=1: fails the default policy
+    # COMMITTED_TCB below CURRENT_TCB (uncommitted firmware): fails the default policy
+    # (tcb.committed) unless permit_provisional_firmware; both trustee reports run so.
+    provisional: bool = False
+
+    def policy(self, **kw: object) -> SnpPolicy:
+        """A policy this vector passes apart from what ``kw`` sets (DEBUG and provisional
+        firmware accepted where the vector has them)."""
+        base: dict[str, object] = {"allow_debug": self.debug,
+                                   "permit_provisional_firmware": self.provisional}
+        return SnpPolicy(**{**base, **kw})  # type: ignore[arg-type]
 
 
 VECTORS = {
@@ -34,10 +45,10 @@ VECTORS = {
                            datetime(2024, 1, 1, tzinfo=UTC), False),
     "trustee-vcek": Vector("trustee-vcek", SNP / "trustee/test-report.bin",
                            SNP / "trustee/test-vcek.der", SNP / "trustee/milan_ask_ark_asvk.pem",
-                           datetime(2024, 1, 1, tzinfo=UTC), False),
+                           datetime(2024, 1, 1, tzinfo=UTC), False, provisional=True),
     "trustee-vlek": Vector("trustee-vlek", SNP / "trustee/test-vlek-report.bin",
                            SNP / "trustee/test-vlek.der", SNP / "go-sev-guest/milanvlek.testcer",
-                           datetime(2025, 6, 1, tzinfo=UTC), False),
+                           datetime(2025, 6, 1, tzinfo=UTC), False, provisional=True),
 }
 
 

@@ -17,7 +17,8 @@ from cocoscope.attest.snp.verify import SnpTrust, verify
 from cocoscope.errors import InputError
 from tests.attest.snp.snp_vectors import VECTORS, Vector, pem_certs
 
-POLICY = SnpPolicy(allow_debug=True)  # the go-sev-guest report must pass untouched
+# Every vector must pass untouched: DEBUG (go-sev-guest) and provisional firmware (trustee) allowed.
+POLICY = SnpPolicy(allow_debug=True, permit_provisional_firmware=True)
 
 
 def _raw_report(vec: Vector) -> bytes:

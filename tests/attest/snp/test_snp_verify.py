@@ -23,16 +23,20 @@ def failed_names(v: object) -> set[str]:
 
 
 def test_real_reports_verify(snp_vector: Vector) -> None:
-    """Signature, chain, TCB and chip id pass; only DEBUG=1 stops the go-sev-guest report."""
-    v = verify_file(str(snp_vector.report), [str(snp_vector.vek), str(snp_vector.chain)], time=snp_vector.at)
+    """Signature, chain, TCB and chip id pass; under the default policy DEBUG=1 stops the
+    go-sev-guest report and provisional firmware (COMMITTED < CURRENT) the trustee reports."""
+    certs = [str(snp_vector.vek), str(snp_vector.chain)]
+    v = verify_file(str(snp_vector.report), certs, time=snp_vector.at)
     names = {c.name for c in v.checks}
-    assert {"signature", "chain.ark", "product"} <= names
+    assert {"signature", "chain.ark", "product", "tcb.committed"} <= names
     assert v.facts["product"] == "Milan"
+    expected = {"policy.debug"} if snp_vector.debug else set()
+    expected |= {"tcb.committed"} if snp_vector.provisional else set()
+    assert failed_names(v) == expected
     if snp_vector.debug:
-        assert failed_names(v) == {"policy.debug"}
         assert not v.ok
-    else:
-        assert v.ok, [str(c) for c in v.failed]
+    allowed = verify_file(str(snp_vector.report), certs, snp_vector.policy(), snp_vector.at)
+    assert allowed.ok, [str(c) for c in allowed.failed]
     binding = "vlek.csp_id" if snp_vector.name == "trustee-vlek" else "vcek.hwid"
     assert binding in names and f"{'vlek' if 'vlek' in binding else 'vcek'}.tcb" in names
 
@@ -44,32 +48,34 @@ def test_debug_report_passes_when_debug_allowed() -> None:
 
 
 def test_vcek_alone_is_enough_roots_are_built_in(snp_vector: Vector) -> None:
-    v = verify_file(str(snp_vector.report), [str(snp_vector.vek)], SnpPolicy(allow_debug=True), snp_vector.at)
+    v = verify_file(str(snp_vector.report), [str(snp_vector.vek)], snp_vector.policy(allow_debug=True), snp_vector.at)
     assert v.ok
 
 
 def test_vlek_report_fails_a_vmpl0_policy() -> None:
     vec = VECTORS["trustee-vlek"]
-    v = verify_file(str(vec.report), [str(vec.vek)], SnpPolicy(vmpl=0), vec.at)
+    v = verify_file(str(vec.report), [str(vec.vek)], vec.policy(vmpl=0), vec.at)
     assert failed_names(v) == {"policy.vmpl"}
     assert "expected 0, got 1" in v.failed[0].detail
 
 
 def test_expired_vlek_fails_now_and_passes_inside_window() -> None:
     vec = VECTORS["trustee-vlek"]
-    now = verify_file(str(vec.report), [str(vec.vek)], time=NOW)
+    now = verify_file(str(vec.report), [str(vec.vek)], vec.policy(), NOW)
     assert failed_names(now) == {"chain.vlek"}
     assert "expired 2025-12-10" in now.failed[0].detail
-    assert verify_file(str(vec.report), [str(vec.vek)], time=datetime(2025, 12, 10, tzinfo=UTC)).ok
-    early = verify_file(str(vec.report), [str(vec.vek)], time=datetime(2024, 12, 1, tzinfo=UTC))
+    assert verify_file(str(vec.report), [str(vec.vek)], vec.policy(),
+                       datetime(2025, 12, 10, tzinfo=UTC)).ok
+    early = verify_file(str(vec.report), [str(vec.vek)], vec.policy(),
+                        datetime(2024, 12, 1, tzinfo=UTC))
     assert failed_names(early) == {"chain.vlek"}
 
 
 def test_vlek_csp_allow_list() -> None:
     vec = VECTORS["trustee-vlek"]
-    ok = verify_file(str(vec.report), [str(vec.vek)], SnpPolicy(vlek_csp_ids=frozenset({'CN=cc-us-east-2.amazonaws.com'})), vec.at)
+    ok = verify_file(str(vec.report), [str(vec.vek)], vec.policy(vlek_csp_ids=frozenset({'CN=cc-us-east-2.amazonaws.com'})), vec.at)
     assert ok.ok
-    bad = verify_file(str(vec.report), [str(vec.vek)], SnpPolicy(vlek_csp_ids=frozenset({'CN=other'})), vec.at)
+    bad = verify_file(str(vec.report), [str(vec.vek)], vec.policy(vlek_csp_ids=frozenset({'CN=other'})), vec.at)
     assert failed_names(bad) == {"vlek.csp_id"}
 
 
@@ -131,7 +137,8 @@ def test_certificate_dates_are_enforced() -> None:
 def test_wrong_product_chain_is_not_silently_replaced(tmp_path: Path) -> None:
     """A Genoa ASK offered for a Milan VCEK is accepted as an AMD cert but not used."""
     vec = VECTORS["trustee-vcek"]
-    v = verify_file(str(vec.report), [str(vec.vek), str(SNP / 'go-sev-guest/ask_ark_genoa.pem')], time=vec.at)
+    v = verify_file(str(vec.report), [str(vec.vek), str(SNP / 'go-sev-guest/ask_ark_genoa.pem')],
+                    vec.policy(), vec.at)
     assert v.ok
     fake_ark = tmp_path / "ark.pem"
     # An ASK presented as if it were the root: not pinned, so refused.
@@ -169,7 +176,7 @@ def test_hcl_wrapped_real_report_checks_the_binding(tmp_path: Path) -> None:
     vec = VECTORS["trustee-vcek"]
     p = tmp_path / "hcl.bin"
     p.write_bytes(hcl_wrap(vec.report.read_bytes(), b'{"keys":[]}'))
-    v = verify_file(str(p), [str(vec.vek)], time=vec.at)
+    v = verify_file(str(p), [str(vec.vek)], vec.policy(), vec.at)
     assert failed_names(v) == {"hcl.report_data"}  # signature etc. still pass
     assert load_evidence(str(p)).form == "hcl"
 
@@ -216,7 +223,7 @@ def test_crl_not_signed_by_the_ark_fails(tmp_path: Path) -> None:
            .sign(key, hashes.SHA384()))
     path = tmp_path / "crl.der"
     path.write_bytes(crl.public_bytes(serialization.Encoding.DER))
-    v = verify_file(str(vec.report), [str(vec.vek)], time=vec.at, crl=str(path))
+    v = verify_file(str(vec.report), [str(vec.vek)], vec.policy(), vec.at, crl=str(path))
     assert failed_names(v) == {"chain.crl"}
     assert "does not verify" in v.failed[0].detail
     (tmp_path / "junk.crl").write_bytes(b"junk")

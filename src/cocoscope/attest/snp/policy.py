@@ -135,16 +135,18 @@ def _mask(name: str, required: int | None, actual: int | None) -> Check | None:
     return passed(name, f"{actual:#x} has all of {required:#x}")
 
 
-def _min_tcb(policy: SnpPolicy, report: AttestationReport, product: Product) -> list[Check]:
-    if not policy.min_tcb:
+def _min_tcb(key: str, floor: dict[str, int] | None, which: str, report: AttestationReport,
+             product: Product) -> list[Check]:
+    """Per-component floor for one of the report's TCBs (``reported`` or ``launch``)."""
+    if not floor:
         return []
-    have = report.tcb("reported", product).components()
+    have = report.tcb(which, product).components()
     out = []
-    for comp, minimum in sorted(policy.min_tcb.items()):
+    for comp, minimum in sorted(floor.items()):
         if comp not in have:
-            out.append(failed(f"policy.min_tcb.{comp}", f"{product.value} TCB has no {comp} SPL"))
+            out.append(failed(f"policy.{key}.{comp}", f"{product.value} TCB has no {comp} SPL"))
         else:
-            c = expect_at_least(f"policy.min_tcb.{comp}", minimum, have[comp])
+            c = expect_at_least(f"policy.{key}.{comp}", minimum, have[comp])
             assert c is not None
             out.append(c)
     return out
@@ -190,7 +192,8 @@ def appraise(policy: SnpPolicy, report: AttestationReport, product: Product,
         expect_equal("policy.image_id", p.image_id, report.image_id),
         expect_at_least("policy.min_guest_svn", p.min_guest_svn, report.guest_svn),
         expect_equal("policy.vmpl", p.vmpl, report.vmpl),
-        *_min_tcb(p, report, product),
+        *_min_tcb("min_tcb", p.min_tcb, "reported", report, product),
+        *_min_tcb("min_launch_tcb", p.min_launch_tcb, "launch", report, product),
         _version_at_least("policy.min_firmware", p.min_firmware,
                           report.current_fw.as_tuple(), 3),
         _version_at_least("policy.min_abi", p.min_abi, (gp.abi_major, gp.abi_minor), 2),

@@ -33,6 +33,7 @@ from cocoscope.attest.snp.report import (
     SigningKey,
     guess_product,
 )
+from cocoscope.attest.snp.tcb import certificate_check, committed_check
 from cocoscope.errors import InputError
 from cocoscope.evidence import files
 
@@ -155,6 +156,7 @@ def binding_checks(report: AttestationReport, vek: AmdCert, kind: str, product: 
         diff = ", ".join(f"{k} report {want[k]} cert {have[k]}" for k in names
                          if have[k] != want[k])
         out.append(failed(f"{kind}.tcb", f"REPORTED_TCB differs from the certificate: {diff}"))
+    out.append(certificate_check(kind, {k: ext.spls.get(k) for k in names}, report, product))
     line = product_from_name(ext.product_name or "")
     if line is not product:
         out.append(failed(f"{kind}.product", f"certificate productName {ext.product_name!r} "
@@ -238,7 +240,9 @@ def verify(evidence: ReportEvidence, trust: SnpTrust, policy: SnpPolicy,
         checks += more
     # The policy is judged even when the signature could not be: a user fixing one problem
     # should see all of them. Without a known product, TCB minimums use the best guess.
-    checks += appraise(policy, report, product or guess_product(report)[0], kind or "none")
+    layout = product or guess_product(report)[0]
+    checks.append(committed_check(report, layout, policy.permit_provisional_firmware))
+    checks += appraise(policy, report, layout, kind or "none")
     if trust.ignored:  # directory entries that were not certificates: nothing is silent
         facts["ignored"] = list(trust.ignored)
     return Verification(ev.path, "snp-report", tuple(checks), facts)
