@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from cocoscope.commands._common import add_output_options, emit, hexstr, parse_time
-from cocoscope.errors import EXIT_OK, EXIT_VERIFY, InputError, UsageError
+from cocoscope.errors import EXIT_OK, InputError, UsageError
 from cocoscope.evidence import files
 
 
@@ -19,7 +19,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.set_defaults(func=run_show)
 
     p = sub.add_parser("verify", help="verify an SEV-SNP report: chain, signature, policy",
-                       description="Exit 0 only when every check passes; 4 otherwise.")
+                       description="Exit 0: VERIFIED (every check passed and the launch "
+                       "measurement matched a reference value); 1: AUTHENTIC, NOT APPRAISED "
+                       "(every check passed, no reference measurement given); 4: FAILED.")
     p.add_argument("report", metavar="REPORT")
     p.add_argument("--certs", action="append", default=[], metavar="FILE|DIR",
                    help="VCEK/VLEK and optional ASK/ARK: PEM, DER or an SNP certificate table "
@@ -130,7 +132,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_verify(args: argparse.Namespace) -> int:
     from cocoscope.attest.policy import load_policy
-    from cocoscope.attest.show import render_verification, verification_json
+    from cocoscope.attest.show import exit_code, render_verification, verification_json
     from cocoscope.attest.snp.policy import SnpPolicy
     from cocoscope.attest.snp.verify import verify_file
 
@@ -138,7 +140,7 @@ def run_verify(args: argparse.Namespace) -> int:
     v = verify_file(args.report, args.certs, policy, parse_time(args.time), args.crl)
     emit(json.dumps(verification_json(v), indent=2) if args.format == "json"
          else render_verification(v), args.output)
-    return EXIT_OK if v.ok else EXIT_VERIFY
+    return exit_code(v)
 
 
 def run_fetch(args: argparse.Namespace) -> int:

@@ -8,9 +8,9 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from cocoscope.attest.policy import load_policy
-from cocoscope.attest.show import render_verification, verification_json
+from cocoscope.attest.show import exit_code, render_verification, verification_json
 from cocoscope.commands._common import add_output_options, emit, hexstr, parse_time
-from cocoscope.errors import EXIT_OK, EXIT_VERIFY, UsageError
+from cocoscope.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:  # the policy pulls in collateral and cryptography: load only when used
     from cocoscope.attest.tdx.policy import TdxPolicy
@@ -23,7 +23,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     show.set_defaults(func=run_show)
 
     ver = sub.add_parser("verify", help="verify a TDX quote: signatures, PCK chain, collateral, policy",
-                         description="Exit 0 only when every check passes; 4 names each failed check.")
+                         description="Exit 0: VERIFIED (every check passed and MRTD matched a "
+                         "reference value); 1: AUTHENTIC, NOT APPRAISED (every check passed, no "
+                         "reference MRTD given); 4: FAILED, naming each failed check.")
     ver.add_argument("quote", metavar="QUOTE")
     ver.add_argument("--collateral-dir", metavar="DIR",
                      help="TCB Info, QE Identity, TCB Signing chain, CRLs (classified by content)")
@@ -100,5 +102,4 @@ def run_verify(args: argparse.Namespace) -> int:
     if not v.ok:
         print("cocoscope: verification failed: " + ", ".join(c.name for c in v.failed),
               file=sys.stderr)
-        return EXIT_VERIFY
-    return EXIT_OK
+    return exit_code(v)

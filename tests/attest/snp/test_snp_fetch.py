@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cocoscope.attest.snp.evidence import load_evidence
 from cocoscope.attest.snp.fetch import TSM_REPORT, fetch_configfs, fetch_report
 from cocoscope.cli import main
 from cocoscope.errors import InputError, VerificationError
@@ -123,8 +124,13 @@ def test_cli_fetch_then_verify(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
             "2023-01-01T00:00:00Z", "--nonce", NONCE]
     assert main(args) == 4  # DEBUG=1
     assert "policy.debug" in capsys.readouterr().out
-    assert main([*args, "--allow-debug"]) == 0
-    assert "VERIFIED" in capsys.readouterr().out
+    # Authentic, but no reference measurement: not the unqualified VERIFIED, exit 1.
+    assert main([*args, "--allow-debug"]) == 1
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.endswith(": AUTHENTIC, NOT APPRAISED")
+    measurement = load_evidence(str(out)).report.measurement.hex()  # SOURCES.md: b07af962...
+    assert main([*args, "--allow-debug", "--measurement", measurement]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith(": VERIFIED")
 
 
 def test_cli_fetch_without_host_certs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -152,8 +158,11 @@ def test_cli_show_and_verify_formats(capsys: pytest.CaptureFixture[str]) -> None
     assert "measurement:" in capsys.readouterr().out
     base = ["attest", "snp", "verify", str(vlek.report), "--certs", str(vlek.vek),
             "--permit-provisional-firmware"]  # COMMITTED ucode 219 < CURRENT 220
-    assert main([*base, "--time", "2025-06-01T00:00:00Z", "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["ok"] is True
+    assert main([*base, "--time", "2025-06-01T00:00:00Z", "--format", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["ok"] is True and doc["authentic"] is True
+    assert doc["verdict"] == "authentic-not-appraised" and doc["measurement_checked"] is False
+    assert "measurement" in doc["reference_values"]["not_checked"]
     assert main([*base, "--format", "json"]) == 4  # now: the VLEK has expired
     doc = json.loads(capsys.readouterr().out)
     assert doc["failed"] == ["chain.vlek"]

@@ -81,11 +81,18 @@ def _run(capsys, *argv):
 
 
 def test_cli_verify_offline_ok(capsys):
-    code, out, _ = _run(capsys, "verify", str(COS), "--time", "2025-01-01T00:00:00Z",
-                        "--accept-tcb", "Unknown", "--nonce", (COS.parent / "nonce.dat").read_bytes().hex())
+    args = ["verify", str(COS), "--time", "2025-01-01T00:00:00Z", "--accept-tcb", "Unknown",
+            "--nonce", (COS.parent / "nonce.dat").read_bytes().hex()]
+    code, out, _ = _run(capsys, *args)
     # One renderer for SNP and TDX: the verdict on the first line, each check as STATUS name.
-    assert code == 0 and out.splitlines()[0].endswith(": VERIFIED")
+    # No reference MRTD: authentic, but not the unqualified VERIFIED (exit 1).
+    assert code == 1 and out.splitlines()[0].endswith(": AUTHENTIC, NOT APPRAISED")
     assert re.search(r"^  PASS +policy\.nonce ", out, re.M)
+    assert "not checked (no reference value): mrtd, rtmr0" in out
+    mrtd = parse_quote(COS.read_bytes()).body.mrtd.hex()
+    code, out, _ = _run(capsys, *args, "--mrtd", mrtd)
+    assert code == 0 and out.splitlines()[0].endswith(": VERIFIED")
+    assert "reference values checked: mrtd, nonce, debug" in out
 
 
 def test_cli_verify_debug_td_exit_4_names_check(capsys):
@@ -95,7 +102,7 @@ def test_cli_verify_debug_td_exit_4_names_check(capsys):
     assert "check(s) failed: policy.debug" in out and "policy.debug" in err
     code, _, _ = _run(capsys, "verify", str(Q4), "--time", "2025-01-01T00:00:00Z",
                       "--accept-tcb", "Unknown", "--allow-debug")
-    assert code == 0
+    assert code == 1  # authentic; no reference MRTD given
 
 
 def test_cli_verify_default_without_collateral_fails(capsys):

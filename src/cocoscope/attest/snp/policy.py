@@ -25,7 +25,7 @@ from cocoscope.attest.policy import (
     hex_field,
     int_field,
 )
-from cocoscope.attest.result import Check, failed, passed
+from cocoscope.attest.result import Check, appraisal, failed, passed
 from cocoscope.attest.snp.product import COMPONENT_NAMES, Product
 from cocoscope.attest.snp.report import AttestationReport
 from cocoscope.errors import InputError
@@ -163,6 +163,19 @@ def _version_at_least(name: str, minimum: str | None, actual: tuple[int, ...],
     return failed(name, f"{shown} is below the minimum {minimum}")
 
 
+# Reference values the owner can give; an unset one is reported as "not checked".
+REFERENCE_KEYS = ("measurement", "host_data", "report_data", "nonce", "id_key_digest",
+                  "author_key_digest", "family_id", "image_id", "vmpl")
+
+
+def unchecked_references(policy: SnpPolicy) -> tuple[str, ...]:
+    """Reference values left unset (REPORT_DATA is bound if either report_data or nonce is)."""
+    out = [k for k in REFERENCE_KEYS if getattr(policy, k) is None]
+    if "report_data" not in out or "nonce" not in out:
+        out = [k for k in out if k not in ("report_data", "nonce")]
+    return tuple(out)
+
+
 def appraise(policy: SnpPolicy, report: AttestationReport, product: Product,
              signer: str) -> tuple[Check, ...]:
     """Policy checks for a report whose product and signer (vcek/vlek) are known."""
@@ -181,7 +194,7 @@ def appraise(policy: SnpPolicy, report: AttestationReport, product: Product,
     if p.signing_keys is not None:
         signing = (passed("policy.signing_key", signer) if signer in p.signing_keys else
                    failed("policy.signing_key", f"{signer} not in {sorted(p.signing_keys)}"))
-    return collect(
+    return (*appraisal(
         _one_of("policy.measurement", p.measurement, report.measurement),
         expect_equal("policy.host_data", p.host_data, report.host_data),
         expect_equal("policy.report_data", report_data, report.report_data),
@@ -192,14 +205,6 @@ def appraise(policy: SnpPolicy, report: AttestationReport, product: Product,
         expect_equal("policy.image_id", p.image_id, report.image_id),
         expect_at_least("policy.min_guest_svn", p.min_guest_svn, report.guest_svn),
         expect_equal("policy.vmpl", p.vmpl, report.vmpl),
-        *_min_tcb("min_tcb", p.min_tcb, "reported", report, product),
-        *_min_tcb("min_launch_tcb", p.min_launch_tcb, "launch", report, product),
-        _version_at_least("policy.min_firmware", p.min_firmware,
-                          report.current_fw.as_tuple(), 3),
-        _version_at_least("policy.min_abi", p.min_abi, (gp.abi_major, gp.abi_minor), 2),
-        _mask("policy.launch_mitigations", p.min_launch_mitigations, report.launch_mit_vector),
-        _mask("policy.current_mitigations", p.min_current_mitigations,
-              report.current_mit_vector),
         expect_permission("policy.debug", p.allow_debug, gp.debug),
         expect_permission("policy.migrate_ma", p.allow_migration_agent, gp.migrate_ma),
         expect_permission("policy.smt", p.allow_smt, gp.smt),
@@ -211,6 +216,16 @@ def appraise(policy: SnpPolicy, report: AttestationReport, product: Product,
                      gp.ciphertext_hiding_dram),
         _requirement("policy.page_swap_disabled", p.require_page_swap_disabled,
                      gp.page_swap_disable),
+        signing,
+    ), *collect(  # platform TCB, firmware and configuration: authenticity side
+        *_min_tcb("min_tcb", p.min_tcb, "reported", report, product),
+        *_min_tcb("min_launch_tcb", p.min_launch_tcb, "launch", report, product),
+        _version_at_least("policy.min_firmware", p.min_firmware,
+                          report.current_fw.as_tuple(), 3),
+        _version_at_least("policy.min_abi", p.min_abi, (gp.abi_major, gp.abi_minor), 2),
+        _mask("policy.launch_mitigations", p.min_launch_mitigations, report.launch_mit_vector),
+        _mask("policy.current_mitigations", p.min_current_mitigations,
+              report.current_mit_vector),
         expect_flag("platform.smt", p.platform_smt, pi.smt_en),
         expect_flag("platform.tsme", p.platform_tsme, pi.tsme_en),
         expect_flag("platform.ecc", p.platform_ecc, pi.ecc_en),
@@ -220,5 +235,4 @@ def appraise(policy: SnpPolicy, report: AttestationReport, product: Product,
         expect_flag("platform.alias_check_complete", p.platform_alias_check_complete,
                     pi.alias_check_complete),
         expect_flag("platform.tio", p.platform_tio, pi.tio_en),
-        signing,
-    )
+    ))

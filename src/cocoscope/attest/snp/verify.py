@@ -25,7 +25,7 @@ from cocoscope.attest.result import Check, Verification, failed, passed
 from cocoscope.attest.snp.certs import AmdCert, is_p384, load_certs
 from cocoscope.attest.snp.chain import chain_checks
 from cocoscope.attest.snp.evidence import ReportEvidence, load_evidence
-from cocoscope.attest.snp.policy import SnpPolicy, appraise
+from cocoscope.attest.snp.policy import SnpPolicy, appraise, unchecked_references
 from cocoscope.attest.snp.product import Product, product_from_name
 from cocoscope.attest.snp.report import (
     ECDSA_P384_SHA384,
@@ -245,7 +245,9 @@ def verify(evidence: ReportEvidence, trust: SnpTrust, policy: SnpPolicy,
     checks += appraise(policy, report, layout, kind or "none")
     if trust.ignored:  # directory entries that were not certificates: nothing is silent
         facts["ignored"] = list(trust.ignored)
-    return Verification(ev.path, "snp-report", tuple(checks), facts)
+    return Verification(ev.path, "snp-report", tuple(checks), facts,
+                        measurement_check="policy.measurement",
+                        not_checked=unchecked_references(policy))
 
 
 def load_crl(path: str) -> x509.CertificateRevocationList:

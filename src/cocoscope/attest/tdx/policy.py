@@ -25,7 +25,7 @@ from cocoscope.attest.policy import (
     hex_field,
     int_field,
 )
-from cocoscope.attest.result import Check, failed, passed
+from cocoscope.attest.result import Check, appraisal, failed, passed
 from cocoscope.attest.tdx.quote import TdReportBody
 from cocoscope.attest.tdx.tcb import TcbStatus
 from cocoscope.errors import InputError
@@ -100,11 +100,25 @@ def _tcb(accepted: tuple[str, ...] | None, status: str, advisories: tuple[str, .
     return failed("policy.tcb_status", f"{status} not in accepted set {', '.join(accepted)}{adv}")
 
 
+# Reference values the owner can give; an unset one is reported as "not checked". MRTD covers
+# the firmware only: the kernel and command line are measured into RTMR1/RTMR2.
+REFERENCE_KEYS = ("mrtd", "rtmr0", "rtmr1", "rtmr2", "rtmr3", "mrconfigid", "mrowner",
+                  "mrownerconfig", "report_data", "nonce")
+
+
+def unchecked_references(policy: TdxPolicy) -> tuple[str, ...]:
+    """Reference values left unset (REPORTDATA is bound if either report_data or nonce is)."""
+    out = [k for k in REFERENCE_KEYS if getattr(policy, k) is None]
+    if "report_data" not in out or "nonce" not in out:
+        out = [k for k in out if k not in ("report_data", "nonce")]
+    return tuple(out)
+
+
 def appraise(policy: TdxPolicy, body: TdReportBody, tcb_status: str,
                  advisory_ids: tuple[str, ...] = ()) -> tuple[Check, ...]:
     """Appraise a quote body (and its evaluated TCB status) against ``policy``."""
     attrs = body.td_attributes
-    return collect(
+    return (*appraisal(
         expect_one_of("policy.mrtd", policy.mrtd, body.mrtd),
         *(expect_equal(f"policy.rtmr{i}", want, body.rtmrs[i]) for i, want in enumerate(
             (policy.rtmr0, policy.rtmr1, policy.rtmr2, policy.rtmr3))),
@@ -120,7 +134,8 @@ def appraise(policy: TdxPolicy, body: TdReportBody, tcb_status: str,
         expect_flag("policy.kl", policy.kl, bool(attrs & TD_ATTR_KL)),
         expect_flag("policy.perfmon", policy.perfmon, bool(attrs & TD_ATTR_PERFMON)),
         expect_one_of("policy.xfam", policy.xfam, body.xfam),
+    ), *collect(  # platform TCB: authenticity side
         _min_svn(policy.min_tee_tcb_svn, body.tee_tcb_svn),
         _tcb(policy.accepted_tcb, tcb_status, advisory_ids),
         expect_one_of("policy.mrseam", policy.mrseam, body.mrseam),
-    )
+    ))

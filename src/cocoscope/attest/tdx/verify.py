@@ -36,7 +36,7 @@ from cocoscope.attest.tdx.collateral import (
     load_collateral_dir,
     signature_valid,
 )
-from cocoscope.attest.tdx.policy import TdxPolicy, appraise
+from cocoscope.attest.tdx.policy import TdxPolicy, appraise, unchecked_references
 from cocoscope.attest.tdx.quote import INTEL_QE_VENDOR_ID, Quote, QuoteEvidence, load_evidence
 from cocoscope.attest.tdx.tcb import TcbEvaluation, TcbStatus, evaluate, module_identity_problem
 from cocoscope.errors import InputError
@@ -261,7 +261,9 @@ def verify(evidence: QuoteEvidence, trust: TdxTrust, policy: TdxPolicy,
     crl_checks = [c.name for c in checks if c.name.startswith("pck.crl")]
     facts["revocation"] = ", ".join(crl_checks) if crl_checks else "not checked (no CRLs given)"
     checks += appraise(policy, quote.body, status.value, advisories)
-    return Verification(subject=source, kind="tdx-quote", checks=tuple(checks), facts=facts)
+    return Verification(subject=source, kind="tdx-quote", checks=tuple(checks), facts=facts,
+                        measurement_check="policy.mrtd",
+                        not_checked=unchecked_references(policy))
 
 
 def verify_file(path: str, collateral_dir: str | None = None, policy: TdxPolicy | None = None,
