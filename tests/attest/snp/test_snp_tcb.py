@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from snp_vectors import VECTORS
-
 from cocoscope.attest.snp.certs import load_certs
 from cocoscope.attest.snp.evidence import load_evidence
 from cocoscope.attest.snp.policy import SnpPolicy, appraise
@@ -14,6 +12,7 @@ from cocoscope.attest.snp.product import Product
 from cocoscope.attest.snp.report import parse_report
 from cocoscope.attest.snp.tcb import certificate_check, committed_check
 from cocoscope.attest.snp.verify import binding_checks, verify_file
+from tests.attest.snp.snp_vectors import VECTORS
 
 
 def _failed(v: object) -> dict[str, str]:
