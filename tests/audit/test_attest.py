@@ -21,17 +21,45 @@ def _attest_finding(doc: dict) -> dict:  # type: ignore[type-arg]
     return next(f for f in row["findings"] if f["rule_id"] == "CCS-ATTEST-001")
 
 
-def test_snp_report_verifies_into_the_matrix(capsys: pytest.CaptureFixture[str]) -> None:
+# The MEASUREMENT of virtee's report_milan.hex (PROVENANCE: 7a1e5c26...).
+MILAN_MEASUREMENT = ("7a1e5c266c0108dbc9bb94fa926951320940915d0aafb42464bd88b579ea158d"
+                     "3e1a0dc39b2c60bd95b9c480cd81841f")
+
+
+def _audit_milan(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict]:  # type: ignore[type-arg]
     code = main(["audit", "--evidence", str(SNP / "virtee-sev" / "report_milan.hex"),
                  "--certs", str(SNP / "virtee-sev" / "vcek_milan.der"),
                  "--certs", str(SNP / "virtee-sev" / "cert_chain_milan"),
-                 "--time", "2024-01-01T00:00:00Z", "--format", "json"])
-    doc = json.loads(capsys.readouterr().out)
+                 "--time", "2024-01-01T00:00:00Z", "--format", "json", *extra])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_snp_report_verifies_into_the_matrix(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f'measurement = "{MILAN_MEASUREMENT}"\n')
+    code, doc = _audit_milan(capsys, "--policy", str(policy))
     f = _attest_finding(doc)
     assert f["status"] == "pass" and f["location"]["kind"] == "evidence"
+    assert "matched the reference value" in f["message"]
     assert "snp-report verified" in doc["threats"][0]["facts"]["attestation"]
     assert "remote-attestation" not in doc["threats"][0]["mitigations"]["missing"]
     assert code == 0
+
+
+def test_authentic_report_without_reference_measurement_is_not_a_pass(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A valid signature shows the platform signed *something*: without a reference value the
+    configuration row is not mitigated (issue 8.2), whatever else passed."""
+    code, doc = _audit_milan(capsys)
+    f = _attest_finding(doc)
+    assert f["status"] == "unknown" and "not checked against a reference value" in f["message"]
+    assert "not checked" in doc["threats"][0]["facts"]["attestation"]
+    policy = tmp_path / "wrong.toml"
+    policy.write_text(f'measurement = "{"00" * 48}"\n')
+    code, doc = _audit_milan(capsys, "--policy", str(policy))
+    f = _attest_finding(doc)
+    assert code == 4 and f["status"] == "fail" and "policy.measurement" in f["message"]
 
 
 def test_snp_debug_report_fails_default_policy(capsys: pytest.CaptureFixture[str]) -> None:
@@ -47,8 +75,11 @@ def test_snp_debug_report_fails_default_policy(capsys: pytest.CaptureFixture[str
                                                  ("trustee/tdx_quote_4.dat", 4)])
 def test_tdx_quote_offline(quote: str, expected: int, tmp_path: Path,
                            capsys: pytest.CaptureFixture[str]) -> None:
+    from cocoscope.attest.tdx.quote import load_evidence
+
+    mrtd = load_evidence(str(TDX / quote)).quote.body.mrtd.hex()  # the reference value
     policy = tmp_path / "policy.toml"
-    policy.write_text('[tdx]\naccepted_tcb = ["Unknown"]\n')
+    policy.write_text(f'[tdx]\naccepted_tcb = ["Unknown"]\nmrtd = ["{mrtd}"]\n')
     code = main(["audit", "--evidence", str(TDX / quote), "--policy", str(policy),
                  "--time", "2024-06-01T00:00:00Z", "--format", "json"])
     f = _attest_finding(json.loads(capsys.readouterr().out))
@@ -93,9 +124,12 @@ def _attest(doc: dict, rid: str) -> dict:  # type: ignore[type-arg]
 
 
 def test_eventlog_cmdline_bound_to_quote(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    policy = tmp_path / "p.toml"
-    policy.write_text('[tdx]\naccepted_tcb = ["Unknown"]\n')
+    from cocoscope.attest.tdx.quote import load_evidence
+
     gcp = TDX / "go-tdx-guest" / "ccel"
+    mrtd = load_evidence(str(gcp / "cos-113-tdx-quote.dat")).quote.body.mrtd.hex()
+    policy = tmp_path / "p.toml"
+    policy.write_text(f'[tdx]\naccepted_tcb = ["Unknown"]\nmrtd = "{mrtd}"\n')
     code = main(["audit", "--cmdline-from-eventlog", str(gcp / "ccel_data.dat"),
                  "--evidence", str(gcp / "cos-113-tdx-quote.dat"), "--policy", str(policy),
                  "--time", "2025-01-01T00:00:00Z", "--format", "json", "--fail-on", "critical"])

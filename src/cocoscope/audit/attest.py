@@ -75,11 +75,20 @@ def verify(att: AttestationInput, at: datetime | None) -> Verification:
 
 
 def evidence_outcome(v: Verification) -> AttestationOutcome:
+    """CCS-ATTEST-001 passes only when the launch measurement matched an owner's reference
+    value: authentic evidence of an unknown launch does not mitigate a malicious configuration,
+    so it is unknown (with that reason), never a pass."""
     if v.failed:
         detail = "failed: " + "; ".join(f"{c.name}: {c.detail}" for c in v.failed)
-    else:
-        detail = f"{v.kind}: all {len(v.checks)} checks passed"
-    return AttestationOutcome(v.ok, detail, v.subject)
+        return AttestationOutcome(False, detail, v.subject)
+    if not v.measurement_matched:
+        return AttestationOutcome(None, f"{v.kind}: authentic (all {len(v.checks)} checks "
+                                        "passed), but the launch measurement was not checked "
+                                        "against a reference value, so which firmware, kernel "
+                                        "and command line the host loaded is not shown",
+                                  v.subject)
+    return AttestationOutcome(True, f"{v.kind}: all {len(v.checks)} checks passed, launch "
+                                    "measurement matched the reference value", v.subject)
 
 
 def eventlog_outcome(log: EventLog, att: AttestationInput | None
@@ -103,5 +112,8 @@ def eventlog_outcome(log: EventLog, att: AttestationInput | None
 def summary(v: Verification) -> str:
     status = v.facts.get("tcb_status")
     extra = f", TCB {status}" if status else ""
-    return (f"{v.kind} verified{extra}" if v.ok
-            else f"{v.kind} FAILED ({len(v.failed)} of {len(v.checks)} checks{extra})")
+    if not v.ok:
+        return f"{v.kind} FAILED ({len(v.failed)} of {len(v.checks)} checks{extra})"
+    if not v.measurement_matched:
+        return f"{v.kind} authentic, launch measurement not checked{extra}"
+    return f"{v.kind} verified{extra}"
