@@ -10,10 +10,10 @@ import jsonschema
 import pytest
 
 from cocoscope.cli import main
-from tests.paths import DATA, REPO
+from tests.paths import DATA
+from tests.report.schemas import validate as _validate
 
 SARIF_SCHEMA = DATA / "sarif" / "sarif-schema-2.1.0.json"
-REPORT_SCHEMA = REPO / "src" / "cocoscope" / "report" / "report.schema.json"
 KCONFIGS = sorted((DATA / "kconfig").glob("*.config"))
 
 
@@ -25,7 +25,7 @@ def _json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, dic
 def test_live_plain_vm(fake_root: Callable[..., Path], capsys: pytest.CaptureFixture[str]) -> None:
     root = fake_root()
     code, doc = _json(capsys, ["audit", "--root", str(root), "--format", "json", "--fail-on", "critical"])
-    jsonschema.validate(doc, json.loads(REPORT_SCHEMA.read_text()))
+    _validate(doc)
     assert doc["platform"]["detected"] == "none"
     drivers = {(d["bus"], d["name"]): d["driver"] for d in doc["devices"]}
     assert drivers[("pci", "0000:00:03.0")] == "e1000"
@@ -185,7 +185,7 @@ def test_advice_never_fails_the_audit(tmp_path: Path, capsys: pytest.CaptureFixt
     cfg.write_text("# Linux/x86 6.12.0 Kernel Configuration\nCONFIG_VIRTIO_NET=y\n")
     code, doc = _json(capsys, ["audit", "--config", str(cfg), "--rules", str(only),
                                "--rules", str(rules), "--format", "json", "--fail-on", "info"])
-    jsonschema.validate(doc, json.loads(REPORT_SCHEMA.read_text()))
+    _validate(doc)
     row = next(t for t in doc["threats"] if t["threat"] == "malformed-runtime-input")
     assert row["counts"]["advice"] == 1 and row["counts"]["fail"] == 0
     assert "1 advice" in row["summary"]

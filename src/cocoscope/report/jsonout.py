@@ -1,4 +1,5 @@
-"""JSON rendering of a Report, versioned; its schema is report.schema.json beside this file."""
+"""JSON rendering of a Report in the shared envelope (report/envelope.py); its schema is
+schemas/audit.schema.json."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 
 from cocoscope.evidence.system import Device
 from cocoscope.finding import Finding
-from cocoscope.report.model import REPORT_FORMAT_VERSION, Report
+from cocoscope.report.envelope import envelope
+from cocoscope.report.model import Report
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -41,12 +43,7 @@ def _plain(v: object) -> Any:
 
 
 def report_dict(r: Report) -> dict[str, Any]:
-    return {
-        "format_version": REPORT_FORMAT_VERSION,
-        "tool": {"name": "cocoscope", "version": r.tool_version},
-        "created": r.created,
-        "inputs": [{"kind": i.kind, "path": i.path, "sha256": i.sha256, "detail": i.detail}
-                   for i in r.inputs],
+    return envelope("audit", {
         "platform": None if r.platform is None else
         {"detected": r.platform.platform, "signs": list(r.platform.signs)},
         "threats": [
@@ -63,7 +60,7 @@ def report_dict(r: Report) -> dict[str, Any]:
             for row in r.rows
         ],
         "devices": [device_dict(d) for d in r.devices],
-    }
+    }, r.inputs, r.created)
 
 
 def render_json(r: Report) -> str:

@@ -12,8 +12,6 @@ from cocoscope.evidence.system import Device, PlatformDetection
 from cocoscope.finding import Finding, Location, LocationKind, Status
 from cocoscope.model import THREATS, InterfaceId, ThreatId
 
-REPORT_FORMAT_VERSION = 1
-
 
 @dataclass(frozen=True)
 class InputRecord:

@@ -1,0 +1,73 @@
+"""The one JSON envelope every command's --format json uses, and its shipped schemas."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from cocoscope.report.envelope import (
+    FORMAT_VERSION,
+    envelope,
+    file_input,
+    load_schema,
+    schema_names,
+)
+from tests.report.schemas import validate
+
+
+def test_envelope_keys_first_then_body(tmp_path: Path) -> None:
+    f = tmp_path / "report.bin"
+    f.write_bytes(b"abc")
+    doc = envelope("attest snp verify", {"verdict": "VERIFIED"},
+                   [file_input("evidence", str(f))], created="2026-01-01T00:00:00+00:00")
+    assert list(doc)[:6] == ["tool", "version", "format_version", "command", "created",
+                             "inputs"]
+    assert doc["tool"] == "cocoscope" and doc["format_version"] == FORMAT_VERSION
+    assert doc["inputs"] == [{"kind": "evidence", "path": str(f),
+                              "sha256": hashlib.sha256(b"abc").hexdigest()}]
+    assert doc["verdict"] == "VERIFIED"
+    jsonschema.validate(doc, load_schema("envelope.schema.json"))
+
+
+def test_body_cannot_overwrite_the_envelope() -> None:
+    with pytest.raises(ValueError, match="command"):
+        envelope("audit", {"command": "other"})
+
+
+def test_hash_of_parsed_bytes_and_of_unreadable_paths(tmp_path: Path) -> None:
+    assert file_input("x", str(tmp_path)).sha256 is None  # a directory has no hash
+    assert file_input("x", "/nonexistent").sha256 is None
+    assert file_input("x", "-", b"q").sha256 == hashlib.sha256(b"q").hexdigest()
+
+
+def test_every_schema_is_a_valid_schema_with_an_id() -> None:
+    names = schema_names()
+    assert "envelope.schema.json" in names and "audit.schema.json" in names
+    for name in names:
+        schema = load_schema(name)
+        jsonschema.Draft202012Validator.check_schema(schema)
+        assert schema["$id"].endswith("/" + name)
+        if name != "envelope.schema.json":  # every command schema is an envelope
+            assert {"$ref": "envelope.schema.json"} in schema["allOf"], name
+            assert schema["properties"]["command"]["const"].replace(" ", "-") + \
+                ".schema.json" == name
+
+
+def test_audit_schema_accepts_a_report_and_rejects_a_wrong_envelope() -> None:
+    from cocoscope.report.jsonout import report_dict
+    from cocoscope.report.model import build_report
+
+    doc = json.loads(json.dumps(report_dict(build_report([], []))))
+    validate(doc)
+    for key, value in (("format_version", 1), ("tool", {"name": "cocoscope"}), ("extra", 1)):
+        bad = {**doc, key: value}
+        with pytest.raises(jsonschema.ValidationError):
+            validate(bad)
+    bad = dict(doc)
+    del bad["inputs"]
+    with pytest.raises(jsonschema.ValidationError):
+        validate(bad)
