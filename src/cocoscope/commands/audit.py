@@ -7,7 +7,7 @@ from typing import Any
 
 from cocoscope.commands._common import emit, parse_time
 from cocoscope.errors import EXIT_FINDINGS, EXIT_OK, EXIT_VERIFY, UsageError
-from cocoscope.finding import Severity, Status
+from cocoscope.finding import Severity
 from cocoscope.model.platform import CONFIDENTIAL
 
 
@@ -49,7 +49,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     out = p.add_argument_group("output")
     out.add_argument("--format", choices=("table", "json", "sarif", "markdown", "html"), default="table")
     out.add_argument("--output", "-o", metavar="FILE")
-    out.add_argument("--show", choices=("fail", "all"), default="fail")
+    out.add_argument("--show", choices=("fail", "all"), default=None,
+                     help="findings to list: fail (failing and waived; the default) or all. "
+                     "Without it, a live audit of a machine that is not a CoCo guest prints a "
+                     "short page: the answer, the next step and the most severe findings")
     out.add_argument("--fail-on", metavar="SEVERITY", default="medium",
                      help="exit 1 when a failing finding has this severity or higher "
                      "(info, low, medium, high, critical; default medium)")
@@ -63,8 +66,9 @@ def run(args: argparse.Namespace) -> int:
     from cocoscope.report.html import render_html
     from cocoscope.report.jsonout import render_json
     from cocoscope.report.markdown import render_markdown
+    from cocoscope.report.model import failing
     from cocoscope.report.sarif import render_sarif
-    from cocoscope.report.terminal import render_terminal
+    from cocoscope.report.terminal import is_plain_live_vm, render_terminal
 
     try:
         fail_on = Severity.parse(args.fail_on)
@@ -78,19 +82,19 @@ def run(args: argparse.Namespace) -> int:
         time=parse_time(args.time) if args.time else None, rule_files=tuple(args.rules), waivers=args.waivers,
     ))
     report = result.report
+    show = args.show or "fail"
     if args.format == "json":
         text = render_json(report)
     elif args.format == "sarif":
         text = render_sarif(report)
     elif args.format == "markdown":
-        text = render_markdown(report, args.show)
+        text = render_markdown(report, show)
     elif args.format == "html":
-        text = render_html(report, args.show)
+        text = render_html(report, show)
     else:
-        text = render_terminal(report, args.show, args.color)
+        text = render_terminal(report, show, args.color, fail_on=fail_on,
+                               brief=args.show is None and is_plain_live_vm(report))
     emit(text, args.output)
     if result.verification_failed:
         return EXIT_VERIFY
-    failing = [f for f in report.findings
-               if f.status is Status.FAIL and f.severity.rank >= fail_on.rank]
-    return EXIT_FINDINGS if failing else EXIT_OK
+    return EXIT_FINDINGS if failing(report, fail_on) else EXIT_OK

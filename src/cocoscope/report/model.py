@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from cocoscope import __version__
 from cocoscope.evidence.system import Device, PlatformDetection
-from cocoscope.finding import Finding, Location, LocationKind, Status
+from cocoscope.finding import Finding, Location, LocationKind, Severity, Status
 from cocoscope.model import THREATS, InterfaceId, ThreatId
 
 
@@ -54,13 +54,31 @@ class Report:
 SHOW_CHOICES = ("fail", "all")
 
 
+def _by_severity(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+    """Most severe first, then by rule id: the order every renderer lists findings in."""
+    return tuple(sorted(findings, key=lambda f: (-f.severity.rank, f.rule_id)))
+
+
 def shown_findings(r: Report, show: str = "fail") -> tuple[Finding, ...]:
-    """The findings a renderer lists: failing and waived (``fail``, the default) or all."""
+    """The findings a renderer lists, most severe first: failing and waived (``fail``, the
+    default) or all."""
     if show not in SHOW_CHOICES:
         raise ValueError(f"unknown --show {show!r}")
     if show == "all":
-        return r.findings
-    return tuple(f for f in r.findings if f.status in (Status.FAIL, Status.WAIVED))
+        return _by_severity(r.findings)
+    return _by_severity(tuple(f for f in r.findings
+                              if f.status in (Status.FAIL, Status.WAIVED)))
+
+
+def failing(r: Report, fail_on: Severity) -> tuple[Finding, ...]:
+    """Failing findings at or above ``fail_on``: what makes ``audit`` exit 1."""
+    return tuple(f for f in r.findings
+                 if f.status is Status.FAIL and f.severity.rank >= fail_on.rank)
+
+
+def totals(r: Report) -> dict[Status, int]:
+    counts = Counter(f.status for f in r.findings)
+    return {s: counts[s] for s in Status}
 
 
 def _summary(counts: Counter[str], missing: list[str], facts: dict[str, object]) -> str:

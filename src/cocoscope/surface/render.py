@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
-from pathlib import Path
 from typing import Any
 
 from cocoscope import __version__
@@ -16,7 +14,6 @@ from cocoscope.surface.rollup import Row, by_interface, by_subsystem, by_symbol,
 SITE_FIELDS = ("file", "line", "column", "function", "primitive", "chain", "interface", "grade",
                "risky", "in_init", "in_macro", "recovered", "trust", "leaf", "msr", "built",
                "module", "symbol", "note", "unreachable")
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def site_dict(s: Site) -> dict[str, Any]:
@@ -109,11 +106,15 @@ def to_table(inv: Inventory, *, inventory: bool = True) -> str:
 
 
 def to_sarif(inv: Inventory) -> str:
+    """SARIF through the shared builder (report/sarif.py): SRCROOT is the tree."""
+    from cocoscope.finding import Severity
+    from cocoscope.report.sarif import SarifResult, SarifRule, sarif_log
+
     interfaces = sorted({s.interface for s in inv.sites})
-    rule_index = {i: n for n, i in enumerate(interfaces)}
-    rules = [{"id": f"host-input/{i}", "name": f"HostInput{i.title().replace('-', '')}",
-              "shortDescription": {"text": f"guest code consumes host-controlled input ({i})"},
-              "properties": {"interface": i}} for i in interfaces]
+    rules = [SarifRule(id=f"host-input/{i}", name=f"HostInput{i.title().replace('-', '')}",
+                       short=f"guest code consumes host-controlled input ({i})",
+                       severity=Severity.LOW, tags=("host-input", i),
+                       properties={"interface": i}) for i in interfaces]
     results = []
     seen: dict[tuple[str, ...], int] = {}
     for s in inv.host_sites:
@@ -121,34 +122,20 @@ def to_sarif(inv: Inventory) -> str:
         # primitive with this grade in this function.
         ident = (s.file, s.function, s.primitive, s.grade.value)
         seen[ident] = seen.get(ident, 0) + 1
-        fingerprint = hashlib.sha256("\0".join((*ident, str(seen[ident]))).encode()).hexdigest()
         via = f" via {' > '.join(s.chain)}" if s.derived else ""
-        results.append({
-            "ruleId": f"host-input/{s.interface}", "ruleIndex": rule_index[s.interface],
-            "level": "warning" if s.risky else "note",
-            "message": {"text": f"{s.function or 'file scope'}: host input from {s.primitive}"
-                                f"{via} used as {s.grade.value}"},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": s.file, "uriBaseId": "SRCROOT"},
-                "region": {"startLine": s.line, "startColumn": s.column}}}],
-            "partialFingerprints": {"cocoscopeSurface/v1": fingerprint[:32]},
-            "properties": {k: v for k, v in site_dict(s).items() if v not in (None, "")},
-        })
+        results.append(SarifResult(
+            rule_id=f"host-input/{s.interface}",
+            message=f"{s.function or 'file scope'}: host input from {s.primitive}{via} used as "
+                    f"{s.grade.value}",
+            fingerprint=(*ident, str(seen[ident])), path=s.file, line=s.line, column=s.column,
+            level="warning" if s.risky else "note",
+            properties={k: v for k, v in site_dict(s).items() if v not in (None, "")}))
     notes = [{"level": "warning" if p.kind == "failed" else "note",
               "message": {"text": f"{p.file}: {p.detail}"},
               "locations": [{"physicalLocation": {"artifactLocation": {
                   "uri": p.file, "uriBaseId": "SRCROOT"}}}]} for p in inv.problems]
-    doc = {
-        "$schema": SARIF_SCHEMA, "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "cocoscope-surface", "version": __version__,
-                                "rules": rules}},
-            "originalUriBaseIds": {"SRCROOT": {"uri": Path(inv.tree).resolve().as_uri() + "/"}},
-            "invocations": [{"executionSuccessful": True,
-                             "toolExecutionNotifications": notes}],
-            "results": results,
-        }],
-    }
+    doc = sarif_log("cocoscope-surface", rules, results, fingerprint_key="cocoscopeSurface/v1",
+                    root=inv.tree, notifications=notes)
     return json.dumps(doc, indent=1)
 
 
