@@ -42,14 +42,60 @@ def rule_dict(r: Rule) -> dict[str, Any]:
         "platforms": sorted(r.platforms) if r.platforms else None, "mitigation": r.mitigation,
         "rationale": r.rationale, "remediation": r.remediation, "references": list(r.references),
         "version_note": r.version_note, "fix": {"config": r.fix.config, "cmdline": list(r.fix.cmdline)},
+        "applies_if": r.applies_if_doc, "pass_if": r.pass_if_doc,
         "origin": r.origin,
     }
 
 
+def inline_toml(v: Any) -> str:
+    """A condition table written back as the TOML inline table it was read from."""
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {inline_toml(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, list):
+        return "[" + ", ".join(inline_toml(x) for x in v) + "]"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return json.dumps(v)  # a TOML basic string
+    return str(v)
+
+
+def rule_text(r: Rule) -> str:
+    """`rules show` as text: what is checked (the condition), why, and how to fix it."""
+    import textwrap
+
+    def para(label: str, text: str) -> list[str]:
+        return [f"{label}:", *textwrap.wrap(text, 78, initial_indent="  ",
+                                            subsequent_indent="  ")]
+
+    out = [f"{r.id}  {r.title}" + ("  [advice]" if r.advice else ""),
+           f"threat: {r.threat.value}   severity: {r.severity.value}"
+           + (f"   interface: {r.interface.value}" if r.interface else ""),
+           "platforms: " + (", ".join(sorted(r.platforms)) if r.platforms else "all")
+           + (f"   mitigation: {r.mitigation}" if r.mitigation else "")]
+    if r.applies_if_doc is not None:
+        out.append(f"applies if: {inline_toml(r.applies_if_doc)}")
+    out.append(f"passes if: {inline_toml(r.pass_if_doc)}")
+    for label, text in (("rationale", r.rationale), ("remediation", r.remediation),
+                        ("version note", r.version_note)):
+        if text:
+            out += para(label, text)
+    fixes = [f"CONFIG_{k}={v}" for k, v in r.fix.config.items()] + list(r.fix.cmdline)
+    if fixes:
+        out.append("fix: " + " ".join(fixes))
+    if r.references:
+        out += ["references:"] + [f"  - {ref}" for ref in r.references]
+    out.append(f"origin: {r.origin}")
+    return "\n".join(out)
+
+
 def run_list(args: argparse.Namespace) -> int:
+    from cocoscope.report.envelope import file_input, render_envelope
+
     rules = [r for r in _rules(args.rules) if not args.threat or r.threat.value == args.threat]
     if args.format == "json":
-        emit(json.dumps([rule_dict(r) for r in rules], indent=2), args.output if hasattr(args, "output") else None)
+        emit(render_envelope("rules list", {"rules": [rule_dict(r) for r in rules]},
+                             [file_input("rules", f) for f in args.rules]), None)
         return 0
     lines = [f"{r.id:16} {r.severity.value:8} {r.threat.value:30} {r.title}"
              + (" [advice]" if r.advice else "") for r in rules]
@@ -59,13 +105,16 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from cocoscope.report.envelope import file_input, render_envelope
+
     rules = {r.id: r for r in _rules(args.rules)}
     r = rules.get(args.rule_id)
     if r is None:
         raise InputError(f"no rule with id {args.rule_id!r}")
     d = rule_dict(r)
     if args.format == "json":
-        emit(json.dumps(d, indent=2), None)
+        emit(render_envelope("rules show", {"rule": d},
+                             [file_input("rules", f) for f in args.rules]), None)
         return 0
-    emit("\n".join(f"{k}: {v}" for k, v in d.items() if v not in (None, "", [], {})), None)
+    emit(rule_text(r), None)
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,9 @@ class Rule:
     # never fail. Its fix, if any, may only add (what it names may be what the guest needs).
     advice: bool = False
     origin: str = ""  # pack or file it came from
+    # The condition tables as written (for `rules show`); the parsed trees above are what runs.
+    pass_if_doc: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    applies_if_doc: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 def _rule_from(doc: dict[str, Any], origin: str, index: int) -> Rule:
@@ -87,6 +91,8 @@ def _rule_from(doc: dict[str, Any], origin: str, index: int) -> Rule:
             fix=fix,
             advice=advice,
             origin=origin,
+            pass_if_doc=doc["pass_if"],
+            applies_if_doc=doc.get("applies_if"),
         )
     except KeyError as exc:
         raise InputError(f"missing key {exc.args[0]!r}", path=origin, where=where) from None
