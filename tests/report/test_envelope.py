@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from cocoscope.cli import main
 from cocoscope.report.envelope import (
     FORMAT_VERSION,
     envelope,
@@ -16,6 +17,7 @@ from cocoscope.report.envelope import (
     load_schema,
     schema_names,
 )
+from tests.paths import DATA
 from tests.report.schemas import validate
 
 
@@ -71,3 +73,23 @@ def test_audit_schema_accepts_a_report_and_rejects_a_wrong_envelope() -> None:
     del bad["inputs"]
     with pytest.raises(jsonschema.ValidationError):
         validate(bad)
+
+
+CONFIG = str(DATA / "kconfig" / "syzkaller_guest_5.12.config")
+
+
+@pytest.mark.parametrize(("command", "argv"), [
+    ("model", ["model", "--format", "json"]),
+    ("fragment", ["fragment", "--platform", "tdx", "--format", "json"]),
+    ("fragment", ["fragment", "--platform", "snp", "--format", "json"]),
+    ("rules list", ["rules", "list", "--format", "json"]),
+    ("rules show", ["rules", "show", "CCS-KCFG-001", "--format", "json"]),
+    ("audit", ["audit", "--config", CONFIG, "--cmdline", "console=hvc0", "--format", "json"]),
+])
+def test_command_json_validates(command: str, argv: list[str],
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Every command's --format json is in the envelope and valid against its own schema."""
+    main(argv)
+    doc = json.loads(capsys.readouterr().out)
+    validate(doc)
+    assert doc["command"] == command

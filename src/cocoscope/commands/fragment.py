@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -47,12 +46,14 @@ def run(args: argparse.Namespace) -> int:
         emit(merged.config_text, args.output)
         return 0
     if args.format == "json":
-        emit(json.dumps({
+        from cocoscope.report.envelope import file_input, render_envelope
+
+        emit(render_envelope("fragment", {
             "platform": frag.platform,
             "config": {s: {"value": v, "rule": r} for s, (v, r) in sorted(frag.config.items())},
             "cmdline": frag.cmdline_text(),
             "cmdline_rules": {a: r for a, r in frag.cmdline.values()},
-        }, indent=2), args.output)
+        }, [file_input("rules", f) for f in args.rules]), args.output)
         return 0
     text = (f"# cocoscope Kconfig fragment for {args.platform}: satisfies the built-in rules\n"
             + frag.kconfig_text()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from cocoscope.commands._common import add_output_options, emit, jsonable
@@ -50,7 +49,9 @@ def render_text() -> str:
 
 def run(args: argparse.Namespace) -> int:
     if args.format == "json":
-        emit(json.dumps(as_dict(), indent=2), args.output)
+        from cocoscope.report.envelope import render_envelope
+
+        emit(render_envelope("model", as_dict()), args.output)
     else:
         emit(render_text(), args.output)
     return 0
