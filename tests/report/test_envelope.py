@@ -93,3 +93,14 @@ def test_command_json_validates(command: str, argv: list[str],
     doc = json.loads(capsys.readouterr().out)
     validate(doc)
     assert doc["command"] == command
+
+
+def test_surface_json_validates(capsys: pytest.CaptureFixture[str]) -> None:
+    tree = DATA / "surface" / "tree"
+    assert main(["surface", "--source", str(tree), "--all-files", "--format", "json",
+                 "--no-cache", "--jobs", "1"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    validate(doc)
+    assert doc["command"] == "surface" and doc["inputs"][0] == {
+        "kind": "source", "path": str(tree), "sha256": None, "detail": "kernel source tree"}
+    assert doc["sites"]

@@ -7,7 +7,6 @@ import io
 import json
 from typing import Any
 
-from cocoscope import __version__
 from cocoscope.surface.inventory import Inventory, Site
 from cocoscope.surface.rollup import Row, by_interface, by_subsystem, by_symbol, totals
 
@@ -31,8 +30,13 @@ def _rows_json(rows: list[Row]) -> list[dict[str, Any]]:
 
 
 def to_json(inv: Inventory) -> str:
-    doc = {
-        "tool": "cocoscope surface", "version": __version__,
+    from cocoscope.report.envelope import envelope, file_input
+    from cocoscope.report.model import InputRecord
+
+    inputs = [InputRecord("source", inv.tree, None, "kernel source tree")]
+    if inv.config:
+        inputs.append(file_input("config", inv.config))
+    doc = envelope("surface", {
         "tree": inv.tree, "config": inv.config, "platform": inv.platform,
         "totals": totals(inv),
         "by_interface": _rows_json(by_interface(inv)),
@@ -49,7 +53,7 @@ def to_json(inv: Inventory) -> str:
             for p in inv.problems],
         "timing_s": {k: round(v, 3) for k, v in inv.stats.items()
                      if not k.startswith("conditionals_")},
-    }
+    }, inputs)
     return json.dumps(doc, indent=1)
 
 
