@@ -17,13 +17,14 @@ envelope keys themselves (a body that tries is a bug and raises).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any
 
 from cocoscope import __version__
+from cocoscope.evidence import files
 from cocoscope.report.model import InputRecord
 
 # 1 was the audit report's own shape (tool {name, version}); 2 is the shared envelope.
@@ -31,16 +32,16 @@ FORMAT_VERSION = 2
 ENVELOPE_KEYS = ("tool", "version", "format_version", "command", "created", "inputs")
 
 
-def file_input(kind: str, path: str, data: bytes | None = None, detail: str = "") -> InputRecord:
+def file_input(kind: str, path: str, data: bytes | None = None, detail: str = "",
+               limit: files.InputKind = files.RULES) -> InputRecord:
     """An input of the command: hashed from ``data`` (the bytes that were parsed) when given,
-    else from the file; a directory or unreadable path records no hash."""
-    if data is None:
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read()
-        except OSError:
-            return InputRecord(kind, path, None, detail)
-    return InputRecord(kind, path, hashlib.sha256(data).hexdigest(), detail)
+    else from the file (streamed, capped by ``limit``); a directory or a path that is not a
+    regular file records no hash."""
+    if data is not None:
+        return InputRecord(kind, path, files.sha256_hex(data), detail)
+    if not os.path.isfile(path):
+        return InputRecord(kind, path, None, detail)
+    return InputRecord(kind, path, files.sha256_file(path, limit), detail)
 
 
 def input_dict(i: InputRecord) -> dict[str, Any]:

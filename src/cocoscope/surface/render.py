@@ -30,12 +30,13 @@ def _rows_json(rows: list[Row]) -> list[dict[str, Any]]:
 
 
 def to_json(inv: Inventory) -> str:
+    from cocoscope.evidence import files
     from cocoscope.report.envelope import envelope, file_input
     from cocoscope.report.model import InputRecord
 
     inputs = [InputRecord("source", inv.tree, None, "kernel source tree")]
     if inv.config:
-        inputs.append(file_input("config", inv.config))
+        inputs.append(file_input("config", inv.config, limit=files.CONFIG))
     doc = envelope("surface", {
         "tree": inv.tree, "config": inv.config, "platform": inv.platform,
         "totals": totals(inv),
