@@ -22,21 +22,30 @@ def test_show_text_has_the_condition_and_no_python_reprs(
         capsys: pytest.CaptureFixture[str]) -> None:
     out = _out(capsys, "show", "CCS-KCFG-003")
     assert 'applies if: { symbol = "VIRTIO_PCI", is = "on" }' in out
-    assert 'passes if: { symbol = "VIRTIO_PCI_LEGACY", is = "off" }' in out
     assert "fix: CONFIG_VIRTIO_PCI_LEGACY=n" in out
     assert "['" not in out and "{'" not in out  # no Python list or dict reprs
-    assert max(len(line) for line in out.splitlines()) <= 100
+    # Prose is wrapped; a long condition is spread over lines, nested parts indented.
+    assert all(len(line) <= 80 for line in out.splitlines() if not line.lstrip().startswith("{"))
 
 
-def test_show_condition_round_trips_as_toml(capsys: pytest.CaptureFixture[str]) -> None:
-    """The printed condition is TOML that parses back to the rule's own table."""
+def test_show_spreads_long_conditions_over_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    out = _out(capsys, "show", "CCS-KCFG-003")
+    assert "passes if:\n  { any = [\n" in out
+    assert '    { symbol = "VIRTIO_PCI_LEGACY", is = "off" },' in out
+
+
+def test_show_condition_round_trips_as_toml() -> None:
+    """A condition printed on one line is TOML that parses back to the rule's own table."""
+    from cocoscope.commands.rules import rule_text
+
+    checked = 0
     for rule in load_builtin_rules():
-        if rule.id not in ("CCS-LIVE-001", "CCS-MOD-001", "CCS-ATTEST-002"):
-            continue
-        out = _out(capsys, "show", rule.id)
-        line = next(x for x in out.splitlines() if x.startswith("passes if: "))
-        parsed = tomllib.loads("c = " + line.removeprefix("passes if: "))["c"]
-        assert parsed == rule.pass_if_doc, rule.id
+        for line in rule_text(rule).splitlines():
+            if line.startswith("passes if: "):
+                parsed = tomllib.loads("c = " + line.removeprefix("passes if: "))["c"]
+                assert parsed == rule.pass_if_doc, rule.id
+                checked += 1
+    assert checked > 100
 
 
 def test_show_and_list_json_in_the_envelope(tmp_path: Path,

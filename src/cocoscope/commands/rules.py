@@ -60,6 +60,24 @@ def inline_toml(v: Any) -> str:
     return str(v)
 
 
+def condition_lines(v: Any, indent: int = 2, width: int = 78) -> list[str]:
+    """A condition as TOML on one line when it fits, else all/any/not spread over lines
+    (nested parts indented) so a long condition stays readable."""
+    pad = " " * indent
+    text = inline_toml(v)
+    if (indent + len(text) <= width or not isinstance(v, dict) or len(v) != 1
+            or next(iter(v)) not in ("all", "any", "not")):
+        return [pad + text]
+    key, inner = next(iter(v.items()))
+    if key == "not":
+        return [pad + "{ not =", *condition_lines(inner, indent + 2, width), pad + "}"]
+    lines = [pad + "{ " + key + " = ["]
+    for part in inner:
+        sub = condition_lines(part, indent + 2, width)
+        lines += [*sub[:-1], sub[-1] + ","]
+    return [*lines, pad + "] }"]
+
+
 def rule_text(r: Rule) -> str:
     """`rules show` as text: what is checked (the condition), why, and how to fix it."""
     import textwrap
@@ -73,9 +91,13 @@ def rule_text(r: Rule) -> str:
            + (f"   interface: {r.interface.value}" if r.interface else ""),
            "platforms: " + (", ".join(sorted(r.platforms)) if r.platforms else "all")
            + (f"   mitigation: {r.mitigation}" if r.mitigation else "")]
-    if r.applies_if_doc is not None:
-        out.append(f"applies if: {inline_toml(r.applies_if_doc)}")
-    out.append(f"passes if: {inline_toml(r.pass_if_doc)}")
+    for label, cond in (("applies if", r.applies_if_doc), ("passes if", r.pass_if_doc)):
+        if cond is not None:
+            lines = condition_lines(cond)
+            if len(lines) == 1:
+                out.append(f"{label}: {lines[0].strip()}")
+            else:
+                out += [f"{label}:", *lines]
     for label, text in (("rationale", r.rationale), ("remediation", r.remediation),
                         ("version note", r.version_note)):
         if text:
