@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 from cocoscope.commands._common import add_output_options, emit, hexstr, parse_time
+from cocoscope.commands._fetch import add_fetch_options, fetch_config
 from cocoscope.errors import EXIT_OK, InputError, UsageError
 from cocoscope.evidence import files
 
@@ -30,6 +31,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--time", metavar="ISO8601", help="check certificate validity at this time "
                    "(default: now)")
     p.add_argument("--crl", metavar="FILE", help="AMD KDS CRL (PEM or DER) to check revocation")
+    add_fetch_options(p, pcs=False)
     add_output_options(p, ("text", "json"))
     g = p.add_argument_group("policy overrides (a flag replaces the policy file's value)")
     g.add_argument("--measurement", action="append", metavar="HEX",
@@ -131,13 +133,16 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    from cocoscope.attest.fetch.complete import verify_completed
     from cocoscope.attest.policy import load_policy
     from cocoscope.attest.show import exit_code, render_verification, verification_json
+    from cocoscope.attest.snp.evidence import load_evidence
     from cocoscope.attest.snp.policy import SnpPolicy
-    from cocoscope.attest.snp.verify import verify_file
+    from cocoscope.attest.snp.verify import load_trust
 
     policy = load_policy(SnpPolicy, args.policy, _overrides(args))
-    v = verify_file(args.report, args.certs, policy, parse_time(args.time), args.crl)
+    v = verify_completed(load_evidence(args.report), load_trust(args.certs, args.crl), policy,
+                         parse_time(args.time), fetch_config(args))
     emit(json.dumps(verification_json(v), indent=2) if args.format == "json"
          else render_verification(v), args.output)
     return exit_code(v)

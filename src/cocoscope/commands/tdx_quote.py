@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from cocoscope.attest.policy import load_policy
 from cocoscope.attest.show import exit_code, render_verification, verification_json
 from cocoscope.commands._common import add_output_options, emit, hexstr, parse_time
+from cocoscope.commands._fetch import add_fetch_options, fetch_config
 from cocoscope.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:  # the policy pulls in collateral and cryptography: load only when used
@@ -31,6 +32,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                      help="TCB Info, QE Identity, TCB Signing chain, CRLs (classified by content)")
     ver.add_argument("--policy", metavar="FILE", help="TOML/JSON policy (a [tdx] table if present)")
     ver.add_argument("--time", metavar="ISO8601", help="verify as of this time (default: now)")
+    add_fetch_options(ver, kds=False)
     ver.add_argument("--accept-tcb", metavar="STATUS[,STATUS...]",
                      help="accepted TCB statuses (default UpToDate; Unknown = no collateral)")
     ver.add_argument("--mrtd", metavar="HEX", action="append", help="allowed MRTD (repeatable)")
@@ -94,9 +96,12 @@ def _policy(args: argparse.Namespace) -> TdxPolicy:
 def run_verify(args: argparse.Namespace) -> int:
     at = parse_time(args.time)
     pol = _policy(args)
-    from cocoscope.attest.tdx.verify import verify_file  # cryptography: load lazily
+    from cocoscope.attest.fetch.complete import verify_completed  # cryptography: load lazily
+    from cocoscope.attest.tdx.quote import load_evidence
+    from cocoscope.attest.tdx.verify import load_trust
 
-    v = verify_file(args.quote, args.collateral_dir, pol, at)
+    v = verify_completed(load_evidence(args.quote), load_trust(args.collateral_dir), pol, at,
+                         fetch_config(args))
     emit(json.dumps(verification_json(v), indent=2) if args.format == "json"
          else render_verification(v), args.output)
     if not v.ok:
