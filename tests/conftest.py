@@ -38,6 +38,14 @@ def debian_package(name: str) -> Path:
     return Path(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.fixture(autouse=True)
+def _private_attest_cache(tmp_path_factory: pytest.TempPathFactory,
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Verification reads cached KDS/PCS collateral even offline: every test gets an empty
+    cache of its own, never the user's (~/.cache/cocoscope/attest) or another test's."""
+    monkeypatch.setenv("COCOSCOPE_ATTEST_CACHE", str(tmp_path_factory.mktemp("attest-cache")))
+
+
 @pytest.fixture(scope="session")
 def testdata() -> Path:
     """tests/data: every input the suite ships, each with a provenance line."""

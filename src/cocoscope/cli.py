@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from cocoscope import __version__
-from cocoscope.commands import audit, fragment, model, rules, snp, surface, tdx
+from cocoscope.commands import audit, cache, fragment, model, rules, snp, surface, tdx
 from cocoscope.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, CocoscopeError
 
 EPILOG = """exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error,
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules.register(sub)
     fragment.register(sub)
     surface.register(sub)
+    cache.register(sub)
     attest = sub.add_parser("attest", help="verify attestation evidence (SNP report, TDX quote)")
     attest_sub = attest.add_subparsers(dest="platform", metavar="PLATFORM", required=True)
     measure = sub.add_parser("measure", help="compute expected launch measurements")

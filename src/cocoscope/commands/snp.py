@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cocoscope.commands import snp_measure, snp_report
+from cocoscope.commands import collateral, snp_measure, snp_report
 
 
 def register_attest(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("snp", help="AMD SEV-SNP attestation reports")
-    snp_report.register(p.add_subparsers(dest="action", metavar="ACTION", required=True))
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    snp_report.register(actions)
+    collateral.register_snp(actions)
 
 
 def register_measure(sub: argparse._SubParsersAction[Any]) -> None:

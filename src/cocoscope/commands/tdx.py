@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cocoscope.commands import tdx_eventlog, tdx_measure, tdx_quote
+from cocoscope.commands import collateral, tdx_eventlog, tdx_measure, tdx_quote
 
 
 def register_attest(sub: argparse._SubParsersAction[Any]) -> None:
@@ -17,6 +17,7 @@ def register_attest(sub: argparse._SubParsersAction[Any]) -> None:
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     tdx_quote.register(actions)
     tdx_eventlog.register(actions)
+    collateral.register_tdx(actions)
 
 
 def register_measure(sub: argparse._SubParsersAction[Any]) -> None:

@@ -1,6 +1,6 @@
 """The collateral cache: what was fetched from AMD KDS or Intel PCS, kept for offline reuse.
 
-Layout under ``$COCOSCOPE_CACHE/attest`` (default ``~/.cache/cocoscope/attest``): one directory
+Layout under ``$COCOSCOPE_CACHE/attest`` (default ``~/.cache/cocoscope/attest``; see ``cache_root``): one directory
 per item, named by the SHA-256 of its key (what was asked, e.g. ``pcs/tcb/tdx/00a06d080000``),
 holding ``body`` (the bytes as served) and ``meta.json`` (the key, the URL, the response
 headers, when it was fetched and until when it is valid). Both are written to a temporary name
@@ -30,6 +30,11 @@ MAX_ENTRY = 1 << 20  # the fetch layer refuses bodies above this, so a bigger fi
 
 
 def cache_root() -> Path:
+    """$COCOSCOPE_ATTEST_CACHE, else $COCOSCOPE_CACHE/attest, else ~/.cache/cocoscope/attest.
+    (The first lets the test suite keep collateral apart from the Debian package cache.)"""
+    own = os.environ.get("COCOSCOPE_ATTEST_CACHE")
+    if own:
+        return Path(own)
     base = os.environ.get("COCOSCOPE_CACHE")
     root = Path(base) if base else Path.home() / ".cache" / "cocoscope"
     return root / "attest"

@@ -114,7 +114,8 @@ def _reason(exc: BaseException | None) -> str:
     """A one-line reason without urllib3's object reprs."""
     if exc is None:
         return "unknown error"
-    text = str(exc)
+    # ProtocolError carries (message, cause): the message alone reads well.
+    text = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
     # "HTTPConnectionPool(host=..., port=...): Max retries exceeded ... (Caused by X('...'))"
     if "Caused by " in text:
         text = text.split("Caused by ", 1)[1].rstrip(")")

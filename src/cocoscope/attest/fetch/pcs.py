@@ -72,8 +72,11 @@ def issuer_chain(resp: Response | dict[str, str], names: tuple[str, ...],
     for name in names:
         if name in headers:
             pem = unquote(headers[name]).encode("ascii", "replace")
-            return pck.load_pem_chain(pem, source=f"{source} ({name} header)")
-    raise InputError(f"no {names[0]} header (the issuer chain PCS sends with the body)",
+            try:
+                return pck.load_pem_chain(pem, source=source)
+            except InputError as exc:
+                raise FetchError(f"{name} header: {exc.message}", path=source) from None
+    raise FetchError(f"no {names[0]} header (the issuer chain PCS sends with the body)",
                      path=source)
 
 
