@@ -58,6 +58,19 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def revocation_check(required: bool | None, checked: list[str],
+                     needed: tuple[str, ...]) -> Check | None:
+    """``require_revocation``: every CRL check in ``needed`` must have run (whether it passed
+    is its own check). None when the policy does not ask."""
+    if not required:
+        return None
+    missing = [n for n in needed if n not in checked]
+    if missing:
+        return failed("policy.revocation", "revocation not checked (" + ", ".join(missing)
+                      + " missing: no CRL given, cached or served) and the policy requires it")
+    return passed("policy.revocation", "checked: " + ", ".join(needed))
+
+
 def load_document(path: str) -> dict[str, Any]:
     """Read a TOML or JSON policy file (JSON if it starts with '{', TOML otherwise)."""
     raw = files.read_input(path, files.POLICY)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cocoscope.attest.fetch.complete import verify_completed
+from cocoscope.attest.fetch.config import FetchConfig
 from cocoscope.attest.policy import load_policy
 from cocoscope.attest.result import Verification
 from cocoscope.attest.snp.evidence import ReportEvidence, parse_evidence
@@ -22,7 +24,6 @@ from cocoscope.attest.tdx.quote import QuoteEvidence, parse_quote
 from cocoscope.attest.tdx.verify import TdxTrust
 from cocoscope.attest.tdx.verify import load_trust as load_tdx_trust
 from cocoscope.attest.verify import evidence_platform
-from cocoscope.attest.verify import verify as verify_evidence
 from cocoscope.errors import UsageError
 from cocoscope.evidence import files
 from cocoscope.evidence.guest import AttestationOutcome
@@ -70,8 +71,12 @@ def load_attestation(path: str, platform: str, policy: str | None, certs: tuple[
                             load_snp_trust(certs), load_policy(SnpPolicy, policy))
 
 
-def verify(att: AttestationInput, at: datetime | None) -> Verification:
-    return verify_evidence(att.evidence, att.trust, att.policy, at or datetime.now(UTC))
+def verify(att: AttestationInput, at: datetime | None,
+           fetch: FetchConfig | None = None) -> Verification:
+    """Verify, after filling missing certificates/collateral from the cache (and with --fetch
+    from AMD KDS / Intel PCS)."""
+    return verify_completed(att.evidence, att.trust, att.policy, at or datetime.now(UTC),
+                            fetch or FetchConfig())
 
 
 def evidence_outcome(v: Verification) -> AttestationOutcome:

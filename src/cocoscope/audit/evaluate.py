@@ -96,7 +96,7 @@ def evaluate(req: AuditRequest, g: Gathered) -> AuditResult:
     verification = None
     verification_failed = False
     if g.attestation is not None:
-        verification = attest.verify(g.attestation, req.time)
+        verification = attest.verify(g.attestation, req.time, req.fetch)
         outcomes[attest.EVIDENCE_VERIFIED] = attest.evidence_outcome(verification)
         verification_failed = not verification.ok
     else:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from cocoscope.attest.fetch.config import FetchConfig
 from cocoscope.errors import UsageError
 
 
@@ -25,6 +26,7 @@ class AuditRequest:
     time: datetime | None = None
     rule_files: tuple[str, ...] = ()
     waivers: str | None = None
+    fetch: FetchConfig = field(default_factory=FetchConfig)  # offline unless --fetch
 
     @property
     def live(self) -> bool:
@@ -39,3 +41,5 @@ class AuditRequest:
             raise UsageError("--policy needs --evidence")
         if (self.certs or self.collateral_dir) and not self.evidence:
             raise UsageError("--certs and --collateral-dir need --evidence")
+        if self.fetch.network and not self.evidence:
+            raise UsageError("--fetch needs --evidence")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cocoscope.attest.fetch.complete import FetchConfig
+from cocoscope.attest.fetch.config import FetchConfig
 
 
 def add_fetch_options(p: argparse.ArgumentParser | argparse._ArgumentGroup, *, kds: bool = True,

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from cocoscope.commands._common import emit, parse_time
+from cocoscope.commands._fetch import add_fetch_options, fetch_config
 from cocoscope.errors import EXIT_FINDINGS, EXIT_OK, EXIT_VERIFY, UsageError
 from cocoscope.finding import Severity
 from cocoscope.model.platform import CONFIDENTIAL
@@ -42,6 +43,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                      help="SNP certificates (VCEK/VLEK, ASK, ARK)")
     att.add_argument("--collateral-dir", metavar="DIR", help="TDX collateral directory")
     att.add_argument("--time", metavar="ISO8601", help="verify certificates at this time")
+    add_fetch_options(att)
     rules = p.add_argument_group("rules")
     rules.add_argument("--rules", metavar="F", action="append", default=[],
                        help="user rule file (TOML) layered on the built-ins; repeatable")
@@ -80,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         kconfig_tree=args.kconfig_tree, source=args.source, evidence=args.evidence,
         policy=args.policy, certs=tuple(args.certs), collateral_dir=args.collateral_dir,
         time=parse_time(args.time) if args.time else None, rule_files=tuple(args.rules), waivers=args.waivers,
+        fetch=fetch_config(args),
     ))
     report = result.report
     show = args.show or "fail"

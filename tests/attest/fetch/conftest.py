@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cocoscope.attest.fetch import Cache
+from cocoscope.attest.fetch.cache import Cache
 from tests.attest.fetch.service import Service, running
 
 

@@ -22,6 +22,12 @@ from tests.attest.fetch.service import (
 )
 
 AT_2025 = "2025-11-01T00:00:00Z"  # inside tcbInfo.json / enclaveIdentity.json (2025-10-28..11-26)
+# The owners' reference values (launch digest of report_milan.hex, MRTD of tdx_quote_6.dat), so a
+# passing run is a full verification and not only an authenticity check.
+MILAN_MEASUREMENT = ("--measurement", "7a1e5c266c0108dbc9bb94fa926951320940915d0aafb42464bd88b5"
+                     "79ea158d3e1a0dc39b2c60bd95b9c480cd81841f")
+QUOTE_6_MRTD = ("--mrtd", "21e8dead92d6c69d7cbba79816686c03a48485c7df0c11f6f04792d5e1d378f6b8c4"
+                "6615ba6946adccac6becffbb1e88")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict, str]:  # type: ignore[type-arg]
@@ -39,7 +45,7 @@ def test_snp_verifies_with_nothing_but_the_report(service: Service,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     service.kds_milan()
     code, doc, err = run(capsys, "attest", "snp", "verify", str(MILAN_REPORT), "--fetch",
-                         "--kds-url", service.url)
+                         "--kds-url", service.url, *MILAN_MEASUREMENT)
     assert code == 0, err
     assert doc["ok"] is True and doc["failed"] == []
     assert _check(doc, "chain.vcek") == _check(doc, "signature") == "pass"
@@ -51,7 +57,7 @@ def test_snp_verifies_with_nothing_but_the_report(service: Service,
     assert doc["facts"]["revocation"] == "not checked (no AMD CRL given, cached or served)"
 
     # Again without --fetch: from the cache, and nothing is asked of the server.
-    code, doc, err = run(capsys, "attest", "snp", "verify", str(MILAN_REPORT))
+    code, doc, err = run(capsys, "attest", "snp", "verify", str(MILAN_REPORT), *MILAN_MEASUREMENT)
     assert code == 0, err
     assert ": cached (" in doc["facts"]["collateral_sources"][0]
     assert service.seen == [MILAN_VCEK_PATH, "/vcek/v1/Milan/crl"]
@@ -63,8 +69,8 @@ def test_snp_from_cache_after_the_server_stopped(capsys: pytest.CaptureFixture[s
     with running() as svc:
         svc.kds_milan()
         assert run(capsys, "attest", "snp", "verify", str(MILAN_REPORT), "--fetch",
-                   "--kds-url", svc.url)[0] == 0
-    code, doc, err = run(capsys, "attest", "snp", "verify", str(MILAN_REPORT))
+                   "--kds-url", svc.url, *MILAN_MEASUREMENT)[0] == 0
+    code, doc, err = run(capsys, "attest", "snp", "verify", str(MILAN_REPORT), *MILAN_MEASUREMENT)
     assert code == 0, err
     assert _check(doc, "signature") == "pass"
 
@@ -100,7 +106,7 @@ def test_tdx_reaches_out_of_date_then_works_from_cache(
 
     service.routes.clear()  # the server knows nothing any more
     code, doc, err = run(capsys, "attest", "tdx", "verify", str(QUOTE_6), "--time", AT_2025,
-                         "--accept-tcb", "OutOfDate")
+                         "--accept-tcb", "OutOfDate", *QUOTE_6_MRTD)
     assert code == 0, err
     assert doc["facts"]["tcb_status"] == "OutOfDate"
     assert len(service.seen) == fetched
@@ -178,7 +184,7 @@ def test_air_gapped_bundles(service: Service, tmp_path: Path,
     assert main(["cache", "clear"]) == 0  # the directories alone must be enough
     service.routes.clear()
     code, doc, err = run(capsys, "attest", "snp", "verify", str(MILAN_REPORT),
-                         "--certs", str(snp_dir))
+                         "--certs", str(snp_dir), *MILAN_MEASUREMENT)
     assert code == 0, err
     code, doc, err = run(capsys, "attest", "tdx", "verify", str(QUOTE_6), "--collateral-dir",
                          str(tdx_dir), "--time", AT_2025)
@@ -202,3 +208,50 @@ def test_vlek_report_says_vlek_is_not_fetchable(service: Service, tmp_path: Path
                        "--kds-url", service.url, "--time", "2025-06-01T00:00:00Z")
     assert doc["facts"]["collateral_sources"][0].startswith("VLEK: not fetchable")
     assert MILAN_VCEK_PATH not in service.seen
+
+
+def test_audit_evidence_fetches_too(service: Service, capsys: pytest.CaptureFixture[str]) -> None:
+    service.kds_milan()
+    main(["audit", "--evidence", str(MILAN_REPORT), "--fetch", "--kds-url", service.url,
+          "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    (row,) = [t for t in doc["threats"] if t["threat"] == "guest-malicious-configuration"]
+    assert row["facts"]["collateral_sources"][0].startswith("VCEK for Milan chip d49554ec")
+    assert "signature: pass (ECDSA P-384 over report[0x000:0x2A0])" in row["facts"]["checks"]
+    assert service.seen == [MILAN_VCEK_PATH, "/vcek/v1/Milan/crl"]
+
+
+def test_audit_fetch_needs_evidence(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "--config", "/dev/null", "--fetch"]) == 2
+    assert "--fetch needs --evidence" in capsys.readouterr().err
+
+
+def test_missing_crl_fails_only_a_policy_requiring_revocation(
+        service: Service, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    strict = tmp_path / "strict.toml"
+    strict.write_text("require_revocation = true\n")
+    service.kds_milan()  # no CRL served
+    service.pcs_2025()  # no CRLs served
+    code, doc, _ = run(capsys, "attest", "snp", "verify", str(MILAN_REPORT), "--fetch",
+                       "--kds-url", service.url, *MILAN_MEASUREMENT)
+    assert code == 0 and "policy.revocation" not in [c["name"] for c in doc["checks"]]
+    code, doc, _ = run(capsys, "attest", "snp", "verify", str(MILAN_REPORT), "--fetch",
+                       "--kds-url", service.url, *MILAN_MEASUREMENT, "--policy", str(strict))
+    assert code == 4 and doc["failed"] == ["policy.revocation"]
+    assert "chain.crl missing: no CRL given, cached or served" in [
+        c["detail"] for c in doc["checks"] if c["name"] == "policy.revocation"][0]
+    code, doc, _ = run(capsys, "attest", "tdx", "verify", str(QUOTE_6), "--fetch", "--pcs-url",
+                       service.url, "--time", AT_2025, "--accept-tcb", "OutOfDate",
+                       *QUOTE_6_MRTD, "--policy", str(strict))
+    assert code == 4 and doc["failed"] == ["policy.revocation"]
+
+
+def test_served_crls_satisfy_a_policy_requiring_revocation(
+        service: Service, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    strict = tmp_path / "strict.toml"
+    strict.write_text("require_revocation = true\n")
+    service.pcs_2023()
+    _, doc, _ = run(capsys, "attest", "tdx", "verify", str(QUOTE_SPR), "--fetch", "--pcs-url",
+                    service.url, "--time", "2023-07-01T01:00:00Z", "--policy", str(strict))
+    (rev,) = [c for c in doc["checks"] if c["name"] == "policy.revocation"]
+    assert rev["status"] == "pass" and rev["detail"] == "checked: pck.crl.root, pck.crl.pck"

@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cocoscope.attest.fetch import Cache, FetchError, Http, Source
+from cocoscope.attest.fetch.cache import Cache
+from cocoscope.attest.fetch.http import FetchError, Http
 from cocoscope.attest.fetch.kds import cert_chain_item, crl_item, vcek_item
+from cocoscope.attest.fetch.source import Source
 from cocoscope.attest.snp.evidence import load_evidence
 from cocoscope.attest.snp.product import Product
 from tests.attest.fetch.service import (

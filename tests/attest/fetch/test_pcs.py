@@ -9,13 +9,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cocoscope.attest.fetch import Cache, FetchError, Http, Source
+from cocoscope.attest.fetch.cache import Cache
+from cocoscope.attest.fetch.http import FetchError, Http
 from cocoscope.attest.fetch.pcs import (
     pck_crl_item,
     qe_identity_item,
     root_crl_item,
     tcb_info_item,
 )
+from cocoscope.attest.fetch.source import Source
 from tests.attest.fetch.service import (
     CHAIN_2018,
     CHAIN_2025,

@@ -1,15 +1,11 @@
 """Certificates and collateral from AMD KDS and Intel PCS/PCCS, fetched on request and cached.
 
-``complete`` fills what a verification needs and was not given (cache first; the network only
-with ``FetchConfig(network=True)``, i.e. ``--fetch``); ``kds`` and ``pcs`` know the endpoints and
-check that each answer is what was asked; ``cache`` keeps the answers for offline reuse;
-``http`` bounds every request in time and size. See docs/fetch.md.
+``config.FetchConfig`` says whether the network may be used (``--fetch``) and where;
+``complete`` fills what a verification needs and was not given (cache first, the network only
+when allowed); ``kds`` and ``pcs`` know the endpoints and check that each answer is what was
+asked; ``cache`` keeps the answers for offline reuse; ``http`` bounds every request in time and
+size; ``bundle`` writes a directory for air-gapped verification. See docs/fetch.md.
+
+Nothing is imported here: the command-line parsers import ``config`` alone, so that urllib3 and
+cryptography load only when a fetch or a verification runs.
 """
-
-from cocoscope.attest.fetch.cache import Cache, Entry, cache_root
-from cocoscope.attest.fetch.complete import FetchConfig, annotate, complete
-from cocoscope.attest.fetch.http import FetchError, Http
-from cocoscope.attest.fetch.source import Provenance, Source
-
-__all__ = ["Cache", "Entry", "FetchConfig", "FetchError", "Http", "Provenance", "Source",
-           "annotate", "cache_root", "complete"]

@@ -14,7 +14,8 @@ from datetime import datetime
 from urllib.parse import unquote
 
 from cocoscope.attest.fetch import kds, pcs
-from cocoscope.attest.fetch.complete import FetchConfig, QuotePlatform, fetch_vcek, snp_candidates
+from cocoscope.attest.fetch.complete import QuotePlatform, fetch_vcek, snp_candidates
+from cocoscope.attest.fetch.config import FetchConfig
 from cocoscope.attest.fetch.http import FetchError
 from cocoscope.attest.fetch.source import Source
 from cocoscope.attest.snp.evidence import ReportEvidence

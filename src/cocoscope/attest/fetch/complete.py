@@ -11,15 +11,13 @@ from and whether revocation was checked.
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cocoscope.attest.fetch import kds, pcs
-from cocoscope.attest.fetch.cache import Cache, Entry
-from cocoscope.attest.fetch.http import Http
+from cocoscope.attest.fetch.cache import Entry
+from cocoscope.attest.fetch.config import FetchConfig
 from cocoscope.attest.fetch.source import Item, Provenance, Source
 from cocoscope.attest.result import Verification
 
@@ -32,31 +30,6 @@ if TYPE_CHECKING:
     from cocoscope.attest.tdx.collateral import Collateral
     from cocoscope.attest.tdx.quote import QuoteEvidence
     from cocoscope.attest.tdx.verify import TdxTrust
-
-
-@dataclass(frozen=True)
-class FetchConfig:
-    """How missing items may be obtained. ``network`` False (the default) never connects."""
-
-    network: bool = False
-    kds_url: str = kds.DEFAULT_URL
-    pcs_url: str = pcs.DEFAULT_URL
-    api_key: str | None = None
-    cache_root: Path | None = None  # None: $COCOSCOPE_CACHE/attest
-    http: Http | None = None  # tests pass one with short timeouts
-
-    @classmethod
-    def from_env(cls, network: bool, kds_url: str | None = None,
-                 pcs_url: str | None = None) -> FetchConfig:
-        """Flags first, then COCOSCOPE_KDS_URL / COCOSCOPE_PCS_URL / COCOSCOPE_PCS_API_KEY."""
-        return cls(network,
-                   kds_url or os.environ.get(kds.ENV_URL) or kds.DEFAULT_URL,
-                   pcs_url or os.environ.get(pcs.ENV_URL) or pcs.DEFAULT_URL,
-                   os.environ.get(pcs.ENV_API_KEY) or None)
-
-    def source(self) -> Source:
-        http = (self.http or Http()) if self.network else None
-        return Source(Cache(self.cache_root), http)
 
 
 # --- SEV-SNP -------------------------------------------------------------------------------

@@ -38,9 +38,6 @@ from cocoscope.attest.snp.product import Product, product_from_name
 from cocoscope.attest.tdx.pck import load_crl  # format-generic CRL reader
 from cocoscope.errors import InputError
 
-DEFAULT_URL = "https://kdsintf.amd.com"
-ENV_URL = "COCOSCOPE_KDS_URL"
-
 
 def vcek_url(base: str, product: Product, hwid: bytes, spls: Mapping[str, int]) -> str:
     params = "&".join(f"{k}SPL={v}" for k, v in spls.items())

@@ -36,6 +36,7 @@ from urllib.parse import unquote
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from cocoscope.attest.fetch.config import PCS_URL
 from cocoscope.attest.fetch.http import FetchError, Response
 from cocoscope.attest.fetch.source import Item, not_what_was_asked
 from cocoscope.attest.tdx import pck
@@ -48,10 +49,7 @@ from cocoscope.attest.tdx.collateral import (
 )
 from cocoscope.errors import InputError
 
-DEFAULT_URL = "https://api.trustedservices.intel.com"
 ROOT_CRL_URL = "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der"
-ENV_URL = "COCOSCOPE_PCS_URL"
-ENV_API_KEY = "COCOSCOPE_PCS_API_KEY"
 API_KEY_HEADER = "Ocp-Apim-Subscription-Key"
 _T = TypeVar("_T", TcbInfo, QeIdentity)
 
@@ -142,7 +140,7 @@ def pck_crl_item(base: str, ca: str, at: datetime, api_key: str | None = None) -
 
 
 def root_crl_item(base: str, api_key: str | None = None) -> Item:
-    url = (ROOT_CRL_URL if base.rstrip("/") == DEFAULT_URL
+    url = (ROOT_CRL_URL if base.rstrip("/") == PCS_URL
            else f"{base.rstrip('/')}/sgx/certification/v4/rootcacrl")
 
     def check(resp: Response) -> datetime | None:

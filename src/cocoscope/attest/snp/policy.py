@@ -92,6 +92,8 @@ class SnpPolicy:
     # signer
     allow_masked_chip_id: bool = False  # all-zero CHIP_ID (MASK_CHIP_ID): no hwID binding
     vlek_csp_ids: frozenset[str] | None = None  # allowed VLEK cspID values
+    # revocation: true fails a report whose chain was not checked against an AMD CRL
+    require_revocation: bool | None = None
     signing_keys: frozenset[str] | None = None  # subset of {"vcek", "vlek"}
 
     def __post_init__(self) -> None:

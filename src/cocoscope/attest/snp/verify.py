@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from cocoscope.attest.policy import revocation_check
 from cocoscope.attest.result import Check, Verification, failed, passed
 from cocoscope.attest.snp.certs import AmdCert, is_p384, load_certs
 from cocoscope.attest.snp.chain import chain_checks
@@ -243,6 +244,10 @@ def verify(evidence: ReportEvidence, trust: SnpTrust, policy: SnpPolicy,
     layout = product or guess_product(report)[0]
     checks.append(committed_check(report, layout, policy.permit_provisional_firmware))
     checks += appraise(policy, report, layout, kind or "none")
+    revocation = revocation_check(policy.require_revocation, [c.name for c in checks],
+                                  ("chain.crl",))
+    if revocation is not None:
+        checks.append(revocation)
     if trust.ignored:  # directory entries that were not certificates: nothing is silent
         facts["ignored"] = list(trust.ignored)
     return Verification(ev.path, "snp-report", tuple(checks), facts,

@@ -68,6 +68,8 @@ class TdxPolicy:
     min_tee_tcb_svn: bytes | None = hex_field(16)  # compared component by component
     accepted_tcb: tuple[str, ...] | None = ("UpToDate",)
     mrseam: tuple[bytes, ...] | None = hex_field(48)  # allow-list of TDX module measurements
+    # true fails a quote whose PCK chain was not checked against the Root CA and PCK CRLs
+    require_revocation: bool | None = None
 
     def __post_init__(self) -> None:
         unknown = [a for a in self.accepted_tcb or () if a not in _STATUS_NAMES]

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from cocoscope.attest.policy import revocation_check
 from cocoscope.attest.result import Check, Verification, failed, passed
 from cocoscope.attest.tdx import pck
 from cocoscope.attest.tdx.collateral import (
@@ -261,6 +262,10 @@ def verify(evidence: QuoteEvidence, trust: TdxTrust, policy: TdxPolicy,
     crl_checks = [c.name for c in checks if c.name.startswith("pck.crl")]
     facts["revocation"] = ", ".join(crl_checks) if crl_checks else "not checked (no CRLs given)"
     checks += appraise(policy, quote.body, status.value, advisories)
+    revocation = revocation_check(policy.require_revocation, crl_checks,
+                                  ("pck.crl.root", "pck.crl.pck"))
+    if revocation is not None:
+        checks.append(revocation)
     return Verification(subject=source, kind="tdx-quote", checks=tuple(checks), facts=facts,
                         measurement_check="policy.mrtd",
                         not_checked=unchecked_references(policy))
