@@ -56,16 +56,16 @@ def register_tdx(actions: argparse._SubParsersAction[Any]) -> None:
 
 
 def _write(directory: str, files: tuple[tuple[str, bytes], ...]) -> list[str]:
+    from cocoscope.evidence.files import write_output
+
     try:
         os.makedirs(directory, exist_ok=True)
-        written = []
-        for name, data in files:
-            path = os.path.join(directory, name)
-            with open(path, "wb") as fh:
-                fh.write(data)
-            written.append(path)
     except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror or exc}", path=directory) from None
+        raise InputError(f"cannot create: {exc.strerror or exc}", path=directory) from None
+    written = []
+    for name, data in files:
+        write_output(os.path.join(directory, name), data, "collateral file")
+        written.append(os.path.join(directory, name))
     return written
 
 

@@ -58,3 +58,12 @@ def test_cache_list_and_clear_commands(cache: Cache, capsys: pytest.CaptureFixtu
     assert [e.key for e in cache.entries()] == ["kds/vcek/Milan/ab/bl=3"]
     assert main(["cache", "clear"]) == 0
     assert cache.entries() == []
+
+
+def test_fifo_planted_in_the_cache_is_refused_not_waited_on(cache: Cache) -> None:
+    import os
+
+    e = cache.put("pcs/rootcacrl", "http://x/root", {}, b"DER", T0, None)
+    (Path(e.path) / "body").unlink()
+    os.mkfifo(Path(e.path) / "body")
+    assert cache.get("pcs/rootcacrl") is None  # returns at once: nobody writes to the FIFO

@@ -25,8 +25,10 @@ from datetime import datetime
 from pathlib import Path
 
 from cocoscope.errors import InputError
+from cocoscope.evidence import files
 
-MAX_ENTRY = 1 << 20  # the fetch layer refuses bodies above this, so a bigger file is damage
+# The fetch layer refuses bodies above 1 MiB, so a bigger file in the cache is damage.
+_ENTRY = files.InputKind("cached collateral", 1 << 20)
 
 
 def cache_root() -> Path:
@@ -125,10 +127,10 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def _read_entry(d: Path) -> Entry | None:
     try:
-        if (d / "body").stat().st_size > MAX_ENTRY or (d / "meta.json").stat().st_size > MAX_ENTRY:
-            return None
-        meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
-        body = (d / "body").read_bytes()
+        # The bounded reader: a FIFO or an oversized file planted in the cache is refused at
+        # once rather than read (or waited on) forever.
+        meta = json.loads(files.read_input(str(d / "meta.json"), _ENTRY).decode("utf-8"))
+        body = files.read_input(str(d / "body"), _ENTRY)
         if hashlib.sha256(body).hexdigest() != meta["sha256"]:
             return None  # torn or edited: not what was fetched
         until = meta["valid_until"]
@@ -136,5 +138,5 @@ def _read_entry(d: Path) -> Entry | None:
                      datetime.fromisoformat(meta["fetched_at"]),
                      datetime.fromisoformat(until) if until else None,
                      {str(k): str(v) for k, v in dict(meta["headers"]).items()}, body, str(d))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (InputError, OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
