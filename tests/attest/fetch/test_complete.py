@@ -255,3 +255,24 @@ def test_served_crls_satisfy_a_policy_requiring_revocation(
                     service.url, "--time", "2023-07-01T01:00:00Z", "--policy", str(strict))
     (rev,) = [c for c in doc["checks"] if c["name"] == "policy.revocation"]
     assert rev["status"] == "pass" and rev["detail"] == "checked: pck.crl.root, pck.crl.pck"
+
+
+def test_collateral_fetch_by_fmspc(service: Service, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    service.pcs_2023()
+    out = tmp_path / "c"
+    assert main(["attest", "tdx", "collateral", "fetch", "--fmspc", "50806f000000", "--ca",
+                 "platform", "--pcs-url", service.url, "-o", str(out),
+                 "--time", "2023-07-01T01:00:00Z"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "pck_crl_platform.der", "qe_identity.json", "root_ca_crl.der",
+        "tcb_info_50806f000000.json", "tcb_signing_chain.pem"]
+    capsys.readouterr()
+    # Offline with only the directory: the CRLs in it are applied.
+    _, doc, _ = run(capsys, "attest", "tdx", "verify", str(QUOTE_SPR), "--collateral-dir",
+                    str(out), "--time", "2023-07-01T01:00:00Z")
+    assert _check(doc, "pck.crl.root") == _check(doc, "pck.crl.pck") == "pass"
+    assert "collateral_sources" not in doc["facts"]  # nothing missing, nothing looked up
+    assert main(["attest", "tdx", "collateral", "fetch", "--fmspc", "50806f", "--pcs-url",
+                 service.url, "-o", str(out)]) == 2
+    assert "--fmspc is 6 bytes" in capsys.readouterr().err

@@ -89,3 +89,30 @@ def test_crl_not_served_is_not_an_error(service: Service, cache: Cache) -> None:
     src = _source(cache)
     assert src.get(crl_item(service.url, Product.MILAN), AT) is None
     assert src.log[-1].state == "not served"
+
+
+def test_turin_vcek_by_8_byte_hwid_and_fmc_spl(service: Service, cache: Cache) -> None:
+    # vcek_turin.der: hwID 1e550a8ee5cf9f4d, fmc 0, bl 0, tee 0, snp 0, ucode 9 (no report exists
+    # for it, so the CHIP_ID is the hwID padded as a Turin report carries it).
+    chip_id = bytes.fromhex("1e550a8ee5cf9f4d") + bytes(56)
+    spls = {"fmc": 0, "bl": 0, "tee": 0, "snp": 0, "ucode": 9}
+    item = vcek_item(service.url, Product.TURIN, chip_id, spls)
+    path = "/vcek/v1/Turin/1e550a8ee5cf9f4d?fmcSPL=0&blSPL=0&teeSPL=0&snpSPL=0&ucodeSPL=9"
+    assert item.url == service.url + path
+    service.route(path, Answer(body=(SNP / "virtee-sev" / "vcek_turin.der").read_bytes()))
+    assert _source(cache).get(item, AT) is not None
+    # The same certificate asked for at another microcode SPL is not what was asked.
+    other = vcek_item(service.url, Product.TURIN, chip_id, {**spls, "ucode": 10})
+    service.route(other.url.removeprefix(service.url),
+                  Answer(body=(SNP / "virtee-sev" / "vcek_turin.der").read_bytes()))
+    with pytest.raises(FetchError, match=r"SPLs ucode 9 \(asked 10\)"):
+        _source(cache).get(other, AT)
+
+
+def test_v2_report_tries_milan_then_genoa(service: Service, cache: Cache) -> None:
+    from cocoscope.attest.fetch.complete import fetch_vcek
+
+    src = _source(cache)
+    assert fetch_vcek(load_evidence(str(MILAN_REPORT)), src, service.url, AT) is None
+    assert [p.split("/")[3] for p in service.seen] == ["Milan", "Genoa"]
+    assert [p.state for p in src.log] == ["not served", "not served"]

@@ -83,7 +83,7 @@ def complete_snp(evidence: ReportEvidence, trust: SnpTrust, source: Source, base
             certs.append(parse_der(entry.body, _label(entry)))
     if crl is None:
         product = product or snp_candidates(evidence)[0]
-        served = source.get(kds.crl_item(base, product), at)
+        served = source.get(kds.crl_item(base, product, signer or "vcek"), at)
         if served is not None:
             crl = load_crl(served.body, source=_label(served))
     return dataclasses.replace(trust, certs=tuple(certs), crl=crl)

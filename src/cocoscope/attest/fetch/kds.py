@@ -7,7 +7,8 @@ Specification", #57230):
   the report's CHIP_ID: 64 bytes before Turin, the first 8 bytes on Turin, whose TCB also has an
   FMC SPL (``fmcSPL=``). The SPLs are the report's REPORTED_TCB, decoded for the product.
 * ``/vcek/v1/{product}/cert_chain`` -> PEM ASK then ARK; ``/vlek/v1/{product}/cert_chain`` the
-  ASVK chain. ``/vcek/v1/{product}/crl`` -> the ARK-signed CRL (DER).
+  ASVK chain. ``/vcek/v1/{product}/crl`` (``/vlek/...`` for the ASVK chain) -> the ARK-signed
+  CRL (DER).
 
 VLEKs are not served by KDS to the public: they are provisioned to the cloud provider, who hands
 them to the guest in the extended report's certificate table. A VLEK-signed report therefore
@@ -110,13 +111,16 @@ def chain_problem(certs: list[AmdCert], product: Product, role: str) -> str | No
     return f"{mids[0].common_name} not signed by the pinned ARK: {why}" if why else None
 
 
-def crl_item(base: str, product: Product) -> Item:
+def crl_item(base: str, product: Product, kind: str = "vcek") -> Item:
+    """The ARK-signed CRL for the ASK (kind "vcek") or ASVK (kind "vlek") chain."""
     def check(resp: Response) -> datetime | None:
         crl = _der_or_pem_crl(resp, "AMD KDS CRL")
         return crl.next_update_utc
 
-    return Item(f"kds/crl/{product.value}", f"{base.rstrip('/')}/vcek/v1/{product.value}/crl",
-                f"AMD CRL for {product.value}", check, optional=True)
+    return Item(f"kds/crl/{kind}/{product.value}",
+                f"{base.rstrip('/')}/{kind}/v1/{product.value}/crl",
+                f"AMD CRL for {product.value}" + (" (VLEK chain)" if kind == "vlek" else ""),
+                check, optional=True)
 
 
 def _one_der_cert(resp: Response, what: str) -> AmdCert:
