@@ -58,6 +58,10 @@ TDREPORT = InputKind("TDREPORT", 64 * _KIB)
 TSM_ATTRIBUTE = InputKind("configfs-tsm attribute", 64 * _KIB)  # provider, generation
 
 
+def _a(what: str) -> str:
+    return ("an " if what[:1].lower() in "aeiou" else "a ") + what
+
+
 def _file_type(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "a directory"
@@ -79,7 +83,8 @@ def _open_regular(path: str, what: str) -> tuple[int, int]:
     except FileNotFoundError:
         raise InputError(f"cannot read {what}: not found", path=path) from None
     except IsADirectoryError:
-        raise InputError(f"expected a {what} (a regular file), found a directory", path=path) from None
+        raise InputError(f"expected {_a(what)} (a regular file), found a directory",
+                         path=path) from None
     except OSError as exc:
         raise InputError(f"cannot open {what}: {exc.strerror or exc}", path=path) from None
     try:
@@ -89,7 +94,7 @@ def _open_regular(path: str, what: str) -> tuple[int, int]:
         raise InputError(f"cannot stat {what}: {exc.strerror or exc}", path=path) from None
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
-        raise InputError(f"expected a {what} (a regular file), found {_file_type(st.st_mode)}",
+        raise InputError(f"expected {_a(what)} (a regular file), found {_file_type(st.st_mode)}",
                          path=path)
     return fd, st.st_size
 
