@@ -44,6 +44,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                    help="start from this precomputed OVMF digest instead of hashing --ovmf pages")
     p.add_argument("--explain", action="store_true",
                    help="print every step: footer table, metadata sections, pages, VMSAs, hashes")
+    p.add_argument("--policy-out", metavar="FILE",
+                   help="add the digest to [snp] measurement of this policy file (created or "
+                   "merged), the reference value `attest snp verify --policy` checks")
     add_output_options(p, ("text", "json"))
     p.set_defaults(func=run)
 
@@ -85,6 +88,9 @@ def run(args: argparse.Namespace) -> int:
     from cocoscope.evidence import files
 
     if args.match is not None or args.target is not None:
+        if args.policy_out:
+            raise UsageError("--policy-out writes a computed digest; it does not combine with "
+                             "--match/--target")
         return run_search(args)
     check_flags(args)
     mode = Mode(args.mode)
@@ -119,6 +125,13 @@ def run(args: argparse.Namespace) -> int:
                           _int(args.guest_features or "0x1", "--guest-features"), hashes,
                           ovmf_hash)
     result = measure(image, config)
+    if args.policy_out:
+        if mode is not Mode.SNP:
+            raise UsageError(f"--policy-out needs --mode snp (an {mode.value} digest is not an "
+                             "SEV-SNP report's MEASUREMENT)")
+        from cocoscope.attest.reference import write_reference
+
+        write_reference(args.policy_out, "snp", {"measurement": result.digest})
     if args.format == "json":
         doc: dict[str, Any] = explain_dict(image, result) if args.explain else {
             "mode": mode.value, "digest": result.digest.hex()}

@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("log", metavar="LOG")
     p.add_argument("--quote", metavar="Q", help="TDX quote whose RTMRs the replay must reproduce")
     p.add_argument("--ccel-table", metavar="T", help="ACPI CCEL table to check the log area against")
+    p.add_argument("--policy-out", metavar="F", help="add the replayed RTMR0-2 of this known-good "
+                   "log to [tdx] of this policy file (created or merged; not with a --quote "
+                   "the log does not replay to)")
     p.add_argument("--cmdline", metavar="TEXT",
                    help="expected kernel command line (as /proc/cmdline shows it): exit 4 unless "
                    "it is the one measured where the boot chain measures it")
@@ -139,6 +142,16 @@ def _text_chunks(log: Any, head: list[str], tail: list[str]) -> Iterator[str]:
         yield line + "\n"
 
 
+def _write_rtmr_references(path: str, rtmrs: Any, verification: Any) -> None:
+    from cocoscope.attest.reference import rtmr_references, write_reference
+    from cocoscope.errors import VerificationError
+
+    if verification is not None and not verification.ok:
+        raise VerificationError("the log does not replay to the quote's RTMRs: no reference "
+                                "values written", path=path)
+    write_reference(path, "tdx", rtmr_references(rtmrs))
+
+
 def run_eventlog(args: argparse.Namespace) -> int:
     from cocoscope.attest.result import Check
     from cocoscope.attest.tdx.ccel import check_log_area, parse_ccel_table
@@ -157,6 +170,8 @@ def run_eventlog(args: argparse.Namespace) -> int:
     if args.quote:
         quote = parse_quote(files.read_input(args.quote, files.QUOTE), source=args.quote)
         verification = compare_rtmrs(log, quote.body.rtmrs, subject=args.quote)
+    if args.policy_out:
+        _write_rtmr_references(args.policy_out, rtmrs, verification)
     cmdline_error = None
     cmdline_check: Check | None = None
     try:

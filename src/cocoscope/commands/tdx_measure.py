@@ -25,6 +25,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     g.add_argument("--match", metavar="QUOTE", help="which page order reproduces this TDX "
                    "quote's MRTD (the quote's signature is not checked)")
     g.add_argument("--target", metavar="HEX", help="which page order reproduces this MRTD")
+    p.add_argument("--policy-out", metavar="FILE",
+                   help="add the MRTD to [tdx] mrtd of this policy file (created or merged), "
+                   "the reference value `attest tdx verify --policy` checks")
     add_output_options(p, ("text", "json"))
     p.set_defaults(func=run)
 
@@ -36,11 +39,20 @@ def run(args: argparse.Namespace) -> int:
 
     image = files.read_input(args.ovmf, files.FIRMWARE)
     if args.match is not None or args.target is not None:
+        if args.policy_out:
+            from cocoscope.errors import UsageError
+
+            raise UsageError("--policy-out writes a computed MRTD; it does not combine with "
+                             "--match/--target")
         return _match(args, image)
     order = PageOrder(args.page_order)
     result = compute_mrtd(image, args.ovmf, order)
     other_order = PageOrder.TWO_PASS if order is PageOrder.SINGLE_PASS else PageOrder.SINGLE_PASS
     other = compute_mrtd(image, args.ovmf, other_order).mrtd if args.explain else None
+    if args.policy_out:
+        from cocoscope.attest.reference import write_reference
+
+        write_reference(args.policy_out, "tdx", {"mrtd": result.mrtd})
     if args.format == "json":
         doc: dict[str, Any] = {"file": args.ovmf, "size": len(image), "mrtd": result.mrtd.hex(),
                                "page_order": order.value}

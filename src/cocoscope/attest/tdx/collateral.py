@@ -5,7 +5,7 @@ PCS responses under its own names (``tcbInfo.json``, ``sample_tcbInfo_response``
 JSON with a top-level ``tcbInfo`` is TCB Info, ``enclaveIdentity`` is QE Identity; PEM
 certificate chains whose first certificate is ``Intel SGX TCB Signing`` are the collateral
 issuer chain; DER or PEM CRLs are told apart by issuer (Root CA CRL vs PCK CRL). Other files
-are ignored.
+are skipped and reported with the reason (``Collateral.skipped``), never silently.
 
 PCS signs the exact bytes of the ``tcbInfo`` / ``enclaveIdentity`` JSON value, so the loader
 keeps that byte span from the file rather than re-serialising the parsed object.
@@ -113,11 +113,19 @@ class Collateral:
     signing_chain: tuple[x509.Certificate, ...] | None  # TCB Signing -> Root
     root_crl: x509.CertificateRevocationList | None
     pck_crls: tuple[x509.CertificateRevocationList, ...]
+    # Files of the directory that were not used, with the reason (reported, never silent).
+    skipped: tuple[tuple[str, str], ...] = ()
 
     def tcb_info_for(self, fmspc: bytes) -> TcbInfo | None:
         """The TCB Info for ``fmspc``; the newest evaluation data number wins if several."""
-        matching = [t for t in self.tcb_infos if t.fmspc == fmspc]
-        return max(matching, key=lambda t: t.evaluation_number) if matching else None
+        matching = self.tcb_infos_for(fmspc)
+        return matching[0] if matching else None
+
+    def tcb_infos_for(self, fmspc: bytes) -> tuple[TcbInfo, ...]:
+        """Every TCB Info for ``fmspc``, newest evaluation data number first (the verifier
+        uses the first one whose signature and window check out, and reports the others)."""
+        return tuple(sorted((t for t in self.tcb_infos if t.fmspc == fmspc),
+                            key=lambda t: -t.evaluation_number))
 
 
 # --- exact member bytes ----------------------------------------------------------------
@@ -328,11 +336,19 @@ def load_collateral_dir(directory: str) -> Collateral:
     chain: tuple[x509.Certificate, ...] | None = None
     root_crl = None
     pck_crls = []
+    skipped: list[tuple[str, str]] = []
     for name in names:
         path = os.path.join(directory, name)
-        if not os.path.isfile(path) or os.path.getsize(path) > MAX_COLLATERAL_FILE:
+        if not os.path.isfile(path):
+            skipped.append((path, "not a regular file"))
+            continue
+        if os.path.getsize(path) > MAX_COLLATERAL_FILE:
+            skipped.append((path, f"larger than {MAX_COLLATERAL_FILE} bytes"))
             continue
         raw = files.read_input(path, files.COLLATERAL)
+        if raw.startswith(b"\xef\xbb\xbf"):
+            skipped.append((path, "starts with a UTF-8 byte-order mark (save it without one)"))
+            continue
         head = raw.lstrip()[:64]
         if head.startswith(b"{"):
             if b'"tcbInfo"' in raw:
@@ -341,6 +357,8 @@ def load_collateral_dir(directory: str) -> Collateral:
                 if qe is not None:
                     raise InputError("more than one QE Identity in the directory", path=path)
                 qe = parse_qe_identity(raw, source=path)
+            else:
+                skipped.append((path, "JSON without tcbInfo or enclaveIdentity"))
         elif head.startswith(b"-----BEGIN CERTIFICATE"):
             certs = pck.load_pem_chain(raw, source=path)
             try:  # loaded once, so decode every lazily parsed field now (errors are input errors)
@@ -353,18 +371,28 @@ def load_collateral_dir(directory: str) -> Collateral:
                 if chain is not None and chain != certs:
                     raise InputError("two different TCB Signing issuer chains", path=path)
                 chain = certs
+            elif any(pck.subject_cn(c) == pck.TCB_SIGNING_CN for c in certs[1:]):
+                skipped.append((path, "certificate chain in the wrong order: the TCB Signing "
+                                      "certificate must come first, then the root"))
+            else:
+                skipped.append((path, f"certificates, but not a TCB Signing chain (first: "
+                                      f"{first_cn!r})"))
         elif head.startswith(b"-----BEGIN X509 CRL") or head[:1] == b"\x30":
             try:
                 crl = pck.load_crl(raw, source=path)
             except InputError:
-                if head[:1] == b"\x30":
-                    continue  # binary that is not a CRL (e.g. a quote): not collateral
+                if head[:1] == b"\x30":  # binary that is not a CRL (e.g. a quote)
+                    skipped.append((path, "DER that is not a CRL"))
+                    continue
                 raise
             if pck.common_name(crl.issuer) == pck.ROOT_CN:
                 root_crl = crl
             else:
                 pck_crls.append(crl)
-    return Collateral(directory, tuple(tcb_infos), qe, chain, root_crl, tuple(pck_crls))
+        else:
+            skipped.append((path, "not collateral (neither JSON, PEM nor DER)"))
+    return Collateral(directory, tuple(tcb_infos), qe, chain, root_crl, tuple(pck_crls),
+                      tuple(skipped))
 
 
 @lru_cache(maxsize=64)

@@ -131,8 +131,9 @@ def _check_qe_identity(col: Collateral, quote: Quote, signer: x509.Certificate |
 
 
 def _check_collateral(col: Collateral, quote: Quote, ext: pck.PckExtensions | None,
-                      certs: tuple[x509.Certificate, ...], at: datetime,
+                      certs: tuple[x509.Certificate, ...], at: datetime, notes: list[str],
                       ) -> tuple[list[Check], TcbEvaluation | None]:
+    """Collateral checks and the TCB evaluation; what was given but not used goes to ``notes``."""
     checks: list[Check] = []
     chain = col.signing_chain
     signer: x509.Certificate | None = None
@@ -157,18 +158,30 @@ def _check_collateral(col: Collateral, quote: Quote, ext: pck.PckExtensions | No
             for crl in col.pck_crls:
                 if crl.issuer == certs[1].subject:
                     checks.append(pck.check_crl("pck.crl.pck", crl, certs[1], certs[0], at))
+                else:
+                    notes.append(f"PCK CRL from {pck.common_name(crl.issuer)!r} given but not "
+                                 f"applicable: the quote's PCK CA is "
+                                 f"{pck.common_name(certs[1].subject)!r}")
     except pck.CERT_ERRORS as exc:  # lazily decoded certificate fields
         checks.append(failed("pck.crl", f"cannot check revocation: {exc}"))
     checks += _check_qe_identity(col, quote, signer, at)
     if ext is None:
         return checks, None
-    info = col.tcb_info_for(ext.fmspc)
-    if info is None:
+    candidates = col.tcb_infos_for(ext.fmspc)
+    if not candidates:
         checks.append(failed("collateral.tcb_info", f"no TCB Info for FMSPC {ext.fmspc.hex()} "
                                                     f"in {col.directory}"))
         return checks, None
-    tcb_checks = _check_signed_json("collateral.tcb_info", info.signed, signer,
-                                    info.issue_date, info.next_update, at)
+    # Two TCB Infos for one FMSPC: use the newest one whose signature and window check out,
+    # and say what happened to the others.
+    judged = [(i, _check_signed_json("collateral.tcb_info", i.signed, signer, i.issue_date,
+                                     i.next_update, at)) for i in candidates]
+    info, tcb_checks = next(((i, c) for i, c in judged if all(x.passed for x in c)), judged[0])
+    for other, other_checks in judged:
+        if other is not info:
+            why = "; ".join(x.detail for x in other_checks if not x.passed) or "older evaluation"
+            notes.append(f"TCB Info {other.signed.source} (evaluation "
+                         f"{other.evaluation_number}) not used: {why}")
     checks += tcb_checks
     fmt = [p for ok, p in (
         (info.id == "TDX", f"id {info.id!r} is not 'TDX'"),
@@ -249,8 +262,10 @@ def verify(evidence: QuoteEvidence, trust: TdxTrust, policy: TdxPolicy,
 
     status = TcbStatus.UNKNOWN
     advisories: tuple[str, ...] = ()
+    notes: list[str] = []
     if collateral is not None:
-        col_checks, evaluation = _check_collateral(collateral, quote, ext, certs, at)
+        notes += [f"{path}: skipped: {why}" for path, why in collateral.skipped]
+        col_checks, evaluation = _check_collateral(collateral, quote, ext, certs, at, notes)
         checks += col_checks
         if evaluation is not None:
             status, advisories = evaluation.status, evaluation.advisory_ids
@@ -260,7 +275,12 @@ def verify(evidence: QuoteEvidence, trust: TdxTrust, policy: TdxPolicy,
     facts.update(tcb_status=status.value, advisory_ids=list(advisories))
     # CRLs are optional input: say plainly when revocation was not looked at.
     crl_checks = [c.name for c in checks if c.name.startswith("pck.crl")]
-    facts["revocation"] = ", ".join(crl_checks) if crl_checks else "not checked (no CRLs given)"
+    given = collateral is not None and (collateral.root_crl is not None or collateral.pck_crls)
+    facts["revocation"] = (", ".join(crl_checks) if crl_checks else
+                           "not checked (CRL given but not applicable)" if given else
+                           "not checked (no CRLs given)")
+    if notes:
+        facts["collateral_notes"] = notes
     checks += appraise(policy, quote.body, status.value, advisories)
     revocation = revocation_check(policy.require_revocation, crl_checks,
                                   ("pck.crl.root", "pck.crl.pck"))
