@@ -12,6 +12,7 @@ Compressed configs are bounded after decompression too (a 64 KiB .xz can expand 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import lzma
 import os
@@ -127,6 +128,22 @@ def read_input(path: str, kind: InputKind) -> bytes:
     finally:
         os.close(fd)
     return data if len(parts) == 1 else b"".join(parts)
+
+
+SOURCE_FILE_LIMIT = 256 * _MIB  # a tree walker applies its own, smaller cap after reading
+
+
+def read_tree_file(path: str | os.PathLike[str], limit: int = SOURCE_FILE_LIMIT) -> bytes:
+    """A file inside a source tree, for walkers that list unreadable files and go on.
+
+    A FIFO, device or directory under a tree name (``evil.c``) would block a plain read; here
+    it, like a file above ``limit``, raises OSError (EINVAL) carrying the reason as strerror,
+    which the walkers already report per file.
+    """
+    try:
+        return read_input(os.fspath(path), InputKind("source file", limit))
+    except InputError as exc:
+        raise OSError(errno.EINVAL, exc.message) from None
 
 
 def read_prefix(path: str, limit: int, what: str = "file") -> bytes | None:

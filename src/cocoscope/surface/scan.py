@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from cocoscope.evidence.files import read_tree_file
 from cocoscope.model.platform import Platform
 from cocoscope.surface.cache import (
     SCANNER_VERSION,
@@ -59,7 +60,7 @@ class FileContext:
 def summarise_file(ctx: FileContext, rel: str) -> FileSummary:
     """Pass 1 for one file, from the cache when its content was seen before."""
     try:
-        data = (ctx.tree / rel).read_bytes()
+        data = read_tree_file(ctx.tree / rel)
     except OSError as exc:
         return FileSummary(rel, "", (), frozenset(), frozenset(), (), f"unreadable: {exc.strerror}")
     sha = digest(data)
@@ -89,7 +90,7 @@ def file_sites(ctx: FileContext, job: tuple[str, str, dict[str, SourceRef]],
     if isinstance(hit, list):
         return rel, hit, ""
     try:
-        data = (ctx.tree / rel).read_bytes()
+        data = read_tree_file(ctx.tree / rel)
         if digest(data) != sha:
             return rel, [], "changed during the scan"
         sites = find_sites(parse(data, ctx.defines()), sources)

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from cocoscope.evidence.dotconfig import KernelConfig, Tristate
+from cocoscope.evidence.files import read_tree_file
 from cocoscope.evidence.kbuild.records import BuiltFile, Diagnostic
 
 # Quoted includes only: an angle-bracket .c include is found in the -I directories, which the
@@ -36,7 +37,7 @@ def included_files(tree: Path, config: KernelConfig, files: dict[str, BuiltFile]
     while pending:
         f, depth = pending.pop()
         try:
-            data = (tree / f.path).read_bytes()
+            data = read_tree_file(tree / f.path)
         except OSError as exc:
             diags.append(Diagnostic(f.path, 0, f"cannot read: {exc.strerror or exc}"))
             continue

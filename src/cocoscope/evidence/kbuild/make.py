@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cocoscope.evidence.files import read_tree_file
 from cocoscope.evidence.kbuild.context import Var
 from cocoscope.evidence.kbuild.funcs import FUNCTIONS as _FUNCTIONS
 from cocoscope.evidence.kbuild.funcs import patsubst_word
@@ -191,7 +192,7 @@ class Interp:
             if path.stat().st_size > MAX_FILE_BYTES:
                 self.diag(f"{rel} is larger than {MAX_FILE_BYTES} bytes; not read")
                 return False
-            text = path.read_text(encoding="utf-8", errors="replace")
+            text = read_tree_file(path).decode("utf-8", errors="replace")
         except OSError as exc:
             self.diag(f"cannot read {rel}: {exc.strerror or exc}")
             return False
