@@ -76,6 +76,8 @@ def test_audit_schema_accepts_a_report_and_rejects_a_wrong_envelope() -> None:
 
 
 CONFIG = str(DATA / "kconfig" / "syzkaller_guest_5.12.config")
+SNP = DATA / "attestation" / "snp" / "go-sev-guest"
+TDX_QUOTE = DATA / "attestation" / "tdx" / "trustee" / "tdx_quote_4.dat"
 
 
 @pytest.mark.parametrize(("command", "argv"), [
@@ -85,6 +87,12 @@ CONFIG = str(DATA / "kconfig" / "syzkaller_guest_5.12.config")
     ("rules list", ["rules", "list", "--format", "json"]),
     ("rules show", ["rules", "show", "CCS-KCFG-001", "--format", "json"]),
     ("audit", ["audit", "--config", CONFIG, "--cmdline", "console=hvc0", "--format", "json"]),
+    ("attest snp verify", ["attest", "snp", "verify", str(SNP / "attestation.bin"),
+                           "--certs", str(SNP / "vcek.testcer"), "--certs",
+                           str(SNP / "milan.testcer"), "--time", "2023-01-01T00:00:00Z",
+                           "--format", "json"]),
+    ("attest tdx verify", ["attest", "tdx", "verify", str(TDX_QUOTE), "--time",
+                           "2024-06-01T00:00:00Z", "--format", "json"]),
 ])
 def test_command_json_validates(command: str, argv: list[str],
                                 capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,6 +101,18 @@ def test_command_json_validates(command: str, argv: list[str],
     doc = json.loads(capsys.readouterr().out)
     validate(doc)
     assert doc["command"] == command
+
+
+def test_verification_decodes_attribute_bits(capsys: pytest.CaptureFixture[str]) -> None:
+    """DEBUG is named, not hidden in a hex number (both quotes/reports are debug guests)."""
+    main(["attest", "tdx", "verify", str(TDX_QUOTE), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["facts"]["td_attributes"] == ["DEBUG", "SEPT_VE_DISABLE"]
+    assert doc["inputs"][0]["kind"] == "evidence" and doc["inputs"][0]["sha256"]
+    main(["attest", "snp", "verify", str(SNP / "attestation.bin"), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert "DEBUG" in doc["facts"]["policy"] and doc["facts"]["policy"][0].startswith("ABI>=")
+    assert isinstance(doc["facts"]["platform_info"], list)
 
 
 def test_surface_json_validates(capsys: pytest.CaptureFixture[str]) -> None:

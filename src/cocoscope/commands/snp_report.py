@@ -143,8 +143,17 @@ def run_verify(args: argparse.Namespace) -> int:
     policy = load_policy(SnpPolicy, args.policy, _overrides(args))
     v = verify_completed(load_evidence(args.report), load_trust(args.certs, args.crl), policy,
                          parse_time(args.time), fetch_config(args))
-    emit(json.dumps(verification_json(v), indent=2) if args.format == "json"
-         else render_verification(v), args.output)
+    if args.format == "json":
+        from cocoscope.evidence import files
+        from cocoscope.report.envelope import file_input, render_envelope
+
+        inputs = [file_input("evidence", args.report, limit=files.EVIDENCE)]
+        inputs += [file_input("certificates", c, limit=files.CERTIFICATE) for c in args.certs]
+        inputs += [file_input(k, f, limit=lim) for k, f, lim in (
+            ("policy", args.policy, files.POLICY), ("crl", args.crl, files.CRL)) if f]
+        emit(render_envelope("attest snp verify", verification_json(v), inputs), args.output)
+    else:
+        emit(render_verification(v), args.output)
     return exit_code(v)
 
 

@@ -102,8 +102,16 @@ def run_verify(args: argparse.Namespace) -> int:
 
     v = verify_completed(load_evidence(args.quote), load_trust(args.collateral_dir), pol, at,
                          fetch_config(args))
-    emit(json.dumps(verification_json(v), indent=2) if args.format == "json"
-         else render_verification(v), args.output)
+    if args.format == "json":
+        from cocoscope.evidence import files
+        from cocoscope.report.envelope import file_input, render_envelope
+
+        inputs = [file_input("evidence", args.quote, limit=files.EVIDENCE)]
+        inputs += [file_input(k, f, limit=files.POLICY) for k, f in (
+            ("collateral", args.collateral_dir), ("policy", args.policy)) if f]
+        emit(render_envelope("attest tdx verify", verification_json(v), inputs), args.output)
+    else:
+        emit(render_verification(v), args.output)
     if not v.ok:
         print("cocoscope: verification failed: " + ", ".join(c.name for c in v.failed),
               file=sys.stderr)

@@ -54,6 +54,14 @@ class GuestPolicy:
     page_swap_disable: bool
     reserved_high: int  # bits 63:26, must be zero
 
+    @property
+    def flags(self) -> list[str]:
+        """The set policy bits by name (ABI spec, Table "GUEST_POLICY"), and the ABI minimum."""
+        names = ("smt", "migrate_ma", "debug", "single_socket", "cxl_allow", "mem_aes_256_xts",
+                 "rapl_dis", "ciphertext_hiding_dram", "page_swap_disable")
+        return [f"ABI>={self.abi_major}.{self.abi_minor}",
+                *(n.upper() for n in names if getattr(self, n))]
+
     @classmethod
     def decode(cls, v: int) -> GuestPolicy:
         def bit(n: int) -> bool:
@@ -75,6 +83,13 @@ class PlatformInfo:
     ciphertext_hiding_dram_en: bool
     alias_check_complete: bool
     tio_en: bool
+
+    @property
+    def flags(self) -> list[str]:
+        """The set PLATFORM_INFO bits by name."""
+        names = ("smt_en", "tsme_en", "ecc_en", "rapl_dis", "ciphertext_hiding_dram_en",
+                 "alias_check_complete", "tio_en")
+        return [n.upper() for n in names if getattr(self, n)]
 
     @classmethod
     def decode(cls, v: int) -> PlatformInfo:

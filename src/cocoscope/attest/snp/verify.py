@@ -229,7 +229,10 @@ def verify(evidence: ReportEvidence, trust: SnpTrust, policy: SnpPolicy,
     report = ev.report
     checks = format_checks(report)
     facts: dict[str, object] = {"version": report.version, "form": ev.form,
-                                "time": at.isoformat(), "measurement": report.measurement.hex()}
+                                "time": at.isoformat(), "measurement": report.measurement.hex(),
+                                # Decoded so that DEBUG or SMT is not hidden in a hex number.
+                                "policy": report.policy.flags,
+                                "platform_info": report.platform_info.flags}
     if ev.hcl is not None:
         ok, why = ev.hcl.binding(report)
         checks.append(passed("hcl.report_data", why) if ok else failed("hcl.report_data", why))

@@ -226,6 +226,18 @@ def _parse_signature_data(r: _Reader, end: int) -> SignatureData:
     return SignatureData(sig, key, parse_qe_report(qe_raw), qe_sig, auth, chain)
 
 
+# TD_ATTRIBUTES bits by name: Intel TDX Module ABI specification (TD_ATTRIBUTES), spelled as
+# Linux arch/x86/include/asm/shared/tdx.h (TDX_ATTR_*_BIT, 6.14 and later) spells them.
+TD_ATTRIBUTE_BITS = {0: "DEBUG", 4: "HGS_PLUS_PROF", 5: "PERF_PROF", 6: "PMT_PROF",
+                     16: "ICSSD", 27: "LASS", 28: "SEPT_VE_DISABLE", 29: "MIGRATABLE",
+                     30: "PKS", 31: "KL", 62: "TPA", 63: "PERFMON"}
+
+
+def td_attribute_names(value: int) -> list[str]:
+    """The set TD_ATTRIBUTES bits by name (an unnamed bit as "bit N"), lowest first."""
+    return [TD_ATTRIBUTE_BITS.get(n, f"bit {n}") for n in range(64) if value >> n & 1]
+
+
 def is_tdx_quote(data: bytes) -> bool:
     """Cheap sniff for callers that accept several evidence types: version 4/5, ECDSA P-256
     attestation key, TEE type TDX. Parsing may still fail; this only routes."""

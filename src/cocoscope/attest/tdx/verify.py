@@ -38,7 +38,13 @@ from cocoscope.attest.tdx.collateral import (
     signature_valid,
 )
 from cocoscope.attest.tdx.policy import TdxPolicy, appraise, unchecked_references
-from cocoscope.attest.tdx.quote import INTEL_QE_VENDOR_ID, Quote, QuoteEvidence, load_evidence
+from cocoscope.attest.tdx.quote import (
+    INTEL_QE_VENDOR_ID,
+    Quote,
+    QuoteEvidence,
+    load_evidence,
+    td_attribute_names,
+)
 from cocoscope.attest.tdx.tcb import TcbEvaluation, TcbStatus, evaluate, module_identity_problem
 from cocoscope.errors import InputError
 
@@ -226,6 +232,8 @@ def verify(evidence: QuoteEvidence, trust: TdxTrust, policy: TdxPolicy,
     facts: dict[str, object] = {
         "quote_version": quote.header.version, "tdx_version": quote.tdx_version,
         "trailing_bytes": len(quote.trailing), "time": _fmt(at),
+        # Decoded so that DEBUG is not hidden in a hex number.
+        "td_attributes": td_attribute_names(quote.body.td_attributes),
     }
     if quote.header.qe_vendor_id == INTEL_QE_VENDOR_ID:
         checks.append(passed("quote.qe_vendor", "Intel QE"))
