@@ -31,7 +31,6 @@ from cocoscope.report.model import Report
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "SRCROOT"
-INFO_URI = "https://github.com/cocoscope/cocoscope"
 LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
          Severity.LOW: "note", Severity.INFO: "note"}
 # GitHub reads properties.security-severity: >= 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium,
@@ -154,7 +153,7 @@ def sarif_log(tool: str, rules: Iterable[SarifRule], results: Iterable[SarifResu
     by_id = {r.id: (i, r) for i, r in enumerate(rule_list)}
     run: dict[str, Any] = {
         "tool": {"driver": {"name": tool, "version": __version__,
-                            "semanticVersion": __version__, "informationUri": INFO_URI,
+                            "semanticVersion": __version__,
                             "rules": [_rule(r) for r in rule_list]}},
         "originalUriBaseIds": uris.base,
         "invocations": [{"executionSuccessful": True,
