@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pathlib
 import re
 
 import pytest
@@ -155,3 +156,14 @@ def test_misspelt_tcb_status_fails_closed(capsys):
         TdxPolicy(accepted_tcb=("uptodate",))
     code, _, err = _run(capsys, "verify", str(SPR_E4), "--accept-tcb", "UpToDate,Outofdate")
     assert code == 2 and "Outofdate" in err
+
+
+@pytest.mark.parametrize("status", ["TcbInfoInvalid", "QeIdentityInvalid", "TdxModuleMismatch",
+                                    "TcbNotSupported", "UnrecognizedStatus"])
+def test_policy_cannot_accept_an_evaluation_failure(status: str, tmp_path: pathlib.Path) -> None:
+    # These say the collateral could not be evaluated; accepting them would pass invalid
+    # collateral. A platform TCB level (OutOfDate, Revoked, Unknown) stays the owner's choice.
+    p = tmp_path / "policy.toml"
+    p.write_text(f'[tdx]\naccepted_tcb = ["UpToDate", "{status}"]\n')
+    with pytest.raises(InputError, match="evaluation failure, never acceptable"):
+        load_policy(TdxPolicy, str(p))

@@ -37,7 +37,13 @@ TD_ATTR_PKS = 1 << 30
 TD_ATTR_KL = 1 << 31
 TD_ATTR_PERFMON = 1 << 63
 
-_STATUS_NAMES = frozenset(s.value for s in TcbStatus)
+# Outcomes that mean the collateral or the quote could not be evaluated (QVL error codes). A
+# policy may accept a weaker platform TCB level, but never evidence that was not evaluated.
+_NEVER_ACCEPTABLE = frozenset({
+    TcbStatus.NOT_SUPPORTED, TcbStatus.TDX_MODULE_MISMATCH, TcbStatus.UNRECOGNIZED,
+    TcbStatus.TCB_INFO_INVALID, TcbStatus.QE_IDENTITY_INVALID,
+})
+_STATUS_NAMES = frozenset(s.value for s in TcbStatus if s not in _NEVER_ACCEPTABLE)
 U64 = (1 << 64) - 1
 
 
@@ -72,6 +78,11 @@ class TdxPolicy:
     require_revocation: bool | None = None
 
     def __post_init__(self) -> None:
+        never = [a for a in self.accepted_tcb or () if a in {s.value for s in _NEVER_ACCEPTABLE}]
+        if never:
+            raise InputError(f"key 'accepted_tcb': {', '.join(map(repr, never))} is an "
+                             "evaluation failure, never acceptable"
+                             f" (one of {', '.join(sorted(_STATUS_NAMES))})")
         unknown = [a for a in self.accepted_tcb or () if a not in _STATUS_NAMES]
         if unknown:  # a misspelt status would otherwise silently never match
             raise InputError(f"key 'accepted_tcb': unknown status {', '.join(map(repr, unknown))}"
