@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from cocoscope.attest.result import Verification
 from cocoscope.errors import UsageError
 from cocoscope.evidence import files
+from cocoscope.model.platform import Platform
 
 if TYPE_CHECKING:  # the verifiers pull in cryptography: import them when used
     from cocoscope.attest.snp.evidence import ReportEvidence
@@ -35,30 +36,31 @@ if TYPE_CHECKING:  # the verifiers pull in cryptography: import them when used
     Trust = SnpTrust | TdxTrust
     Policy = SnpPolicy | TdxPolicy
 
-PLATFORMS = ("snp", "tdx")
 MAX_EVIDENCE_SIZE = 1 << 20  # larger than any SNP report (HCL included) or TDX quote
 
 
-def evidence_platform(data: bytes) -> str:
-    """"tdx" for a DCAP quote, "snp" otherwise (raw, hex or HCL-wrapped report)."""
+def evidence_platform(data: bytes) -> Platform:
+    """TDX for a DCAP quote, SNP otherwise (raw, hex or HCL-wrapped report)."""
     from cocoscope.attest.tdx.quote import is_tdx_quote
 
-    return "tdx" if is_tdx_quote(data) else "snp"
+    return Platform.TDX if is_tdx_quote(data) else Platform.SNP
 
 
-def load_evidence(path: str, platform: str = "auto") -> Evidence:
-    """Read and parse an evidence file; ``platform`` "auto" tells SNP and TDX apart by content."""
-    if platform == "auto":
+def load_evidence(path: str, platform: Platform | None = None) -> Evidence:
+    """Read and parse an evidence file; without ``platform`` SNP and TDX are told apart by
+    content."""
+    if platform is None:
         platform = evidence_platform(files.read_input(path, files.EVIDENCE))
-    if platform == "tdx":
+    if platform is Platform.TDX:
         from cocoscope.attest.tdx.quote import load_evidence as load_quote
 
         return load_quote(path)
-    if platform == "snp":
+    if platform is Platform.SNP:
         from cocoscope.attest.snp.evidence import load_evidence as load_report
 
         return load_report(path)
-    raise UsageError(f"unknown platform {platform!r} (expected auto, snp or tdx)")
+    raise UsageError(f"no attestation evidence format for platform {platform.value!r} "
+                     "(expected snp or tdx)")
 
 
 def verify(evidence: Evidence, trust: Trust, policy: Policy, time: datetime) -> Verification:

@@ -27,6 +27,7 @@ from cocoscope.attest.verify import evidence_platform
 from cocoscope.errors import UsageError
 from cocoscope.evidence import files
 from cocoscope.evidence.guest import AttestationOutcome
+from cocoscope.model.platform import Platform
 
 # Outcome names, as the `attestation` rule condition spells them.
 EVIDENCE_VERIFIED = "evidence-verified"
@@ -53,14 +54,15 @@ class AttestationInput:
         return self.evidence if isinstance(self.evidence, QuoteEvidence) else None
 
 
-def load_attestation(path: str, platform: str, policy: str | None, certs: tuple[str, ...],
+def load_attestation(path: str, platform: Platform | None, policy: str | None,
+                     certs: tuple[str, ...],
                      collateral_dir: str | None) -> AttestationInput:
     """Read the evidence once, tell SNP from TDX (unless --platform says), parse it with its
     trust inputs and policy. Raises InputError naming the file on malformed input."""
     data = files.read_input(path, files.EVIDENCE)
     digest = files.sha256_hex(data)
-    kind = platform if platform in ("tdx", "snp") else evidence_platform(data)
-    if kind == "tdx":
+    kind = platform if platform is not None and platform.confidential else evidence_platform(data)
+    if kind is Platform.TDX:
         if certs:
             raise UsageError("--certs is for SNP reports; TDX takes --collateral-dir")
         return AttestationInput(path, digest, QuoteEvidence(path, parse_quote(data, source=path)),

@@ -79,8 +79,8 @@ def gather(req: AuditRequest) -> Gathered:
         cmdline = load_cmdline(system.cmdline_path)
         inputs.append(InputRecord("cmdline", system.cmdline_path, cmdline.sha256))
     platform: Platform | None
-    if req.platform != "auto":
-        platform = Platform(req.platform)
+    if req.platform is not None:
+        platform = req.platform
     elif system is not None:
         platform = system.detection.platform
     else:

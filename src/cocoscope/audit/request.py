@@ -7,6 +7,7 @@ from datetime import datetime
 
 from cocoscope.attest.fetch.config import FetchConfig
 from cocoscope.errors import UsageError
+from cocoscope.model.platform import Platform
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,7 @@ class AuditRequest:
     cmdline_file: str | None = None
     cmdline_eventlog: str | None = None
     root: str | None = None
-    platform: str = "auto"
+    platform: Platform | None = None  # None: detected (live) or told from the evidence
     kconfig_tree: str | None = None
     source: str | None = None
     evidence: str | None = None

@@ -9,7 +9,7 @@ from cocoscope.commands._common import emit, parse_time
 from cocoscope.commands._fetch import add_fetch_options, fetch_config
 from cocoscope.errors import EXIT_FINDINGS, EXIT_OK, EXIT_VERIFY, UsageError
 from cocoscope.finding import Severity
-from cocoscope.model.platform import CONFIDENTIAL
+from cocoscope.model.platform import CONFIDENTIAL, Platform
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -78,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     result = run_audit(AuditRequest(
         config=args.config, cmdline=args.cmdline, cmdline_file=args.cmdline_file,
-        cmdline_eventlog=args.cmdline_from_eventlog, root=args.root, platform=args.platform,
+        cmdline_eventlog=args.cmdline_from_eventlog, root=args.root,
+        platform=None if args.platform == "auto" else Platform(args.platform),
         kconfig_tree=args.kconfig_tree, source=args.source, evidence=args.evidence,
         policy=args.policy, certs=tuple(args.certs), collateral_dir=args.collateral_dir,
         time=parse_time(args.time) if args.time else None, rule_files=tuple(args.rules), waivers=args.waivers,
