@@ -2,7 +2,8 @@
 """Fetch Debian packages by name into a local cache and unpack them.
 
 The real inputs cocoscope is checked against (linux-source-6.12, linux-config-6.12,
-linux-image-*-cloud-amd64, ovmf) come from Debian's archive, never from the repository.
+linux-image-*-cloud-amd64, ovmf; linux-source-6.1 from bookworm for diffs across kernel versions)
+come from Debian's archive, never from the repository.
 This script uses only the standard library so it can run before the project is installed.
 
     python3 scripts/fetch_debian.py linux-source-6.12 ovmf ...
@@ -10,7 +11,7 @@ This script uses only the standard library so it can run before the project is i
 
 Each package is unpacked under $COCOSCOPE_CACHE (default ~/.cache/cocoscope)/debian/<name>/
 and the directory is printed.  A package already unpacked is not fetched again.  For
-linux-source-6.12 the inner tarball is unpacked too, to .../linux-source-6.12/tree/.
+linux-source-* the inner tarball is unpacked too, to .../linux-source-6.12/tree/.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from pathlib import Path
 
 MIRROR = os.environ.get("COCOSCOPE_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 SUITE = os.environ.get("COCOSCOPE_DEBIAN_SUITE", "trixie")
+# Packages that exist only in another suite: the previous kernel generation for `surface diff`
+# across kernel versions (labels carried from 6.1 to 6.12).
+SUITES = {"linux-source-6.1": "bookworm", "linux-config-6.1": "bookworm"}
 
 # Virtual names the project uses for packages whose real name carries an ABI version.
 ALIASES = {
@@ -44,6 +48,8 @@ PINS = {
     "linux-config-6.12": "6.12.117-1",
     "linux-image-cloud-amd64": "6.12.117-1",
     "ovmf": "2025.02-8+deb13u1",
+    "linux-source-6.1": "6.1.176-1",
+    "linux-config-6.1": "6.1.176-1",
 }
 
 
@@ -62,12 +68,16 @@ def _download(url: str, dest: Path) -> None:
     tmp.rename(dest)
 
 
-def _index() -> list[dict[str, str]]:
+def suite_of(name: str) -> str:
+    return SUITES.get(name, SUITE)
+
+
+def _index(suite: str = SUITE) -> list[dict[str, str]]:
     root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
-    idx = root / f"Packages-{SUITE}.xz"
+    idx = root / f"Packages-{suite}.xz"
     if not idx.exists():
-        _download(f"{MIRROR}/dists/{SUITE}/main/binary-amd64/Packages.xz", idx)
+        _download(f"{MIRROR}/dists/{suite}/main/binary-amd64/Packages.xz", idx)
     text = lzma.decompress(idx.read_bytes()).decode("utf-8", "replace")
     out = []
     for stanza in text.split("\n\n"):
@@ -89,13 +99,13 @@ def resolve(name: str, index: list[dict[str, str]]) -> dict[str, str]:
     pat = ALIASES.get(name)
     cands = [r for r in index if (pat.match(r["Package"]) if pat else r["Package"] == name)]
     if not cands:
-        raise SystemExit(f"fetch_debian: package {name!r} not found in {SUITE}")
+        raise SystemExit(f"fetch_debian: package {name!r} not found in {suite_of(name)}")
     pinned = [r for r in cands if r.get("Version") == PINS.get(name)]
     if pinned:
         return pinned[0]
     newest = max(cands, key=lambda r: _version_key(r["Package"] + " " + r.get("Version", "")))
     if name in PINS:
-        print(f"fetch_debian: warning: {name} {PINS[name]} is no longer in {SUITE}; using "
+        print(f"fetch_debian: warning: {name} {PINS[name]} is no longer in {suite_of(name)}; using "
               f"{newest.get('Version')} (tests with exact known answers may need updating)",
               file=sys.stderr)
     return newest
@@ -126,7 +136,7 @@ def fetch(name: str, index: list[dict[str, str]] | None = None) -> Path:
     stamp = dest / ".complete"
     if stamp.exists():
         return dest
-    index = index or _index()
+    index = index if index is not None and suite_of(name) == SUITE else _index(suite_of(name))
     rec = resolve(name, index)
     debs = cache_root() / "debs"
     debs.mkdir(parents=True, exist_ok=True)
@@ -151,7 +161,8 @@ def fetch(name: str, index: list[dict[str, str]] | None = None) -> Path:
             inner.rename(dest / "tree")
             (dest / "tree-tmp").rmdir()
     (dest / "PROVENANCE").write_text(
-        f"{rec['Package']} {rec.get('Version', '?')} from {SUITE} ({rec['Filename']}) sha256 {digest}\n"
+        f"{rec['Package']} {rec.get('Version', '?')} from {suite_of(name)} ({rec['Filename']}) "
+        f"sha256 {digest}\n"
     )
     stamp.touch()
     return dest
@@ -164,7 +175,8 @@ def main() -> int:
     args = ap.parse_args()
     index = None
     for name in args.packages:
-        if not (cache_root() / name / ".complete").exists() and index is None:
+        if not (cache_root() / name / ".complete").exists() and index is None \
+                and suite_of(name) == SUITE:
             index = _index()
         print(fetch(name, index))
     return 0

@@ -65,6 +65,7 @@ class SarifResult:
     level: str | None = None  # default: the rule's
     kind: str = "fail"  # SARIF result kind: fail, informational, ...
     suppressed: str | None = None  # justification of an accepted suppression (waiver)
+    suppression_status: str = "accepted"  # "underReview" for a triage label carried fuzzily
     properties: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -121,7 +122,7 @@ def _result(r: SarifResult, rules: Mapping[str, tuple[int, SarifRule]],
     if loc:
         res["locations"] = [loc]
     if r.suppressed is not None:
-        res["suppressions"] = [{"kind": "external", "status": "accepted",
+        res["suppressions"] = [{"kind": "external", "status": r.suppression_status,
                                 "justification": r.suppressed}]
     if r.properties:
         res["properties"] = dict(r.properties)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from cocoscope.surface.inventory import Inventory, Site
 from cocoscope.surface.rollup import Row, by_interface, by_subsystem, by_symbol, totals
+from cocoscope.surface.triage import Verdict
 
 SITE_FIELDS = ("file", "line", "column", "function", "primitive", "chain", "interface", "grade",
                "risky", "in_init", "in_macro", "recovered", "trust", "leaf", "msr", "built",
@@ -110,8 +112,12 @@ def to_table(inv: Inventory, *, inventory: bool = True) -> str:
     return "\n".join(parts) + "\n"
 
 
-def to_sarif(inv: Inventory) -> str:
-    """SARIF through the shared builder (report/sarif.py): SRCROOT is the tree."""
+def to_sarif(inv: Inventory,
+             verdicts: Mapping[Site, tuple[Verdict, str]] | None = None) -> str:
+    """SARIF through the shared builder (report/sarif.py): SRCROOT is the tree. ``verdicts``
+    (triage labels by site, with "exact"/"fuzzy") become external suppressions for excluded/
+    trusted/wrapper -- status underReview when carried by a fuzzy match -- and a ``triage``
+    property for every label."""
     from cocoscope.finding import Severity
     from cocoscope.report.sarif import SarifResult, SarifRule, sarif_log
 
@@ -128,13 +134,21 @@ def to_sarif(inv: Inventory) -> str:
         ident = (s.file, s.function, s.primitive, s.grade.value)
         seen[ident] = seen.get(ident, 0) + 1
         via = f" via {' > '.join(s.chain)}" if s.derived else ""
+        props = {k: v for k, v in site_dict(s).items() if v not in (None, "")}
+        verdict, how = (verdicts or {}).get(s, (None, ""))
+        if verdict is not None:
+            props["triage"] = {"label": verdict.label.value, "reason": verdict.reason,
+                               "carried": how}
+        suppressed = (f"{verdict.label.value}: {verdict.reason} ({verdict.who}, {verdict.when})"
+                      if verdict is not None and verdict.label.suppresses else None)
         results.append(SarifResult(
             rule_id=f"host-input/{s.interface}",
             message=f"{s.function or 'file scope'}: host input from {s.primitive}{via} used as "
                     f"{s.grade.value}",
             fingerprint=(*ident, str(seen[ident])), path=s.file, line=s.line, column=s.column,
-            level="warning" if s.risky else "note",
-            properties={k: v for k, v in site_dict(s).items() if v not in (None, "")}))
+            level="warning" if s.risky else "note", suppressed=suppressed,
+            suppression_status="accepted" if how == "exact" else "underReview",
+            properties=props))
     notes = [{"level": "warning" if p.kind == "failed" else "note",
               "message": {"text": f"{p.file}: {p.detail}"},
               "locations": [{"physicalLocation": {"artifactLocation": {
