@@ -14,8 +14,9 @@ from cocoscope.cli import main
 from cocoscope.errors import InputError
 from cocoscope.surface import triage
 from cocoscope.surface.triage import Label, Record, Verdict
+from tests.paths import DATA
 
-TREE = Path(__file__).resolve().parents[1] / "data" / "surface" / "tree"
+TREE = DATA / "surface" / "tree"
 SCAN = ("--all-files", "--no-cache", "--jobs", "1")
 
 

@@ -10,8 +10,6 @@ docs/surface.md; the floors are well under what was measured (6,437 of 6,886 car
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,17 +20,12 @@ from cocoscope.surface.triage import Label, Record, Verdict
 from cocoscope.surface.triage_fingerprint import site_keys
 from cocoscope.surface.triage_match import match
 from cocoscope.surface.triage_sample import load_sample
+from tests.conftest import debian_package as _package
+from tests.paths import DATA
 
 pytestmark = pytest.mark.realtree
 
-REPO = Path(__file__).resolve().parents[2]
-SAMPLE_A = REPO / "tests" / "data" / "surface" / "labels" / "sample-a.json"
-
-
-def _package(name: str) -> Path:
-    out = subprocess.run([sys.executable, str(REPO / "scripts" / "fetch_debian.py"), name],
-                         check=True, capture_output=True, text=True)
-    return Path(out.stdout.strip().splitlines()[-1])
+SAMPLE_A = DATA / "surface" / "labels" / "sample-a.json"
 
 
 def _cloud_config(version: str) -> str:
