@@ -26,11 +26,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from cocoscope.errors import InputError, read_bytes
+from cocoscope.errors import InputError
+from cocoscope.evidence import files
 from cocoscope.surface.triage_fingerprint import SiteKey
 
 HEADER = {"cocoscope": "surface-labels", "version": 1}
-MAX_BYTES = 64 << 20  # a full 6.12 inventory is ~3 MB
+LABELS = files.InputKind("labels file", 64 << 20)  # a full 6.12 inventory is ~3 MB
 
 
 class Label(StrEnum):
@@ -123,7 +124,7 @@ def _record(obj: Any) -> Record:
 
 def load(path: str | Path) -> list[Record]:
     """Records of a labels file, in file order; InputError (exit 3) with the line on any flaw."""
-    raw = read_bytes(str(path), what="labels file", max_size=MAX_BYTES)
+    raw = files.read_input(str(path), LABELS)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
