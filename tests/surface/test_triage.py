@@ -17,6 +17,7 @@ from cocoscope.surface.triage import Label, Record, Verdict
 from tests.paths import DATA
 
 TREE = DATA / "surface" / "tree"
+GRADES, LEAF = "drivers/demo/grades.c", "drivers/demo/leaf.c"
 SCAN = ("--all-files", "--no-cache", "--jobs", "1")
 
 
@@ -37,9 +38,11 @@ def records(path: Path) -> list[Record]:
     return triage.load(path)
 
 
-def fp_of(recs: list[Record], file: str, line: int, primitive: str = "") -> str:
-    (rec,) = [r for r in recs if r.file == file and r.line == line
-              and primitive in ("", r.primitive)]
+def fp_of(recs: list[Record], file: str, primitive: str, text: str = "") -> str:
+    """The one site of ``primitive`` in ``file`` whose call line contains ``text`` (located by
+    what it is, not by line: other fixtures' edits move lines)."""
+    (rec,) = [r for r in recs if r.file == file and r.primitive == primitive
+              and text in r.context]
     return rec.fingerprint
 
 
@@ -49,10 +52,9 @@ def start(capsys: pytest.CaptureFixture[str], tree: Path, labels: Path) -> list[
                        "--who", "alice")
     assert code == 0 and "0 labelled" in out
     recs = records(labels)
-    sets = [f"{fp_of(recs, 'drivers/demo/grades.c', 6)}=concern:desc pointer from the device",
-            f"{fp_of(recs, 'drivers/demo/grades.c', 15)}=t:state is checked by the caller",
-            f"{fp_of(recs, 'drivers/demo/leaf.c', 7, 'cpuid_eax')}=excluded:CPUID leaf answered by the TDX "
-            "module"]
+    sets = [f"{fp_of(recs, GRADES, 'readq')}=concern:desc pointer from the device",
+            f"{fp_of(recs, GRADES, 'inw')}=t:state is checked by the caller",
+            f"{fp_of(recs, LEAF, 'cpuid_eax')}=excluded:CPUID leaf answered by the TDX module"]
     code, out, _ = cli(capsys, "triage", "--source", str(tree), *SCAN, "--labels", str(labels),
                        "--who", "alice", *(a for s in sets for a in ("--set", s)))
     assert code == 0 and "3 labelled" in out and "3 new" in out
@@ -62,8 +64,8 @@ def start(capsys: pytest.CaptureFixture[str], tree: Path, labels: Path) -> list[
 def test_set_records_label_reason_who_when(capsys: pytest.CaptureFixture[str], tree: Path,
                                             tmp_path: Path) -> None:
     recs = start(capsys, tree, tmp_path / "labels.jsonl")
-    verdicts = {(r.file, r.line): r.verdict for r in recs if r.verdict}
-    v = verdicts[("drivers/demo/grades.c", 15)]
+    verdicts = {(r.file, r.primitive): r.verdict for r in recs if r.verdict}
+    v = verdicts[(GRADES, "inw")]
     assert v is not None and v.label is Label.TRUSTED and v.who == "alice"
     assert v.reason == "state is checked by the caller" and v.when.endswith("Z")
     assert len(recs) == len({r.fingerprint for r in recs}) > 30
@@ -87,20 +89,21 @@ def test_labels_follow_moved_and_edited_code(capsys: pytest.CaptureFixture[str],
     code, out, _ = cli(capsys, "diff", "--source", str(tree), *SCAN, "--baseline", str(labels),
                        "--format", "json")
     doc = json.loads(out)
-    matched = {(m["file"], m["line"]): m for m in doc["matched"]
-               if m["primitive"] != "cpuid_ebx"}
+    matched = {(m["file"], m["primitive"]): m for m in doc["matched"]
+               if m["primitive"] != "inb"}
     # The untouched inw line moved by five lines and kept its label exactly.
-    assert matched[("drivers/demo/grades.c", 20)]["how"] == "exact"
-    assert matched[("drivers/demo/grades.c", 20)]["baseline"]["label"] == "trusted"
+    moved = matched[(GRADES, "inw")]
+    assert moved["how"] == "exact" and moved["line"] == moved["baseline"]["line"] + 5
+    assert moved["baseline"]["label"] == "trusted"
     # The edited readq line and the renamed file are carried by the fuzzy fallback.
-    edited = matched[("drivers/demo/grades.c", 9)]
+    edited = matched[(GRADES, "readq")]
     assert edited["how"] == "fuzzy" and edited["baseline"]["label"] == "concern"
     assert 0.6 <= edited["similarity"] < 1
-    renamed = matched[("drivers/demo/leaf_cpu.c", 7)]
+    renamed = matched[("drivers/demo/leaf_cpu.c", "cpuid_eax")]
     assert renamed["how"] == "fuzzy" and renamed["baseline"]["file"] == "drivers/demo/leaf.c"
     # The new subscript use of inb is new, risky and unlabelled: the CI gate fails.
-    assert [(s["file"], s["line"]) for s in doc["unlabelled_risky"]] == [
-        ("drivers/demo/grades.c", 18)]
+    assert [(s["file"], s["primitive"], s["line"]) for s in doc["unlabelled_risky"]] == [
+        (GRADES, "inb", moved["line"] - 2)]
     assert code == 1
     code, out, _ = cli(capsys, "diff", "--source", str(tree), *SCAN, "--baseline", str(labels))
     assert code == 1
@@ -119,7 +122,7 @@ def test_triage_rebases_the_file_and_the_gate_passes_once_labelled(
     code, out, _ = cli(capsys, "triage", "--source", str(tree), *SCAN, "--labels",
                        str(labels), "--no-prompt")
     assert code == 0 and "carried 3 exact, 0 fuzzy" in out
-    new = fp_of(records(labels), "drivers/demo/grades.c", 13)
+    new = fp_of(records(labels), GRADES, "inb", "0x61")
     # Untriaged but already in the baseline: no longer "new", the gate passes.
     assert cli(capsys, "diff", "--source", str(tree), *SCAN, "--baseline", str(labels))[0] == 0
     code, _, _ = cli(capsys, "triage", "--source", str(tree), *SCAN, "--labels", str(labels),
@@ -156,13 +159,13 @@ def test_sarif_carries_labels_as_suppressions(capsys: pytest.CaptureFixture[str]
     assert code == 0
     results = json.loads(out)["runs"][0]["results"]
     triaged = {(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-                r["locations"][0]["physicalLocation"]["region"]["startLine"]): r
+                r["properties"]["primitive"]): r
                for r in results if "triage" in r["properties"]}
     assert len(triaged) == 3
-    concern = triaged[("drivers/demo/grades.c", 6)]
+    concern = triaged[(GRADES, "readq")]
     assert "suppressions" not in concern and concern["properties"]["triage"]["label"] == \
         "concern"
-    trusted = triaged[("drivers/demo/grades.c", 15)]
+    trusted = triaged[(GRADES, "inw")]
     (sup,) = trusted["suppressions"]
     assert sup["kind"] == "external" and sup["status"] == "accepted"
     assert sup["justification"].startswith("trusted: state is checked by the caller (alice, ")
