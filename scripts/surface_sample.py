@@ -48,10 +48,15 @@ def _provenance(source: str) -> str:
 
 def draw(args: argparse.Namespace) -> int:
     inv = inventory(args.source, args.config)
-    trust = {p: [s.trust.value for s in inventory(args.source, args.config, platform=p).sites]
-             for p in CONFIDENTIAL}
+    on = {p: inventory(args.source, args.config, platform=p).sites for p in CONFIDENTIAL}
+    trust = {p: [s.trust.value for s in sites] for p, sites in on.items()}
+    unreachable = {p: [s.unreachable for s in sites] for p, sites in on.items()}
     keys = site_keys(inv.sites, args.source)
-    picks = sorted(random.Random(args.seed).sample(range(len(inv.sites)), args.size))
+    # Sites already in an earlier sample are not drawn again: a fresh sample is independent.
+    taken = {r["fingerprint"] for path in args.exclude
+             for r in json.loads(Path(path).read_text())["sites"]}
+    pool = [i for i, k in enumerate(keys) if k.fingerprint not in taken]
+    picks = sorted(random.Random(args.seed).sample(pool, args.size))
     records = []
     ctx_out = []
     for n, i in enumerate(picks, 1):
@@ -61,6 +66,8 @@ def draw(args: argparse.Namespace) -> int:
             "function": s.function, "primitive": s.primitive, "chain": list(s.chain),
             "interface": s.interface, "tool_grade": s.grade.value,
             "tool_trust_tdx": trust["tdx"][i], "tool_trust_snp": trust["snp"][i],
+            "tool_unreachable_tdx": unreachable["tdx"][i],
+            "tool_unreachable_snp": unreachable["snp"][i],
             **{f: None for f in LABEL_FIELDS}})
         lines = (Path(args.source) / s.file).read_text(errors="replace").split("\n")
         lo, hi = max(0, s.line - 1 - args.before), min(len(lines), s.line + args.after)
@@ -70,6 +77,7 @@ def draw(args: argparse.Namespace) -> int:
         ctx_out += [f"{j + 1:6}{'>' if j + 1 == s.line else ' '} {lines[j]}" for j in range(lo, hi)]
     doc = {
         "sample": Path(args.out).stem, "seed": args.seed, "size": args.size,
+        "excluded_samples": [Path(p).stem for p in args.exclude],
         "drawn_from": {"commit": _commit(), "source": _provenance(args.source),
                        "config": Path(args.config).name, "sites": len(inv.sites),
                        "date": datetime.date.today().isoformat()},
@@ -110,6 +118,8 @@ def main() -> int:
     d.add_argument("--config", required=True)
     d.add_argument("--seed", type=int, required=True)
     d.add_argument("--size", type=int, default=150)
+    d.add_argument("--exclude", action="append", default=[], metavar="SAMPLE",
+                   help="do not draw sites of this earlier sample (repeatable)")
     d.add_argument("--out", required=True)
     d.add_argument("--context", required=True)
     d.add_argument("--before", type=int, default=12)

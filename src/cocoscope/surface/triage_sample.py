@@ -82,6 +82,11 @@ class Measurement:
     claimed: dict[str, int]  # platform -> matched sites the scan calls host input there
     claimed_true: dict[str, int]  # ... of which the label agrees
     claimed_runnable: dict[str, int]  # ... host input and the code can run on that platform
+    # Reachability: the scan flags a site `unreachable` on a platform (kept, not dropped).
+    flagged: dict[str, int]  # platform -> claimed sites flagged unreachable there
+    flagged_right: dict[str, int]  # ... of which the label agrees the code cannot run there
+    live: dict[str, int]  # claimed and not flagged
+    live_runnable: dict[str, int]  # ... host input there and the code can run there
     confusions: tuple[tuple[str, str, LabelledSite], ...]  # (scan grade, label, site)
 
     @property
@@ -101,7 +106,10 @@ class Measurement:
         for p in PLATFORMS:
             lines.append(f"host-input precision {p}: {self.claimed_true[p]}/{self.claimed[p]}"
                          f" = {self.precision(p):.3f} (code also runs on {p}: "
-                         f"{self.precision(p, reachable=True):.3f})")
+                         f"{self.precision(p, reachable=True):.3f}); flagged unreachable "
+                         f"{self.flagged[p]} ({self.flagged_right[p]} right); not flagged and "
+                         f"really host input on a platform that runs it: "
+                         f"{self.live_runnable[p]}/{self.live[p]}")
         return "\n".join(lines)
 
 
@@ -114,10 +122,16 @@ def measure(sample: Sample, tree: str | Path, sites: Sequence[Site],
     by_loc = {(s.file, s.line, s.primitive): i for i, s in enumerate(sites)}
     trusted = {p: {(s.file, s.line, s.column, s.primitive) for s in trust[p]
                    if s.trust is Trust.TRUSTED} for p in PLATFORMS}
+    unreachable = {p: {(s.file, s.line, s.column, s.primitive) for s in trust[p]
+                       if s.unreachable} for p in PLATFORMS}
     matched = graded = correct = risky_ok = 0
     claimed = dict.fromkeys(PLATFORMS, 0)
     claimed_true = dict.fromkeys(PLATFORMS, 0)
     claimed_run = dict.fromkeys(PLATFORMS, 0)
+    flagged = dict.fromkeys(PLATFORMS, 0)
+    flagged_right = dict.fromkeys(PLATFORMS, 0)
+    live = dict.fromkeys(PLATFORMS, 0)
+    live_run = dict.fromkeys(PLATFORMS, 0)
     confusions = []
     for lab in sample.sites:
         i = by_fp.get(lab.fingerprint, by_loc.get((lab.file, lab.line, lab.primitive)))
@@ -130,7 +144,14 @@ def measure(sample: Sample, tree: str | Path, sites: Sequence[Site],
                 continue
             claimed[p] += 1
             claimed_true[p] += lab.host[p]
-            claimed_run[p] += lab.host[p] and lab.runs in ("both", p)
+            runs_here = lab.runs in ("both", p)
+            claimed_run[p] += lab.host[p] and runs_here
+            if (s.file, s.line, s.column, s.primitive) in unreachable[p]:
+                flagged[p] += 1
+                flagged_right[p] += not runs_here
+            else:
+                live[p] += 1
+                live_run[p] += lab.host[p] and runs_here
         if lab.grade == NOT_HOST:
             continue
         graded += 1
@@ -139,4 +160,5 @@ def measure(sample: Sample, tree: str | Path, sites: Sequence[Site],
         if s.grade.value != lab.grade:
             confusions.append((s.grade.value, lab.grade, lab))
     return Measurement(len(sample.sites), matched, graded, correct, risky_ok, claimed,
-                       claimed_true, claimed_run, tuple(confusions))
+                       claimed_true, claimed_run, flagged, flagged_right, live, live_run,
+                       tuple(confusions))
