@@ -39,6 +39,12 @@ class LabelledSite:
     grade: str  # correct grade, or NOT_HOST
     runs: str  # platforms whose guests can execute the code
     reason: str
+    built: bool = True  # false: an #if branch the config does not compile (host input nowhere)
+    tool_trusted: tuple[str, ...] = ()  # platforms the tool called the value trusted on, then
+    tool_unreachable: tuple[str, ...] = ()  # platforms the tool flagged unreachable, then
+
+    def host_on(self, platform: str) -> bool:
+        return self.built and self.host[platform]
 
 
 @dataclass(frozen=True)
@@ -65,9 +71,14 @@ def _site(r: dict[str, Any]) -> LabelledSite:
     host = {"tdx": r["host_tdx"], "snp": r["host_snp"]}
     if not all(isinstance(v, bool) for v in host.values()):
         raise ValueError(f"site {r['fingerprint']}: host_tdx/host_snp must be true or false")
+    built = r.get("built", True)
+    if not isinstance(built, bool):
+        raise ValueError(f"site {r['fingerprint']}: built must be true or false")
+    trusted = tuple(p for p in PLATFORMS if r.get(f"tool_trust_{p}") == Trust.TRUSTED.value)
+    unreachable = tuple(p for p in PLATFORMS if r.get(f"tool_unreachable_{p}"))
     return LabelledSite(r["fingerprint"], r["file"], int(r["line"]), r["function"],
                         r["primitive"], r["tool_grade"], host, r["grade"], r["runs"],
-                        r["reason"])
+                        r["reason"], built, trusted, unreachable)
 
 
 @dataclass(frozen=True)
@@ -124,7 +135,32 @@ def measure(sample: Sample, tree: str | Path, sites: Sequence[Site],
                    if s.trust is Trust.TRUSTED} for p in PLATFORMS}
     unreachable = {p: {(s.file, s.line, s.column, s.primitive) for s in trust[p]
                        if s.unreachable} for p in PLATFORMS}
-    matched = graded = correct = risky_ok = 0
+    rows = []
+    for lab in sample.sites:
+        i = by_fp.get(lab.fingerprint, by_loc.get((lab.file, lab.line, lab.primitive)))
+        if i is None:
+            continue
+        s = sites[i]
+        at = (s.file, s.line, s.column, s.primitive)
+        rows.append((lab, s.grade.value, {p: at in trusted[p] for p in PLATFORMS},
+                     {p: at in unreachable[p] for p in PLATFORMS}))
+    return _tally(len(sample.sites), rows)
+
+
+def measure_recorded(sample: Sample) -> Measurement:
+    """The same figures for the scanner the sample was drawn with, from the grades and trust
+    recorded in the sample (every site was reported by that scanner)."""
+    return _tally(len(sample.sites), [
+        (lab, lab.tool_grade, {p: p in lab.tool_trusted for p in PLATFORMS},
+         {p: p in lab.tool_unreachable for p in PLATFORMS}) for lab in sample.sites])
+
+
+Row = tuple[LabelledSite, str, dict[str, bool], dict[str, bool]]
+
+
+def _tally(size: int, rows: list[Row]) -> Measurement:
+    """rows: (label, the scan's grade, trusted on platform, flagged unreachable on platform)."""
+    graded = correct = risky_ok = 0
     claimed = dict.fromkeys(PLATFORMS, 0)
     claimed_true = dict.fromkeys(PLATFORMS, 0)
     claimed_run = dict.fromkeys(PLATFORMS, 0)
@@ -133,32 +169,26 @@ def measure(sample: Sample, tree: str | Path, sites: Sequence[Site],
     live = dict.fromkeys(PLATFORMS, 0)
     live_run = dict.fromkeys(PLATFORMS, 0)
     confusions = []
-    for lab in sample.sites:
-        i = by_fp.get(lab.fingerprint, by_loc.get((lab.file, lab.line, lab.primitive)))
-        if i is None:
-            continue
-        matched += 1
-        s = sites[i]
+    for lab, grade, trusted, unreachable in rows:
         for p in PLATFORMS:
-            if (s.file, s.line, s.column, s.primitive) in trusted[p]:
+            if trusted[p]:
                 continue
             claimed[p] += 1
-            claimed_true[p] += lab.host[p]
+            claimed_true[p] += lab.host_on(p)
             runs_here = lab.runs in ("both", p)
-            claimed_run[p] += lab.host[p] and runs_here
-            if (s.file, s.line, s.column, s.primitive) in unreachable[p]:
+            claimed_run[p] += lab.host_on(p) and runs_here
+            if unreachable[p]:
                 flagged[p] += 1
                 flagged_right[p] += not runs_here
             else:
                 live[p] += 1
-                live_run[p] += lab.host[p] and runs_here
-        if lab.grade == NOT_HOST:
+                live_run[p] += lab.host_on(p) and runs_here
+        if lab.grade == NOT_HOST or not lab.built:
             continue
         graded += 1
-        correct += s.grade.value == lab.grade
-        risky_ok += (s.grade in RISKY) == (Grade(lab.grade) in RISKY)
-        if s.grade.value != lab.grade:
-            confusions.append((s.grade.value, lab.grade, lab))
-    return Measurement(len(sample.sites), matched, graded, correct, risky_ok, claimed,
-                       claimed_true, claimed_run, flagged, flagged_right, live, live_run,
-                       tuple(confusions))
+        correct += grade == lab.grade
+        risky_ok += (Grade(grade) in RISKY) == (Grade(lab.grade) in RISKY)
+        if grade != lab.grade:
+            confusions.append((grade, lab.grade, lab))
+    return Measurement(size, len(rows), graded, correct, risky_ok, claimed, claimed_true,
+                       claimed_run, flagged, flagged_right, live, live_run, tuple(confusions))
