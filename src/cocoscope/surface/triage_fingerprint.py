@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from cocoscope.evidence import files
 from cocoscope.surface.inventory import Site
 
 _SPACE = re.compile(rb"\s+")
@@ -60,9 +61,11 @@ class SourceLines:
         lines = self._files.get(file)
         if lines is None:
             try:
-                lines = (self._tree / file).read_bytes().split(b"\n")
+                lines = files.read_tree_file(self._tree / file).split(b"\n")
             except OSError:
-                lines = []  # the site's file vanished since the scan: context stays empty
+                # Vanished since the scan, or not a regular file (a FIFO would block a plain
+                # read): the context stays empty and the fingerprint still names the site.
+                lines = []
             self._files[file] = lines
         return lines[line - 1] if 0 < line <= len(lines) else b""
 
