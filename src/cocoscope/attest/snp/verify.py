@@ -38,7 +38,6 @@ from cocoscope.attest.snp.tcb import certificate_check, committed_check
 from cocoscope.errors import InputError
 from cocoscope.evidence import files
 
-KDS = "https://kdsintf.amd.com"
 _P384_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973
 
 
@@ -83,11 +82,13 @@ def format_checks(report: AttestationReport) -> list[Check]:
 
 
 def kds_url(report: AttestationReport, product: Product) -> str:
-    """Where the VCEK for this report can be downloaded (for the 'no VCEK supplied' message)."""
-    tcb = report.tcb("reported", product)
-    hwid = report.chip_id[:product.hwid_length].hex()
-    params = "&".join(f"{k}SPL={v}" for k, v in tcb.components().items())
-    return f"{KDS}/vcek/v1/{product.value}/{hwid}?{params}"
+    """Where the VCEK for this report can be downloaded (for the 'no VCEK supplied' message;
+    ``--fetch`` fetches it from there)."""
+    from cocoscope.attest.fetch.config import KDS_URL
+    from cocoscope.attest.fetch.kds import vcek_url
+
+    return vcek_url(KDS_URL, product, report.chip_id[:product.hwid_length],
+                    report.tcb("reported", product).components())
 
 
 def _signature_ok(report: AttestationReport, vek: AmdCert) -> bool:
