@@ -7,29 +7,13 @@ fields. Platform-specific decoding of the evidence itself lives in ``snp/show.py
 
 from __future__ import annotations
 
-import dataclasses
-from enum import Enum
 from typing import Any
 
 from cocoscope.attest.result import VERDICT_WORDS, Verdict, Verification
 from cocoscope.errors import EXIT_FINDINGS, EXIT_OK, EXIT_VERIFY
+from cocoscope.report.envelope import plain
 
 TITLES = {"snp-report": "SEV-SNP report", "tdx-quote": "TDX quote"}
-
-
-def plain(value: Any) -> Any:
-    """JSON-friendly values: records as mappings, bytes as hex, enums by value."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, bytes | bytearray):
-        return value.hex()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [plain(v) for v in value]
-    return value
 
 
 def _fact(value: object) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import sys
-from typing import Any
 
 from cocoscope.errors import InputError, UsageError
 
@@ -45,21 +44,3 @@ def hexstr(value: str, *, what: str) -> bytes:
         return bytes.fromhex(value.removeprefix("0x"))
     except ValueError:
         raise InputError(f"{what} {value!r} is not hex") from None
-
-
-def jsonable(obj: Any) -> Any:
-    """Turn records into JSON-friendly values (bytes as hex)."""
-    import dataclasses
-    from enum import Enum
-
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, bytes | bytearray):
-        return obj.hex()
-    if isinstance(obj, Enum):
-        return obj.value
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple | set | frozenset):
-        return [jsonable(v) for v in obj]
-    return obj

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cocoscope.commands._common import add_output_options, emit, jsonable
+from cocoscope.commands._common import add_output_options, emit
 from cocoscope.model import ASSETS, INTERFACES, OBJECTIVES, OUT_OF_SCOPE, THREATS
 
 
@@ -16,11 +16,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def as_dict() -> dict[str, Any]:
+    from cocoscope.report.envelope import plain
+
     return {
-        "assets": jsonable(ASSETS),
-        "objectives": jsonable(OBJECTIVES),
-        "interfaces": jsonable(INTERFACES),
-        "threats": jsonable(THREATS),
+        "assets": plain(ASSETS),
+        "objectives": plain(OBJECTIVES),
+        "interfaces": plain(INTERFACES),
+        "threats": plain(THREATS),
         "out_of_scope": list(OUT_OF_SCOPE),
     }
 

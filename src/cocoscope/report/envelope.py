@@ -16,16 +16,34 @@ envelope keys themselves (a body that tries is a bug and raises).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
 from collections.abc import Iterable, Mapping
+from enum import Enum
 from importlib import resources
 from typing import Any
 
 from cocoscope import __version__
 from cocoscope.evidence import files
 from cocoscope.report.model import InputRecord
+
+
+def plain(value: Any) -> Any:
+    """JSON-friendly values for a body: records as mappings, bytes as hex, enums by value."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, bytes | bytearray):
+        return value.hex()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in value]
+    return value
+
 
 # 1 was the audit report's own shape (tool {name, version}); 2 is the shared envelope.
 FORMAT_VERSION = 2

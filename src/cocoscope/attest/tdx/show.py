@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cocoscope.attest.show import plain
 from cocoscope.attest.tdx.quote import Quote
 from cocoscope.errors import InputError
+from cocoscope.report.envelope import plain
 
 
 def describe(q: Quote, source: str) -> dict[str, Any]:
