@@ -49,7 +49,9 @@ severity = "high"              # info | low | medium | high | critical
 advice = false                 # optional; true: a false pass_if is "advice" (review, e.g. keep
                                # only if used), never "fail", and never makes the audit exit 1
 platforms = ["tdx", "snp"]     # optional; not-applicable when the audited platform is known
-                               # (tdx, snp, sev-es, sev) and not listed
+                               # (tdx, snp, sev-es, sev) and not listed, and for a rule of one
+                               # vendor when no platform is known (flag, live, or a config
+                               # that builds only one of TDX/SNP)
 mitigation = "limit-surface"   # optional; one of the mitigations of the rule's threat
 rationale = "why, in our words"
 remediation = "what to do"
@@ -84,9 +86,12 @@ itself; a new kind is one class registered with `@register`.
 | `{ secure_boot = true }` | the firmware's SecureBoot variable (efivarfs) has this state |
 | `{ platform = "tdx" }` | the audited platform is one of those (`tdx`, `snp`, `sev-es`, `sev`, `none`) |
 | `{ attestation = "evidence-verified" }` | an outcome `audit` establishes before the rules run: `evidence-verified` (the `--evidence` report or quote verified against the policy), `eventlog-bound` (the event log replays to the quote's RTMRs), `cmdline-from-eventlog` (the command line was taken from an event log); unknown when not examined |
+| `{ hypervisor = "hyperv" }` | the guest runs on one of these hypervisors (`kvm`, `hyperv`, `xen`, `vmware`; from `--hypervisor` or VMBus devices on the running guest); unknown otherwise |
 | `{ detected_platform = ["tdx", "snp"] }` | the running guest was detected as one of those; unknown without a running system (`--platform` is a target, not evidence) |
 | `{ all = [...] }`, `{ any = [...] }`, `{ not = {...} }` | three-valued combinations |
 
+A config without Kconfig's `Linux/x86 ... Kernel Configuration` header is a *fragment*: a symbol it
+does not set is unknown, not off (MODULES or HPET_TIMER missing from a fragment says nothing).
 Evidence that was not given makes a condition *unknown*: with no config, no command line or no
 running system the rules that need them report `unknown`, never `pass`. `any` is true if a part
 is true, otherwise unknown if a part is unknown; `all` is false if a part is false, otherwise

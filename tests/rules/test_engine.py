@@ -83,7 +83,11 @@ def test_statuses_and_locations() -> None:
     assert _status(f, "CCS-TEST-002") is Status.UNKNOWN
     assert _status(f, "CCS-TEST-004") is Status.UNKNOWN
     assert _status(f, "CCS-TEST-005") is Status.UNKNOWN
-    assert _status(f, "CCS-TEST-003") is Status.FAIL
+    # a TDX-only rule with no platform known: not applicable (the report says how to choose)
+    assert _status(f, "CCS-TEST-003") is Status.NOT_APPLICABLE
+    assert "--platform" in next(x for x in f if x.rule_id == "CCS-TEST-003").message
+    assert _status(evaluate_rules(rules, GuestEvidence(config=cfg, platform=Platform.TDX)),
+                   "CCS-TEST-003") is Status.FAIL
     assert _status(evaluate_rules(rules, GuestEvidence(config=cfg, platform=Platform.SNP)),
                    "CCS-TEST-003") is Status.NOT_APPLICABLE
 

@@ -176,9 +176,9 @@ def test_spr_bkc_tdx_guest() -> None:
 # --- syzkaller TDX guest, 5.12 -----------------------------------------------------------------
 
 SYZ_UNKNOWN_PLATFORM = {
-    "CCS-PLAT-001": P,   # CONFIG_INTEL_TDX_GUEST=y (out-of-tree 5.12 tree)
-    "CCS-PLAT-002": F,   # platform not given, so SNP rules are evaluated too: AMD_MEM_ENCRYPT n
-    "CCS-PLAT-010": F,   # CONFIG_INTEL_TDX_KVM_SDV=y
+    "CCS-PLAT-001": NA,   # vendor rule and no platform given: not applicable
+    "CCS-PLAT-002": NA,   # vendor rule and no platform given: not applicable
+    "CCS-PLAT-010": NA,   # vendor rule and no platform given: not applicable
     "CCS-PLAT-012": U,   # platform not given
     "CCS-KCFG-001": F,   # CONFIG_VIRTIO_MMIO=y
     "CCS-KCFG-003": F,   # CONFIG_VIRTIO_PCI_LEGACY=y
@@ -186,7 +186,7 @@ SYZ_UNKNOWN_PLATFORM = {
     "CCS-MOD-004": F,    # CONFIG_KEXEC=y
     "CCS-DATA-007": F,   # CONFIG_9P_FS=y
     "CCS-RNG-003": F,    # 5.12 with RANDOM_TRUST_CPU not set
-    "CCS-TIME-004": F,   # platform not given: SNP Secure TSC rule evaluated, fails
+    "CCS-TIME-004": NA,   # vendor rule and no platform given: not applicable
 }
 
 
@@ -197,14 +197,14 @@ def test_syzkaller_guest() -> None:
 # --- Debian 6.12 cloud-amd64 -----------------------------------------------------------------
 
 DEBIAN_UNKNOWN_PLATFORM = {
-    "CCS-PLAT-001": P,   # CONFIG_INTEL_TDX_GUEST=y
-    "CCS-PLAT-002": P,   # CONFIG_AMD_MEM_ENCRYPT=y
-    "CCS-PLAT-003": P,   # CONFIG_TDX_GUEST_DRIVER=m
-    "CCS-PLAT-004": P,   # CONFIG_SEV_GUEST=m
+    "CCS-PLAT-001": NA,   # vendor rule, platform unknown (both built): not applicable
+    "CCS-PLAT-002": NA,   # vendor rule, platform unknown (both built): not applicable
+    "CCS-PLAT-003": NA,   # vendor rule, platform unknown (both built): not applicable
+    "CCS-PLAT-004": NA,   # vendor rule, platform unknown (both built): not applicable
     "CCS-PLAT-005": P,   # CONFIG_TSM_REPORTS=m
-    "CCS-PLAT-006": A,   # EFI_SECRET is not set
+    "CCS-PLAT-006": NA,   # vendor rule, platform unknown (both built): not applicable
     "CCS-PLAT-007": P,   # CONFIG_UNACCEPTED_MEMORY=y
-    "CCS-PLAT-010": P,   # SDV symbol absent upstream
+    "CCS-PLAT-010": NA,   # vendor rule, platform unknown (both built): not applicable
     "CCS-KCFG-001": F,   # CONFIG_VIRTIO_MMIO=m
     "CCS-KCFG-002": P,   # VIRTIO_MMIO_CMDLINE_DEVICES is not set
     "CCS-KCFG-003": U,   # VIRTIO_PCI_LEGACY=y; refused under TDX/SNP (mem_encrypt.c:137), platform unknown
@@ -214,7 +214,7 @@ DEBIAN_UNKNOWN_PLATFORM = {
     "CCS-KCFG-091": F,   # CONFIG_FW_CFG_SYSFS=m
     "CCS-KCFG-092": P,   # FW_CFG_SYSFS_CMDLINE is not set
     "CCS-KCFG-100": F,   # CONFIG_XEN=y
-    "CCS-KCFG-101": F,   # CONFIG_HYPERV=m
+    "CCS-KCFG-101": U,   # CONFIG_HYPERV=m; needed on Hyper-V, surface on KVM: hypervisor unknown
     "CCS-KCFG-120": P,   # USB_SUPPORT is not set
     "CCS-KCFG-121": P,   # DRM is not set
     "CCS-KCFG-122": P,   # SOUND is not set
@@ -232,8 +232,8 @@ DEBIAN_UNKNOWN_PLATFORM = {
     "CCS-RNG-004": NA,   # 6.12 >= 6.2
     "CCS-RNG-005": F,    # CONFIG_HW_RANDOM_VIRTIO=m
     "CCS-RNG-007": P,    # 6.12 >= 6.9
-    "CCS-TIME-004": F,   # 6.12 has no SNP Secure TSC guest support
-    "CCS-TIME-007": P,   # CONFIG_INTEL_TDX_GUEST=y on 6.12 >= 6.6
+    "CCS-TIME-004": NA,   # vendor rule, platform unknown (both built): not applicable
+    "CCS-TIME-007": NA,   # vendor rule, platform unknown (both built): not applicable
 }
 
 

@@ -119,5 +119,6 @@ def evaluate(req: AuditRequest, g: Gathered) -> AuditResult:
     system = guest.system
     report = build_report(findings, list(g.inputs),
                           platform=system.detection if system else None,
-                          devices=system.devices if system else (), facts=facts)
+                          devices=system.devices if system else (), facts=facts,
+                          target=g.target.as_dict(), notes=g.target.notes)
     return AuditResult(report, verification_failed)

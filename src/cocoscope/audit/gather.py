@@ -19,9 +19,9 @@ from cocoscope.evidence.cmdline import Cmdline, load_cmdline, parse_cmdline
 from cocoscope.evidence.dotconfig import KernelConfig, load_config
 from cocoscope.evidence.guest import GuestEvidence
 from cocoscope.evidence.system import RunningSystem, read_system
-from cocoscope.model.platform import Platform
 from cocoscope.report.model import InputRecord
 from cocoscope.rules import Rule, Waiver, load_rules
+from cocoscope.rules.target import Target, decide_target
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Gathered:
     waivers: dict[str, Waiver]
     attestation: AttestationInput | None
     eventlog: EventLog | None  # the log the command line came from
+    target: Target  # platform, hypervisor and config kind, with where each came from
 
 
 def _eventlog(path: str) -> tuple[EventLog, str]:
@@ -78,13 +79,7 @@ def gather(req: AuditRequest) -> Gathered:
     elif system is not None and system.cmdline_path:
         cmdline = load_cmdline(system.cmdline_path)
         inputs.append(InputRecord("cmdline", system.cmdline_path, cmdline.sha256))
-    platform: Platform | None
-    if req.platform is not None:
-        platform = req.platform
-    elif system is not None:
-        platform = system.detection.platform
-    else:
-        platform = None
+    target = decide_target(req.platform, req.hypervisor, system, config)
     ruleset = load_rules(req.rule_files, req.waivers)
     inputs.extend(InputRecord("rules", path, files.sha256_file(path, files.RULES)) for path in req.rule_files)
     if req.waivers:
@@ -99,5 +94,6 @@ def gather(req: AuditRequest) -> Gathered:
                                   attestation.kind))
     if req.source:
         inputs.append(InputRecord("source", req.source, None, "kernel source tree"))
-    return Gathered(GuestEvidence(config, cmdline, system, platform), tuple(inputs),
-                    tuple(ruleset.rules), ruleset.waivers, attestation, log)
+    guest = GuestEvidence(config, cmdline, system, target.platform, target.hypervisor)
+    return Gathered(guest, tuple(inputs), tuple(ruleset.rules), ruleset.waivers, attestation, log,
+                    target)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from cocoscope.attest.fetch.config import FetchConfig
 from cocoscope.errors import UsageError
+from cocoscope.model.hypervisor import Hypervisor
 from cocoscope.model.platform import Platform
 
 
@@ -18,6 +19,7 @@ class AuditRequest:
     cmdline_eventlog: str | None = None
     root: str | None = None
     platform: Platform | None = None  # None: detected (live) or told from the evidence
+    hypervisor: Hypervisor | None = None  # None: detect where possible
     kconfig_tree: str | None = None
     source: str | None = None
     evidence: str | None = None

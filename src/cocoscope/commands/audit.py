@@ -9,6 +9,7 @@ from cocoscope.commands._common import emit, parse_time
 from cocoscope.commands._fetch import add_fetch_options, fetch_config
 from cocoscope.errors import EXIT_FINDINGS, EXIT_OK, EXIT_VERIFY, UsageError
 from cocoscope.finding import Severity
+from cocoscope.model.hypervisor import Hypervisor
 from cocoscope.model.platform import CONFIDENTIAL, Platform
 
 
@@ -31,7 +32,11 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                      "--config/--cmdline is given)")
     src.add_argument("--platform", choices=("auto", *(p.value for p in CONFIDENTIAL)),
                      default="auto",
-                     help="platform the guest targets (auto: detect on a live system)")
+                     help="platform the guest targets (auto: detect on a live system, or infer "
+                     "from a config that builds only one of INTEL_TDX_GUEST / AMD_MEM_ENCRYPT)")
+    src.add_argument("--hypervisor", choices=tuple(h.value for h in Hypervisor),
+                     help="hypervisor the guest runs on (Azure confidential VMs: hyperv); "
+                     "default: detect on a live system, else unknown")
     src.add_argument("--kconfig-tree", metavar="DIR",
                      help="kernel source tree: explain why failing symbols are on")
     src.add_argument("--source", metavar="DIR",
@@ -80,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         config=args.config, cmdline=args.cmdline, cmdline_file=args.cmdline_file,
         cmdline_eventlog=args.cmdline_from_eventlog, root=args.root,
         platform=None if args.platform == "auto" else Platform(args.platform),
+        hypervisor=Hypervisor(args.hypervisor) if args.hypervisor else None,
         kconfig_tree=args.kconfig_tree, source=args.source, evidence=args.evidence,
         policy=args.policy, certs=tuple(args.certs), collateral_dir=args.collateral_dir,
         time=parse_time(args.time) if args.time else None, rule_files=tuple(args.rules), waivers=args.waivers,

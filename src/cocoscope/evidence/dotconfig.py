@@ -64,6 +64,14 @@ class KernelConfig:
         return self.tristate(symbol) in (Tristate.YES, Tristate.MODULE)
 
 
+def is_fragment(config: KernelConfig) -> bool:
+    """A Kconfig fragment rather than a whole .config. Kconfig writes its "Linux/<arch> <version>
+    Kernel Configuration" header into every .config (make *config, /proc/config.gz, distro
+    config packages); merge_config.sh fragments and hand-written lists do not have it. Only in a
+    whole config does an absent symbol mean "off" (its dependencies are off)."""
+    return config.version is None
+
+
 def parse_config_text(text: str, path: str, sha256: str = "") -> KernelConfig:
     entries: dict[str, ConfigEntry] = {}
     version: tuple[int, int, int] | None = None

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from cocoscope.evidence.cmdline import Cmdline
 from cocoscope.evidence.dotconfig import KernelConfig
 from cocoscope.evidence.system import RunningSystem
+from cocoscope.model.hypervisor import Hypervisor
 from cocoscope.model.platform import Platform
 
 
@@ -34,6 +35,8 @@ class GuestEvidence:
     system: RunningSystem | None = None
     # Audited platform, None when unknown.
     platform: Platform | None = None
+    # Hypervisor the guest runs on (--hypervisor or detected), None when unknown.
+    hypervisor: Hypervisor | None = None
     # Attestation outcomes by name ("evidence-verified", "eventlog-bound", ...); a name that is
     # absent was not examined and the conditions on it are unknown.
     attestation: Mapping[str, AttestationOutcome] = field(default_factory=dict)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from cocoscope.report import htmlview as view
-from cocoscope.report.model import Report
+from cocoscope.report.model import Report, target_text
 from cocoscope.report.terminal import interesting_devices
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def render_html(r: Report, show: str = "fail") -> str:
         report=r, show=show, banner=view.banner(r), pic=pic, lane_legend=AUDIT_LEGEND,
         matrix_statuses=view.STATUSES, matrix_labels=MATRIX_LABELS,
         severities=view.SEVERITIES, statuses=view.statuses_of(findings), findings=findings, attestation=view.attestation(r), surface=surface,
-        devices=interesting_devices(r))
+        devices=interesting_devices(r), target=target_text(r))
 
 
 def surface_view(inv: Inventory) -> view.Surface:

@@ -46,6 +46,8 @@ def report_dict(r: Report) -> dict[str, Any]:
     return envelope("audit", {
         "platform": None if r.platform is None else
         {"detected": r.platform.platform, "signs": list(r.platform.signs)},
+        "target": dict(r.target),
+        "notes": list(r.notes),
         "threats": [
             {
                 "threat": row.threat.value, "name": row.name, "summary": row.summary,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cocoscope.report.model import Report, shown_findings
+from cocoscope.report.model import Report, shown_findings, target_text
 
 
 def _cell(text: str) -> str:
@@ -13,6 +13,9 @@ def render_markdown(r: Report, show: str = "fail") -> str:
     out = ["# cocoscope audit", "", f"cocoscope {r.tool_version}, {r.created}", ""]
     if r.platform is not None:
         out += [f"**Platform:** {r.platform.platform} ({'; '.join(r.platform.signs)})", ""]
+    if (target := target_text(r)) is not None:
+        out += [f"**Target:** {target}", ""]
+    out += [f"> **Note:** {note}" for note in r.notes] + ([""] if r.notes else [])
     out += ["## Inputs", ""] + [f"- {i.kind}: `{i.path}`" + (f" (sha256 {i.sha256})" if i.sha256 else "")
                                for i in r.inputs] + [""]
     out += ["## Threat matrix", "", "| threat | exposed interfaces | pass | fail | unknown | "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from cocoscope import __version__
@@ -44,10 +45,25 @@ class Report:
     rows: tuple[ThreatRow, ...]
     platform: PlatformDetection | None
     devices: tuple[Device, ...]
+    # What the audit was about (platform, hypervisor, config kind, each with its source) and
+    # what the reader should know first (how to choose a platform, a fragment's limits).
+    target: Mapping[str, str | None] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     @property
     def findings(self) -> tuple[Finding, ...]:
         return tuple(f for r in self.rows for f in r.findings)
+
+
+def target_text(r: Report) -> str | None:
+    """One line saying what the audit was about, for the renderers (None: not recorded)."""
+    t = r.target
+    if not t:
+        return None
+    plat = t.get("platform") or "unknown"
+    hyp = t.get("hypervisor") or "unknown"
+    return (f"platform {plat} ({t.get('platform_source')}); hypervisor {hyp} "
+            f"({t.get('hypervisor_source')}); config input: {t.get('config')}")
 
 
 # What each --show choice lists; the matrix counts always cover every status.
@@ -114,6 +130,8 @@ def build_report(
     devices: tuple[Device, ...] = (),
     facts: dict[ThreatId, dict[str, object]] | None = None,
     created: dt.datetime | None = None,
+    target: Mapping[str, str | None] | None = None,
+    notes: tuple[str, ...] = (),
 ) -> Report:
     fallback = None
     if inputs:
@@ -144,4 +162,5 @@ def build_report(
             summary=_summary(counts, missing, row_facts), facts=row_facts,
         ))
     when = (created or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-    return Report(__version__, when.isoformat(), tuple(inputs), tuple(rows), platform, devices)
+    return Report(__version__, when.isoformat(), tuple(inputs), tuple(rows), platform, devices,
+                  dict(target or {}), notes)

@@ -222,6 +222,7 @@ def report_sarif(r: Report, root: str | None = None) -> dict[str, Any]:
         "cocoscope", rules.values(), (audit_result(f) for f in alerts),
         fingerprint_key="cocoscopeFinding/v1", root=root,
         properties={"platform": r.platform.platform if r.platform else None,
+                    "target": dict(r.target), "notes": list(r.notes),
                     "counts": {s.value: counts[s.value] for s in Status},
                     "inputs": [{"kind": i.kind, "path": i.path, "sha256": i.sha256}
                                for i in r.inputs]})

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from cocoscope.finding import Severity, Status
 from cocoscope.model.platform import Platform
-from cocoscope.report.model import Report, failing, shown_findings, totals
+from cocoscope.report.model import Report, failing, shown_findings, target_text, totals
 
 _STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.UNKNOWN: "yellow",
           Status.WAIVED: "magenta", Status.NOT_APPLICABLE: "dim", Status.ADVICE: "cyan"}
@@ -125,6 +125,10 @@ def render_terminal(r: Report, show: str = "fail", color: str = "auto",
         if not brief:
             for s in r.platform.signs:
                 con.print(Text("  " + s, style="dim"), overflow="fold")
+    if (target := target_text(r)) is not None:
+        con.print(Text("Target: " + target), overflow="fold")
+    for note in r.notes:
+        con.print(Text("Note: " + note, style="yellow"), overflow="fold")
     if brief:
         con.print()
         for answer in _answer(r):

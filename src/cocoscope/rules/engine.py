@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from cocoscope.evidence.guest import GuestEvidence
 from cocoscope.finding import Finding, Location, LocationKind, Status
-from cocoscope.model.platform import rule_applies
+from cocoscope.model.platform import CONFIDENTIAL, rule_applies
 from cocoscope.rules.conditions import Condition
 from cocoscope.rules.rule import Rule
 from cocoscope.rules.waivers import Waiver
@@ -30,14 +30,26 @@ def _message(rule: Rule, status: Status, ev: GuestEvidence) -> str:
     if status is Status.UNKNOWN:
         return "not enough evidence to decide" + (f" ({'; '.join(facts)})" if facts else "")
     if status is Status.NOT_APPLICABLE:
+        if ev.platform is None and vendor_specific(rule):
+            return (f"applies to {', '.join(sorted(rule.platforms or ()))} only and the platform "
+                    "is unknown: pass --platform tdx or --platform snp")
         return "does not apply to this guest"
     if status is Status.ADVICE:
         return "review: " + ("; ".join(facts) if facts else "condition not met")
     return "; ".join(facts) if facts else ("satisfied" if status is Status.PASS else "not satisfied")
 
 
+def vendor_specific(rule: Rule) -> bool:
+    """A rule for one vendor's platform (TDX, or the SEV family), not for every CoCo guest."""
+    return bool(rule.platforms) and not set(CONFIDENTIAL) <= set(rule.platforms or ())
+
+
 def evaluate_rule(rule: Rule, ev: GuestEvidence) -> Status:
     if not rule_applies(rule.platforms, ev.platform):
+        return Status.NOT_APPLICABLE
+    # With no platform known, holding an SNP-only kernel to the TDX rules (or the other way
+    # round) fails a critical rule for nothing; the report says how to choose instead.
+    if ev.platform is None and vendor_specific(rule):
         return Status.NOT_APPLICABLE
     if rule.applies_if is not None:
         applies = rule.applies_if.evaluate(ev)

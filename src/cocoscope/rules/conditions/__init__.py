@@ -28,6 +28,7 @@ from cocoscope.rules.conditions.system import (
     DeviceFeature,
     DevicePresent,
     DriverBound,
+    HypervisorIs,
     LockdownIs,
     PlatformIs,
     SecureBoot,
@@ -36,7 +37,7 @@ from cocoscope.rules.conditions.system import (
 __all__ = [
     "KINDS", "All", "AnyOf", "Attestation", "CmdlineAnyMatches", "CmdlineBool",
     "CmdlineCondition", "CmdlinePresent", "CmdlineValueIn", "Condition", "ConditionError",
-    "DetectedPlatform", "DeviceFeature", "DevicePresent", "DriverBound", "KernelHas",
+    "DetectedPlatform", "DeviceFeature", "DevicePresent", "DriverBound", "HypervisorIs", "KernelHas",
     "KernelVersion", "LockdownIs", "Not", "PlatformIs",
     "SecureBoot", "SymbolAtLeast", "SymbolCondition", "SymbolIs", "SymbolValueIn", "Tri",
     "kernel_version", "parse",

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cocoscope.evidence.dotconfig import KernelConfig
+from cocoscope.evidence.dotconfig import KernelConfig, is_fragment
 from cocoscope.evidence.guest import GuestEvidence
 from cocoscope.finding import Location, LocationKind
 from cocoscope.rules.conditions.base import Condition, ConditionError, Tri, register, strs
@@ -31,7 +31,11 @@ class SymbolCondition(Condition):
         return str(doc["symbol"]).removeprefix("CONFIG_")
 
     def evaluate(self, ev: GuestEvidence) -> Tri:
-        return None if ev.config is None else self.holds(ev.config)
+        if ev.config is None:
+            return None
+        if ev.config.entry(self.symbol) is None and is_fragment(ev.config):
+            return None  # a fragment says nothing about what it does not set
+        return self.holds(ev.config)
 
     def holds(self, config: KernelConfig) -> bool:
         raise NotImplementedError  # pragma: no cover - every registered kind overrides
@@ -41,6 +45,8 @@ class SymbolCondition(Condition):
             return None
         e = ev.config.entry(self.symbol)
         if e is None:
+            if is_fragment(ev.config):
+                return f"CONFIG_{self.symbol} not in the fragment"
             return f"CONFIG_{self.symbol} absent"
         if e.value == "n":
             return f"CONFIG_{self.symbol} is not set"

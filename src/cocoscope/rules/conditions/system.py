@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cocoscope.evidence.guest import GuestEvidence
+from cocoscope.model.hypervisor import Hypervisor, parse_hypervisor
 from cocoscope.model.platform import Platform, parse_platform
 from cocoscope.rules.conditions.base import (
     Condition,
@@ -220,3 +221,29 @@ class DetectedPlatform(Condition):
         if ev.system is None:
             return "no running system examined"
         return f"detected platform {ev.system.detection.platform}"
+
+
+@register
+@dataclass(frozen=True)
+class HypervisorIs(Condition):
+    """``{ hypervisor = "hyperv" }``: the guest runs on one of these hypervisors (--hypervisor,
+    or detected); unknown when neither says."""
+
+    hypervisors: frozenset[Hypervisor]
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> HypervisorIs | None:
+        if set(doc) != {"hypervisor"}:
+            return None
+        try:
+            return cls(frozenset(map(parse_hypervisor, strs(doc["hypervisor"], "hypervisor"))))
+        except ValueError as exc:
+            raise ConditionError(str(exc)) from None
+
+    def evaluate(self, ev: GuestEvidence) -> Tri:
+        return None if ev.hypervisor is None else ev.hypervisor in self.hypervisors
+
+    def describe(self, ev: GuestEvidence) -> str | None:
+        if ev.hypervisor is None:
+            return "hypervisor unknown (--hypervisor)"
+        return f"hypervisor {ev.hypervisor.value}"
