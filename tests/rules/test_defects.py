@@ -156,3 +156,25 @@ def test_debian_61_config_gets_the_backports() -> None:
     assert _status("CCS-IRQ-001", config=cfg, platform=Platform.SNP) is P
     # 6.1.176 has no find_mptable no-op for SNP
     assert _status("CCS-KCFG-051", config=_edit(cfg, X86_MPPARSE="y"), platform=Platform.SNP) is F
+
+
+# --- issue 9.5: the missing checks -------------------------------------------------------------
+
+@pytest.mark.parametrize("cmdline", ["nosmap", "nopti", "nosmep", "spectre_v2=off",
+                                     "retbleed=off", "nospectre_v2", "mds=off quiet"])
+def test_cmd_022_hardening_switched_off(cmdline: str) -> None:
+    from cocoscope.evidence.cmdline import parse_cmdline
+
+    assert _status("CCS-CMD-022", cmdline=parse_cmdline(cmdline)) is F
+    assert _status("CCS-CMD-022", cmdline=parse_cmdline("quiet spectre_v2=on")) is P
+
+
+def test_data_016_crash_dump(cloud: KernelConfig) -> None:
+    assert cloud.value("CRASH_DUMP") == "y"
+    assert _status("CCS-DATA-016", config=cloud) is F
+    assert _status("CCS-DATA-016", config=_edit(cloud, CRASH_DUMP="n", PROC_VMCORE="n")) is P
+
+
+def test_kcfg_095_dmi_is_advice(cloud: KernelConfig) -> None:
+    assert cloud.value("DMI") == "y"
+    assert _status("CCS-KCFG-095", config=cloud) is A

@@ -9,6 +9,7 @@ from typing import Any
 
 from cocoscope.commands._common import emit
 from cocoscope.errors import UsageError
+from cocoscope.model.hypervisor import Hypervisor
 from cocoscope.model.platform import CONFIDENTIAL, Platform
 
 
@@ -16,6 +17,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("fragment", help="print a Kconfig fragment and command line that "
                        "satisfy the built-in rules for a platform")
     p.add_argument("--platform", choices=[p.value for p in CONFIDENTIAL], required=True)
+    p.add_argument("--hypervisor", choices=tuple(h.value for h in Hypervisor),
+                   help="hypervisor the guest runs on: rules that already hold there give no "
+                   "fix (hyperv keeps HYPERV for Azure confidential VMs)")
+    p.add_argument("--keep", metavar="LIST", action="append", default=[],
+                   help="never turn these off: comma-separated groups (vsock, virtio-scsi, "
+                   "virtio-blk, virtio-net, virtio-console, virtiofs, 9p, virtio-rng, hyperv, "
+                   "sysrq), profiles (kata, azure-cvm) or CONFIG_ symbols; repeatable")
     p.add_argument("--rules", metavar="F", action="append", default=[], help="user rule file")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--config", metavar="F",
@@ -28,9 +36,14 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cocoscope.rules import load_rules  # loaded when used
-    from cocoscope.rules.fragment import build_fragment
+    from cocoscope.rules.fragment import build_fragment, keep_symbols
 
-    frag = build_fragment(load_rules(args.rules).rules, Platform(args.platform))
+    keep = keep_symbols(item for arg in args.keep for item in arg.split(","))
+    frag = build_fragment(load_rules(args.rules).rules, Platform(args.platform),
+                          Hypervisor(args.hypervisor) if args.hypervisor else None, keep)
+    for sym, rid in sorted(frag.kept.items()):
+        print(f"cocoscope: keeping CONFIG_{sym} (--keep); {rid} stays failing or waived",
+              file=sys.stderr)
     if args.config or args.kconfig_tree:
         if not (args.config and args.kconfig_tree):
             raise UsageError("--config and --kconfig-tree go together")
@@ -50,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
 
         emit(render_envelope("fragment", {
             "platform": frag.platform,
+            "hypervisor": frag.hypervisor,
+            "kept": dict(sorted(frag.kept.items())),
             "config": {s: {"value": v, "rule": r} for s, (v, r) in sorted(frag.config.items())},
             "cmdline": frag.cmdline_text(),
             "cmdline_rules": {a: r for a, r in frag.cmdline.values()},

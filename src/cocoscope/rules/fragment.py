@@ -1,15 +1,25 @@
 """Derive a Kconfig fragment and command line that satisfy the built-in rules for a platform.
 
 The fix of each rule is data (``[rule.fix]``); this only gathers them. Two rules asking for
-different values of one symbol or parameter are a knowledge-base bug and are refused.
+different values of one symbol or parameter are a knowledge-base bug and are refused. A rule
+whose condition already holds for the target (a Hyper-V guest needs HYPERV) contributes no fix,
+and what the deployment keeps (``--keep vsock,virtio-scsi``, a profile) is never turned off.
+
+The text output is what the kernel's own scripts/kconfig/merge_config.sh reads: one assignment
+per line with nothing after the value (the rule ids go on the comment line above), so every
+value reaches the merged .config.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from cocoscope.errors import InputError
+from cocoscope.errors import InputError, UsageError
 from cocoscope.evidence.cmdline import normalise, parse_cmdline
+from cocoscope.evidence.dotconfig import parse_config_text
+from cocoscope.evidence.guest import GuestEvidence
+from cocoscope.model.hypervisor import Hypervisor
 from cocoscope.model.platform import Platform, rule_applies
 from cocoscope.rules.rule import Rule
 
@@ -19,18 +29,64 @@ from cocoscope.rules.rule import Rule
 # not refused as a clash.
 OPTION_LISTS = frozenset({"pci", "tsc", "iommu"})
 
+# What a guest may need to keep, by name (--keep); a bare symbol name works too.
+KEEP_GROUPS: dict[str, tuple[str, ...]] = {
+    "vsock": ("VSOCKETS", "VIRTIO_VSOCKETS", "VIRTIO_VSOCKETS_COMMON"),
+    "virtio-scsi": ("SCSI_VIRTIO",),
+    "virtio-blk": ("VIRTIO_BLK",),
+    "virtio-net": ("VIRTIO_NET",),
+    "virtio-console": ("VIRTIO_CONSOLE",),
+    "virtiofs": ("VIRTIO_FS", "FUSE_FS"),
+    "9p": ("NET_9P", "NET_9P_VIRTIO", "9P_FS"),
+    "virtio-rng": ("HW_RANDOM_VIRTIO",),
+    "hyperv": ("HYPERV", "HYPERV_VSOCKETS", "HYPERV_STORAGE", "HYPERV_NET", "HYPERV_KEYBOARD",
+               "HID_HYPERV_MOUSE", "HYPERV_UTILS", "HYPERV_BALLOON", "PCI_HYPERV"),
+    "sysrq": ("MAGIC_SYSRQ",),
+}
+# Deployment profiles: what each kind of guest needs to boot and talk to its agent.
+PROFILES: dict[str, tuple[str, ...]] = {
+    # Kata Containers: the agent talks over vsock, block devices are virtio-scsi or virtio-blk,
+    # shared volumes virtiofs, the console hvc.
+    "kata": ("vsock", "virtio-scsi", "virtio-blk", "virtio-console", "virtiofs"),
+    # Azure confidential VMs run on Hyper-V: VMBus storage, network and vsock.
+    "azure-cvm": ("hyperv",),
+}
+
+
+def keep_symbols(names: Iterable[str]) -> frozenset[str]:
+    """Symbols to keep from --keep items (group names, profile names or symbol names)."""
+    out: set[str] = set()
+    for raw in names:
+        name = raw.strip()
+        if not name:
+            continue
+        if name in PROFILES:
+            out |= keep_symbols(PROFILES[name])
+        elif name in KEEP_GROUPS:
+            out |= set(KEEP_GROUPS[name])
+        elif name.removeprefix("CONFIG_").replace("_", "").isalnum() and name.upper() == name:
+            out.add(name.removeprefix("CONFIG_"))
+        else:
+            known = ", ".join(sorted({*KEEP_GROUPS, *PROFILES}))
+            raise UsageError(f"--keep {name!r}: not a group, profile or CONFIG_ symbol "
+                             f"(groups and profiles: {known})")
+    return frozenset(out)
+
 
 @dataclass(frozen=True)
 class Fragment:
     platform: Platform
     config: dict[str, tuple[str, str]]  # symbol -> (value, rule id)
     cmdline: dict[str, tuple[str, str]]  # normalised name -> (argument, rule id)
+    kept: dict[str, str] = field(default_factory=dict)  # symbol -> rule whose fix was skipped
+    hypervisor: Hypervisor | None = None
 
     def kconfig_text(self) -> str:
+        """merge_config.sh-compatible: the rule ids on a comment line above each assignment."""
         lines = []
         for sym, (val, rid) in sorted(self.config.items()):
-            line = f"# CONFIG_{sym} is not set" if val == "n" else f"CONFIG_{sym}={val}"
-            lines.append(f"{line:60} # {rid}")
+            lines.append(f"# {rid}")
+            lines.append(f"# CONFIG_{sym} is not set" if val == "n" else f"CONFIG_{sym}={val}")
         return "\n".join(lines) + "\n"
 
     def kconfig_plain(self) -> str:
@@ -43,14 +99,27 @@ class Fragment:
         return " ".join(arg for arg, _ in self.cmdline.values())
 
 
-def build_fragment(rules: list[Rule], platform: Platform) -> Fragment:
+def _already_holds(rule: Rule, target: GuestEvidence) -> bool:
+    """The rule holds for the target whatever the config says (e.g. HYPERV on Hyper-V)."""
+    if rule.applies_if is not None and rule.applies_if.evaluate(target) is False:
+        return True
+    return rule.pass_if.evaluate(target) is True
+
+
+def build_fragment(rules: list[Rule], platform: Platform, hypervisor: Hypervisor | None = None,
+                   keep: frozenset[str] = frozenset()) -> Fragment:
+    target = GuestEvidence(platform=platform, hypervisor=hypervisor)
     config: dict[str, tuple[str, str]] = {}
     cmdline: dict[str, tuple[str, str]] = {}
+    kept: dict[str, str] = {}
     clashes = []
     for r in rules:
-        if not rule_applies(r.platforms, platform):
+        if not rule_applies(r.platforms, platform) or _already_holds(r, target):
             continue
         for sym, val in r.fix.config.items():
+            if val == "n" and sym in keep:
+                kept[sym] = r.id
+                continue
             if sym in config and config[sym][0] != val:
                 clashes.append(f"CONFIG_{sym}: {config[sym][1]} wants {config[sym][0]}, "
                                f"{r.id} wants {val}")
@@ -72,4 +141,13 @@ def build_fragment(rules: list[Rule], platform: Platform) -> Fragment:
             cmdline.setdefault(key, (arg, r.id))
     if clashes:
         raise InputError("rules disagree on the fix: " + "; ".join(clashes))
-    return Fragment(platform, config, cmdline)
+    # A fix for a rule that no longer applies once the fragment is in (the 8250 UART count when
+    # the fragment drops the 8250 driver) names a symbol olddefconfig then hides, which
+    # merge_config.sh reports as "Value requested ... not in final .config": leave it out.
+    if config:
+        merged = GuestEvidence(platform=platform, hypervisor=hypervisor, config=parse_config_text(
+            Fragment(platform, config, {}).kconfig_plain(), "fragment"))
+        moot = {r.id for r in rules if r.applies_if is not None
+                and r.applies_if.evaluate(merged) is False}
+        config = {s: (v, rid) for s, (v, rid) in config.items() if rid not in moot}
+    return Fragment(platform, config, cmdline, kept, hypervisor)
