@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from cocoscope.commands._common import add_output_options, emit, hexstr
@@ -135,7 +134,11 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         doc: dict[str, Any] = explain_dict(image, result) if args.explain else {
             "mode": mode.value, "digest": result.digest.hex()}
-        emit(json.dumps(doc, indent=2), args.output)
+        from cocoscope.commands._attest_json import document
+
+        emit(document("measure snp", doc, [
+            ("firmware", args.ovmf, files.FIRMWARE), ("kernel", args.kernel, files.KERNEL),
+            ("initrd", args.initrd, files.INITRD)]), args.output)
     elif args.explain:
         emit(explain_text(image, result), args.output)
     else:

@@ -7,7 +7,6 @@ Kept apart from ``snp_measure`` because the same flags take lists here (``--vcpu
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 import time
@@ -143,7 +142,11 @@ def run_search(args: argparse.Namespace) -> int:
         "matches": matches,
     }
     if args.format == "json":
-        emit(json.dumps(doc, indent=2), args.output)
+        from cocoscope.commands._attest_json import document
+
+        emit(document("measure snp", doc, [
+            ("firmware", args.ovmf, files.FIRMWARE), ("evidence", args.match, files.REPORT)]),
+            args.output)
     else:
         emit(_text(doc), args.output)
     return EXIT_OK if matches else EXIT_VERIFY

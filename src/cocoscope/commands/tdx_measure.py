@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from cocoscope.commands._common import add_output_options, emit
@@ -66,7 +65,11 @@ def run(args: argparse.Namespace) -> int:
                  "page_adds": m.page_adds, "mr_extends": m.mr_extends}
                 for m in result.sections
             ]
-        emit(json.dumps(doc, indent=2), args.output)
+        from cocoscope.commands._attest_json import document
+
+        emit(document("measure tdx", doc, [
+            ("firmware", args.ovmf, files.FIRMWARE),
+            ("evidence", getattr(args, "match", None), files.QUOTE)]), args.output)
         return EXIT_OK
     lines = []
     if args.explain:
@@ -115,7 +118,11 @@ def _match(args: argparse.Namespace, image: bytes) -> int:
                "matches": [{"page_order": o.value,
                             "command": f"cocoscope measure tdx --ovmf {args.ovmf} "
                                        f"--page-order {o.value}"} for o in matches]}
-        emit(json.dumps(doc, indent=2), args.output)
+        from cocoscope.commands._attest_json import document
+
+        emit(document("measure tdx", doc, [
+            ("firmware", args.ovmf, files.FIRMWARE),
+            ("evidence", getattr(args, "match", None), files.QUOTE)]), args.output)
         return EXIT_OK if matches else EXIT_VERIFY
     source = f"MRTD of {args.match}" if args.match else "given with --target"
     lines = [f"target MRTD {target.hex()}", f"            ({source})"]

@@ -54,7 +54,9 @@ def test_json_digest_and_vmm_flags(debian: Path, capsys: pytest.CaptureFixture[s
     code, out, _ = run(capsys, "--ovmf", "OVMF.fd", "--vcpus", "2", "--vmm-type", "gce",
                        "--guest-features", "0x21", "--format", "json")
     assert code == 0
-    assert json.loads(out) == {"mode": "snp", "digest": kat(
+    doc = json.loads(out)  # the command's body inside the one JSON envelope
+    assert doc["command"] == "measure snp" and doc["inputs"][0]["kind"] == "firmware"
+    assert {k: doc[k] for k in ("mode", "digest")} == {"mode": "snp", "digest": kat(
         firmware="OVMF.fd", mode="snp", vcpus=2, vmm="gce", guest_features="0x21")}
 
 
