@@ -78,6 +78,7 @@ def test_audit_schema_accepts_a_report_and_rejects_a_wrong_envelope() -> None:
 CONFIG = str(DATA / "kconfig" / "syzkaller_guest_5.12.config")
 SNP = DATA / "attestation" / "snp" / "go-sev-guest"
 TDX_QUOTE = DATA / "attestation" / "tdx" / "trustee" / "tdx_quote_4.dat"
+CCEL = DATA / "attestation" / "tdx" / "go-tdx-guest" / "ccel"
 
 
 @pytest.mark.parametrize(("command", "argv"), [
@@ -93,6 +94,9 @@ TDX_QUOTE = DATA / "attestation" / "tdx" / "trustee" / "tdx_quote_4.dat"
                            "--format", "json"]),
     ("attest tdx verify", ["attest", "tdx", "verify", str(TDX_QUOTE), "--time",
                            "2024-06-01T00:00:00Z", "--format", "json"]),
+    ("attest tdx eventlog", ["attest", "tdx", "eventlog", str(CCEL / "ccel_data.dat"),
+                             "--format", "json"]),
+    ("cache list", ["cache", "list", "--format", "json"]),
 ])
 def test_command_json_validates(command: str, argv: list[str],
                                 capsys: pytest.CaptureFixture[str]) -> None:

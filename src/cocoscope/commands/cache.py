@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -37,7 +36,10 @@ def run_list(args: argparse.Namespace) -> int:
              "fresh_now": e.fresh_at(now), "size": len(e.body), "path": e.path}
             for e in cache.entries()]
     if args.format == "json":
-        emit(json.dumps({"cache": str(cache.root), "entries": rows}, indent=2), args.output)
+        from cocoscope.report.envelope import render_envelope
+
+        emit(render_envelope("cache list", {"cache": str(cache.root), "entries": rows}),
+             args.output)
         return EXIT_OK
     lines = [f"collateral cache {cache.root}: {len(rows)} item(s)"]
     for r in rows:

@@ -163,12 +163,17 @@ def run_eventlog(args: argparse.Namespace) -> int:
     if args.ccel_table:
         table = parse_ccel_table(files.read_input(args.ccel_table, files.CCEL_TABLE), args.ccel_table)
         check_log_area(table, len(data), path=args.log)
+    from cocoscope.report.envelope import file_input
+
+    inputs = [file_input("eventlog", args.log, data)]  # hashed from the bytes parsed
     log = parse_eventlog(data, args.log)
     del data  # the events hold what they need
     rtmrs = replay(log)
     verification = None
     if args.quote:
-        quote = parse_quote(files.read_input(args.quote, files.QUOTE), source=args.quote)
+        raw_quote = files.read_input(args.quote, files.QUOTE)
+        inputs.append(file_input("evidence", args.quote, raw_quote))
+        quote = parse_quote(raw_quote, source=args.quote)
         verification = compare_rtmrs(log, quote.body.rtmrs, subject=args.quote)
     if args.policy_out:
         _write_rtmr_references(args.policy_out, rtmrs, verification)
@@ -203,7 +208,10 @@ def run_eventlog(args: argparse.Namespace) -> int:
             doc["quote"] = {"file": args.quote, "ok": verification.ok,
                             "checks": [{"name": c.name, "status": c.status.value, "detail": c.detail}
                                        for c in verification.checks]}
-        _write_stream(args.output, _json_chunks(doc, log.events))
+        from cocoscope.report.envelope import envelope
+
+        _write_stream(args.output, _json_chunks(envelope("attest tdx eventlog", doc, inputs),
+                                                log.events))
     else:
         head = [f"{args.log}: {len(log.events)} events ({len(log.measured)} measured), "
                 f"log ends at offset {log.end:#x} of {log.size}",
