@@ -97,6 +97,8 @@ CCEL = DATA / "attestation" / "tdx" / "go-tdx-guest" / "ccel"
     ("attest tdx eventlog", ["attest", "tdx", "eventlog", str(CCEL / "ccel_data.dat"),
                              "--format", "json"]),
     ("cache list", ["cache", "list", "--format", "json"]),
+    ("attest snp show", ["attest", "snp", "show", str(SNP / "attestation.bin"), "--format", "json"]),
+    ("attest tdx show", ["attest", "tdx", "show", str(TDX_QUOTE), "--format", "json"]),
 ])
 def test_command_json_validates(command: str, argv: list[str],
                                 capsys: pytest.CaptureFixture[str]) -> None:

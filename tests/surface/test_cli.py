@@ -13,6 +13,7 @@ import pytest
 
 from cocoscope.cli import main
 from tests.paths import DATA
+from tests.report.schemas import validate
 
 TREE = DATA / "surface" / "tree"
 
@@ -79,6 +80,8 @@ def test_diff_two_trees(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
                        "--jobs", "1", "--against-source", str(other), "--format", "json")
     assert code == 0
     doc = json.loads(out)
+    validate(doc)
+    assert doc["command"] == "surface diff"
     assert [(a["file"], a["primitive"]) for a in doc["added"]] == [
         ("drivers/demo/consumer.c", "inl")]
     assert doc["removed"] == []

@@ -15,6 +15,7 @@ from cocoscope.errors import InputError
 from cocoscope.surface import triage
 from cocoscope.surface.triage import Label, Record, Verdict
 from tests.paths import DATA
+from tests.report.schemas import validate
 
 TREE = DATA / "surface" / "tree"
 GRADES, LEAF = "drivers/demo/grades.c", "drivers/demo/leaf.c"
@@ -89,6 +90,8 @@ def test_labels_follow_moved_and_edited_code(capsys: pytest.CaptureFixture[str],
     code, out, _ = cli(capsys, "diff", "--source", str(tree), *SCAN, "--baseline", str(labels),
                        "--format", "json")
     doc = json.loads(out)
+    validate(doc)
+    assert doc["command"] == "surface diff" and doc["inputs"][0]["kind"] == "labels"
     matched = {(m["file"], m["primitive"]): m for m in doc["matched"]
                if m["primitive"] != "inb"}
     # The untouched inw line moved by five lines and kept its label exactly.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from typing import Any
 
@@ -82,7 +81,12 @@ def run_show(args: argparse.Namespace) -> int:
 
     fields = describe(load_evidence(args.report))
     if args.format == "json":
-        emit(json.dumps(fields, indent=2), args.output)
+        from cocoscope.evidence import files
+        from cocoscope.report.envelope import file_input, render_envelope
+
+        inputs = [file_input("evidence", args.report, limit=files.EVIDENCE)]
+        # Under "report": the report's own "version" would clash with the envelope's.
+        emit(render_envelope("attest snp show", {"report": fields}, inputs), args.output)
     else:
         emit("\n".join([f"SEV-SNP attestation report {args.report}", *render_text(fields)]),
              args.output)

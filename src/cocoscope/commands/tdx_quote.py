@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +57,14 @@ def run_show(args: argparse.Namespace) -> int:
 
     ev = load_evidence(args.quote)
     d = describe(ev.quote, ev.path)
-    emit(json.dumps(d, indent=2) if args.format == "json" else "\n".join(render_text(d)), args.output)
+    if args.format == "json":
+        from cocoscope.evidence import files
+        from cocoscope.report.envelope import file_input, render_envelope
+
+        inputs = [file_input("evidence", args.quote, limit=files.QUOTE)]
+        emit(render_envelope("attest tdx show", d, inputs), args.output)
+    else:
+        emit("\n".join(render_text(d)), args.output)
     return EXIT_OK
 
 

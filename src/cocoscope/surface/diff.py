@@ -10,7 +10,6 @@ and new risky sites nobody labelled make the command exit 1 (a CI gate).
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 
@@ -69,12 +68,15 @@ def to_json(d: SurfaceDiff) -> str:
     def rows(items: tuple[tuple[SiteKey, int], ...]) -> list[dict[str, object]]:
         return [{"file": f, "function": fn, "primitive": p, "interface": i, "grade": g,
                  "count": n} for (f, fn, p, i, g), n in items]
-    return json.dumps({
+    from cocoscope.report.envelope import render_envelope
+    from cocoscope.surface.render import scan_inputs
+
+    return render_envelope("surface diff", {
         "base": {"tree": d.base.tree, "config": d.base.config, "sites": len(d.base.host_sites)},
         "other": {"tree": d.other.tree, "config": d.other.config,
                   "sites": len(d.other.host_sites)},
         "by_interface": [{"interface": i, "base": x, "other": y} for i, x, y in d.by_interface()],
-        "added": rows(d.added), "removed": rows(d.removed)}, indent=1)
+        "added": rows(d.added), "removed": rows(d.removed)}, scan_inputs(d.base, d.other))
 
 
 # --- `surface diff --baseline LABELS`: a new scan against a triaged labels file -------------
@@ -170,7 +172,11 @@ def baseline_json(d: BaselineDiff) -> str:
                 "function": r.function, "primitive": r.primitive, "grade": r.grade,
                 "label": r.verdict.label.value if r.verdict else None}
 
-    return json.dumps({
+    from cocoscope.report.envelope import file_input, render_envelope
+    from cocoscope.surface.render import scan_inputs
+
+    inputs = [file_input("labels", d.labels_path), *scan_inputs(d.inventory)]
+    return render_envelope("surface diff", {
         "baseline": {"labels": d.labels_path, "sites": d.baseline_size},
         "scan": {"tree": d.inventory.tree, "config": d.inventory.config,
                  "platform": d.inventory.platform, "sites": len(d.sites)},
@@ -180,4 +186,4 @@ def baseline_json(d: BaselineDiff) -> str:
         "gone": [record(r) for r in d.matching.gone],
         "changed_grade": [{**site(m.site), "was": m.record.grade} for m in d.changed()],
         "unlabelled_risky": [site(i) for i in d.gate()],
-    }, indent=1)
+    }, inputs)

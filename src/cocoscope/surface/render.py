@@ -31,14 +31,24 @@ def _rows_json(rows: list[Row]) -> list[dict[str, Any]]:
              "derived": r.derived} for r in rows]
 
 
-def to_json(inv: Inventory) -> str:
+def scan_inputs(*invs: Inventory) -> list[Any]:
+    """The envelope's inputs of one or more scans: each tree (a directory: no hash) and config."""
     from cocoscope.evidence import files
-    from cocoscope.report.envelope import envelope, file_input
+    from cocoscope.report.envelope import file_input
     from cocoscope.report.model import InputRecord
 
-    inputs = [InputRecord("source", inv.tree, None, "kernel source tree")]
-    if inv.config:
-        inputs.append(file_input("config", inv.config, limit=files.CONFIG))
+    inputs: list[Any] = []
+    for inv in invs:
+        inputs.append(InputRecord("source", inv.tree, None, "kernel source tree"))
+        if inv.config:
+            inputs.append(file_input("config", inv.config, limit=files.CONFIG))
+    return inputs
+
+
+def to_json(inv: Inventory) -> str:
+    from cocoscope.report.envelope import envelope
+
+    inputs = scan_inputs(inv)
     doc = envelope("surface", {
         "tree": inv.tree, "config": inv.config, "platform": inv.platform,
         "totals": totals(inv),

@@ -151,6 +151,8 @@ def test_cli_show_and_verify_formats(capsys: pytest.CaptureFixture[str]) -> None
     vlek = VECTORS["trustee-vlek"]
     assert main(["attest", "snp", "show", str(vlek.report), "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
+    assert doc["command"] == "attest snp show" and doc["inputs"][0]["kind"] == "evidence"
+    doc = doc["report"]
     assert doc["version"] == 3 and doc["key_info"]["signing_key"] == "VLEK"
     assert doc["reported_tcb"] == {"raw": "04000000000018d9", "bl": 4, "tee": 0, "snp": 24,
                                    "ucode": 217}
