@@ -49,15 +49,6 @@ def int_field(maximum: int) -> Any:
     return dataclasses.field(default=None, metadata={"max": maximum})
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _Bad(f"duplicate key {key!r} (JSON keeps only the last; refused)")
-        out[key] = value
-    return out
-
-
 def revocation_check(required: bool | None, checked: list[str],
                      needed: tuple[str, ...]) -> Check | None:
     """``require_revocation``: every CRL check in ``needed`` must have run (whether it passed
@@ -80,10 +71,10 @@ def load_document(path: str) -> dict[str, Any]:
         raise InputError(f"policy is not UTF-8 text (byte {exc.start})", path=path) from None
     try:
         if text.lstrip().startswith("{"):
-            doc = json.loads(text, object_pairs_hook=_reject_duplicates)
+            doc = json.loads(text, object_pairs_hook=files.unique_keys)
         else:
             doc = tomllib.loads(text)
-    except _Bad as exc:
+    except (_Bad, files.DuplicateKeyError) as exc:
         raise InputError(str(exc), path=path) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg}", path=path, where=f"line {exc.lineno}") from None

@@ -19,6 +19,7 @@ import os
 import stat
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 from cocoscope.errors import InputError
 
@@ -174,6 +175,21 @@ def read_prefix(path: str, limit: int, what: str = "file") -> bytes | None:
     finally:
         os.close(fd)
     return b"".join(parts)
+
+
+class DuplicateKeyError(ValueError):
+    """A JSON object names a key twice; ``json`` would silently keep only the last value."""
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for every JSON input: a repeated key is refused, never last-wins."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKeyError(f"duplicate key: key {key!r} appears twice (JSON keeps "
+                                    "only the last; refused)")
+        out[key] = value
+    return out
 
 
 def sha256_hex(data: bytes) -> str:

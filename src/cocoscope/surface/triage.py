@@ -82,15 +82,6 @@ _SITE_KEYS = {"fingerprint": str, "file": str, "line": int, "function": str, "pr
 _VERDICT_KEYS = {"label": str, "reason": str, "who": str, "when": str}
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in seen:
-            raise ValueError(f"key {k!r} appears twice")
-        seen[k] = v
-    return seen
-
-
 def _record(obj: Any) -> Record:
     if not isinstance(obj, dict):
         raise ValueError("expected a JSON object")
@@ -137,7 +128,7 @@ def load(path: str | Path) -> list[Record]:
             continue
         where = f"line {n}"
         try:
-            obj = json.loads(line, object_pairs_hook=_no_duplicate_keys)
+            obj = json.loads(line, object_pairs_hook=files.unique_keys)
         except ValueError as exc:
             raise InputError(f"not a JSON object: {exc}", path=str(path), where=where) from None
         if not header_seen:
