@@ -70,38 +70,38 @@ def matching(text: str, open_at: int) -> int:
     return -1
 
 
-def top_level(text: str, char: str) -> int:
+def top_level_chars(text: str, chars: str) -> Iterator[int]:
+    """Offsets of ``chars`` outside any ( ) or { } nesting: make splits a line or a function's
+    arguments only there (a ':' or ',' inside $(...) belongs to the reference)."""
     depth = 0
     for i, c in enumerate(text):
         if c in "({":
             depth += 1
         elif c in ")}":
             depth -= 1
-        elif c == char and depth == 0:
-            return i
-    return -1
+        elif depth == 0 and c in chars:
+            yield i
+
+
+def top_level(text: str, char: str) -> int:
+    return next(top_level_chars(text, char), -1)
 
 
 def classify(line: str) -> tuple[str, str, str, str]:
     """("assign", lhs, op, rhs), ("rule", ...) or ("other", ...) by the first top-level
     ':' or '=' as make does."""
-    depth = 0
-    for i, c in enumerate(line):
-        if c in "({":
-            depth += 1
-        elif c in ")}":
-            depth -= 1
-        elif depth == 0 and c in ":=":
-            if c == ":":
-                rest = line[i:]
-                for op in (":::=", "::=", ":="):
-                    if rest.startswith(op):
-                        return "assign", line[:i], op, line[i + len(op):].strip()
-                return "rule", line[:i], ":", line[i + 1:]
-            if i > 0 and line[i - 1] in "+?!":
-                return "assign", line[:i - 1], line[i - 1] + "=", line[i + 1:].strip()
-            return "assign", line[:i], "=", line[i + 1:].strip()
-    return "other", line, "", ""
+    i = next(top_level_chars(line, ":="), -1)
+    if i < 0:
+        return "other", line, "", ""
+    if line[i] == ":":
+        rest = line[i:]
+        for op in (":::=", "::=", ":="):
+            if rest.startswith(op):
+                return "assign", line[:i], op, line[i + len(op):].strip()
+        return "rule", line[:i], ":", line[i + 1:]
+    if i > 0 and line[i - 1] in "+?!":
+        return "assign", line[:i - 1], line[i - 1] + "=", line[i + 1:].strip()
+    return "assign", line[:i], "=", line[i + 1:].strip()
 
 
 def cond_args(arg: str) -> tuple[str, str] | None:

@@ -32,6 +32,7 @@ from cocoscope.evidence.kbuild.lex import (
     matching,
     strip_comment,
     top_level,
+    top_level_chars,
 )
 from cocoscope.evidence.kbuild.records import Diagnostic
 
@@ -163,15 +164,11 @@ class Interp:
         """Split a function's argument text at top-level commas, into at most ``limit`` args."""
         args: list[str] = []
         start = 0
-        depth = 0
-        for i, c in enumerate(text):
-            if c in "({":
-                depth += 1
-            elif c in ")}":
-                depth -= 1
-            elif c == "," and depth == 0 and len(args) < limit - 1:
-                args.append(text[start:i])
-                start = i + 1
+        for i in top_level_chars(text, ","):
+            if len(args) == limit - 1:
+                break
+            args.append(text[start:i])
+            start = i + 1
         args.append(text[start:])
         return args
 
