@@ -54,7 +54,7 @@ def test_both_platforms_built_needs_a_choice(debian_cloud_config: Path,
     assert doc["target"] == {"platform": "snp", "platform_source": "--platform",
                              "hypervisor": None,
                              "hypervisor_source": "not given (--hypervisor) and not detected",
-                             "config": "full"}
+                             "config": "full", "keep": None}
 
 
 def test_fragment_absent_symbols_are_unknown(tmp_path: Path,

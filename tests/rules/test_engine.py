@@ -250,3 +250,53 @@ def test_advice_is_shown_but_never_fails(tmp_path: Path) -> None:
     assert _status(waived, "CCS-ADV-001") is Status.ADVICE
     with pytest.raises(InputError, match="advice must be true or false"):
         parse_rules(ADVICE_RULES.replace("advice = true", 'advice = "yes"'), "adv.toml")
+
+
+KEEP_RULES = '''
+[[rule]]
+id = "CCS-TEST-101"
+title = "virtiofs off"
+threat = "guest-data-attacks"
+severity = "medium"
+pass_if = { symbol = "VIRTIO_FS", is = "off" }
+
+[[rule]]
+id = "CCS-TEST-102"
+title = "virtiofs and its DAX window off"
+threat = "malformed-runtime-input"
+severity = "medium"
+pass_if = { all = [{ symbol = "VIRTIO_FS", is = "off" }, { symbol = "FUSE_DAX", is = "off" }] }
+'''
+
+
+@pytest.mark.parametrize(("dax", "expected"), [("n", Status.ADVICE), ("y", Status.FAIL)])
+def test_kept_symbols_make_a_failure_accepted_advice(dax: str, expected: Status) -> None:
+    from cocoscope.rules.keep import parse_keep
+
+    rules = parse_rules(KEEP_RULES, "keep.toml")
+    cfg = parse_config_text(
+        f"# Linux/x86 6.12.0 Kernel Configuration\nCONFIG_VIRTIO_FS=y\nCONFIG_FUSE_DAX={dax}\n",
+        "k.config")
+    ev = GuestEvidence(config=cfg)
+    plain = {f.rule_id: f for f in evaluate_rules(rules, ev)}
+    assert plain["CCS-TEST-101"].status is plain["CCS-TEST-102"].status is Status.FAIL
+    kept = {f.rule_id: f for f in evaluate_rules(rules, ev, keep=parse_keep(["kata"]))}
+    # fails only for the kept VIRTIO_FS: accepted, with a note naming it
+    assert kept["CCS-TEST-101"].status is Status.ADVICE
+    assert any("(--keep kata): CONFIG_VIRTIO_FS" in n for n in kept["CCS-TEST-101"].notes)
+    # also fails for FUSE_DAX, which nothing keeps: still a failure
+    assert kept["CCS-TEST-102"].status is expected
+    # keeping something else changes nothing
+    other = {f.rule_id: f.status for f in evaluate_rules(rules, ev, keep=parse_keep(["tpm"]))}
+    assert other == {"CCS-TEST-101": Status.FAIL, "CCS-TEST-102": Status.FAIL}
+
+
+def test_keep_names_are_checked() -> None:
+    from cocoscope.errors import UsageError
+    from cocoscope.rules.keep import parse_keep
+
+    assert parse_keep(["kata,CONFIG_FOO", " tpm "]).names == ("kata", "CONFIG_FOO", "tpm")
+    assert "FOO" in parse_keep(["CONFIG_FOO"]).symbols
+    assert {"HYPERV", "TCG_CRB"} <= parse_keep(["azure-cvm"]).symbols
+    with pytest.raises(UsageError, match="nonsense"):
+        parse_keep(["nonsense"])

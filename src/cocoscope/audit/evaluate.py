@@ -107,7 +107,7 @@ def evaluate(req: AuditRequest, g: Gathered) -> AuditResult:
         outcomes[attest.EVENTLOG_BOUND] = bound
         verification_failed = verification_failed or broken
     guest = replace(g.guest, attestation=outcomes)
-    findings = evaluate_rules(g.rules, guest, g.waivers)
+    findings = evaluate_rules(g.rules, guest, g.waivers, keep=g.keep)
     if req.kconfig_tree:
         if guest.config is None:
             raise UsageError("--kconfig-tree needs a kernel config to explain")

@@ -21,6 +21,7 @@ from cocoscope.evidence.guest import GuestEvidence
 from cocoscope.evidence.system import RunningSystem, read_system
 from cocoscope.report.model import InputRecord
 from cocoscope.rules import Rule, Waiver, load_rules
+from cocoscope.rules.keep import Keep, parse_keep
 from cocoscope.rules.target import Target, decide_target
 
 
@@ -33,6 +34,7 @@ class Gathered:
     attestation: AttestationInput | None
     eventlog: EventLog | None  # the log the command line came from
     target: Target  # platform, hypervisor and config kind, with where each came from
+    keep: Keep  # what the deployment keeps on purpose (--keep)
 
 
 def _eventlog(path: str) -> tuple[EventLog, str]:
@@ -52,6 +54,7 @@ def _cmdline_from(log: EventLog) -> tuple[Cmdline | None, str]:
 
 def gather(req: AuditRequest) -> Gathered:
     req.check()
+    keep = parse_keep(req.keep)  # a bad name is a usage error before any file is read
     inputs: list[InputRecord] = []
     system: RunningSystem | None = None
     if req.live:
@@ -79,7 +82,7 @@ def gather(req: AuditRequest) -> Gathered:
     elif system is not None and system.cmdline_path:
         cmdline = load_cmdline(system.cmdline_path)
         inputs.append(InputRecord("cmdline", system.cmdline_path, cmdline.sha256))
-    target = decide_target(req.platform, req.hypervisor, system, config)
+    target = decide_target(req.platform, req.hypervisor, system, config, keep)
     ruleset = load_rules(req.rule_files, req.waivers)
     inputs.extend(InputRecord("rules", path, files.sha256_file(path, files.RULES)) for path in req.rule_files)
     if req.waivers:
@@ -96,4 +99,4 @@ def gather(req: AuditRequest) -> Gathered:
         inputs.append(InputRecord("source", req.source, None, "kernel source tree"))
     guest = GuestEvidence(config, cmdline, system, target.platform, target.hypervisor)
     return Gathered(guest, tuple(inputs), tuple(ruleset.rules), ruleset.waivers, attestation, log,
-                    target)
+                    target, keep)

@@ -29,6 +29,7 @@ class AuditRequest:
     time: datetime | None = None
     rule_files: tuple[str, ...] = ()
     waivers: str | None = None
+    keep: tuple[str, ...] = ()  # --keep items: groups, profiles, symbols the deployment keeps
     fetch: FetchConfig = field(default_factory=FetchConfig)  # offline unless --fetch
 
     @property

@@ -53,6 +53,11 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     rules.add_argument("--rules", metavar="F", action="append", default=[],
                        help="user rule file (TOML) layered on the built-ins; repeatable")
     rules.add_argument("--waivers", metavar="F", help="waiver file (TOML)")
+    rules.add_argument("--keep", metavar="LIST", action="append", default=[],
+                       help="what the deployment keeps on purpose, as given to `cocoscope "
+                       "fragment --keep`: a rule failing only because of a kept symbol is "
+                       "reported as advice, not fail; comma-separated groups, profiles (kata, "
+                       "azure-cvm) or CONFIG_ symbols; repeatable")
     out = p.add_argument_group("output")
     out.add_argument("--format", choices=("table", "json", "sarif", "markdown", "html"), default="table")
     out.add_argument("--output", "-o", metavar="FILE")
@@ -89,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         kconfig_tree=args.kconfig_tree, source=args.source, evidence=args.evidence,
         policy=args.policy, certs=tuple(args.certs), collateral_dir=args.collateral_dir,
         time=parse_time(args.time) if args.time else None, rule_files=tuple(args.rules), waivers=args.waivers,
+        keep=tuple(args.keep),
         fetch=fetch_config(args),
     ))
     report = result.report

@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--keep", metavar="LIST", action="append", default=[],
                    help="never turn these off: comma-separated groups (vsock, virtio-scsi, "
                    "virtio-blk, virtio-net, virtio-console, virtiofs, 9p, virtio-rng, hyperv, "
-                   "sysrq), profiles (kata, azure-cvm) or CONFIG_ symbols; repeatable")
+                   "sysrq, tpm, ima), profiles (kata, azure-cvm) or CONFIG_ symbols; repeatable")
     p.add_argument("--rules", metavar="F", action="append", default=[], help="user rule file")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--config", metavar="F",
@@ -36,14 +36,15 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cocoscope.rules import load_rules  # loaded when used
-    from cocoscope.rules.fragment import build_fragment, keep_symbols
+    from cocoscope.rules.fragment import build_fragment
+    from cocoscope.rules.keep import parse_keep
 
-    keep = keep_symbols(item for arg in args.keep for item in arg.split(","))
+    keep = parse_keep(args.keep)
     frag = build_fragment(load_rules(args.rules).rules, Platform(args.platform),
-                          Hypervisor(args.hypervisor) if args.hypervisor else None, keep)
+                          Hypervisor(args.hypervisor) if args.hypervisor else None, keep.symbols)
     for sym, rid in sorted(frag.kept.items()):
-        print(f"cocoscope: keeping CONFIG_{sym} (--keep); {rid} stays failing or waived",
-              file=sys.stderr)
+        print(f"cocoscope: keeping CONFIG_{sym} ({keep.label}); `cocoscope audit "
+              f"{keep.label}` accepts it ({rid} is advice there, not a failure)", file=sys.stderr)
     if args.config or args.kconfig_tree:
         if not (args.config and args.kconfig_tree):
             raise UsageError("--config and --kconfig-tree go together")

@@ -63,7 +63,8 @@ def target_text(r: Report) -> str | None:
     plat = t.get("platform") or "unknown"
     hyp = t.get("hypervisor") or "unknown"
     return (f"platform {plat} ({t.get('platform_source')}); hypervisor {hyp} "
-            f"({t.get('hypervisor_source')}); config input: {t.get('config')}")
+            f"({t.get('hypervisor_source')}); config input: {t.get('config')}"
+            + (f"; kept on purpose: {t['keep']}" if t.get("keep") else ""))
 
 
 # What each --show choice lists; the matrix counts always cover every status.

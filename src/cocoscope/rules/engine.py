@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import replace
 
+from cocoscope.evidence.dotconfig import ConfigEntry, KernelConfig
 from cocoscope.evidence.guest import GuestEvidence
 from cocoscope.finding import Finding, Location, LocationKind, Status
 from cocoscope.model.platform import CONFIDENTIAL, rule_applies
 from cocoscope.rules.conditions import Condition
+from cocoscope.rules.keep import Keep
 from cocoscope.rules.rule import Rule
 from cocoscope.rules.waivers import Waiver
 
@@ -65,17 +68,48 @@ def evaluate_rule(rule: Rule, ev: GuestEvidence) -> Status:
     return Status.ADVICE if rule.advice else Status.FAIL
 
 
+def _turned_off(config: KernelConfig, symbols: Iterable[str]) -> KernelConfig:
+    """``config`` as it would be with ``symbols`` set to n (what the fragment would do)."""
+    entries = dict(config.entries)
+    for sym in symbols:
+        old = entries[sym]
+        entries[sym] = ConfigEntry(sym, "n", old.line, f"# CONFIG_{sym} is not set")
+    return replace(config, entries=entries)
+
+
+def kept_cause(rule: Rule, ev: GuestEvidence, keep: Keep) -> tuple[str, ...]:
+    """The kept symbols a failing rule fails for alone: with them off it would pass. Empty if
+    the rule fails for anything else too (then it stays a failure)."""
+    if not keep or ev.config is None:
+        return ()
+    kept_on = tuple(sorted(s for s in set(rule.pass_if.config_symbols()) & keep.symbols
+                           if ev.config.is_on(s)))
+    if not kept_on:
+        return ()
+    without = replace(ev, config=_turned_off(ev.config, kept_on))
+    return kept_on if evaluate_rule(rule, without) is Status.PASS else ()
+
+
 def evaluate_rules(
     rules: Iterable[Rule],
     ev: GuestEvidence,
     waivers: dict[str, Waiver] | None = None,
     today: dt.date | None = None,
+    keep: Keep | None = None,
 ) -> list[Finding]:
+    """``keep``: what the deployment keeps on purpose (``--keep``, as given to ``cocoscope
+    fragment``). A rule that fails only because of a kept symbol is advice, with a note naming
+    it: visible for review, never failing, so a guest built from the fragment audits clean
+    under the same --keep."""
     today = today or dt.date.today()
     findings = []
     for rule in rules:
         status = evaluate_rule(rule, ev)
         notes: list[str] = []
+        if status is Status.FAIL and keep and (kept := kept_cause(rule, ev, keep)):
+            status = Status.ADVICE
+            notes.append("accepted: fails only because of what the deployment keeps ("
+                         f"{keep.label}): " + ", ".join(f"CONFIG_{s}" for s in kept))
         waiver = (waivers or {}).get(rule.id)
         if waiver is not None and status is Status.FAIL:
             if waiver.expires >= today:

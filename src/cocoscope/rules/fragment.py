@@ -3,7 +3,8 @@
 The fix of each rule is data (``[rule.fix]``); this only gathers them. Two rules asking for
 different values of one symbol or parameter are a knowledge-base bug and are refused. A rule
 whose condition already holds for the target (a Hyper-V guest needs HYPERV) contributes no fix,
-and what the deployment keeps (``--keep vsock,virtio-scsi``, a profile) is never turned off.
+and what the deployment keeps (``--keep vsock,virtio-scsi``, a profile; rules/keep.py) is never
+turned off.
 
 The text output is what the kernel's own scripts/kconfig/merge_config.sh reads: one assignment
 per line with nothing after the value (the rule ids go on the comment line above), so every
@@ -12,10 +13,9 @@ value reaches the merged .config.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from cocoscope.errors import InputError, UsageError
+from cocoscope.errors import InputError
 from cocoscope.evidence.cmdline import normalise, parse_cmdline
 from cocoscope.evidence.dotconfig import parse_config_text
 from cocoscope.evidence.guest import GuestEvidence
@@ -28,49 +28,6 @@ from cocoscope.rules.rule import Rule
 # tsc_setup, iommu_setup): two rules each asking for one option are merged into one argument,
 # not refused as a clash.
 OPTION_LISTS = frozenset({"pci", "tsc", "iommu"})
-
-# What a guest may need to keep, by name (--keep); a bare symbol name works too.
-KEEP_GROUPS: dict[str, tuple[str, ...]] = {
-    "vsock": ("VSOCKETS", "VIRTIO_VSOCKETS", "VIRTIO_VSOCKETS_COMMON"),
-    "virtio-scsi": ("SCSI_VIRTIO",),
-    "virtio-blk": ("VIRTIO_BLK",),
-    "virtio-net": ("VIRTIO_NET",),
-    "virtio-console": ("VIRTIO_CONSOLE",),
-    "virtiofs": ("VIRTIO_FS", "FUSE_FS"),
-    "9p": ("NET_9P", "NET_9P_VIRTIO", "9P_FS"),
-    "virtio-rng": ("HW_RANDOM_VIRTIO",),
-    "hyperv": ("HYPERV", "HYPERV_VSOCKETS", "HYPERV_STORAGE", "HYPERV_NET", "HYPERV_KEYBOARD",
-               "HID_HYPERV_MOUSE", "HYPERV_UTILS", "HYPERV_BALLOON", "PCI_HYPERV"),
-    "sysrq": ("MAGIC_SYSRQ",),
-}
-# Deployment profiles: what each kind of guest needs to boot and talk to its agent.
-PROFILES: dict[str, tuple[str, ...]] = {
-    # Kata Containers: the agent talks over vsock, block devices are virtio-scsi or virtio-blk,
-    # shared volumes virtiofs, the console hvc.
-    "kata": ("vsock", "virtio-scsi", "virtio-blk", "virtio-console", "virtiofs"),
-    # Azure confidential VMs run on Hyper-V: VMBus storage, network and vsock.
-    "azure-cvm": ("hyperv",),
-}
-
-
-def keep_symbols(names: Iterable[str]) -> frozenset[str]:
-    """Symbols to keep from --keep items (group names, profile names or symbol names)."""
-    out: set[str] = set()
-    for raw in names:
-        name = raw.strip()
-        if not name:
-            continue
-        if name in PROFILES:
-            out |= keep_symbols(PROFILES[name])
-        elif name in KEEP_GROUPS:
-            out |= set(KEEP_GROUPS[name])
-        elif name.removeprefix("CONFIG_").replace("_", "").isalnum() and name.upper() == name:
-            out.add(name.removeprefix("CONFIG_"))
-        else:
-            known = ", ".join(sorted({*KEEP_GROUPS, *PROFILES}))
-            raise UsageError(f"--keep {name!r}: not a group, profile or CONFIG_ symbol "
-                             f"(groups and profiles: {known})")
-    return frozenset(out)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from cocoscope.evidence.dotconfig import KernelConfig, is_fragment
 from cocoscope.evidence.system import RunningSystem
 from cocoscope.model.hypervisor import Hypervisor
 from cocoscope.model.platform import Platform
+from cocoscope.rules.keep import Keep
 
 HOW_TO_CHOOSE = ("pass --platform tdx or --platform snp for the platform this kernel will run "
                  "on; vendor-specific rules are not applicable until then")
@@ -28,6 +29,7 @@ class Target:
     hypervisor_source: str
     config_kind: str  # "full", "fragment" or "none"
     notes: tuple[str, ...] = ()  # what the reader should know or do
+    keep: tuple[str, ...] = ()  # --keep items (groups, profiles, symbols) as given
 
     def as_dict(self) -> dict[str, str | None]:
         return {
@@ -36,6 +38,7 @@ class Target:
             "hypervisor": None if self.hypervisor is None else self.hypervisor.value,
             "hypervisor_source": self.hypervisor_source,
             "config": self.config_kind,
+            "keep": ",".join(self.keep) or None,
         }
 
 
@@ -59,7 +62,8 @@ def infer_hypervisor(system: RunningSystem | None) -> tuple[Hypervisor | None, s
 
 
 def decide_target(platform: Platform | None, hypervisor: Hypervisor | None,
-                  system: RunningSystem | None, config: KernelConfig | None) -> Target:
+                  system: RunningSystem | None, config: KernelConfig | None,
+                  keep: Keep | None = None) -> Target:
     """``platform`` is the --platform flag and ``hypervisor`` the --hypervisor flag (None: detect
     or infer)."""
     notes: list[str] = []
@@ -85,4 +89,8 @@ def decide_target(platform: Platform | None, hypervisor: Hypervisor | None,
                      "Kconfig header): symbols it does not set are unknown, not off; audit the "
                      "whole .config (e.g. the fragment merged with merge_config.sh or "
                      "cocoscope fragment --config ... --kconfig-tree ...)")
-    return Target(plat, plat_source, hyp, hyp_source, kind, tuple(notes))
+    if keep:
+        notes.append(f"{keep.label}: a rule that fails only because of a kept symbol is "
+                     "reported as advice (accepted), not as a failure")
+    return Target(plat, plat_source, hyp, hyp_source, kind, tuple(notes),
+                  keep.names if keep else ())
