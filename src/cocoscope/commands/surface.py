@@ -37,7 +37,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--source", metavar="DIR", required=True, help="kernel source tree")
     p.add_argument("--config", metavar="F", help="kernel .config (plain, .gz or .xz)")
     p.add_argument("--platform", choices=[p.value for p in CONFIDENTIAL],
-                   help="drop CPUID/MSR reads this platform's CoCo firmware makes trustworthy")
+                   help="judge trust on this platform: sites whose value the host does not "
+                   "control there (CPUID/MSRs the TDX module or PSP answers, the other "
+                   "platform's hypercalls, guest-origin data) are kept with the reason but not "
+                   "counted; flag code that cannot run there")
     p.add_argument("--all-files", action="store_true",
                    help="scan every .c file in the tree, not only what the config builds")
     p.add_argument("--catalogue", metavar="F", help="extra primitives (TOML, same format)")

@@ -15,6 +15,9 @@ from cocoscope.errors import InputError
 from cocoscope.evidence import files
 from cocoscope.model import InterfaceId
 from cocoscope.model.platform import CONFIDENTIAL, Platform
+from cocoscope.surface.trust_rules import Trust, TrustRules, parse_rules
+
+__all__ = ["Catalogue", "Flow", "Primitive", "Trust", "Unreachable", "load_catalogue"]
 
 
 class Flow(StrEnum):
@@ -24,13 +27,6 @@ class Flow(StrEnum):
     BUFFER = "buffer"  # returns a pointer to host-writable memory
     EVENT = "event"  # the call marks where host data becomes visible
     GLOBAL = "global"  # reading this global object is host input
-
-
-class Trust(StrEnum):
-    HOST = "host"  # the host chooses the value
-    CHECKED = "checked"  # host-chosen, but checked by the CoCo firmware
-    TRUSTED = "trusted"  # supplied by the CoCo firmware / hardware
-
 
 
 @dataclass(frozen=True)
@@ -48,13 +44,6 @@ class Primitive:
 
 
 @dataclass(frozen=True)
-class MsrTrust:
-    name: str
-    by_platform: tuple[tuple[Platform, Trust], ...]
-    note: str
-
-
-@dataclass(frozen=True)
 class Unreachable:
     """Files (path prefixes) whose code cannot run on some platforms, and why."""
 
@@ -68,7 +57,7 @@ class Catalogue:
     primitives: dict[str, Primitive]
     cpuid_host_range_tdx: tuple[int, int]
     cpuid_snp: Trust
-    msrs: dict[str, MsrTrust]
+    rules: TrustRules  # MSR, hypercall-interface and origin trust per platform
     fingerprint: str
     unreachable: tuple[Unreachable, ...] = ()
 
@@ -102,11 +91,6 @@ class Catalogue:
             return self.cpuid_snp
         return Trust.HOST
 
-    def msr_trust(self, msr: str, platform: Platform | None) -> Trust:
-        entry = self.msrs.get(msr)
-        if entry is None or platform is None:
-            return Trust.HOST
-        return dict(entry.by_platform).get(platform, Trust.HOST)
 
 
 def _parse_value(text: str, where: str) -> tuple[Flow, bool, frozenset[int]]:
@@ -138,7 +122,6 @@ def _parse_value(text: str, where: str) -> tuple[Flow, bool, frozenset[int]]:
 
 def _merge(doc: dict[str, object], path: str, base: Catalogue | None) -> Catalogue:
     prims = dict(base.primitives) if base else {}
-    msrs = dict(base.msrs) if base else {}
     groups = doc.get("group", [])
     if not isinstance(groups, list):
         raise InputError("'group' must be an array of tables", path=path)
@@ -159,14 +142,7 @@ def _merge(doc: dict[str, object], path: str, base: Catalogue | None) -> Catalog
             prims[name] = Primitive(name, interface, flow, returns, args,
                                     str(group.get("source", "user")), str(group.get("note", "")),
                                     bool(group.get("accessor", False)))
-    for entry in doc.get("msr", []):  # type: ignore[attr-defined]
-        if not isinstance(entry, dict) or "name" not in entry:
-            raise InputError("each [[msr]] needs a 'name'", path=path)
-        try:
-            trust = tuple((p, Trust(entry[p.value])) for p in CONFIDENTIAL if p.value in entry)
-        except ValueError:
-            raise InputError(f"msr {entry['name']}: trust is host|checked|trusted", path=path) from None
-        msrs[entry["name"]] = MsrTrust(entry["name"], trust, str(entry.get("note", "")))
+    rules = parse_rules(doc, path, base.rules if base else None)
     unreachable = list(base.unreachable) if base else []
     for entry in doc.get("unreachable", []):  # type: ignore[attr-defined]
         ok = isinstance(entry, dict) and isinstance(entry.get("reason"), str) and all(
@@ -189,7 +165,7 @@ def _merge(doc: dict[str, object], path: str, base: Catalogue | None) -> Catalog
     import hashlib
 
     fp = hashlib.sha256(repr(sorted(prims.items())).encode()).hexdigest()[:16]
-    return Catalogue(prims, (lo, hi), snp, msrs, fp, tuple(unreachable))
+    return Catalogue(prims, (lo, hi), snp, rules, fp, tuple(unreachable))
 
 
 def _load_doc(data: bytes, path: str) -> dict[str, object]:

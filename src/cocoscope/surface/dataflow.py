@@ -59,7 +59,8 @@ class FileSummary:
     errors: tuple[tuple[int, int, int], ...]  # parse errors: (start, end, line)
     failure: str = ""  # why the file could not be analysed at all
     includes: tuple[str, ...] = ()  # #include targets as written: "<linux/io.h>", '"foo.h"'
-    # Integer #defines whose name says CPUID or LEAF: lets a symbolic CPUID leaf be decoded.
+    # Integer #defines whose name says CPUID, LEAF or MSR: lets a symbolic CPUID leaf or MSR
+    # number be decoded (trust per platform).
     leaf_constants: tuple[tuple[str, int], ...] = ()
     conditionals: tuple[int, int] = (0, 0)  # #if blocks decided by the config, undecided
 
@@ -301,7 +302,7 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
                        "", includes, _leaf_constants(parsed), parsed.conditionals)
 
 
-_LEAF_NAME = re.compile(r"CPUID|LEAF")
+_LEAF_NAME = re.compile(r"CPUID|LEAF|MSR")
 _ALIAS_ARGS = 6  # out-argument positions an object-like alias forwards
 
 

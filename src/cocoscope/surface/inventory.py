@@ -23,7 +23,7 @@ class Site:
     in_init: bool
     in_macro: bool  # the call is in a #define body
     recovered: bool  # found in bytes tree-sitter could not parse
-    trust: Trust  # for CPUID/MSR on the chosen platform; host otherwise
+    trust: Trust  # who controls the value on the chosen platform (host without one)
     leaf: int | None  # decoded literal CPUID leaf
     msr: str  # MSR named by the first argument of an MSR read
     built: str  # "y", "m", or "" when the file list did not come from a config
@@ -31,6 +31,7 @@ class Site:
     symbol: str  # Kconfig symbol that brings the file in ("" when unconditional/unknown)
     note: str = ""  # why the grade is `unknown`, when it is
     unreachable: str = ""  # why this code cannot run on the chosen platform ("" if it can)
+    trust_note: str = ""  # why the trust is not `host` (the rule and the fact it rests on)
 
     @property
     def risky(self) -> bool:
@@ -79,8 +80,9 @@ class Inventory:
 
     @property
     def host_sites(self) -> tuple[Site, ...]:
-        """Sites whose value the host controls on the chosen platform (trusted ones dropped)."""
-        return tuple(s for s in self.sites if s.trust is not Trust.TRUSTED)
+        """Sites whose value the host controls on the chosen platform (host or checked; sites
+        trusted, from the guest itself or of an absent interface are dropped)."""
+        return tuple(s for s in self.sites if s.trust.host_input)
 
     def counts(self, key: str) -> Counter[str]:
         return Counter(str(getattr(s, key)) for s in self.host_sites)

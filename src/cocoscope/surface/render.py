@@ -14,7 +14,7 @@ from cocoscope.surface.triage import Verdict
 
 SITE_FIELDS = ("file", "line", "column", "function", "primitive", "chain", "interface", "grade",
                "risky", "in_init", "in_macro", "recovered", "trust", "leaf", "msr", "built",
-               "module", "symbol", "note", "unreachable")
+               "module", "symbol", "note", "unreachable", "trust_note")
 
 
 def site_dict(s: Site) -> dict[str, Any]:
@@ -98,7 +98,8 @@ def to_table(inv: Inventory, *, inventory: bool = True) -> str:
             f"{t['derived_sites']} through {t['derived_sources']} derived sources) in "
             f"{t['files_scanned']} files; platform {inv.platform or 'any'}")
     if t["trusted_on_platform"]:
-        head += f"; {t['trusted_on_platform']} CPUID/MSR reads trusted on this platform left out"
+        head += (f"; {t['trusted_on_platform']} sites not host input on this platform left out "
+                 "(trusted, from the guest itself, or an interface the platform lacks)")
     parts = [head,
              _summary_table("\nBy interface class", by_interface(inv), None, "interface"),
              _summary_table("\nBy subsystem / driver", by_subsystem(inv), 30, "subsystem"),

@@ -27,9 +27,9 @@ from cocoscope.surface.cache import (
     default_dir,
     digest,
 )
-from cocoscope.surface.catalogue import Catalogue, Flow, Trust, load_catalogue
+from cocoscope.surface.catalogue import Catalogue, Flow, load_catalogue
 from cocoscope.surface.cparse import parse
-from cocoscope.surface.dataflow import FileSummary, file_summary, int_literal
+from cocoscope.surface.dataflow import FileSummary, file_summary
 from cocoscope.surface.derive import Key, Source, chain, derive, resolve_in
 from cocoscope.surface.files import FileSpec, header_files
 from cocoscope.surface.includes import reachable_headers
@@ -37,6 +37,7 @@ from cocoscope.surface.inventory import DerivedSource, FileProblem, Inventory, S
 from cocoscope.surface.parallel import Progress, run_parallel
 from cocoscope.surface.preproc import Defines, config_defines
 from cocoscope.surface.sites import RawSite, SourceRef, find_sites
+from cocoscope.surface.trust import TrustJudge, constants
 
 MAX_FILE_BYTES = 8 << 20  # generated tables beyond this are reported, not parsed
 
@@ -123,20 +124,6 @@ def _refs_for(summary: FileSummary, sources: dict[Key, Source], resolve: Callabl
     return refs, keys
 
 
-def _leaf_table(summaries: list[FileSummary]) -> dict[str, int]:
-    """Symbolic CPUID leaves defined in the scanned files; a name defined with two different
-    values is left out rather than guessed."""
-    table: dict[str, int] = {}
-    clash: set[str] = set()
-    for s in summaries:
-        for name, value in s.leaf_constants:
-            if table.setdefault(name, value) != value:
-                clash.add(name)
-    for name in clash:
-        del table[name]
-    return table
-
-
 def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platform | None = None,
          catalogue: Catalogue | None = None, jobs: int = 0, cache_dir: Path | None = None,
          use_cache: bool = True, all_headers: bool = False, quiet: bool = False) -> Inventory:
@@ -172,10 +159,10 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platf
             spec.setdefault(h, FileSpec(h, b))
         raw_by_file, keymaps, problems, parsed2 = _pass2(ctx, snap, summaries, spec, derived,
                                                          jobs, progress)
-        leaves = _leaf_table(summaries)
-        wrapped = _wrapper_leaves(raw_by_file, keymaps, derived, leaves)
+        judge = TrustJudge(cat, platform, sources, raw_by_file, keymaps, derived[2], derived[3],
+                           constants(summaries))
         sites = [_site(raw, rel, keymaps[rel][raw.callee], sources, spec.get(rel, FileSpec(rel)),
-                       cat, platform, leaves, wrapped)
+                       cat, platform, judge)
                  for rel, (_k, raws) in raw_by_file.items() for raw in raws]
         stats["pass2_s"] = time.monotonic() - t2
     if reparsed or parsed2 or derive_ran:
@@ -277,72 +264,12 @@ def _pass2(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary],
     return raw_by_file, keymaps, problems, len(jobs2)
 
 
-def _direct_leaf(raw: RawSite, leaves: dict[str, int]) -> int | None:
-    leaf = int_literal(raw.first_arg)
-    return leaf if leaf is not None else leaves.get(raw.first_arg.strip())
-
-
-def _wrapper_leaves(raw_by_file: dict[str, tuple[str, list[RawSite]]],
-                    keymaps: dict[str, dict[str, Key]], derived: Derived,
-                    leaves: dict[str, int]) -> dict[Key, frozenset[int | None]]:
-    """CPUID leaves each derived CPUID source reads, from the calls in its own body
-    (`get_compacted_size` -> cpuid_count(XSTATE_CPUID, ...) -> 0xd), through nested wrappers;
-    None in a set means a leaf that could not be decoded."""
-    _key, sources, private, pnames = derived
-    inner: dict[Key, list[int | Key | None]] = {}
-    for rel, (_k, raws) in raw_by_file.items():
-        for raw in raws:
-            key = keymaps[rel][raw.callee]
-            src = sources[key]
-            if src.interface.value != "cpuid" or not raw.function:
-                continue
-            owner = resolve_in(private, pnames, rel, raw.function)
-            if owner not in sources or sources[owner].interface.value != "cpuid":
-                continue
-            direct = src.via is None and raw.callee.startswith("cpuid")
-            inner.setdefault(owner, []).append(_direct_leaf(raw, leaves) if direct else key)
-    out: dict[Key, frozenset[int | None]] = {}
-
-    def leaves_of(key: Key, seen: frozenset[Key]) -> frozenset[int | None]:
-        if key in out:
-            return out[key]
-        found: set[int | None] = set()
-        for item in inner.get(key, [None]):
-            if isinstance(item, tuple):
-                found |= leaves_of(item, seen | {key}) if item not in seen else {None}
-            else:
-                found.add(item)
-        out[key] = frozenset(found)
-        return out[key]
-
-    for key in inner:
-        leaves_of(key, frozenset())
-    return out
-
-
-_TRUST_ORDER = (Trust.HOST, Trust.CHECKED, Trust.TRUSTED)
-
-
 def _site(raw: RawSite, rel: str, key: Key, sources: dict[Key, Source], f: FileSpec,
-          cat: Catalogue, platform: Platform | None, leaves: dict[str, int],
-          wrapped: dict[Key, frozenset[int | None]]) -> Site:
-    names, src = chain(sources, key), sources[key]
-    trust, leaf, msr = Trust.HOST, None, ""
-    if src.interface.value == "cpuid":
-        if len(names) <= 1 and raw.callee.startswith("cpuid"):
-            leaf = _direct_leaf(raw, leaves)
-            trust = cat.cpuid_trust(leaf, platform)
-        elif wrapped.get(key) and None not in wrapped[key]:
-            # A wrapper that reads known leaves only: as trusted as the least trusted of them.
-            read = sorted(x for x in wrapped[key] if x is not None)
-            leaf = read[0] if len(read) == 1 else None
-            trust = min((cat.cpuid_trust(x, platform) for x in read), key=_TRUST_ORDER.index)
-        else:
-            trust = cat.cpuid_trust(None, platform)
-    elif src.interface.value == "msr":
-        msr = raw.first_arg if raw.first_arg.isidentifier() else ""
-        trust = cat.msr_trust(msr, platform)
-    return Site(rel, raw.line, raw.column, raw.function, raw.callee, names or (raw.callee,),
-                src.interface.value, raw.grade, raw.in_init, raw.in_macro, raw.recovered, trust,
-                leaf, msr, f.built, f.module, f.symbol, raw.note,
-                cat.unreachable_reason(rel, platform))
+          cat: Catalogue, platform: Platform | None, judge: TrustJudge) -> Site:
+    src = sources[key]
+    verdict = judge.site(raw, rel, key)
+    return Site(rel, raw.line, raw.column, raw.function, raw.callee,
+                chain(sources, key) or (raw.callee,), src.interface.value, raw.grade,
+                raw.in_init, raw.in_macro, raw.recovered, verdict.trust, verdict.leaf,
+                verdict.msr, f.built, f.module, f.symbol, raw.note,
+                cat.unreachable_reason(rel, platform), verdict.note)

@@ -44,9 +44,12 @@ class RawSite:
     first_arg: str  # literal text of the first argument (CPUID leaf, MSR name)
     recovered: bool  # found by the fallback in bytes tree-sitter could not parse
     note: str = ""  # why the grade is `unknown`
+    # Literal text of the first arguments (the MSR of rdmsr_on_cpu(cpu, msr, ...) is the 2nd).
+    args: tuple[str, ...] = ()
 
 
 _NULLS = frozenset({"NULL", "0", "nullptr"})
+_ARG_TEXTS = 4  # argument texts kept per site (trust decoding reads the MSR argument)
 
 
 def _arg_grade(arg: Node, text: bytes, tracer: UseTracer, params: tuple[str, ...]) -> Grade:
@@ -158,14 +161,15 @@ def _site(call: Node, src: SourceRef, body: Body | None, text: bytes,
                 grades.append(_arg_grade(arg_nodes[k - 1], text, tracer, params))
         if off and not grades and not src.returns:
             return None  # a read/write helper called to write: nothing comes from the host
-    first = text[arg_nodes[0].start_byte:arg_nodes[0].end_byte].decode("utf-8", "replace") \
-        if arg_nodes else ""
+    texts = tuple(text[a.start_byte:a.end_byte].decode("utf-8", "replace")[:80]
+                  for a in arg_nodes[:_ARG_TEXTS])
+    first = texts[0] if texts else ""
     shift = body.line_shift if body is not None else 0
     grade = riskiest(grades)
     note = tracer.note if tracer is not None and grade is Grade.UNKNOWN else ""
     return RawSite(src.name, call.start_point.row + shift + 1, call.start_point.column + 1,
                    body.name if body is not None else "", bool(body and body.in_init),
-                   bool(body and body.kind == "macro"), grade, first[:80], False, note)
+                   bool(body and body.kind == "macro"), grade, first, False, note, texts)
 
 
 def lookup(sources: dict[str, SourceRef], name: str) -> SourceRef | None:

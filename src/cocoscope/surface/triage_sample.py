@@ -22,6 +22,7 @@ from cocoscope.surface.grade import RISKY, Grade
 from cocoscope.surface.inventory import Site
 from cocoscope.surface.triage_fingerprint import site_keys
 
+HOST_INPUT = tuple(t.value for t in Trust if t.host_input)  # trust values claiming host input
 NOT_HOST = "-"  # grade label of a site that is host input on neither platform
 RUNS = ("both", "tdx", "snp", "neither")
 PLATFORMS = tuple(p.value for p in CONFIDENTIAL)  # label keys: "tdx", "snp"
@@ -40,7 +41,7 @@ class LabelledSite:
     runs: str  # platforms whose guests can execute the code
     reason: str
     built: bool = True  # false: an #if branch the config does not compile (host input nowhere)
-    tool_trusted: tuple[str, ...] = ()  # platforms the tool called the value trusted on, then
+    tool_trusted: tuple[str, ...] = ()  # platforms the tool called the value not host input on
     tool_unreachable: tuple[str, ...] = ()  # platforms the tool flagged unreachable, then
 
     def host_on(self, platform: str) -> bool:
@@ -74,7 +75,9 @@ def _site(r: dict[str, Any]) -> LabelledSite:
     built = r.get("built", True)
     if not isinstance(built, bool):
         raise ValueError(f"site {r['fingerprint']}: built must be true or false")
-    trusted = tuple(p for p in PLATFORMS if r.get(f"tool_trust_{p}") == Trust.TRUSTED.value)
+    # Any recorded trust but host/checked: the tool did not call the value host input there.
+    trusted = tuple(p for p in PLATFORMS
+                    if r.get(f"tool_trust_{p}") not in (None, *HOST_INPUT))
     unreachable = tuple(p for p in PLATFORMS if r.get(f"tool_unreachable_{p}"))
     return LabelledSite(r["fingerprint"], r["file"], int(r["line"]), r["function"],
                         r["primitive"], r["tool_grade"], host, r["grade"], r["runs"],
@@ -105,9 +108,18 @@ class Measurement:
         return self.grade_correct / self.graded if self.graded else 0.0
 
     def precision(self, platform: str, *, reachable: bool = False) -> float:
+        """Labelled host input among every site the scan claims is host input on ``platform``
+        (trust host or checked), flagged unreachable or not; ``reachable``: and the code can
+        run there."""
         n = self.claimed[platform]
         hits = self.claimed_runnable[platform] if reachable else self.claimed_true[platform]
         return hits / n if n else 0.0
+
+    def precision_live(self, platform: str) -> float:
+        """Among the claimed sites the scan does not flag unreachable: host input there and
+        code that runs there (what a reviewer of the unflagged list reads)."""
+        n = self.live[platform]
+        return self.live_runnable[platform] / n if n else 0.0
 
     def summary(self) -> str:
         lines = [f"matched {self.matched}/{self.sample_size} sample sites",
@@ -115,12 +127,14 @@ class Measurement:
                  f"{self.grade_accuracy:.3f}; risky/benign right "
                  f"{self.risky_correct}/{self.graded}"]
         for p in PLATFORMS:
-            lines.append(f"host-input precision {p}: {self.claimed_true[p]}/{self.claimed[p]}"
-                         f" = {self.precision(p):.3f} (code also runs on {p}: "
-                         f"{self.precision(p, reachable=True):.3f}); flagged unreachable "
-                         f"{self.flagged[p]} ({self.flagged_right[p]} right); not flagged and "
-                         f"really host input on a platform that runs it: "
-                         f"{self.live_runnable[p]}/{self.live[p]}")
+            lines.append(f"host-input precision {p}, all claimed sites: {self.claimed_true[p]}/"
+                         f"{self.claimed[p]} = {self.precision(p):.3f} (and code that runs on "
+                         f"{p}: {self.claimed_runnable[p]}/{self.claimed[p]} = "
+                         f"{self.precision(p, reachable=True):.3f})")
+            lines.append(f"host-input precision {p}, claimed and not flagged unreachable: "
+                         f"{self.live_runnable[p]}/{self.live[p]} = {self.precision_live(p):.3f}"
+                         f" (flagged unreachable {self.flagged[p]}, {self.flagged_right[p]} "
+                         "right)")
         return "\n".join(lines)
 
 
@@ -132,7 +146,7 @@ def measure(sample: Sample, tree: str | Path, sites: Sequence[Site],
     by_fp = {k.fingerprint: i for i, k in enumerate(keys)}
     by_loc = {(s.file, s.line, s.primitive): i for i, s in enumerate(sites)}
     trusted = {p: {(s.file, s.line, s.column, s.primitive) for s in trust[p]
-                   if s.trust is Trust.TRUSTED} for p in PLATFORMS}
+                   if not s.trust.host_input} for p in PLATFORMS}
     unreachable = {p: {(s.file, s.line, s.column, s.primitive) for s in trust[p]
                        if s.unreachable} for p in PLATFORMS}
     rows = []

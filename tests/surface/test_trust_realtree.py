@@ -1,0 +1,131 @@
+"""Trust per platform (issue 10, host-input precision) on real lines of Debian's
+linux-source-6.12 with the cloud config: what the TDX module or the CPU answers, hypercall
+interfaces that do not exist on the other platform, and conversions of data from inside the
+guest. Each decided site must say why (``trust_note``). Uses the normal surface cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cocoscope.model.platform import Platform
+from cocoscope.surface.api import inventory
+from cocoscope.surface.catalogue import Trust
+from cocoscope.surface.inventory import Inventory, Site
+
+Scans = dict[str, Inventory]
+
+
+@pytest.fixture(scope="module")
+def scans(linux_tree: Path, debian_cloud_config: Path) -> Scans:
+    return {p: inventory(str(linux_tree), str(debian_cloud_config), platform=Platform(p))
+            for p in ("tdx", "snp")}
+
+
+def at(inv: Inventory, file: str, line: int, primitive: str) -> Site:
+    found = [s for s in inv.sites if (s.file, s.line, s.primitive) == (file, line, primitive)]
+    assert len(found) == 1, (file, line, primitive)
+    return found[0]
+
+
+def trust(scans: Scans, file: str, line: int, primitive: str) -> tuple[Trust, Trust]:
+    return at(scans["tdx"], file, line, primitive).trust, at(scans["snp"], file, line,
+                                                              primitive).trust
+
+
+# 1. MSRs the TDX module virtualises or passes through (TDX Module ABI spec, MSR virtualization)
+
+@pytest.mark.parametrize(("file", "line", "primitive", "msr", "spec"), [
+    # rdmsrl(x86_pmu_config_addr(idx), val): decoded through the address function
+    ("arch/x86/events/core.c", 695, "rdmsrl", "x86_pmu_config_addr(idx)", "IA32_PERFEVTSELx"),
+    ("arch/x86/events/intel/p6.c", 143, "rdmsrl", "MSR_P6_EVNTSEL0", "IA32_PERFEVTSELx"),
+    ("arch/x86/include/asm/fsgsbase.h", 63, "rdmsrl", "MSR_FS_BASE", "FS_BASE"),
+    ("arch/x86/kernel/cet.c", 58, "rdmsrl", "MSR_IA32_PL3_SSP", "SSP"),
+    ("arch/x86/kvm/vmx/vmx.c", 7914, "rdmsrl", "MSR_IA32_PERF_CAPABILITIES",
+     "IA32_PERF_CAPABILITIES"),
+    # the MSR of rdmsrl_safe_on_cpu(cpu, msr, &v) is its second argument
+    ("arch/x86/events/intel/pt.c", 1875, "rdmsrl_safe_on_cpu", "MSR_IA32_RTIT_CTL",
+     "IA32_RTIT_CTL"),
+])
+def test_msrs_the_tdx_module_answers_are_trusted_on_tdx_only(
+        scans: Scans, file: str, line: int, primitive: str, msr: str, spec: str) -> None:
+    s = at(scans["tdx"], file, line, primitive)
+    assert (s.msr, s.trust) == (msr, Trust.TRUSTED)
+    assert spec in s.trust_note and "never a #VE to the VMM" in s.trust_note
+    assert at(scans["snp"], file, line, primitive).trust is Trust.HOST  # SNP: interceptable
+
+
+def test_msr_read_through_a_wrapper_is_decoded(scans: Scans) -> None:
+    s = at(scans["tdx"], "arch/x86/events/intel/core.c", 2992, "get_debugctlmsr")
+    assert (s.msr, s.trust) == ("MSR_IA32_DEBUGCTLMSR", Trust.TRUSTED)
+    assert s.trust_note.startswith("reads made in get_debugctlmsr: ")
+
+
+@pytest.mark.parametrize(("file", "line", "primitive"), [
+    # MTRRs are #VE in every TDX module version's table: the VMM answers them
+    ("arch/x86/kernel/cpu/mtrr/generic.c", 828, "rdmsr"),
+    ("arch/x86/kernel/cpu/mtrr/cleanup.c", 685, "rdmsr"),
+    # APIC_BASE: #VE; energy-performance bias (second argument of rdmsrl_on_cpu): #VE
+    ("arch/x86/hyperv/hv_apic.c", 308, "x2apic_enabled"),
+    ("arch/x86/kernel/cpu/intel_epb.c", 142, "rdmsrl_on_cpu"),
+])
+def test_msrs_reflected_to_the_vmm_stay_host_input(scans: Scans, file: str, line: int,
+                                                   primitive: str) -> None:
+    assert trust(scans, file, line, primitive) == (Trust.HOST, Trust.HOST)
+    assert at(scans["tdx"], file, line, primitive).trust_note == ""
+
+
+# 2. Hypercall interfaces exist on one platform only
+
+@pytest.mark.parametrize(("file", "line", "primitive"), [
+    ("arch/x86/coco/sev/core.c", 1828, "sev_es_ghcb_hv_call"),
+    ("arch/x86/coco/sev/shared.c", 653, "snp_cpuid_hv"),  # through wrappers in SEV code
+    ("drivers/virt/coco/sev-guest/sev-guest.c", 561, "handle_guest_request"),
+    ("arch/x86/kernel/cpu/vmware.c", 572, "ghcb_get_rbx"),
+])
+def test_ghcb_results_are_not_host_input_on_tdx(scans: Scans, file: str, line: int,
+                                                primitive: str) -> None:
+    assert trust(scans, file, line, primitive) == (Trust.ABSENT, Trust.HOST)
+    assert "GHCB" in at(scans["tdx"], file, line, primitive).trust_note
+
+
+def test_tdvmcall_results_are_not_host_input_on_snp(scans: Scans) -> None:
+    assert trust(scans, "arch/x86/coco/tdx/tdx.c", 397, "__tdx_hypercall") == \
+        (Trust.HOST, Trust.ABSENT)
+    assert "TDG.VP.VMCALL" in at(scans["snp"], "arch/x86/coco/tdx/tdx.c", 397,
+                                 "__tdx_hypercall").trust_note
+
+
+def test_a_wrapper_outside_the_platform_code_keeps_its_unseen_paths(scans: Scans) -> None:
+    # vmware_hypercall3 (asm/vmware.h) takes TDVMCALL on TDX but an inline VMCALL/VMMCALL the
+    # scanner does not see elsewhere: still host input on SNP.
+    s = at(scans["snp"], "arch/x86/kernel/cpu/vmware.c", 134, "vmware_hypercall3")
+    assert s.chain[-1] == "__tdx_hypercall" and s.trust is Trust.HOST
+    assert trust(scans, "arch/x86/kernel/kvm.c", 565, "kvm_hypercall4") == \
+        (Trust.HOST, Trust.HOST)
+
+
+# 3. Byte-order conversions of data from inside the guest
+
+@pytest.mark.parametrize(("file", "line", "primitive"), [
+    ("drivers/vhost/vhost.c", 2822, "vhost32_to_cpu"),  # vhost: the device (backend) side
+    ("drivers/net/tun.c", 2155, "tun16_to_cpu"),  # vnet header of the tun device
+    ("net/packet/af_packet.c", 2591, "__virtio16_to_cpu"),  # vnet header from a user socket
+])
+def test_conversions_of_guest_data_are_not_host_input(scans: Scans, file: str, line: int,
+                                                      primitive: str) -> None:
+    assert trust(scans, file, line, primitive) == (Trust.GUEST, Trust.GUEST)
+    assert at(scans["snp"], file, line, primitive).trust_note
+
+
+def test_virtio_driver_conversions_stay_host_input(scans: Scans) -> None:
+    assert trust(scans, "drivers/net/virtio_net.c", 1227, "virtio16_to_cpu") == \
+        (Trust.HOST, Trust.HOST)
+
+
+def test_every_site_not_host_input_says_why(scans: Scans) -> None:
+    for inv in scans.values():
+        decided = [s for s in inv.sites if s.trust is not Trust.HOST]
+        assert decided and all(s.trust_note for s in decided)
+        assert not [s for s in inv.sites if s.trust is Trust.HOST and s.trust_note]
