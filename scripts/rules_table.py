@@ -91,7 +91,10 @@ itself; a new kind is one class registered with `@register`.
 | `{ all = [...] }`, `{ any = [...] }`, `{ not = {...} }` | three-valued combinations |
 
 A config without Kconfig's `Linux/x86 ... Kernel Configuration` header is a *fragment*: a symbol it
-does not set is unknown, not off (MODULES or HPET_TIMER missing from a fragment says nothing).
+does not set is unknown, not off (MODULES or HPET_TIMER missing from a fragment says nothing),
+unless `audit --kconfig-tree DIR` resolves it through that kernel's Kconfig (docs/audit.md).
+A rule that fails only because of a symbol the deployment keeps (`audit --keep`, the names
+`fragment --keep` takes) is *advice*, with a note naming the kept symbols.
 Evidence that was not given makes a condition *unknown*: with no config, no command line or no
 running system the rules that need them report `unknown`, never `pass`. `any` is true if a part
 is true, otherwise unknown if a part is unknown; `all` is false if a part is false, otherwise

@@ -159,6 +159,7 @@ SPR_TDX = {
     "CCS-DATA-013": U,   # CONFIG_HIBERNATION=y; nohibernate would need the cmdline
     "CCS-DATA-015": A,   # DM_VERITY_VERIFY_ROOTHASH_SIG is not set
     "CCS-MOD-002": NA,   # MODULE_SIG is not set
+    "CCS-MOD-001": F,    # MODULE_SIG is not set: no module.sig_enforce, no check at all
     "CCS-MOD-003": F,    # SECURITY_LOCKDOWN_LSM is not set
     "CCS-MOD-004": F,    # CONFIG_KEXEC=y
     "CCS-MOD-005": F,    # CONFIG_KGDB=y

@@ -9,6 +9,7 @@ recorded with its hash for the report.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from cocoscope.attest.tdx.cmdline import locate_kernel_cmdline
 from cocoscope.attest.tdx.eventlog import EventLog, parse_eventlog
@@ -16,7 +17,7 @@ from cocoscope.audit.attest import AttestationInput, load_attestation
 from cocoscope.audit.request import AuditRequest
 from cocoscope.evidence import files
 from cocoscope.evidence.cmdline import Cmdline, load_cmdline, parse_cmdline
-from cocoscope.evidence.dotconfig import KernelConfig, load_config
+from cocoscope.evidence.dotconfig import KernelConfig, is_fragment, load_config
 from cocoscope.evidence.guest import GuestEvidence
 from cocoscope.evidence.system import RunningSystem, read_system
 from cocoscope.report.model import InputRecord
@@ -67,6 +68,14 @@ def gather(req: AuditRequest) -> Gathered:
         config = load_config(config_path)
         inputs.insert(0, InputRecord("config", config_path, config.sha256,
                                      config.version_text or ""))
+    resolved = None
+    if config is not None and req.kconfig_tree and is_fragment(config):
+        from cocoscope.evidence.kconfig.resolve import resolve_fragment
+        from cocoscope.evidence.kconfig.tree import load_tree
+
+        resolved = resolve_fragment(config, load_tree(Path(req.kconfig_tree)),
+                                    req.fragment_base)
+        config = resolved.config
     cmdline: Cmdline | None = None
     log: EventLog | None = None
     if req.cmdline is not None:
@@ -82,7 +91,7 @@ def gather(req: AuditRequest) -> Gathered:
     elif system is not None and system.cmdline_path:
         cmdline = load_cmdline(system.cmdline_path)
         inputs.append(InputRecord("cmdline", system.cmdline_path, cmdline.sha256))
-    target = decide_target(req.platform, req.hypervisor, system, config, keep)
+    target = decide_target(req.platform, req.hypervisor, system, config, keep, resolved)
     ruleset = load_rules(req.rule_files, req.waivers)
     inputs.extend(InputRecord("rules", path, files.sha256_file(path, files.RULES)) for path in req.rule_files)
     if req.waivers:

@@ -21,6 +21,7 @@ class AuditRequest:
     platform: Platform | None = None  # None: detected (live) or told from the evidence
     hypervisor: Hypervisor | None = None  # None: detect where possible
     kconfig_tree: str | None = None
+    fragment_base: str = "alldefconfig"  # how a fragment is resolved through kconfig_tree
     source: str | None = None
     evidence: str | None = None
     policy: str | None = None

@@ -38,7 +38,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                      help="hypervisor the guest runs on (Azure confidential VMs: hyperv); "
                      "default: detect on a live system, else unknown")
     src.add_argument("--kconfig-tree", metavar="DIR",
-                     help="kernel source tree: explain why failing symbols are on")
+                     help="kernel source tree: explain why failing symbols are on, and resolve "
+                     "a Kconfig fragment given as --config into a whole config")
+    src.add_argument("--fragment-base", choices=("alldefconfig", "allnoconfig"),
+                     default="alldefconfig",
+                     help="with --kconfig-tree, what a fragment's unset symbols become: their "
+                     "defaults (merge_config.sh, the default) or n (merge_config.sh -n, as Kata "
+                     "Containers builds its guest kernel)")
     src.add_argument("--source", metavar="DIR",
                      help="kernel source tree: count host-input sites the config builds")
     att = p.add_argument_group("attestation")
@@ -91,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         cmdline_eventlog=args.cmdline_from_eventlog, root=args.root,
         platform=None if args.platform == "auto" else Platform(args.platform),
         hypervisor=Hypervisor(args.hypervisor) if args.hypervisor else None,
-        kconfig_tree=args.kconfig_tree, source=args.source, evidence=args.evidence,
+        kconfig_tree=args.kconfig_tree, fragment_base=args.fragment_base, source=args.source, evidence=args.evidence,
         policy=args.policy, certs=tuple(args.certs), collateral_dir=args.collateral_dir,
         time=parse_time(args.time) if args.time else None, rule_files=tuple(args.rules), waivers=args.waivers,
         keep=tuple(args.keep),

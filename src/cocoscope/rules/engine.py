@@ -21,7 +21,9 @@ def _location(cond: Condition, ev: GuestEvidence) -> Location | None:
     for leaf in cond.leaves():
         loc = leaf.location(ev)
         if loc is not None:
-            return loc
+            # line 0: a symbol a resolved fragment does not set (evidence/kconfig/resolve.py);
+            # the finding points at the fragment, not at a line of it
+            return replace(loc, line=None, snippet=None) if loc.line == 0 else loc
     if ev.system is not None:
         return Location(ev.system.root, LocationKind.SYSTEM)
     return None

@@ -10,12 +10,16 @@ report, and read by the rules through the evidence.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cocoscope.evidence.dotconfig import KernelConfig, is_fragment
 from cocoscope.evidence.system import RunningSystem
 from cocoscope.model.hypervisor import Hypervisor
 from cocoscope.model.platform import Platform
 from cocoscope.rules.keep import Keep
+
+if TYPE_CHECKING:  # the Kconfig machinery is loaded only when a tree is given
+    from cocoscope.evidence.kconfig.resolve import ResolvedFragment
 
 HOW_TO_CHOOSE = ("pass --platform tdx or --platform snp for the platform this kernel will run "
                  "on; vendor-specific rules are not applicable until then")
@@ -27,7 +31,7 @@ class Target:
     platform_source: str  # why this platform, or why none is known
     hypervisor: Hypervisor | None
     hypervisor_source: str
-    config_kind: str  # "full", "fragment" or "none"
+    config_kind: str  # "full", "fragment", "fragment-resolved" (through a Kconfig tree), "none"
     notes: tuple[str, ...] = ()  # what the reader should know or do
     keep: tuple[str, ...] = ()  # --keep items (groups, profiles, symbols) as given
 
@@ -63,7 +67,8 @@ def infer_hypervisor(system: RunningSystem | None) -> tuple[Hypervisor | None, s
 
 def decide_target(platform: Platform | None, hypervisor: Hypervisor | None,
                   system: RunningSystem | None, config: KernelConfig | None,
-                  keep: Keep | None = None) -> Target:
+                  keep: Keep | None = None, resolved: ResolvedFragment | None = None
+                  ) -> Target:
     """``platform`` is the --platform flag and ``hypervisor`` the --hypervisor flag (None: detect
     or infer)."""
     notes: list[str] = []
@@ -84,11 +89,14 @@ def decide_target(platform: Platform | None, hypervisor: Hypervisor | None,
     else:
         hyp, hyp_source = infer_hypervisor(system)
     kind = "none" if config is None else ("fragment" if is_fragment(config) else "full")
+    if resolved is not None:
+        kind = "fragment-resolved"
+        notes.append(resolved.note())
     if kind == "fragment" and config is not None:
         notes.append(f"{config.path} is a Kconfig fragment ({len(config.entries)} symbols, no "
                      "Kconfig header): symbols it does not set are unknown, not off; audit the "
-                     "whole .config (e.g. the fragment merged with merge_config.sh or "
-                     "cocoscope fragment --config ... --kconfig-tree ...)")
+                     "whole .config (e.g. the fragment merged with merge_config.sh), or give "
+                     "--kconfig-tree DIR to resolve it through that kernel's Kconfig")
     if keep:
         notes.append(f"{keep.label}: a rule that fails only because of a kept symbol is "
                      "reported as advice (accepted), not as a failure")

@@ -38,6 +38,8 @@ _DEFINED_AT = re.compile(r"(\w+) \(defined at ([^),]+:\d+)")
 _MALFORMED = re.compile(r"Malformed (\S+) in '([^']+)'")
 _FRAGMENT_SET = re.compile(r"CONFIG_([A-Za-z0-9_]+)=(.*)")
 _FRAGMENT_UNSET = re.compile(r"# CONFIG_([A-Za-z0-9_]+) is not set")
+# How merge_config.sh fills what a fragment leaves out: its default, and its -n.
+FRAGMENT_BASES = ("alldefconfig", "allnoconfig")
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,31 @@ class KconfigTree:
         """
         assignments = parse_fragment(fragment_text, fragment_name)
         self.apply(config)
+        return self._assign(assignments)
+
+    def resolve_fragment(self, fragment_text: str, fragment_name: str = "fragment",
+                         base: str = "alldefconfig") -> MergeResult:
+        """A fragment alone, resolved as ``scripts/kconfig/merge_config.sh`` does with no base
+        config: every symbol the fragment does not set takes its Kconfig default
+        (``alldefconfig``, the script's default) or is n where it has a prompt (``allnoconfig``,
+        its ``-n``, which e.g. Kata Containers' kernel build uses).
+
+        The tree keeps the resolved configuration loaded afterwards.
+        """
+        if base not in FRAGMENT_BASES:
+            raise ValueError(f"base must be one of {FRAGMENT_BASES}")
+        assignments = parse_fragment(fragment_text, fragment_name)
+        self.kconf.unset_values()
+        if base == "allnoconfig":
+            # as kconfiglib's allnoconfig and scripts/kconfig/conf --allnoconfig: every
+            # bool/tristate with a prompt n, unless marked `option allnoconfig_y`
+            for sym in self.kconf.unique_defined_syms:
+                if sym.orig_type in (kconfiglib.BOOL, kconfiglib.TRISTATE):
+                    sym.set_value(2 if sym.is_allnoconfig_y else 0)
+        return self._assign(assignments)
+
+    def _assign(self, assignments: list[tuple[str, str, int]]) -> MergeResult:
+        """Set the fragment's values over what is loaded; report each line's outcome."""
         before = {s.name: _normal(s) for s in self.kconf.unique_defined_syms}
         for name, value, _line in assignments:
             sym = self.kconf.syms.get(name)
@@ -246,10 +273,15 @@ def parse_fragment(text: str, name: str = "fragment") -> list[tuple[str, str, in
 
 def _config_lines(config: KernelConfig) -> str:
     # Put every entry on its original line so kconfiglib's warnings point at the real line.
+    # Line 0: a value a resolved fragment got from the tree (evidence/kconfig/resolve.py).
     lines = [""] * (max((e.line for e in config.entries.values()), default=0))
+    extra = []
     for e in config.entries.values():
-        lines[e.line - 1] = e.raw.strip()
-    return "\n".join(lines) + "\n"
+        if e.line > 0:
+            lines[e.line - 1] = e.raw.strip()
+        else:
+            extra.append(e.raw.strip())
+    return "\n".join(lines + extra) + "\n"
 
 
 def _normal(sym: Any) -> str:
