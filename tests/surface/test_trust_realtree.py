@@ -106,6 +106,15 @@ def test_a_wrapper_outside_the_platform_code_keeps_its_unseen_paths(scans: Scans
         (Trust.HOST, Trust.HOST)
 
 
+def test_platform_code_inside_a_mixed_file(scans: Scans) -> None:
+    # Hyper-V's ivm.c: hv_tdx_hypercall (TDVMCALL only) carries `absent` on SNP; hv_ivm_msr_read
+    # also reads the GHCB page directly (no catalogue call), so its callers stay host on SNP.
+    assert trust(scans, "drivers/hv/connection.c", 525, "hv_tdx_hypercall") == \
+        (Trust.HOST, Trust.ABSENT)
+    assert trust(scans, "arch/x86/kernel/cpu/mshyperv.c", 73, "hv_ivm_msr_read") == \
+        (Trust.HOST, Trust.HOST)
+
+
 # 3. Byte-order conversions of data from inside the guest
 
 @pytest.mark.parametrize(("file", "line", "primitive"), [

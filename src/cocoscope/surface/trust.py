@@ -15,6 +15,7 @@ import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
 from cocoscope.model.platform import Platform
 from cocoscope.surface.catalogue import Catalogue
@@ -53,6 +54,16 @@ def constants(summaries: Iterable[FileSummary]) -> dict[str, int]:
 
 _SUM = re.compile(r"^\(?\s*([A-Za-z_]\w*|0[xX][0-9a-fA-F]+|\d+)\s*\)?\s*\+\s*(.+)$")
 _CALL = re.compile(r"^([A-Za-z_]\w*)\s*\((.*)\)$")
+
+
+def _in_code(src: Source, code: tuple[str, ...]) -> bool:
+    """``src`` is defined in the platform's own code: a path prefix, or ``path::glob`` for the
+    functions of a file that mixes platforms (`arch/x86/hyperv/ivm.c::hv_tdx_*`)."""
+    for entry in code:
+        path, _, pattern = entry.partition("::")
+        if src.defined_in.startswith(path) and (not pattern or fnmatchcase(src.name, pattern)):
+            return True
+    return False
 
 
 class TrustJudge:
@@ -120,7 +131,7 @@ class TrustJudge:
         for callee, raw, rel in reads:
             v = self.direct(raw, rel, callee[1]) if self._primitive(callee) \
                 else self.wrapper(callee, seen | {key})
-            if v.trust is Trust.ABSENT and not self.sources[key].defined_in.startswith(v.code):
+            if v.trust is Trust.ABSENT and not _in_code(self.sources[key], v.code):
                 v = HOST  # a wrapper outside the platform's own code may take another path
             verdicts.append(v)
         least = min(verdicts, key=lambda v: TRUST_ORDER.index(v.trust))
