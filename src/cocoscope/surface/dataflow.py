@@ -21,7 +21,7 @@ from cocoscope.surface.cparse import (
     callee_name,
     is_cast_call,
 )
-from cocoscope.surface.grade import VALUE_FUNCS
+from cocoscope.surface.grade import POLL_MACROS, VALUE_FUNCS
 
 _CALL_RE = re.compile(rb"\b([A-Za-z_]\w*)\s*\(")
 
@@ -168,6 +168,13 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
         if not name or args is None:
             continue
         guard = _param_guard(call, params, text)
+        poll = POLL_MACROS.get(name)
+        if poll is not None and (op := _poll_accessor(call, poll[0])):
+            # read_poll_timeout(op, v, ...): v = op(...) each round
+            val = _strip(call_args(args)[poll[1] - 1]) if len(call_args(args)) >= poll[1] \
+                else None
+            if val is not None and val.type == "identifier":
+                local.setdefault(text[val.start_byte:val.end_byte].decode(), set()).add((op, 0))
         for k, arg in enumerate(call_args(args), start=1):
             arg = _strip(arg)
             if arg.type == "pointer_expression" and text[arg.start_byte:arg.start_byte + 1] == b"&":
@@ -231,6 +238,16 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
                tuple(sorted(outs)), tuple(sorted(guards)))
 
 
+def _poll_accessor(call: Node, position: int) -> str:
+    """The accessor named as argument ``position`` of a poll macro call ("" if not a name)."""
+    args = call.child_by_field_name("arguments")
+    found = call_args(args) if args is not None else []
+    if len(found) < position:
+        return ""
+    op = _strip(found[position - 1])
+    return (op.text or b"").decode() if op.type == "identifier" else ""
+
+
 def _param_guard(call: Node, params: dict[str, int], text: bytes) -> tuple[int, bool] | None:
     """(parameter, truthy) when the innermost `if` around ``call`` tests a bare parameter
     (`if (from_phys)`, `if (!write)`) and the call sits in its then (truthy) or else arm."""
@@ -264,6 +281,10 @@ def _bucket(caps: dict[str, list[Node]], index: BodyIndex, called: set[str],
                 name = callee_name(n)
                 if name:
                     called.add(name)
+                    if name in POLL_MACROS:  # the accessor a poll macro calls
+                        op = _poll_accessor(n, POLL_MACROS[name][0])
+                        if op:
+                            called.add(op)
                     if "->" in name:  # member calls may match a catalogue `->op` entry
                         called.add("->" + name.rsplit("->", 1)[1])
             owner = index.at(n.start_byte)

@@ -7,11 +7,14 @@ compare, print or write the value back to the device.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from cocoscope.surface.cparse import Node, arg_position, callee_name, is_cast_call
-from cocoscope.surface.paths import before_on_every_path, enclosing_loops, unconditional_within
+from cocoscope.surface.cparse import Node, arg_position, callee_name, is_cast_call, node_text
+
+if TYPE_CHECKING:
+    from cocoscope.surface.tracer import UseTracer
 
 
 class Grade(StrEnum):
@@ -71,8 +74,28 @@ VALUE_FUNCS = frozenset({
     "clamp_t", "clamp_val", "READ_ONCE", "abs", "ilog2", "fls", "ffs", "__fls", "__ffs",
     "hweight32", "hweight64", "hweight8", "hweight16", "ALIGN", "DIV_ROUND_UP", "roundup",
     "rounddown", "round_up", "round_down", "BIT", "GENMASK", "u8_get_bits", "u16_get_bits",
-    "u32_get_bits", "le32_get_bits", "le16_get_bits",
+    "u32_get_bits", "le32_get_bits", "le16_get_bits", "cpu_to_le16", "cpu_to_le32",
+    "cpu_to_le64", "cpu_to_be16", "cpu_to_be32", "cpu_to_be64", "__cpu_to_le16",
+    "__cpu_to_le32", "__cpu_to_le64", "__cpu_to_be16", "__cpu_to_be32", "__cpu_to_be64",
+    "ns_to_timespec64", "ns_to_ktime", "ktime_to_ns", "div_u64", "div64_u64",
 })
+# iopoll.h's poll macros read with an accessor into a value argument until a condition on it
+# holds: (accessor argument, value argument, condition argument), 1-based. The generic forms
+# take the accessor as an argument (`read_poll_timeout(inb, val, cond, ...)`); readX forms
+# (`readl_poll_timeout(addr, val, cond, ...)`) are catalogue primitives.
+POLL_MACROS = {"read_poll_timeout": (1, 2, 3), "read_poll_timeout_atomic": (1, 2, 3),
+               "readx_poll_timeout": (1, 3, 4), "readx_poll_timeout_atomic": (1, 3, 4)}
+_POLL_READ_RE = re.compile(r"read[bwlq](_relaxed)?_poll_timeout(_atomic)?$")
+
+
+def poll_condition(name: str) -> int:
+    """The condition argument of a poll macro (0 when ``name`` is not one): the value read is
+    tested there on every round, so a use in it is a loop bound."""
+    if name in POLL_MACROS:
+        return POLL_MACROS[name][2]
+    return 3 if _POLL_READ_RE.match(name) else 0
+
+
 _COMPARE_OPS = frozenset({"==", "!=", "<", ">", "<=", ">=", "&&", "||"})
 _PASS_THROUGH = frozenset({"parenthesized_expression", "cast_expression", "binary_expression",
                            "conditional_expression", "unary_expression", "comma_expression"})
@@ -92,6 +115,8 @@ def _in_loop_condition(node: Node) -> bool:
         return p.child_by_field_name("condition") == child
     if p.type == "for_statement":
         return p.child_by_field_name("condition") == child
+    if p.type == "argument_list" and p.parent is not None:  # a poll macro's condition
+        return arg_position(p, child) == poll_condition(callee_name(p.parent))
     return False
 
 
@@ -128,8 +153,10 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
             tnode = p.child_by_field_name("type")
             if tnode is not None and b"*" in text[tnode.start_byte:tnode.end_byte]:
                 return Grade.POINTER
-        elif (t == "conditional_expression" and p.child_by_field_name("condition") == child) or (t == "unary_expression" and text[p.start_byte:p.start_byte + 1] == b"!"):
+        elif t == "conditional_expression" and p.child_by_field_name("condition") == child:
             return Grade.COMPARED
+        elif t == "unary_expression" and text[p.start_byte:p.start_byte + 1] == b"!":
+            return Grade.LOOP_BOUND if _in_loop_condition(p) else Grade.COMPARED
         elif t == "argument_list" and p.parent is not None and is_cast_call(p.parent):
             child, p = p.parent, p.parent.parent  # `(u32)(v)`: a cast, not a call
             continue
@@ -142,6 +169,9 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
     if t == "subscript_expression":
         return Grade.INDEX if p.child_by_field_name("index") == child else Grade.POINTER
     if t == "pointer_expression" and text[p.start_byte:p.start_byte + 1] == b"&":
+        dest = _copy_destination(p)
+        if dest is not None:  # memcpy(buf, &v, n): the value lands where buf points
+            return copied_into(dest, text, uses, depth)
         return Grade.PASSED  # its address is handed on; what the callee does is unknown
     if t == "field_expression":
         op = p.child_by_field_name("operator")
@@ -157,6 +187,8 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
     if t == "argument_list" and p.parent is not None:
         call = p.parent
         name = callee_name(call)
+        if _arg_position(p, child) == poll_condition(name):
+            return Grade.LOOP_BOUND  # tested by the poll loop (iopoll.h) on every round
         if name in VALUE_FUNCS:
             if depth >= MAX_DEPTH:
                 return uses.limit("value conversions") if uses else Grade.UNKNOWN
@@ -191,154 +223,112 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
                 if depth >= MAX_DEPTH:
                     return uses.limit("copies into locals")
                 return uses.grade_local(name, target, depth)
-        return Grade.STORED
+        return written_into(target, text, uses, depth) if target is not None else Grade.STORED
     if t in ("initializer_list", "initializer_pair", "compound_literal_expression"):
         return Grade.STORED
     return Grade.UNKNOWN
 
 
-ParamGrader = Callable[[str, int, int], "Grade | None"]
-# Does this call write its k-th argument (an out-argument of a source)?
-OutArgTest = Callable[[Node, int], bool]
 MAX_DEPTH = 8  # copies and same-file calls followed before a grade says `unknown`
+_COPY_FUNCS = frozenset({"memcpy", "memmove", "__memcpy", "memcpy_fromio"})
 
 
-class UseTracer:
-    """Grades the uses of a local variable inside one function body.
-
-    A value ends where a write certainly replaces it (a plain assignment or the variable
-    passed as a source's out-argument, on every path to the use: ``paths``); uses reached
-    through a loop's back edge count; ``v = f(v)`` reads the old value before ending it.
-    ``param_grader(function, position, depth)`` grades how a function of the same file uses
-    its parameter, for values passed straight into it; None when the function is unknown.
-    """
-
-    def __init__(self, body: Node, text: bytes, param_grader: ParamGrader | None = None,
-                 writes_arg: OutArgTest | None = None) -> None:
-        self._body = body
-        self._text = text
-        self._param_grader = param_grader
-        self._writes_arg = writes_arg
-        self._index: dict[str, list[Node]] | None = None
-        self._locals: set[str] = set()
-        self._pointers: set[str] = set()  # locals declared as pointers or arrays
-        self._active: set[tuple[str, int]] = set()
-        self.note = ""  # why the last grade was `unknown` (the caller resets it per site)
-
-    def _build(self) -> dict[str, list[Node]]:
-        if self._index is None:
-            from cocoscope.surface.cparse import captures
-
-            index: dict[str, list[Node]] = {}
-            caps = captures("(identifier) @i (declaration) @d (parameter_declaration) @d",
-                            self._body)
-            for n in caps.get("i", ()):
-                index.setdefault(self._text[n.start_byte:n.end_byte].decode("utf-8", "replace"),
-                                 []).append(n)
-            for d in caps.get("d", ()):
-                stack = [d.child_by_field_name("declarator")] if d.type == "parameter_declaration" \
-                    else list(d.children_by_field_name("declarator"))
-                for decl in stack:
-                    pointer = False
-                    while decl is not None and decl.type != "identifier":
-                        pointer |= decl.type in ("pointer_declarator", "array_declarator")
-                        decl = decl.child_by_field_name("declarator")
-                    if decl is not None:
-                        name = self._text[decl.start_byte:decl.end_byte].decode()
-                        self._locals.add(name)
-                        if pointer:
-                            self._pointers.add(name)
-            self._index = index
-        return self._index
-
-    def is_local(self, name: str) -> bool:
-        self._build()
-        return name in self._locals
-
-    def is_pointer(self, name: str) -> bool:
-        self._build()
-        return name in self._pointers
-
-    def callee_parameter(self, function: str, position: int, depth: int) -> Grade | None:
-        if self._param_grader is None:
-            return None
-        return self._param_grader(function, position, depth)
-
-    def limit(self, what: str) -> Grade:
-        self.note = f"{what} deeper than {MAX_DEPTH} levels not followed"
-        return Grade.UNKNOWN
-
-    def _write(self, use: Node) -> Node | None:
-        """The assignment or call that replaces the variable's value at ``use``, if any."""
-        parent = use.parent
-        if parent is None:
-            return None
-        if parent.type == "assignment_expression" and parent.child_by_field_name("left") == use:
-            op = parent.child_by_field_name("operator")
-            return parent if op is not None and op.type == "=" else None
-        node = use
-        if parent.type == "pointer_expression" and self._text[parent.start_byte] == 0x26:
-            node, parent = parent, parent.parent  # &v
-        if parent is not None and parent.type == "argument_list" and parent.parent is not None \
-                and self._writes_arg is not None:
-            call = parent.parent
-            if self._writes_arg(call, _arg_position(parent, node)):
-                return call
+def _copy_destination(node: Node) -> Node | None:
+    """The destination of a copy whose source argument is ``node`` (`memcpy(dst, &v, n)`)."""
+    p = node.parent
+    while p is not None and p.type in ("parenthesized_expression", "cast_expression"):
+        node, p = p, p.parent
+    if p is None or p.type != "argument_list" or p.parent is None or \
+            callee_name(p.parent) not in _COPY_FUNCS or arg_position(p, node) != 2:
         return None
+    args = [c for c in p.named_children if c.type != "comment"]
+    return args[0] if args else None
 
-    def grade_local(self, name: str, defined_at: Node | int, depth: int,
-                    pointee: bool = False) -> Grade:
-        after = defined_at if isinstance(defined_at, int) else defined_at.start_byte
-        key = (name, after)
-        if key in self._active:
-            return Grade.DISCARDED  # a cycle through a loop: the other visit grades these uses
-        self._active.add(key)
-        try:
-            return self._grade_local(name, defined_at, after, depth, pointee)
-        finally:
-            self._active.discard(key)
 
-    def grade_pointee(self, name: str, defined_at: Node) -> Grade:
-        """Uses of the data a source wrote into the memory local pointer ``name`` points at:
-        `*p`, `p[i]` and `p->f` read it; `p` handed on passes it."""
-        return self.grade_local(name, defined_at, 0, pointee=True)
+def strip(node: Node) -> Node:
+    """``node`` without parentheses and casts around it."""
+    while node.type in ("parenthesized_expression", "cast_expression"):
+        nxt = node.child_by_field_name("value") if node.type == "cast_expression" else (
+            node.named_children[0] if node.named_children else None)
+        if nxt is None:
+            break
+        node = nxt
+    return node
 
-    def _use(self, use: Node, depth: int, pointee: bool) -> Grade:
-        p = use.parent
-        if pointee and p is not None and (
-                (p.type == "pointer_expression" and self._text[p.start_byte] == 0x2A)
-                or (p.type in ("subscript_expression", "field_expression")
-                    and p.child_by_field_name("argument") == use)):
-            return classify(p, self._text, self, depth + 1)
-        return classify(use, self._text, self, depth + 1)
 
-    def _grade_local(self, name: str, defined_at: Node | int, after: int, depth: int,
-                     pointee: bool) -> Grade:
-        uses = sorted(self._build().get(name, ()), key=lambda n: n.start_byte)
-        writes = [(u, w) for u in uses if (w := self._write(u)) is not None]
-        loops = [] if isinstance(defined_at, int) else enclosing_loops(defined_at)
-        # A write after the definition that always runs before the loop turns ends the
-        # value before the back edge.
-        def_end = after
-        if not isinstance(defined_at, int):
-            own = self._write(defined_at)
-            def_end = own.end_byte if own is not None else defined_at.end_byte
-        grades = []
-        for use in uses:
-            if self._write(use) is not None or use.start_byte == after:
-                continue  # a write, or the definition itself
-            if use.start_byte > after:
-                killers = [w for _u, w in writes if w.start_byte >= def_end]
-            else:
-                loop = next((lp for lp in loops if lp.start_byte <= use.start_byte), None)
-                if loop is None:
-                    continue  # earlier code outside any loop around the definition
-                body = loop.child_by_field_name("body") or loop
-                if any(w.start_byte >= def_end and w.end_byte <= loop.end_byte
-                       and unconditional_within(w, body) for _u, w in writes):
-                    continue  # replaced before the loop comes round
-                killers = [w for _u, w in writes if w.start_byte >= loop.start_byte]
-            if any(before_on_every_path(w, use) for w in killers):
-                continue
-            grades.append(self._use(use, depth, pointee))
-        return riskiest(grades)
+def lvalue_base(node: Node, text: bytes) -> tuple[str, bool]:
+    """The variable an lvalue (or an address) lands in, and whether it goes through that
+    pointer (`*p`, `p[i]`, `*(p + i)`, `*p++`) rather than into a field (`p->f`, `s.f`: "")."""
+    through = False
+    while True:
+        node = strip(node)
+        t = node.type
+        if t == "identifier":
+            return node_text(text, node), through
+        if t == "pointer_expression" or t == "subscript_expression" or t == "update_expression":
+            through |= t != "update_expression"
+            nxt = node.child_by_field_name("argument")
+        elif t == "binary_expression":
+            op = node.child_by_field_name("operator")
+            nxt = node.child_by_field_name("left") if op is not None and op.type in ("+", "-") \
+                else None
+        else:
+            return "", False
+        if nxt is None:
+            return "", False
+        node = nxt
+
+
+def _local_struct(target: Node, text: bytes, uses: UseTracer) -> Node | None:
+    """The local structure (or union) variable of a `s.f.g` lvalue, if that is what it is."""
+    node = strip(target)
+    seen_field = False
+    while node.type == "field_expression":
+        op = node.child_by_field_name("operator")
+        arg = node.child_by_field_name("argument")
+        if op is None or op.type != "." or arg is None:
+            return None
+        node, seen_field = strip(arg), True
+    if seen_field and node.type == "identifier":
+        name = node_text(text, node)
+        if uses.is_local(name) and not uses.is_pointer(name) and \
+                not uses.caller_memory(name, False):
+            return node
+    return None
+
+
+def written_into(target: Node, text: bytes, uses: UseTracer | None, depth: int = 0) -> Grade:
+    """A value assigned to ``target`` (not a local): `returned` when it lands in memory the
+    caller passed (`*value = v`, `data[1] = v` with `data` a parameter, a macro's output
+    argument), else `stored` (a field, a global, an array that is not the caller's)."""
+    if uses is None:
+        return Grade.STORED
+    local = _local_struct(target, text, uses)
+    if local is not None:  # `s.f = v` with s a local structure: follow s
+        if depth >= MAX_DEPTH:
+            return uses.limit("copies into locals")
+        return uses.grade_local(node_text(text, local), local, depth + 1)
+    name, through = lvalue_base(target, text)
+    if name and uses.caller_memory(name, through):
+        return Grade.RETURNED
+    return Grade.STORED
+
+
+def copied_into(dest: Node, text: bytes, uses: UseTracer | None, depth: int) -> Grade:
+    """A value copied into ``dest`` (memcpy's destination): by what ``dest`` points at."""
+    dest = strip(dest)
+    if uses is not None and dest.type == "identifier":
+        name = node_text(text, dest)
+        if uses.caller_memory(name, True):
+            return Grade.RETURNED
+        if uses.is_pointer(name) and depth < MAX_DEPTH:
+            return uses.grade_pointee(name, dest)
+    if uses is not None and dest.type == "pointer_expression" and text[dest.start_byte] == 0x26:
+        inner = dest.child_by_field_name("argument")
+        if inner is not None and strip(inner).type == "identifier":
+            name = node_text(text, strip(inner))
+            if uses.is_local(name) and not uses.caller_memory(name, False) and depth < MAX_DEPTH:
+                return uses.grade_local(name, inner, depth + 1)  # &local_struct
+        if inner is not None:
+            return written_into(inner, text, uses, depth)
+    return written_into(dest, text, uses, depth) if dest.type != "identifier" else Grade.STORED

@@ -4,8 +4,11 @@ certainly happens before a use (on every path) and which loops carry a value aro
 The scanner has no control-flow graph; C's structured statements give the answers it needs
 from the syntax tree: a statement is on every path through its enclosing block unless it sits
 in an `if`/`else` arm, a `switch` case, a loop body that may run zero times, the right operand
-of `&&`/`||` or an arm of `?:`. `goto` and early `return` are ignored (a use after
-`if (x) { v = 0; return; }` is still counted: more uses, never fewer).
+of `&&`/`||` or an arm of `?:`. A `goto` to a label between a write and a use makes the write
+not certain there unless the goto itself sits between the write and the label (`ret = readl();
+if (ret) goto out; ... ret = 0; out: return ret;` returns the value read). An early `return`
+needs nothing: it never makes a write run, and code after it in the same block is unreachable
+from it (a use after `if (x) { v = 0; return; }` is still counted).
 """
 
 from __future__ import annotations
@@ -64,11 +67,36 @@ def common_ancestor(a: Node, b: Node) -> Node | None:
     return None
 
 
-def before_on_every_path(write: Node, use: Node) -> bool:
+Jumps = tuple[tuple[int, int], ...]  # (goto statement start, its label's start) in one body
+
+
+def jumps(body: Node, text: bytes) -> Jumps:
+    """Every `goto` in ``body`` with the start of the label it jumps to."""
+    from cocoscope.surface.cparse import captures
+
+    caps = captures("(labeled_statement) @l (goto_statement) @g", body)
+    labels: dict[bytes, int] = {}
+    for lab in caps.get("l", ()):
+        name = lab.child_by_field_name("label")
+        if name is not None:
+            labels.setdefault(text[name.start_byte:name.end_byte], lab.start_byte)
+    out = []
+    for g in caps.get("g", ()):
+        name = g.child_by_field_name("label")
+        if name is not None and text[name.start_byte:name.end_byte] in labels:
+            out.append((g.start_byte, labels[text[name.start_byte:name.end_byte]]))
+    return tuple(out)
+
+
+def before_on_every_path(write: Node, use: Node, gotos: Jumps = ()) -> bool:
     """``write`` (an assignment or call, completed before ``use`` starts) runs on every path
-    that reaches ``use`` from their common enclosing statement."""
+    that reaches ``use`` from their common enclosing statement; ``gotos`` (from ``jumps``)
+    are paths that may enter between them."""
     if write.end_byte > use.start_byte:
         return False
+    if any(write.end_byte <= label <= use.start_byte and not write.end_byte <= goto < label
+           for goto, label in gotos):
+        return False  # a goto from elsewhere lands between the write and the use
     top = common_ancestor(write, use)
     return top is not None and unconditional_within(write, top)
 

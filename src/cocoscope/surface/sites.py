@@ -17,7 +17,15 @@ from cocoscope.surface.cparse import (
     node_text,
 )
 from cocoscope.surface.dataflow import int_literal
-from cocoscope.surface.grade import Grade, UseTracer, classify, riskiest
+from cocoscope.surface.grade import (
+    POLL_MACROS,
+    Grade,
+    classify,
+    riskiest,
+    strip,
+    written_into,
+)
+from cocoscope.surface.tracer import UseTracer
 
 
 @dataclass(frozen=True)
@@ -57,12 +65,7 @@ def _arg_grade(arg: Node, text: bytes, tracer: UseTracer, params: tuple[str, ...
     a local (its uses), a pointer local or array (uses of what it points at), the caller's
     pointer parameter (`returned`), a global, field or element (`stored`), NULL or a literal
     (`discarded`: the value goes nowhere)."""
-    while arg.type in ("parenthesized_expression", "cast_expression"):
-        nxt = arg.child_by_field_name("value") if arg.type == "cast_expression" else (
-            arg.named_children[0] if arg.named_children else None)
-        if nxt is None:
-            break
-        arg = nxt
+    arg = strip(arg)
     if arg.type in ("number_literal", "null", "string_literal", "char_literal") or \
             node_text(text, arg) in _NULLS:
         return Grade.DISCARDED
@@ -75,7 +78,9 @@ def _arg_grade(arg: Node, text: bytes, tracer: UseTracer, params: tuple[str, ...
             name = node_text(text, inner)
             if tracer.is_local(name):  # locals and the function's own parameters
                 return tracer.grade_local(name, inner, 0)
-        return Grade.STORED  # &global, &s->field, &a[i]: the value lands in memory
+        # &global, &s->field: the value lands in memory; &data[i] of the caller's `data`
+        # is the caller's memory
+        return written_into(inner, text, tracer) if inner is not None else Grade.STORED
     if arg.type == "identifier":
         name = node_text(text, arg)
         if name in params:
@@ -84,7 +89,8 @@ def _arg_grade(arg: Node, text: bytes, tracer: UseTracer, params: tuple[str, ...
             return tracer.grade_pointee(name, arg)
         if tracer.is_local(name):  # an lvalue a macro assigns (rdmsr(msr, lo, hi))
             return tracer.grade_local(name, arg, 0)
-    return Grade.STORED
+    # `*lo` given to a macro that assigns it, `buf + off` to a source that fills it
+    return written_into(arg, text, tracer)
 
 
 class Tracers:
@@ -103,7 +109,8 @@ class Tracers:
         if tracer is None:
             tracer = self._tracers[body.node.id] = UseTracer(
                 body.node, self._parsed.text_of(body), self.parameter_grade,
-                partial(self.writes_arg, text=self._parsed.text_of(body)))
+                partial(self.writes_arg, text=self._parsed.text_of(body)), body.params,
+                body.kind == "macro")
         return tracer
 
     def writes_arg(self, call: Node, position: int, text: bytes) -> bool:
@@ -172,6 +179,31 @@ def _site(call: Node, src: SourceRef, body: Body | None, text: bytes,
                    bool(body and body.kind == "macro"), grade, first, False, note, texts)
 
 
+def _poll_site(call: Node, poll: tuple[int, int, int], sources: dict[str, SourceRef],
+               index: BodyIndex, text: bytes, tracers: Tracers) -> RawSite | None:
+    """`read_poll_timeout(inb, val, cond, ..., port)`: the accessor, named as an argument, is
+    called by the macro and its value lands in ``val``; the site is the accessor's name."""
+    args_node = call.child_by_field_name("arguments")
+    args = call_args(args_node) if args_node is not None else []
+    if len(args) < poll[2]:
+        return None
+    op = strip(args[poll[0] - 1])
+    src = lookup(sources, node_text(text, op)) if op.type == "identifier" else None
+    body = index.at(call.start_byte)
+    if src is None or not src.returns or src.event or src.global_object or body is None:
+        return None
+    tracer = tracers.for_body(body)
+    tracer.note = ""
+    grade = _arg_grade(args[poll[1] - 1], text, tracer, body.params)
+    # The accessor's own first argument: readx's `addr`, or the first of read_poll_timeout's
+    # trailing `args...` (after op, val, cond, sleep, timeout, sleep_before_read).
+    first = args[1] if poll[1] == 3 else args[6] if len(args) > 6 else None
+    return RawSite(src.name, op.start_point.row + 1, op.start_point.column + 1, body.name,
+                   body.in_init, False, grade,
+                   node_text(text, first)[:80] if first is not None else "", False,
+                   tracer.note if grade is Grade.UNKNOWN else "")
+
+
 def lookup(sources: dict[str, SourceRef], name: str) -> SourceRef | None:
     """A source by callee name; `p->serial_in(...)` also matches a catalogue `->serial_in`."""
     src = sources.get(name)
@@ -187,9 +219,15 @@ def find_sites(parsed: ParsedFile, sources: dict[str, SourceRef]) -> list[RawSit
     mindex = BodyIndex(parsed.bodies, "macro")
     tracers = Tracers(parsed, sources)
     for call in parsed.caps.get("c", ()):
-        src = lookup(sources, callee_name(call))
-        if src is not None and not src.global_object and not _to_device(call, src, text) \
-                and (site := _site(call, src, index.at(call.start_byte), text, tracers)):
+        name = callee_name(call)
+        src = lookup(sources, name)
+        if src is not None and not src.global_object and not _to_device(call, src, text):
+            site = _site(call, src, index.at(call.start_byte), text, tracers)
+        elif name in POLL_MACROS:
+            site = _poll_site(call, POLL_MACROS[name], sources, index, text, tracers)
+        else:
+            continue
+        if site is not None:
             out.append(site)
     for call in parsed.macro_caps.get("c", ()):
         src = lookup(sources, callee_name(call))
@@ -215,11 +253,33 @@ def find_sites(parsed: ParsedFile, sources: dict[str, SourceRef]) -> list[RawSit
             while node.parent is not None and node.parent.type == "field_expression" \
                     and node.parent.child_by_field_name("argument") == node:
                 node = node.parent
+            if not _read(node, ident, text):
+                continue
             out.append(RawSite(name, ident.start_point.row + 1, ident.start_point.column + 1,
                                owner.name if owner else "", bool(owner and owner.in_init), False,
                                classify(node, text, tracer), "", False))
     out.extend(_recovered(parsed, sources, {(s.line, s.callee) for s in out}, index))
     return out
+
+
+def _read(node: Node, ident: Node, text: bytes) -> bool:
+    """Does this mention of a host-data global read it? Not when it is only the target of a
+    plain assignment (`boot_params.hdr.type_of_loader = ...` fills the guest's own copy) or
+    under sizeof/typeof (only its type is used)."""
+    parent = node.parent
+    if parent is not None and parent.type == "assignment_expression" and \
+            parent.child_by_field_name("left") == node:
+        op = parent.child_by_field_name("operator")
+        if op is not None and op.type == "=":
+            return False
+    p = ident.parent
+    while p is not None and p.type not in ("expression_statement", "compound_statement",
+                                           "function_definition", "declaration"):
+        if p.type in ("sizeof_expression", "alignof_expression", "offsetof_expression") or (
+                p.type == "call_expression" and callee_name(p) in ("typeof", "__typeof__")):
+            return False
+        p = p.parent
+    return True
 
 
 def _to_device(call: Node, src: SourceRef, text: bytes) -> bool:

@@ -1,0 +1,199 @@
+"""Following a local variable to its uses inside one function body (path-aware), for the
+grades of ``grade.classify``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cocoscope.surface.cparse import Node, arg_position, callee_name, node_text
+from cocoscope.surface.grade import MAX_DEPTH, POLL_MACROS, Grade, classify, riskiest, strip
+from cocoscope.surface.paths import (
+    Jumps,
+    before_on_every_path,
+    enclosing_loops,
+    jumps,
+    unconditional_within,
+)
+
+ParamGrader = Callable[[str, int, int], "Grade | None"]
+# Does this call write its k-th argument (an out-argument of a source)?
+OutArgTest = Callable[[Node, int], bool]
+
+
+
+class UseTracer:
+    """Grades the uses of a local variable inside one function body.
+
+    A value ends where a write certainly replaces it (a plain assignment or the variable
+    passed as a source's out-argument, on every path to the use: ``paths``); uses reached
+    through a loop's back edge count; ``v = f(v)`` reads the old value before ending it.
+    ``param_grader(function, position, depth)`` grades how a function of the same file uses
+    its parameter, for values passed straight into it; None when the function is unknown.
+    """
+
+    def __init__(self, body: Node, text: bytes, param_grader: ParamGrader | None = None,
+                 writes_arg: OutArgTest | None = None, params: tuple[str, ...] = (),
+                 macro: bool = False) -> None:
+        self._body = body
+        self._params = frozenset(params)
+        self._macro = macro
+        self._aliases: set[str] = set()  # local pointers initialised from a parameter
+        self._gotos: Jumps | None = None
+        self._text = text
+        self._param_grader = param_grader
+        self._writes_arg = writes_arg
+        self._index: dict[str, list[Node]] | None = None
+        self._locals: set[str] = set()
+        self._pointers: set[str] = set()  # locals declared as pointers or arrays
+        self._active: set[tuple[str, int]] = set()
+        self.note = ""  # why the last grade was `unknown` (the caller resets it per site)
+
+    def _build(self) -> dict[str, list[Node]]:
+        if self._index is None:
+            from cocoscope.surface.cparse import captures
+
+            index: dict[str, list[Node]] = {}
+            caps = captures("(identifier) @i (declaration) @d (parameter_declaration) @d",
+                            self._body)
+            for n in caps.get("i", ()):
+                index.setdefault(self._text[n.start_byte:n.end_byte].decode("utf-8", "replace"),
+                                 []).append(n)
+            for d in caps.get("d", ()):
+                stack = [d.child_by_field_name("declarator")] if d.type == "parameter_declaration" \
+                    else list(d.children_by_field_name("declarator"))
+                for decl in stack:
+                    pointer = False
+                    while decl is not None and decl.type != "identifier":
+                        pointer |= decl.type in ("pointer_declarator", "array_declarator")
+                        decl = decl.child_by_field_name("declarator")
+                    if decl is not None:
+                        name = self._text[decl.start_byte:decl.end_byte].decode()
+                        self._locals.add(name)
+                        if pointer:
+                            self._pointers.add(name)
+                            self._alias(name, decl)
+            self._index = index
+        return self._index
+
+    def _alias(self, name: str, decl: Node) -> None:
+        """`u32 *regs_buff = p;` with p a parameter: regs_buff points at the caller's memory."""
+        init = decl.parent
+        while init is not None and init.type in ("pointer_declarator", "array_declarator",
+                                                 "parenthesized_declarator"):
+            init = init.parent
+        value = init.child_by_field_name("value") if init is not None and \
+            init.type == "init_declarator" else None
+        if value is not None:
+            value = strip(value)
+            if value.type == "identifier" and node_text(self._text, value) in self._params:
+                self._aliases.add(name)
+
+    def caller_memory(self, name: str, through: bool) -> bool:
+        """Does writing into ``name`` (through it, when ``through``) write memory the caller
+        passed: the function's pointer parameter or a local copy of it, or a macro's
+        parameter (the caller's lvalue itself)?"""
+        self._build()
+        if self._macro and name in self._params and name not in self._locals:
+            return True
+        return through and (name in self._params or name in self._aliases)
+
+    def _jumps(self) -> Jumps:
+        if self._gotos is None:
+            self._gotos = jumps(self._body, self._text) if b"goto" in \
+                self._text[self._body.start_byte:self._body.end_byte] else ()
+        return self._gotos
+
+    def is_local(self, name: str) -> bool:
+        self._build()
+        return name in self._locals
+
+    def is_pointer(self, name: str) -> bool:
+        self._build()
+        return name in self._pointers
+
+    def callee_parameter(self, function: str, position: int, depth: int) -> Grade | None:
+        if self._param_grader is None:
+            return None
+        return self._param_grader(function, position, depth)
+
+    def limit(self, what: str) -> Grade:
+        self.note = f"{what} deeper than {MAX_DEPTH} levels not followed"
+        return Grade.UNKNOWN
+
+    def _write(self, use: Node) -> Node | None:
+        """The assignment or call that replaces the variable's value at ``use``, if any."""
+        parent = use.parent
+        if parent is None:
+            return None
+        if parent.type == "assignment_expression" and parent.child_by_field_name("left") == use:
+            op = parent.child_by_field_name("operator")
+            return parent if op is not None and op.type == "=" else None
+        node = use
+        if parent.type == "pointer_expression" and self._text[parent.start_byte] == 0x26:
+            node, parent = parent, parent.parent  # &v
+        if parent is not None and parent.type == "argument_list" and parent.parent is not None:
+            call = parent.parent
+            pos = arg_position(parent, node)
+            if self._writes_arg is not None and self._writes_arg(call, pos):
+                return call
+            poll = POLL_MACROS.get(callee_name(call))
+            if poll is not None and pos == poll[1] and node is use:
+                return call  # read_poll_timeout(op, v, ...) assigns op(...) to v
+        return None
+
+    def grade_local(self, name: str, defined_at: Node | int, depth: int,
+                    pointee: bool = False) -> Grade:
+        after = defined_at if isinstance(defined_at, int) else defined_at.start_byte
+        key = (name, after)
+        if key in self._active:
+            return Grade.DISCARDED  # a cycle through a loop: the other visit grades these uses
+        self._active.add(key)
+        try:
+            return self._grade_local(name, defined_at, after, depth, pointee)
+        finally:
+            self._active.discard(key)
+
+    def grade_pointee(self, name: str, defined_at: Node) -> Grade:
+        """Uses of the data a source wrote into the memory local pointer ``name`` points at:
+        `*p`, `p[i]` and `p->f` read it; `p` handed on passes it."""
+        return self.grade_local(name, defined_at, 0, pointee=True)
+
+    def _use(self, use: Node, depth: int, pointee: bool) -> Grade:
+        p = use.parent
+        if pointee and p is not None and (
+                (p.type == "pointer_expression" and self._text[p.start_byte] == 0x2A)
+                or (p.type in ("subscript_expression", "field_expression")
+                    and p.child_by_field_name("argument") == use)):
+            return classify(p, self._text, self, depth + 1)
+        return classify(use, self._text, self, depth + 1)
+
+    def _grade_local(self, name: str, defined_at: Node | int, after: int, depth: int,
+                     pointee: bool) -> Grade:
+        uses = sorted(self._build().get(name, ()), key=lambda n: n.start_byte)
+        writes = [(u, w) for u in uses if (w := self._write(u)) is not None]
+        loops = [] if isinstance(defined_at, int) else enclosing_loops(defined_at)
+        # A write after the definition that always runs before the loop turns ends the
+        # value before the back edge.
+        def_end = after
+        if not isinstance(defined_at, int):
+            own = self._write(defined_at)
+            def_end = own.end_byte if own is not None else defined_at.end_byte
+        grades = []
+        for use in uses:
+            if self._write(use) is not None or use.start_byte == after:
+                continue  # a write, or the definition itself
+            if use.start_byte > after:
+                killers = [w for _u, w in writes if w.start_byte >= def_end]
+            else:
+                loop = next((lp for lp in loops if lp.start_byte <= use.start_byte), None)
+                if loop is None:
+                    continue  # earlier code outside any loop around the definition
+                body = loop.child_by_field_name("body") or loop
+                if any(w.start_byte >= def_end and w.end_byte <= loop.end_byte
+                       and unconditional_within(w, body) for _u, w in writes):
+                    continue  # replaced before the loop comes round
+                killers = [w for _u, w in writes if w.start_byte >= loop.start_byte]
+            if any(before_on_every_path(w, use, self._jumps()) for w in killers):
+                continue
+            grades.append(self._use(use, depth, pointee))
+        return riskiest(grades)

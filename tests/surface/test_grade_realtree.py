@@ -1,0 +1,77 @@
+"""Grade rules (issue 10: grade error classes), each on the Debian linux-source-6.12 line that
+shows it, scanned with Debian's cloud config. The scan goes through the normal surface cache
+($COCOSCOPE_CACHE), shared with test_labelled_samples.py, so a warm run takes seconds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cocoscope.surface.api import inventory
+from cocoscope.surface.grade import Grade
+from cocoscope.surface.inventory import Inventory, Site
+
+pytestmark = pytest.mark.realtree
+
+
+@pytest.fixture(scope="module")
+def inv(linux_tree: Path, debian_cloud_config: Path) -> Inventory:
+    return inventory(str(linux_tree), str(debian_cloud_config), quiet=True)
+
+
+def at(inv: Inventory, file: str, line: int, primitive: str) -> Site:
+    found = [s for s in inv.sites if s.file == file and s.line == line and s.primitive == primitive]
+    assert len(found) == 1, (file, line, primitive, [(s.line, s.primitive) for s in inv.sites
+                                                     if s.file == file])
+    return found[0]
+
+
+# 1. A value written through a pointer the caller passed is `returned`; a field of a
+#    parameter (`p->f = v`) stays `stored`.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    ("arch/x86/pci/direct.c", 120, "inb", Grade.RETURNED),  # *value = inb(...)
+    ("drivers/comedi/drivers/addi_apci_3501.c", 160, "inl", Grade.RETURNED),  # data[1] = inl
+    ("drivers/acpi/osl.c", 695, "readl", Grade.RETURNED),  # *(u32 *) value = readl(...)
+    ("drivers/char/tpm/tpm_tis.c", 181, "ioread8", Grade.RETURNED),  # *result++ = ioread8
+    # l = cpu_to_le32(readl(...)); memcpy(buf, &l, sizeof l) with buf the caller's
+    ("drivers/virtio/virtio_mmio.c", 165, "readl", Grade.RETURNED),
+    ("drivers/ata/libata-sff.c", 500, "ioread16_rep", Grade.RETURNED),  # pad, then *buf = pad[0]
+    # u32 *regs_buff = p; regs_buff[28] = IXGBE_READ_REG(...)
+    ("drivers/net/ethernet/intel/ixgbevf/ethtool.c", 190, "IXGBE_READ_REG", Grade.RETURNED),
+    ("include/linux/iosys-map.h", 359, "readw", Grade.RETURNED),  # val__ = readw(...) in a macro
+    # rdmsr(..., base_lo, base_hi) then *base = ... through the caller's pointer
+    ("arch/x86/kernel/cpu/mtrr/generic.c", 828, "rdmsr", Grade.RETURNED),
+    ("drivers/input/serio/i8042.c", 700, "i8042_command", Grade.RETURNED),  # *mux_version = param
+    ("arch/x86/coco/tdx/tdx.c", 397, "__tdx_hypercall", Grade.STORED),  # regs->ax = ...
+])
+def test_written_through_the_callers_pointer(inv: Inventory, file: str, line: int,
+                                             primitive: str, grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade
+
+
+# 4. Poll macros (iopoll.h): the value lands in `val` and is tested by the loop's condition.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # read_poll_timeout(ioread32, val, (val & MSK) == MSK, ...): the accessor is an argument
+    ("drivers/net/wwan/t7xx/t7xx_pci.c", 167, "ioread32", Grade.LOOP_BOUND),
+    # readl_poll_timeout(addr, cmd_resp.resp, (cmd_resp.response_v2.response == ...), ...)
+    ("drivers/hid/amd-sfh-hid/amd_sfh_pcie.c", 46, "readl_poll_timeout", Grade.LOOP_BOUND),
+])
+def test_poll_macros_test_the_value_in_their_loop(inv: Inventory, file: str, line: int,
+                                                  primitive: str, grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade
+
+
+# 5. goto: `rc = f(); if (rc) goto err; ... rc = g(); ... err: return rc;` returns f's value
+#    (the later write does not run on the goto's path).
+def test_goto_skipping_a_reassignment(inv: Inventory) -> None:
+    s = at(inv, "drivers/net/ethernet/amazon/ena/ena_netdev.c", 3314, "ena_device_init")
+    assert s.grade is Grade.RETURNED
+
+
+# 6. A host-data global only assigned to, or only under sizeof, is not read there.
+def test_global_written_or_sized_is_not_a_read(inv: Inventory) -> None:
+    lines = {(s.file, s.line) for s in inv.sites if s.primitive == "boot_params"}
+    assert ("arch/x86/xen/enlighten_pv.c", 1351) not in lines  # boot_params.eddbuf_entries = nr
+    assert ("arch/x86/mm/mem_encrypt_amd.c", 205) not in lines  # sizeof(boot_params)
+    assert ("arch/x86/xen/enlighten_pv.c", 1325) in lines  # a real read stays
