@@ -9,12 +9,22 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from cocoscope.surface.cparse import Node, arg_position, callee_name, is_cast_call, node_text
 
-if TYPE_CHECKING:
-    from cocoscope.surface.tracer import UseTracer
+
+class UseTracer(Protocol):
+    """What grading needs from the function around a value (``tracer.UseTracer``)."""
+
+    def is_local(self, name: str) -> bool: ...
+    def is_pointer(self, name: str) -> bool: ...
+    def caller_memory(self, name: str, through: bool) -> bool: ...
+    def grade_local(self, name: str, defined_at: Node | int, depth: int,
+                    pointee: bool = False) -> Grade: ...
+    def grade_pointee(self, name: str, defined_at: Node) -> Grade: ...
+    def callee_parameter(self, function: str, position: int, depth: int) -> Grade | None: ...
+    def limit(self, what: str) -> Grade: ...
 
 
 class Grade(StrEnum):
