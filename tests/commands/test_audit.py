@@ -185,3 +185,35 @@ def test_advice_never_fails_the_audit(tmp_path: Path, capsys: pytest.CaptureFixt
                                  "--rules", str(rules), "--format", "sarif"])
     kinds = {r["ruleId"]: r["kind"] for r in sarif["runs"][0]["results"]}
     assert kinds["CCS-KCFG-004"] == "informational"
+
+
+def test_live_plain_vm_short_page_on_a_pipe(fake_root: Callable[..., Path]) -> None:
+    """`cocoscope audit` on a machine that is not a CoCo guest, stdout a pipe (no COLUMNS): the
+    answer and how to audit an image come first, nothing is wider than 80 columns, no colour,
+    and advice, unknown, pass and n/a items are folded away into one counted line."""
+    import os
+    import subprocess
+    import sys
+
+    root = fake_root()
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    run = subprocess.run([sys.executable, "-m", "cocoscope", "audit", "--root", str(root)],
+                         capture_output=True, text=True, env=env, check=False)
+    assert run.returncode == 1, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[1].startswith("Answer: not a CoCo guest")
+    assert any(line.startswith("Next step: audit the image you will deploy") for line in lines[:8])
+    assert "--config IMAGE/boot/config-VERSION" in run.stdout.replace("\n", " ")
+    assert max(len(line) for line in lines) <= 80
+    assert "\x1b[" not in run.stdout
+    assert len(lines) < 100
+    folded = next(line for line in lines if line.startswith("Folded away:"))
+    doc = json.loads(subprocess.run(
+        [sys.executable, "-m", "cocoscope", "audit", "--root", str(root), "--format", "json",
+         "--show", "all"], capture_output=True, text=True, env=env, check=False).stdout)
+    statuses = [f["status"] for t in doc["threats"] for f in t["findings"]]
+    assert f"{statuses.count('advice')} advice" in folded
+    table = lines[next(i for i, line in enumerate(lines) if "Findings:" in line):]
+    listed = [line.split("│")[3].strip() for line in table
+              if line.startswith("│") and line.count("│") == 5 and line.split("│")[3].strip()]
+    assert listed and set(listed) <= {"fail", "waived"}

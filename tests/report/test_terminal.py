@@ -62,8 +62,11 @@ def test_plain_vm_short_answer_first(fake_root: Callable[..., Path],
     root = str(fake_root())
     lines = _run(capsys, monkeypatch, 80, "--root", root)
     text = "\n".join(lines)
-    assert text.index("Answer:") < text.index("CoCo threat matrix") < text.index("Verdict:")
-    assert "not a confidential guest" in text and "Next step:" in text
+    # the answer, the next step and the verdict before anything else; the verdict again last
+    assert lines[1].startswith("Answer:")
+    assert text.index("Answer:") < text.index("Next step:") < text.index("Verdict:") \
+        < text.index("CoCo threat matrix") < text.rindex("Verdict:")
+    assert "not a CoCo guest" in text and "Folded away:" in text
     assert "most severe of" in text and "--show fail lists them all" in text
     assert len(lines) < 120
     full = _run(capsys, monkeypatch, 80, "--root", root, "--show", "all")

@@ -32,6 +32,7 @@ LEGEND = ("Mitigations: + present, - missing (a failing or waived rule), ? undec
           "accepted by a waiver; unknown = the evidence it needs was not given; advice = worth "
           "a review, never failing; pass; n/a = does not apply to this guest.")
 BRIEF_FINDINGS = 10
+BRIEF_MESSAGE = 160  # characters of a finding's message on the short page (two lines at 80)
 
 
 def interesting_devices(r: Report) -> list[tuple[str, str, str, str]]:
@@ -68,14 +69,26 @@ def _answer(r: Report) -> list[str]:
         r.platform.platform, f"{r.platform.platform.value.upper()}, which is not a CoCo platform "
         "(no memory integrity, no attestation)")
     return [
-        f"[bold]Answer:[/bold] this machine is not a confidential guest ({what}); the findings "
-        "below say how far its kernel config and command line are from being ready to run as "
-        "one.",
-        "[bold]Next step:[/bold] audit the guest you will deploy: run cocoscope inside the TDX "
-        "or SEV-SNP guest, or pass its files: `cocoscope audit --config GUEST.config "
-        "--cmdline-file CMDLINE --platform tdx|snp`. `--show fail` lists every failing rule, "
-        "`--show all` every rule.",
+        f"[bold]Answer:[/bold] not a CoCo guest: this machine runs with {what}, so the host "
+        "sees and can change its memory. The findings below say how far its kernel config and "
+        "command line are from those of a confidential guest.",
+        "[bold]Next step:[/bold] audit the image you will deploy instead, from its files: "
+        "`cocoscope audit --config IMAGE/boot/config-VERSION --cmdline-file CMDLINE --platform "
+        "tdx|snp` (a Kconfig fragment: add --kconfig-tree SRC), or run cocoscope inside the TDX "
+        "or SEV-SNP guest. `--show fail` lists every failing rule, `--show all` every rule.",
     ]
+
+
+def _folded(r: Report) -> str:
+    """What the short page leaves out, and how to see it."""
+    t = totals(r)
+    return (f"Folded away: {t[Status.ADVICE]} advice, {t[Status.UNKNOWN]} unknown, "
+            f"{t[Status.PASS]} pass, {t[Status.NOT_APPLICABLE]} n/a (--show all lists every "
+            "rule).")
+
+
+def _clip(text: str, room: int) -> str:
+    return text if len(text) <= room else text[:room - 1].rstrip() + "…"
 
 
 def _verdict(r: Report, fail_on: Severity) -> str:
@@ -112,6 +125,11 @@ def render_terminal(r: Report, show: str = "fail", color: str = "auto",
                   color_system="standard" if use_color else None, highlight=False,
                   soft_wrap=False)
     con.print(f"[bold]cocoscope {r.tool_version}[/bold] audit, {r.created}")
+    if brief:  # the answer before anything else
+        for answer in _answer(r):
+            con.print(answer, overflow="fold")
+        con.print(_verdict(r, fail_on), overflow="fold")
+        con.print()
     for i in r.inputs:
         digest = f" (sha256 {i.sha256[:12]}…)" if i.sha256 else ""
         head = f"  {i.kind}: "
@@ -129,10 +147,6 @@ def render_terminal(r: Report, show: str = "fail", color: str = "auto",
         con.print(Text("Target: " + target), overflow="fold")
     for note in r.notes:
         con.print(Text("Note: " + note, style="yellow"), overflow="fold")
-    if brief:
-        con.print()
-        for answer in _answer(r):
-            con.print(answer, overflow="fold")
     matrix = Table(title="CoCo threat matrix", show_lines=True, expand=False)
     matrix.add_column("threat", overflow="fold", ratio=3)
     for col in ("fail", "waiv", "unkn", "pass", "n/a"):
@@ -143,8 +157,8 @@ def render_terminal(r: Report, show: str = "fail", color: str = "auto",
         mit = ([f"[green]+{m}[/green]" for m in row.mitigations_present]
                + [f"[red]-{m}[/red]" for m in row.mitigations_missing]
                + [f"[yellow]?{m}[/yellow]" for m in row.mitigations_unknown])
-        name = row.name + (f"\n[dim]exposed: {', '.join(row.exposed)}[/dim]" if row.exposed
-                           else "")
+        name = row.name + (f"\n[dim]exposed: {', '.join(row.exposed)}[/dim]"
+                           if row.exposed and not brief else "")
         matrix.add_row(name, f"[red]{c['fail']}[/red]" if c["fail"] else "0", str(c["waived"]),
                        str(c["unknown"]), str(c["pass"]), str(c["not-applicable"]),
                        "\n".join(mit) or "-")
@@ -166,7 +180,7 @@ def render_terminal(r: Report, show: str = "fail", color: str = "auto",
     for f in shown:
         style = _STYLE[f.status]
         body = Text(f.title, style="bold")
-        body.append("\n" + f.message)
+        body.append("\n" + (_clip(f.message, BRIEF_MESSAGE) if brief else f.message))
         for note in () if brief else f.notes:
             body.append("\n" + note, style="dim")
         table.add_row(Text(f.severity.value, style=_SEV_STYLE[f.severity]), f.rule_id,
@@ -177,6 +191,8 @@ def render_terminal(r: Report, show: str = "fail", color: str = "auto",
         con.print("No failing or waived finding." if show == "fail" else "No finding.")
     if more:
         con.print(f"… and {more} more failing or waived: --show fail lists them all.")
+    if brief:
+        con.print(_folded(r), overflow="fold")
     devs = interesting_devices(r)
     if devs and brief:
         con.print(f"Devices the host presents: {len(devs)} (--show all lists them).")
