@@ -88,6 +88,7 @@ itself; a new kind is one class registered with `@register`.
 | `{ attestation = "evidence-verified" }` | an outcome `audit` establishes before the rules run: `evidence-verified` (the `--evidence` report or quote verified against the policy), `eventlog-bound` (the event log replays to the quote's RTMRs), `cmdline-from-eventlog` (the command line was taken from an event log); unknown when not examined |
 | `{ hypervisor = "hyperv" }` | the guest runs on one of these hypervisors (`kvm`, `hyperv`, `xen`, `vmware`; from `--hypervisor` or VMBus devices on the running guest); unknown otherwise |
 | `{ detected_platform = ["tdx", "snp"] }` | the running guest was detected as one of those; unknown without a running system (`--platform` is a target, not evidence) |
+| `{ pci_drivers = "built", allow = [...], allow_on = { hyperv = [...] }, elsewhere = { "CCS-KCFG-120" = ["drivers/usb/"] } }` | the config builds no PCI driver that binds devices on its own outside `allow`, the hypervisor's `allow_on` list and `--keep`, other than those another rule covers (`elsewhere`: symbols or source directories per rule id); see *Drivers outside the allow-list* below |
 | `{ all = [...] }`, `{ any = [...] }`, `{ not = {...} }` | three-valued combinations |
 
 A config without Kconfig's `Linux/x86 ... Kernel Configuration` header is a *fragment*: a symbol it
@@ -106,7 +107,49 @@ Id prefixes: `CCS-PLAT` platform support and attestation interfaces, `CCS-KCFG` 
 surface in the kernel config, `CCS-CMD` command line, `CCS-TIME` time, `CCS-RNG` entropy,
 `CCS-IRQ` interrupts, `CCS-DATA` data leaving the guest and host-shared file systems, `CCS-MOD`
 modules, signing, lockdown and debug channels, `CCS-LIVE` the running system's devices and
-drivers, `CCS-ATTEST` what the audit established from attestation evidence.
+drivers, `CCS-ATTEST` what the audit established from attestation evidence, `CCS-DRV` device
+drivers built that bind host-presented devices outside an allow-list.
+
+## Drivers outside the allow-list (CCS-DRV)
+
+`CCS-DRV-001` fails when the config builds a PCI driver that binds host-presented devices and is
+not on the allow-list. Which built symbols are PCI drivers:
+
+- with `--source DIR` or `--kconfig-tree DIR` (a kernel tree): every `struct pci_driver` in the
+  `.c` files the config builds (Kbuild), attributed to the Kconfig symbol that builds the file (a
+  part added under `$(CONFIG_PCI)` belongs to its object's symbol). A driver with an id table
+  binds on its own; one with no id table or only driver-override entries (`vfio-pci`,
+  `uio_pci_generic`, `pci-stub`) binds only devices user space hands it and is listed, not
+  reported. With `--source` each driver is ranked by the host-input sites of its module (or, built
+  in, its object) in the surface inventory: risky sites first, then all sites.
+- with the config alone: a knowledge list generated from Linux 6.12.117 by the same code
+  (`src/cocoscope/rules/knowledge/pci-drivers-6.12.tsv`, `scripts/pci_drivers_list.py TREE`; a
+  test checks it is current and that it finds what the source scan finds on Debian's cloud
+  config). A listed driver that is built fails the rule on any kernel; a config of another series
+  with none of them is *unknown* (a driver added since would not be listed), never a pass. A
+  config without PCI passes; a fragment with none of them is unknown.
+
+The allow-list: `VIRTIO_PCI` (the virtio transport; which virtio devices to drive is for the
+virtio rules) and `PCIEPORTBUS` (the root ports virtio devices sit behind on q35; hotplug, AER
+and DPC have their own rules) everywhere; with `--hypervisor hyperv` (or VMBus devices on the
+running guest) also `MICROSOFT_MANA` (Azure's NIC, a VF through Hyper-V vPCI) and `FB_HYPERV`;
+with `xen` `XEN_PVHVM_GUEST`; with `vmware` `VMXNET3`, `VMWARE_PVSCSI`, `VMWARE_VMCI`. The VMBus
+drivers (`hv_netvsc`, `hv_storvsc`, `PCI_HYPERV`, ...) are not PCI drivers and never reported
+here (`CCS-KCFG-101` covers them off Hyper-V). A cloud's devices on KVM (gVNIC and NVMe on Google
+Cloud, ENA and NVMe on AWS) are not allowed by default. Extend the list with `--keep` (the same
+groups, profiles and symbols as `cocoscope fragment --keep`, e.g. `--keep GVE,BLK_DEV_NVME`), or
+layer a rule file (`--rules`) that redefines `CCS-DRV-001` with a longer `allow`. Drivers another
+rule already turns off (USB host controllers: `CCS-KCFG-120`; DRM, sound, the 8250 serial PCI
+boards, the emulated legacy NICs and disk controllers, Xen and VMware devices) are named in the
+notes as covered by that rule, not reported twice.
+
+The finding names the first five drivers (with `--source`: the most exposed, with sites/risky)
+and counts them by source area; its notes list twenty more (with `--source`) or every area with
+a few names; `--format json` lists every reported driver with its counts and fragment line under
+the input row's `facts` (`pci_drivers:CCS-DRV-001`). `cocoscope fragment --config F
+--kconfig-tree T` writes `# CONFIG_X is not set` for each reported symbol, and for the built
+symbols that `select` it, so the line takes (MLX4_EN selects MLX4_CORE); a kept symbol is never
+turned off.
 
 Symbols and parameters are those of Linux 6.12 (Debian's linux-source-6.12); a rule that names
 something 6.12 lacks (removed options such as `RANDOM_TRUST_CPU`, Intel's out-of-tree TDX

@@ -27,7 +27,7 @@ from cocoscope.rules.conditions import (
 from cocoscope.rules.fragment import build_fragment
 from cocoscope.rules.rule import Rule
 
-ID = re.compile(r"^CCS-(PLAT|KCFG|CMD|TIME|RNG|IRQ|DATA|MOD|LIVE|ATTEST)-[0-9]{3}$")
+ID = re.compile(r"^CCS-(PLAT|KCFG|CMD|TIME|RNG|IRQ|DATA|MOD|LIVE|ATTEST|DRV)-[0-9]{3}$")
 PACK_PREFIX = {  # which id prefixes each pack file may use
     "platform.toml": {"PLAT"},
     "virtio.toml": {"KCFG"},
@@ -45,6 +45,7 @@ PACK_PREFIX = {  # which id prefixes each pack file may use
     "data.toml": {"DATA"},
     "live.toml": {"LIVE"},
     "attestation.toml": {"ATTEST"},
+    "drivers.toml": {"DRV"},
 }
 
 # Symbols a rule may name although 6.12 lacks them; each such rule must explain it.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cocoscope.attest.result import Verification
 from cocoscope.audit import attest
@@ -17,6 +18,9 @@ from cocoscope.finding import Finding, Status
 from cocoscope.model import ThreatId
 from cocoscope.report.model import Report, build_report
 from cocoscope.rules import Rule, evaluate_rules
+
+if TYPE_CHECKING:
+    from cocoscope.surface.inventory import Inventory
 
 
 @dataclass(frozen=True)
@@ -61,18 +65,49 @@ def explain_findings(findings: list[Finding], rules: tuple[Rule, ...], config: K
     return out
 
 
-def surface_facts(source: str, ev: GuestEvidence) -> dict[str, object]:
-    """Count the host-input sites the config builds (cocoscope surface) for the input row."""
-    from cocoscope.surface.api import site_counts
+def surface_facts(source: str, ev: GuestEvidence) -> tuple[dict[str, object], Inventory]:
+    """Count the host-input sites the config builds (cocoscope surface) for the input row;
+    the inventory also ranks the PCI drivers (CCS-DRV-001)."""
+    from cocoscope.surface.api import inventory, summarise
 
     if ev.config is None:
         raise UsageError("--source needs a kernel config (--config, or a live system with one)")
     platform = ev.platform if ev.platform is not None and ev.platform.confidential else None
-    counts = site_counts(source, ev.config.path, platform)
+    inv = inventory(source, ev.config.path, platform=platform)
+    counts = summarise(inv)
     return {
         "surface": f"{counts['sites']} host-input sites in built code, {counts['risky']} risky",
         "surface_counts": counts,
-    }
+    }, inv
+
+
+def with_drivers(req: AuditRequest, ev: GuestEvidence, inv: Inventory | None) -> GuestEvidence:
+    """The PCI drivers the config builds, from --source (ranked by ``inv``) or --kconfig-tree."""
+    tree = req.source or req.kconfig_tree
+    if tree is None or ev.config is None:
+        return ev
+    from cocoscope.audit.drivers import driver_index
+
+    sites = inv.host_sites if inv is not None else None
+    return replace(ev, drivers=driver_index(tree, ev.config, sites))
+
+
+def driver_facts(rules: tuple[Rule, ...], ev: GuestEvidence) -> dict[str, object]:
+    """The PCI drivers each CCS-DRV rule reports, most exposed first, for the JSON facts."""
+    from cocoscope.audit.drivers import ranking_facts
+    from cocoscope.rules.conditions import PciDrivers
+
+    out: dict[str, object] = {}
+    for rule in rules:
+        for leaf in rule.pass_if.leaves():
+            if isinstance(leaf, PciDrivers) and (v := leaf.verdict(ev)) is not None:
+                out[f"pci_drivers:{rule.id}"] = {
+                    "origin": v.index.origin, "ranked": v.index.ranked,
+                    "reported": ranking_facts(v.index, v.reported),
+                    "fragment": [f"# CONFIG_{s} is not set"
+                                 for s in leaf.config_fix(ev)],
+                }
+    return out
 
 
 def _attestation_facts(v: Verification | None) -> dict[str, object]:
@@ -107,6 +142,11 @@ def evaluate(req: AuditRequest, g: Gathered) -> AuditResult:
         outcomes[attest.EVENTLOG_BOUND] = bound
         verification_failed = verification_failed or broken
     guest = replace(g.guest, attestation=outcomes)
+    surface: dict[str, object] = {}
+    inv = None
+    if req.source:
+        surface, inv = surface_facts(req.source, guest)
+    guest = with_drivers(req, guest, inv)
     findings = evaluate_rules(g.rules, guest, g.waivers, keep=g.keep)
     if req.kconfig_tree:
         if guest.config is None:
@@ -114,8 +154,7 @@ def evaluate(req: AuditRequest, g: Gathered) -> AuditResult:
         findings = explain_findings(findings, g.rules, guest.config, req.kconfig_tree)
     facts: dict[ThreatId, dict[str, object]] = {
         ThreatId.GUEST_MALICIOUS_CONFIGURATION: _attestation_facts(verification)}
-    if req.source:
-        facts[ThreatId.MALFORMED_RUNTIME_INPUT] = surface_facts(req.source, guest)
+    facts[ThreatId.MALFORMED_RUNTIME_INPUT] = {**surface, **driver_facts(g.rules, guest)}
     system = guest.system
     report = build_report(findings, list(g.inputs),
                           platform=system.detection if system else None,

@@ -106,6 +106,7 @@ def gather(req: AuditRequest) -> Gathered:
                                   attestation.kind))
     if req.source:
         inputs.append(InputRecord("source", req.source, None, "kernel source tree"))
-    guest = GuestEvidence(config, cmdline, system, target.platform, target.hypervisor)
+    guest = GuestEvidence(config, cmdline, system, target.platform, target.hypervisor,
+                          keep=keep.symbols)
     return Gathered(guest, tuple(inputs), tuple(ruleset.rules), ruleset.waivers, attestation, log,
                     target, keep)

@@ -38,15 +38,17 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                      help="hypervisor the guest runs on (Azure confidential VMs: hyperv); "
                      "default: detect on a live system, else unknown")
     src.add_argument("--kconfig-tree", metavar="DIR",
-                     help="kernel source tree: explain why failing symbols are on, and resolve "
-                     "a Kconfig fragment given as --config into a whole config")
+                     help="kernel source tree: explain why failing symbols are on, resolve "
+                     "a Kconfig fragment given as --config into a whole config; also read "
+                     "which PCI drivers the config builds)")
     src.add_argument("--fragment-base", choices=("alldefconfig", "allnoconfig"),
                      default="alldefconfig",
                      help="with --kconfig-tree, what a fragment's unset symbols become: their "
                      "defaults (merge_config.sh, the default) or n (merge_config.sh -n, as Kata "
                      "Containers builds its guest kernel)")
     src.add_argument("--source", metavar="DIR",
-                     help="kernel source tree: count host-input sites the config builds")
+                     help="kernel source tree: count host-input sites the config builds "
+                     "(and rank the PCI drivers CCS-DRV-001 reports by them)")
     att = p.add_argument_group("attestation")
     att.add_argument("--evidence", metavar="F", help="SNP attestation report or TDX quote")
     att.add_argument("--policy", metavar="F", help="attestation policy (TOML or JSON)")
@@ -62,7 +64,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     rules.add_argument("--keep", metavar="LIST", action="append", default=[],
                        help="what the deployment keeps on purpose, as given to `cocoscope "
                        "fragment --keep`: a rule failing only because of a kept symbol is "
-                       "reported as advice, not fail; comma-separated groups, profiles (kata, "
+                       "reported as advice, not fail, and a kept PCI driver is not reported by "
+                       "CCS-DRV-001; comma-separated groups, profiles (kata, "
                        "azure-cvm) or CONFIG_ symbols; repeatable")
     out = p.add_argument_group("output")
     out.add_argument("--format", choices=("table", "json", "sarif", "markdown", "html"), default="table")

@@ -5,12 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cocoscope.commands._common import emit
 from cocoscope.errors import UsageError
 from cocoscope.model.hypervisor import Hypervisor
 from cocoscope.model.platform import CONFIDENTIAL, Platform
+
+if TYPE_CHECKING:
+    from cocoscope.evidence.dotconfig import KernelConfig
+    from cocoscope.evidence.kconfig import KconfigTree
+    from cocoscope.rules.fragment import Fragment
+    from cocoscope.rules.rule import Rule
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -40,8 +46,21 @@ def run(args: argparse.Namespace) -> int:
     from cocoscope.rules.keep import parse_keep
 
     keep = parse_keep(args.keep)
-    frag = build_fragment(load_rules(args.rules).rules, Platform(args.platform),
-                          Hypervisor(args.hypervisor) if args.hypervisor else None, keep.symbols)
+    hypervisor = Hypervisor(args.hypervisor) if args.hypervisor else None
+    for_config = None
+    if args.config and args.kconfig_tree:
+        # Rules whose fix depends on the config (the PCI drivers CCS-DRV-001 finds) add theirs.
+        from cocoscope.audit.drivers import driver_index
+        from cocoscope.evidence.dotconfig import load_config
+        from cocoscope.evidence.guest import GuestEvidence
+
+        config = load_config(args.config)
+        for_config = GuestEvidence(config=config, platform=Platform(args.platform),
+                                   hypervisor=hypervisor, keep=keep.symbols,
+                                   drivers=driver_index(args.kconfig_tree, config))
+    rules = load_rules(args.rules).rules
+    frag = build_fragment(rules, Platform(args.platform), hypervisor, keep.symbols,
+                          for_config)
     for sym, rid in sorted(frag.kept.items()):
         print(f"cocoscope: keeping CONFIG_{sym} ({keep.label}); `cocoscope audit "
               f"{keep.label}` accepts it ({rid} is advice there, not a failure)", file=sys.stderr)
@@ -52,6 +71,9 @@ def run(args: argparse.Namespace) -> int:
         from cocoscope.evidence.kconfig import load_tree
 
         tree = load_tree(Path(args.kconfig_tree))
+        if for_config is not None and for_config.config is not None:
+            _turn_off_selectors(frag, tree, for_config.config, static_fixes(rules),
+                                keep.symbols)
         merged = tree.merge_fragment(load_config(args.config), frag.kconfig_plain(),
                                      f"fragment for {args.platform}")
         for line in merged.not_taken:
@@ -76,3 +98,22 @@ def run(args: argparse.Namespace) -> int:
             + f"# kernel command line:\n# {frag.cmdline_text()}\n")
     emit(text, args.output)
     return 0
+
+
+def static_fixes(rules: list[Rule]) -> frozenset[str]:
+    return frozenset(sym for r in rules for sym in r.fix.config)
+
+
+def _turn_off_selectors(frag: Fragment, tree: KconfigTree, config: KernelConfig,
+                        static: frozenset[str], keep: frozenset[str]) -> None:
+    """A line the config decided (a PCI driver CCS-DRV-001 found) would not take while other
+    built symbols select it (MLX4_EN selects MLX4_CORE): turn those off too, unless kept."""
+    tree.apply(config)
+    for sym, (value, rid) in sorted(frag.config.items()):
+        if value != "n" or sym in static or not tree.has_symbol(sym):
+            continue
+        for other in tree.turn_off_plan(sym).turn_off:
+            if other in keep:
+                frag.kept.setdefault(other, rid)
+            elif other != sym:
+                frag.config.setdefault(other, ("n", rid))

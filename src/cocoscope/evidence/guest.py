@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from cocoscope.evidence.cmdline import Cmdline
 from cocoscope.evidence.dotconfig import KernelConfig
+from cocoscope.evidence.pcidrivers import DriverIndex
 from cocoscope.evidence.system import RunningSystem
 from cocoscope.model.hypervisor import Hypervisor
 from cocoscope.model.platform import Platform
@@ -40,3 +41,8 @@ class GuestEvidence:
     # Attestation outcomes by name ("evidence-verified", "eventlog-bound", ...); a name that is
     # absent was not examined and the conditions on it are unknown.
     attestation: Mapping[str, AttestationOutcome] = field(default_factory=dict)
+    # The PCI drivers the config builds, read from the kernel source (--source/--kconfig-tree),
+    # ranked by host-input sites with --source; None: not read (rules use their knowledge list).
+    drivers: DriverIndex | None = None
+    # Symbols the user keeps (--keep groups, profiles or symbols): the guest needs them.
+    keep: frozenset[str] = frozenset()

@@ -119,6 +119,8 @@ def evaluate_rules(
                 notes.append(f"waived until {waiver.expires}: {waiver.rationale}")
             else:
                 notes.append(f"waiver expired on {waiver.expires}: {waiver.rationale}")
+        if status is not Status.NOT_APPLICABLE:
+            notes.extend(n for leaf in rule.pass_if.leaves() for n in leaf.details(ev))
         if rule.version_note:
             notes.append(rule.version_note)
         findings.append(

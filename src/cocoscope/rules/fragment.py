@@ -64,7 +64,10 @@ def _already_holds(rule: Rule, target: GuestEvidence) -> bool:
 
 
 def build_fragment(rules: list[Rule], platform: Platform, hypervisor: Hypervisor | None = None,
-                   keep: frozenset[str] = frozenset()) -> Fragment:
+                   keep: frozenset[str] = frozenset(),
+                   evidence: GuestEvidence | None = None) -> Fragment:
+    """``evidence``: the config the fragment is for (fragment --config); conditions that depend on
+    it add their lines (the PCI drivers CCS-DRV-001 found), kept symbols still win."""
     target = GuestEvidence(platform=platform, hypervisor=hypervisor)
     config: dict[str, tuple[str, str]] = {}
     cmdline: dict[str, tuple[str, str]] = {}
@@ -73,7 +76,11 @@ def build_fragment(rules: list[Rule], platform: Platform, hypervisor: Hypervisor
     for r in rules:
         if not rule_applies(r.platforms, platform) or _already_holds(r, target):
             continue
-        for sym, val in r.fix.config.items():
+        fixes = dict(r.fix.config)
+        if evidence is not None:
+            for leaf in r.pass_if.leaves():
+                fixes.update(leaf.config_fix(evidence))
+        for sym, val in fixes.items():
             if val == "n" and sym in keep:
                 kept[sym] = r.id
                 continue

@@ -38,7 +38,11 @@ def inventory(source: str, config: str | None = None, *, platform: Platform | No
 
 def site_counts(source: str, config: str, platform: Platform | None = None) -> dict[str, int]:
     """For the audit's malformed-runtime-input row: total, risky and per-interface counts."""
-    inv = inventory(source, config, platform=platform)
+    return summarise(inventory(source, config, platform=platform))
+
+
+def summarise(inv: Inventory) -> dict[str, int]:
+    """Total, risky and per-interface counts, the largest subsystems and drivers."""
     counts = {"sites": len(inv.host_sites), "risky": sum(s.risky for s in inv.host_sites)}
     for iface, n in sorted(inv.counts("interface").items()):
         counts[f"interface:{iface}"] = n

@@ -133,6 +133,11 @@ def test_turn_off_plan_on_debian_config(tree: KconfigTree, cloud: KernelConfig) 
     assert plan.feasible
     assert {"VIRTIO_PCI", "VIRTIO_MMIO", "VIRTIO_CONSOLE", "VIRTIO_FS"} <= set(plan.turn_off)
     assert tree.value("IMA") == "y" and tree.value("VIRTIO") == "y"  # simulation undone
+    # A diamond is not a cycle: INTEL_SOC_DTS_THERMAL and INT340X_THERMAL both select
+    # INTEL_SOC_DTS_IOSF_CORE, which selects IOSF_MBI.
+    plan = tree.turn_off_plan("IOSF_MBI")
+    assert plan.feasible, plan.reason
+    assert {"INTEL_SOC_DTS_THERMAL", "INT340X_THERMAL", "IOSF_MBI"} <= set(plan.turn_off)
 
 
 def test_merge_fragment_turns_host_facing_options_off(tree: KconfigTree,

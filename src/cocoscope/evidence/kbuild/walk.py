@@ -210,7 +210,7 @@ def _add_object(it: Interp, d: str, word: str, built: Built, symbol: str | None,
     obj_path = _join(d, stem)
     module = posixpath.basename(stem) if built == "m" else None
     for part, part_symbol in _parts(it, stem, suffixes, symbol, 0, set()):
-        _add_primitive(out, _join(d, part), built, module, obj_path, part_symbol)
+        _add_primitive(out, _join(d, part), built, module, obj_path, part_symbol, symbol)
 
 
 def _parts(it: Interp, stem: str, suffixes: tuple[str, ...], symbol: str | None,
@@ -240,12 +240,13 @@ def _parts(it: Interp, stem: str, suffixes: tuple[str, ...], symbol: str | None,
 
 
 def _add_primitive(out: _Collector, stem_path: str, built: Built, module: str | None,
-                   obj_path: str, symbol: str | None) -> None:
+                   obj_path: str, symbol: str | None, object_symbol: str | None = None) -> None:
     c = stem_path + ".c"
     if c in out.files and (out.files[c].built == "y" or built == "m"):
         return  # built in wins over modular; the first module wins over later ones
     if (out.tree / c).is_file():
-        out.files[c] = BuiltFile(c, built, module, obj_path, symbol)
+        out.files[c] = BuiltFile(c, built, module, obj_path, symbol,
+                                 object_symbol=object_symbol)
         return
     for ext, reason in ((".S", "assembly (.S)"), (".rs", "Rust (.rs)")):
         if (out.tree / (stem_path + ext)).is_file():

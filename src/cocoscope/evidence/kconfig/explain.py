@@ -322,6 +322,9 @@ def _plan(kconf: Any, index: ReverseIndex, sym: Any,
         if sub is None:
             return None, why
         steps += sub
+    # ``visiting`` is the current select path: a symbol reached again through another branch
+    # (A and B both select C, which selects D) is a diamond, not a cycle.
+    visiting.discard(sym.name)
     if any(n.prompt for n in sym.nodes):
         steps.append(sym.name)
     elif not steps:

@@ -22,6 +22,7 @@ from cocoscope.rules.conditions.config import (
     SymbolValueIn,
     kernel_version,
 )
+from cocoscope.rules.conditions.drivers import PciDrivers
 from cocoscope.rules.conditions.logic import All, AnyOf, Not
 from cocoscope.rules.conditions.system import (
     DetectedPlatform,
@@ -38,7 +39,7 @@ __all__ = [
     "KINDS", "All", "AnyOf", "Attestation", "CmdlineAnyMatches", "CmdlineBool",
     "CmdlineCondition", "CmdlinePresent", "CmdlineValueIn", "Condition", "ConditionError",
     "DetectedPlatform", "DeviceFeature", "DevicePresent", "DriverBound", "HypervisorIs", "KernelHas",
-    "KernelVersion", "LockdownIs", "Not", "PlatformIs",
+    "KernelVersion", "LockdownIs", "Not", "PciDrivers", "PlatformIs",
     "SecureBoot", "SymbolAtLeast", "SymbolCondition", "SymbolIs", "SymbolValueIn", "Tri",
     "kernel_version", "parse",
 ]

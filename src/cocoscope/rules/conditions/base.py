@@ -46,6 +46,15 @@ class Condition(ABC):
         """The input line or argument this leaf reads, when that input was given."""
         return None
 
+    def details(self, ev: GuestEvidence) -> tuple[str, ...]:
+        """Longer evidence for the finding's notes when it does not pass (e.g. a ranked list)."""
+        return ()
+
+    def config_fix(self, ev: GuestEvidence) -> dict[str, str]:
+        """Config values that would satisfy this leaf for this evidence, beyond the rule's static
+        ``[rule.fix]`` (e.g. ``n`` for each driver it found): `cocoscope fragment --config`."""
+        return {}
+
     def leaves(self) -> Iterator[Condition]:
         """The non-combining conditions under this one, in document order."""
         yield self
