@@ -148,8 +148,11 @@ and counts them by source area; its notes list twenty more (with `--source`) or 
 a few names; `--format json` lists every reported driver with its counts and fragment line under
 the input row's `facts` (`pci_drivers:CCS-DRV-001`). `cocoscope fragment --config F
 --kconfig-tree T` writes `# CONFIG_X is not set` for each reported symbol, and for the built
-symbols that `select` it, so the line takes (MLX4_EN selects MLX4_CORE); a kept symbol is never
-turned off.
+symbols that `select` it, so the line takes (MLX4_EN selects MLX4_CORE). Without `--config` (a
+fragment to merge with `merge_config.sh`) it writes one for every listed driver the rule would
+report on that hypervisor and for the symbols that select it (the knowledge list records them):
+some 750 lines, most for drivers no config builds, which merge as no-ops. A kept symbol, and
+what selects it, is never turned off.
 
 Symbols and parameters are those of Linux 6.12 (Debian's linux-source-6.12); a rule that names
 something 6.12 lacks (removed options such as `RANDOM_TRUST_CPU`, Intel's out-of-tree TDX

@@ -137,13 +137,13 @@ def test_elsewhere_names_existing_rules_that_turn_the_symbol_off() -> None:
     rules = {r.id: r for r in load_rules().rules}
     (cond,) = [leaf for leaf in rules["CCS-DRV-001"].pass_if.leaves()
                if isinstance(leaf, PciDrivers)]
-    listed = {d.symbol for d in knowledge()[1]}
+    listed = {d.symbol for d in knowledge().drivers}
     for rid, items in cond.elsewhere:
         fix = rules[rid].fix.config
         assert any(v == "n" for v in fix.values()), rid
         for item in items:
             if item.endswith("/"):
-                assert any(d.file.startswith(item) for d in knowledge()[1]), item
+                assert any(d.file.startswith(item) for d in knowledge().drivers), item
             else:
                 assert item in listed, item
                 assert fix.get(item) == "n" or item in set(rules[rid].pass_if.config_symbols()) \
@@ -154,10 +154,25 @@ def test_elsewhere_names_existing_rules_that_turn_the_symbol_off() -> None:
 
 def test_knowledge_list_names_the_objects_symbol_not_the_bus() -> None:
     """ccp-$(CONFIG_PCI) += sp-pci.o is CRYPTO_DEV_CCP_DD's driver; PCI itself is never one."""
-    series, listed = knowledge()
-    assert series == (6, 12) and len(listed) > 800
+    k = knowledge()
+    listed = k.drivers
+    assert k.series == (6, 12) and len(listed) > 800
     rows = {(d.symbol, d.file) for d in listed}
     assert ("CRYPTO_DEV_CCP_DD", "drivers/crypto/ccp/sp-pci.c") in rows
     assert ("IPMI_SI", "drivers/char/ipmi/ipmi_si_pci.c") in rows
     assert not any(d.symbol in ("PCI", "") for d in listed)
     assert ("VIRTIO_PCI", "drivers/virtio/virtio_pci_common.c") in rows
+
+
+def test_generic_fragment_turns_off_every_listed_driver_and_its_selectors() -> None:
+    """No config (fragment for merge_config.sh): every driver the rule would report, with what
+    selects it (MLX4_EN selects MLX4_CORE), never the allow-list, a kept or covered one."""
+    (rule,) = [r for r in load_rules().rules if r.id == "CCS-DRV-001"]
+    frag = build_fragment([rule], Platform.SNP, Hypervisor.HYPERV, keep=frozenset({"GVE"}))
+    lines = {s for s, (v, rid) in frag.config.items() if v == "n" and rid == "CCS-DRV-001"}
+    assert {"MLX5_CORE", "MLX4_CORE", "MLX4_EN", "IXGBEVF", "BLK_DEV_NVME"} <= lines
+    assert not {"VIRTIO_PCI", "PCIEPORTBUS", "MICROSOFT_MANA", "GVE", "E1000", "VFIO_PCI"} & lines
+    assert "MICROSOFT_MANA" in build_fragment([rule], Platform.SNP, Hypervisor.KVM).config
+    # A kept driver keeps what selects it too (MLX4_EN is what makes MLX4_CORE useful).
+    frag = build_fragment([rule], Platform.TDX, keep=frozenset({"MLX4_CORE"}))
+    assert "MLX4_EN" not in frag.config and "MLX4_CORE" not in frag.config

@@ -68,7 +68,7 @@ def build_fragment(rules: list[Rule], platform: Platform, hypervisor: Hypervisor
                    evidence: GuestEvidence | None = None) -> Fragment:
     """``evidence``: the config the fragment is for (fragment --config); conditions that depend on
     it add their lines (the PCI drivers CCS-DRV-001 found), kept symbols still win."""
-    target = GuestEvidence(platform=platform, hypervisor=hypervisor)
+    target = GuestEvidence(platform=platform, hypervisor=hypervisor, keep=keep)
     config: dict[str, tuple[str, str]] = {}
     cmdline: dict[str, tuple[str, str]] = {}
     kept: dict[str, str] = {}
@@ -77,9 +77,8 @@ def build_fragment(rules: list[Rule], platform: Platform, hypervisor: Hypervisor
         if not rule_applies(r.platforms, platform) or _already_holds(r, target):
             continue
         fixes = dict(r.fix.config)
-        if evidence is not None:
-            for leaf in r.pass_if.leaves():
-                fixes.update(leaf.config_fix(evidence))
+        for leaf in r.pass_if.leaves():
+            fixes.update(leaf.config_fix(evidence if evidence is not None else target))
         for sym, val in fixes.items():
             if val == "n" and sym in keep:
                 kept[sym] = r.id

@@ -34,27 +34,36 @@ NOTE_PER_AREA = 4  # unranked: symbols named per area in the notes
 MAIN_FAMILY = ("net", "nvme", "scsi", "ata", "block", "gpu", "infiniband", "cxl")
 
 
+@dataclass(frozen=True)
+class Knowledge:
+    series: tuple[int, int]  # the (major, minor) kernel series the list describes
+    drivers: tuple[PciDriver, ...]
+    # symbol -> the symbols that select it, transitively: off too, or its line does not take
+    selectors: Mapping[str, tuple[str, ...]]
+
+
 @cache
-def knowledge() -> tuple[tuple[int, int], tuple[PciDriver, ...]]:
-    """The (major, minor) series the list describes and its drivers."""
+def knowledge() -> Knowledge:
     text = (resources.files("cocoscope.rules") / KNOWLEDGE).read_text("utf-8")
     series = (0, 0)
     drivers = []
+    selectors: dict[str, tuple[str, ...]] = {}
     for line in text.splitlines():
         if line.startswith("# version\t"):
             major, minor = line.split("\t")[1].split(".")[:2]
             series = (int(major), int(minor))
         elif line and not line.startswith("#"):
-            symbol, path, name, binds = line.split("\t")
+            symbol, path, name, binds, selected_by = line.split("\t")
             drivers.append(PciDriver(symbol, path, name, auto_binds=binds == "auto"))
-    return series, tuple(drivers)
+            selectors[symbol] = tuple(s for s in selected_by.split(",") if s and s != "-")
+    return Knowledge(series, tuple(drivers), selectors)
 
 
 def index_from_knowledge(config: KernelConfig) -> DriverIndex:
     """The listed drivers whose symbol the config builds (y or m)."""
-    series, listed = knowledge()
+    series = knowledge().series
     found = []
-    for d in listed:
+    for d in knowledge().drivers:
         value = config.tristate(d.symbol).value
         if value in ("y", "m"):
             found.append(PciDriver(d.symbol, d.file, d.name, value, d.name, d.auto_binds))
@@ -119,29 +128,42 @@ class PciDrivers(Condition):
                 return rid
         return None
 
+    def platform(self, ev: GuestEvidence) -> frozenset[str]:
+        """The allow-list for this guest: everywhere, plus its hypervisor's own devices."""
+        extra = dict(self.allow_on).get(ev.hypervisor.value) if ev.hypervisor else None
+        return self.allow | (extra or frozenset())
+
+    def _bucket(self, d: PciDriver, platform: frozenset[str], keep: frozenset[str]) -> str:
+        """"" (reported), "on-request", "allowed", "kept", or the rule id that covers it."""
+        if not d.auto_binds:
+            return "on-request"
+        if d.symbol in platform:
+            return "allowed"
+        if d.symbol in keep:
+            return "kept"
+        return self._covered_by(d) or ""
+
     def verdict(self, ev: GuestEvidence) -> Verdict | None:
         config = ev.config
         if config is None:
             return None
         index = ev.drivers if ev.drivers is not None else index_from_knowledge(config)
-        platform = set(self.allow)
-        if ev.hypervisor is not None:
-            platform |= dict(self.allow_on).get(ev.hypervisor.value, frozenset())
+        platform = self.platform(ev)
         reported: list[PciDriver] = []
         allowed: list[PciDriver] = []
         kept: list[PciDriver] = []
         elsewhere: list[tuple[PciDriver, str]] = []
         on_request: list[PciDriver] = []
         for d in index.drivers:
-            rid = self._covered_by(d)
-            if not d.auto_binds:
+            bucket = self._bucket(d, platform, ev.keep)
+            if bucket == "on-request":
                 on_request.append(d)
-            elif d.symbol in platform:
+            elif bucket == "allowed":
                 allowed.append(d)
-            elif d.symbol in ev.keep:
+            elif bucket == "kept":
                 kept.append(d)
-            elif rid is not None:
-                elsewhere.append((d, rid))
+            elif bucket:
+                elsewhere.append((d, bucket))
             else:
                 reported.append(d)
         result: Tri = not reported
@@ -156,7 +178,7 @@ class PciDrivers(Condition):
             result, why = None, (f"{len(index.unreadable)} built files could not be read "
                                  f"({index.unreadable[0]})")
         elif ev.drivers is None:
-            series = knowledge()[0]
+            series = knowledge().series
             version = config.version
             if version is None or version[:2] != series:
                 shown = "unknown" if version is None else ".".join(map(str, version))
@@ -230,9 +252,21 @@ class PciDrivers(Condition):
         return tuple(notes)
 
     def config_fix(self, ev: GuestEvidence) -> dict[str, str]:
-        """``# CONFIG_X is not set`` for each reported driver's symbol."""
-        v = self.verdict(ev)
-        return {} if v is None else {s: "n" for s in _symbols(list(v.reported)) if s}
+        """``# CONFIG_X is not set`` for each reported driver's symbol. With no config (the
+        generic fragment, merged by the user with merge_config.sh) every listed driver the
+        condition would report, and the symbols that select it, so each line takes."""
+        if ev.config is not None:
+            v = self.verdict(ev)
+            return {} if v is None else {s: "n" for s in _symbols(list(v.reported)) if s}
+        k = knowledge()
+        platform = self.platform(ev)
+        fix: dict[str, str] = {}
+        for d in k.drivers:
+            if self._bucket(d, platform, ev.keep) == "":
+                fix[d.symbol] = "n"
+                fix.update((s, "n") for s in k.selectors.get(d.symbol, ())
+                           if s not in platform and s not in ev.keep)
+        return fix
 
     def location(self, ev: GuestEvidence) -> Location | None:
         v = self.verdict(ev)
