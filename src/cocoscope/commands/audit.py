@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     src.add_argument("--kconfig-tree", metavar="DIR",
                      help="kernel source tree: explain why failing symbols are on, resolve "
                      "a Kconfig fragment given as --config into a whole config; also read "
-                     "which PCI drivers the config builds)")
+                     "which PCI drivers the config builds")
     src.add_argument("--fragment-base", choices=("alldefconfig", "allnoconfig"),
                      default="alldefconfig",
                      help="with --kconfig-tree, what a fragment's unset symbols become: their "
