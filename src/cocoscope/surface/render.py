@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -98,8 +99,10 @@ def to_table(inv: Inventory, *, inventory: bool = True) -> str:
             f"{t['derived_sites']} through {t['derived_sources']} derived sources) in "
             f"{t['files_scanned']} files; platform {inv.platform or 'any'}")
     if t["trusted_on_platform"]:
-        head += (f"; {t['trusted_on_platform']} sites not host input on this platform left out "
-                 "(trusted, from the guest itself, or an interface the platform lacks)")
+        kinds = Counter(s.trust.value for s in inv.sites if not s.trust.host_input)
+        head += (f"; {t['trusted_on_platform']} sites not host input on this platform left out ("
+                 + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+                 + "; trust_note in --format json/csv says why)")
     parts = [head,
              _summary_table("\nBy interface class", by_interface(inv), None, "interface"),
              _summary_table("\nBy subsystem / driver", by_subsystem(inv), 30, "subsystem"),
