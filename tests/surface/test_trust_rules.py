@@ -1,4 +1,5 @@
-"""The catalogue's trust tables (surface/trust_rules.py): built-in facts and bad user input."""
+"""The catalogue's trust tables (surface/trust_rules.py): built-in facts, bad user input, and
+how surface/trust.py decodes an MSR argument against them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import pytest
 from cocoscope.errors import InputError
 from cocoscope.model.platform import Platform
 from cocoscope.surface.catalogue import Trust, load_catalogue
+from cocoscope.surface.grade import Grade
+from cocoscope.surface.sites import RawSite
+from cocoscope.surface.trust import TrustJudge
 
 
 def test_tdx_msr_table_is_spec_shaped() -> None:
@@ -66,3 +70,27 @@ def test_bad_trust_tables_name_the_file(tmp_path: Path, text: str, message: str)
     with pytest.raises(InputError, match=message) as err:
         load_catalogue(str(f))
     assert "c.toml" in str(err.value)
+
+
+@pytest.mark.parametrize(("args", "primitive", "trust"), [
+    (("MSR_ARCH_PERFMON_EVENTSEL0 + i", "v"), "rdmsrl", Trust.TRUSTED),  # index into 0x186..
+    (("MSR_ARCH_PERFMON_EVENTSEL0 + 2", "v"), "rdmsrl", Trust.TRUSTED),  # 0x188
+    (("MSR_ARCH_PERFMON_EVENTSEL0 + 8", "v"), "rdmsrl", Trust.HOST),  # 0x18e: #VE
+    (("MSR_ARCH_PERFMON_EVENTSEL0 + 8 + i", "v"), "rdmsrl", Trust.HOST),  # not from the base
+    (("MSR_ARCH_PERFMON_EVENTSEL1 + i", "v"), "rdmsrl", Trust.HOST),  # no range starts there
+    (("x86_pmu_config_addr(hwc->idx)", "v"), "rdmsrl", Trust.TRUSTED),
+    (("0x1b", "v"), "rdmsrl", Trust.HOST),  # APIC_BASE
+    (("(0xc0000100)", "v"), "rdmsrl", Trust.TRUSTED),  # FS_BASE
+    (("cpu", "MSR_FS_BASE", "&v"), "rdmsrl_on_cpu", Trust.TRUSTED),  # the MSR is argument 2
+    (("MSR_FS_BASE", "v"), "rdmsrl_on_cpu", Trust.HOST),  # ... not argument 1
+])
+def test_msr_argument_decoding_on_tdx(args: tuple[str, ...], primitive: str,
+                                      trust: Trust) -> None:
+    consts = {"MSR_ARCH_PERFMON_EVENTSEL0": 0x186, "MSR_ARCH_PERFMON_EVENTSEL1": 0x187,
+              "MSR_FS_BASE": 0xC0000100}
+    judge = TrustJudge(load_catalogue(), Platform.TDX, {}, {}, {}, frozenset(), frozenset(),
+                       consts)
+    raw = RawSite(primitive, 1, 1, "f", False, False, Grade.DISCARDED, args[0], False, "", args)
+    verdict = judge.direct(raw, "arch/x86/x.c", primitive)
+    assert verdict.trust is trust
+    assert bool(verdict.note) == (trust is not Trust.HOST)

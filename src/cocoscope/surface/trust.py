@@ -54,6 +54,7 @@ def constants(summaries: Iterable[FileSummary]) -> dict[str, int]:
 
 _SUM = re.compile(r"^\(?\s*([A-Za-z_]\w*|0[xX][0-9a-fA-F]+|\d+)\s*\)?\s*\+\s*(.+)$")
 _CALL = re.compile(r"^([A-Za-z_]\w*)\s*\((.*)\)$")
+_MORE_TERMS = re.compile(r"\+|-(?!>)")
 
 
 def _in_code(src: Source, code: tuple[str, ...]) -> bool:
@@ -174,7 +175,11 @@ class TrustJudge:
             if base is None:
                 return "", None
             offset = int_literal(m.group(2))
-            return text, (base + offset, False) if offset is not None else (base, True)
+            if offset is not None:
+                return text, (base + offset, False)
+            if _MORE_TERMS.search(m.group(2)):  # `BASE + 8 + i`: not an index from BASE
+                return "", None
+            return text, (base, True)
         if (m := _CALL.match(text)) is not None and m.group(1) in self.cat.rules.msr_address:
             base = self.consts.get(self.cat.rules.msr_address[m.group(1)][0])
             return text, (base, True) if base is not None else None
