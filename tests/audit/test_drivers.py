@@ -58,6 +58,10 @@ def test_config_only_reports_debian_cloud_nics_from_the_knowledge_list(config_on
     assert {"MLX5_CORE", "MLX4_CORE", "IXGBEVF", "ENA_ETHERNET", "GVE", "BLK_DEV_NVME"} <= set(syms)
     assert not {"VIRTIO_PCI", "VIRTIO_NET", "PCIEPORTBUS", "VFIO_PCI", "E1000"} & set(syms)
     assert f.message.startswith(f"{len(syms)} PCI driver symbols outside the allow-list built")
+    assert len(syms) == len(facts["reported"])  # one entry per symbol
+    # Unranked, the main family (NICs, storage) leads, in the facts as in the message.
+    assert facts["reported"][0]["file"].startswith("drivers/net/")
+    assert f"); {syms[0]} ({facts['reported'][0]['unit']}, m)" in f.message
     assert facts["fragment"][0] == f"# CONFIG_{syms[0]} is not set"
 
 

@@ -41,7 +41,7 @@ def test_listed_driver_fails_and_names_symbol_and_area() -> None:
     _, f = drv001(config(VIRTIO_ONLY + "CONFIG_MLX5_CORE=m\nCONFIG_IXGBEVF=m\n"))
     assert f.status is Status.FAIL
     assert f.message.startswith("2 PCI driver symbols outside the allow-list built (net 2)")
-    assert "MLX5_CORE (mlx5_core_driver, m)" in f.message and "IXGBEVF" in f.message
+    assert "IXGBEVF (ixgbevf, m), MLX5_CORE (mlx5_core, m)" in f.message  # module names
     assert f.location is not None and f.location.line is not None  # points at the config line
     assert any(n.startswith("reported by area: net (2): IXGBEVF, MLX5_CORE") for n in f.notes)
 
@@ -176,3 +176,18 @@ def test_generic_fragment_turns_off_every_listed_driver_and_its_selectors() -> N
     # A kept driver keeps what selects it too (MLX4_EN is what makes MLX4_CORE useful).
     frag = build_fragment([rule], Platform.TDX, keep=frozenset({"MLX4_CORE"}))
     assert "MLX4_EN" not in frag.config and "MLX4_CORE" not in frag.config
+
+
+def test_a_layered_rule_file_extends_the_allow_list(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """docs/rules.md: --rules with a CCS-DRV-001 of a longer allow replaces the built-in."""
+    user = tmp_path / "site.toml"
+    user.write_text('''[[rule]]
+id = "CCS-DRV-001"
+title = "PCI drivers outside our allow-list"
+threat = "malformed-runtime-input"
+severity = "medium"
+pass_if = { pci_drivers = "built", allow = ["VIRTIO_PCI", "PCIEPORTBUS", "GVE"] }
+''')
+    (rule,) = [r for r in load_rules([str(user)]).rules if r.id == "CCS-DRV-001"]
+    (f,) = evaluate_rules([rule], config(VIRTIO_ONLY + "CONFIG_GVE=m\n"))
+    assert f.status is Status.PASS and "GVE" in f.message

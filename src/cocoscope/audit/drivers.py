@@ -37,5 +37,8 @@ def driver_index(tree: str, config: KernelConfig, sites: Iterable[Site] | None =
 
 def ranking_facts(index: DriverIndex, reported: Iterable[PciDriver]) -> list[dict[str, object]]:
     """The reported drivers, most exposed first, as plain data for the JSON/HTML facts."""
+    first: dict[str, PciDriver] = {}
+    for d in reported:  # one per symbol, the most exposed (the index is in rank order)
+        first.setdefault(d.symbol or d.file, d)
     return [{"symbol": d.symbol, "driver": d.name, "unit": d.unit, "built": d.built,
-             "file": d.file, "sites": d.sites, "risky": d.risky} for d in reported]
+             "file": d.file, "sites": d.sites, "risky": d.risky} for d in first.values()]

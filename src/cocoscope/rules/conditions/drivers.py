@@ -53,8 +53,9 @@ def knowledge() -> Knowledge:
             major, minor = line.split("\t")[1].split(".")[:2]
             series = (int(major), int(minor))
         elif line and not line.startswith("#"):
-            symbol, path, name, binds, selected_by = line.split("\t")
-            drivers.append(PciDriver(symbol, path, name, auto_binds=binds == "auto"))
+            symbol, path, name, binds, module, selected_by = line.split("\t")
+            unit = module if module != "-" else name
+            drivers.append(PciDriver(symbol, path, name, unit=unit, auto_binds=binds == "auto"))
             selectors[symbol] = tuple(s for s in selected_by.split(",") if s and s != "-")
     return Knowledge(series, tuple(drivers), selectors)
 
@@ -66,7 +67,7 @@ def index_from_knowledge(config: KernelConfig) -> DriverIndex:
     for d in knowledge().drivers:
         value = config.tristate(d.symbol).value
         if value in ("y", "m"):
-            found.append(PciDriver(d.symbol, d.file, d.name, value, d.name, d.auto_binds))
+            found.append(PciDriver(d.symbol, d.file, d.name, value, d.unit, d.auto_binds))
     return DriverIndex(tuple(found), f"knowledge list of Linux {series[0]}.{series[1]}")
 
 
@@ -166,6 +167,8 @@ class PciDrivers(Condition):
                 elsewhere.append((d, bucket))
             else:
                 reported.append(d)
+        if not index.ranked:
+            reported.sort(key=_main_family_first)
         result: Tri = not reported
         why = ""
         if reported:
@@ -203,8 +206,6 @@ class PciDrivers(Condition):
             return (f"no PCI driver outside the allow-list is built ({v.index.origin}; "
                     f"allowed: {', '.join(_symbols(list(v.allowed))) or 'none built'})")
         first = _first_per_symbol(v.reported)
-        if not v.index.ranked:
-            first.sort(key=_main_family_first)
         areas = sorted(Counter(_area(d.file) for d in first).items(), key=lambda x: (-x[1], x[0]))
         by_area = ", ".join(f"{a} {n}" for a, n in areas[:MESSAGE_AREAS])
         if len(areas) > MESSAGE_AREAS:
@@ -231,7 +232,7 @@ class PciDrivers(Condition):
                             "fragment line)" if more > 0 else ""))
         elif first:
             groups: dict[str, list[str]] = {}
-            for d in sorted(first, key=_main_family_first):
+            for d in first:
                 groups.setdefault(_area(d.file), []).append(d.symbol or d.file)
             notes.append("reported by area: " + "; ".join(
                 f"{area} ({len(syms)}): {', '.join(syms[:NOTE_PER_AREA])}"
