@@ -136,3 +136,8 @@ def test_kernel_merge_config_takes_every_line(platform: str, linux_tree: Path,
     cfg = load_config(str(final))
     for sym in ("VIRTIO_VSOCKETS", "SCSI_VIRTIO", "VIRTIO_FS", "VIRTIO_CONSOLE"):
         assert cfg.is_on(sym), sym
+
+
+def test_fragment_out_needs_a_config_and_a_tree(tmp_path: Path) -> None:
+    assert main(["fragment", "--platform", "tdx", "--fragment-out", str(tmp_path / "f")]) == 2
+    assert not (tmp_path / "f").exists()

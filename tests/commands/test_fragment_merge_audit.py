@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import lzma
 import os
+import re
 import subprocess
 from collections import Counter
 from functools import cache
@@ -68,6 +69,20 @@ def _merge_with_kernel_script(tree_dir: Path, base: Path, frag: Path, out: Path)
     return out
 
 
+def _not_in_final(fragment: str, final: str) -> list[str]:
+    """merge_config.sh's last check, for the fragment's symbols: the lines naming CFG as a word
+    (`grep -w`) in the fragment and in the final .config must be equal, else the script prints
+    'Value requested for CFG not in final .config'."""
+    out = []
+    for cfg in re.findall(r"^(?:# )?(CONFIG_\w+)", fragment, re.M):
+        word = re.compile(rf"(?<!\w){cfg}(?!\w)")
+        want = [line for line in fragment.splitlines() if word.search(line)]
+        have = [line for line in final.splitlines() if word.search(line)]
+        if want != have:
+            out.append(cfg)
+    return out
+
+
 @pytest.mark.parametrize(("platform", "extra"), COMBINATIONS,
                          ids=[p + "".join(e).replace("--", "-") for p, e in COMBINATIONS])
 @pytest.mark.parametrize("merge", ["kconfig-tree", "merge_config.sh"])
@@ -82,9 +97,24 @@ def test_fragment_merge_audit(platform: str, extra: tuple[str, ...], merge: str,
                        "--kconfig-tree", str(linux_tree), "-o", str(merged))
         assert code == 0
     else:
-        frag = tmp_path / "coco.config"
-        assert _run(capsys, "fragment", "--platform", platform, *extra, "-o", str(frag))[0] == 0
-        _merge_with_kernel_script(linux_tree, base, frag, merged)
+        # The fragment as printed, and tailored to the base config (--fragment-out): the lines
+        # the tailored one leaves out are exactly those the script would warn about, each a
+        # symbol that stays off (hidden) in the final config.
+        plain, tailored = tmp_path / "coco.config", tmp_path / "coco-for-debian.config"
+        assert _run(capsys, "fragment", "--platform", platform, *extra, "-o", str(plain))[0] == 0
+        assert _run(capsys, "fragment", "--platform", platform, *extra, "--config", str(base),
+                    "--kconfig-tree", str(linux_tree), "--fragment-out", str(tailored),
+                    "-o", str(tmp_path / "unused.config"))[0] == 0
+        _merge_with_kernel_script(linux_tree, base, tailored, merged)
+        final = merged.read_text()
+        assert _not_in_final(tailored.read_text(), final) == []
+        warned = _not_in_final(plain.read_text(), final)
+        assert warned, "the untailored fragment names symbols Debian's config already hides"
+        dropped = {line.split()[1] for line in plain.read_text().splitlines()
+                   if line.startswith("# CONFIG_")} - set(re.findall(r"CONFIG_\w+",
+                                                                   tailored.read_text()))
+        assert set(warned) == dropped
+        assert not any(re.search(rf"^{cfg}=", final, re.M) for cfg in warned)
 
     code, out = _run(capsys, "audit", "--config", str(merged), "--platform", platform, *extra,
                      "--format", "json", "--show", "all", "--fail-on", "low")

@@ -36,8 +36,19 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                    help="merge the fragment into this .config (needs --kconfig-tree)")
     p.add_argument("--kconfig-tree", metavar="DIR",
                    help="kernel source tree used to resolve the merged config (olddefconfig)")
+    p.add_argument("--fragment-out", metavar="FILE",
+                   help="with --config and --kconfig-tree, also write the fragment tailored to "
+                   "that config: '# CONFIG_X is not set' lines for symbols already hidden there "
+                   "(their dependencies off) are left out, so the tree's merge_config.sh merges "
+                   "it without a 'not in final .config' warning")
     p.add_argument("--output", "-o", metavar="FILE")
     p.set_defaults(func=run)
+
+
+def fragment_text(frag: Fragment) -> str:
+    return (f"# cocoscope Kconfig fragment for {frag.platform.value}: satisfies the built-in "
+            "rules\n" + frag.kconfig_text()
+            + f"# kernel command line:\n# {frag.cmdline_text()}\n")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
     from cocoscope.rules.fragment import build_fragment
     from cocoscope.rules.keep import parse_keep
 
+    if args.fragment_out and not (args.config and args.kconfig_tree):
+        raise UsageError("--fragment-out needs --config and --kconfig-tree")
     keep = parse_keep(args.keep)
     hypervisor = Hypervisor(args.hypervisor) if args.hypervisor else None
     for_config = None
@@ -79,6 +92,15 @@ def run(args: argparse.Namespace) -> int:
         for line in merged.not_taken:
             print(f"cocoscope: fragment line CONFIG_{line.symbol}={line.requested} did not take "
                   f"(now {line.result}): {line.reason}", file=sys.stderr)
+        if args.fragment_out:
+            written = set(merged.config_text.splitlines())
+            hidden = frozenset(s for s, (v, _) in frag.config.items()
+                               if v == "n" and f"# CONFIG_{s} is not set" not in written)
+            if hidden:
+                print(f"cocoscope: {args.fragment_out}: {len(hidden)} lines left out, already "
+                      f"off in {args.config} (dependencies off): "
+                      + ", ".join(f"CONFIG_{s}" for s in sorted(hidden)), file=sys.stderr)
+            emit(fragment_text(frag.without(hidden)), args.fragment_out)
         emit(merged.config_text, args.output)
         return 0
     if args.format == "json":
@@ -93,10 +115,7 @@ def run(args: argparse.Namespace) -> int:
             "cmdline_rules": {a: r for a, r in frag.cmdline.values()},
         }, [file_input("rules", f) for f in args.rules]), args.output)
         return 0
-    text = (f"# cocoscope Kconfig fragment for {args.platform}: satisfies the built-in rules\n"
-            + frag.kconfig_text()
-            + f"# kernel command line:\n# {frag.cmdline_text()}\n")
-    emit(text, args.output)
+    emit(fragment_text(frag), args.output)
     return 0
 
 

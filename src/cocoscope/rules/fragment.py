@@ -13,7 +13,7 @@ value reaches the merged .config.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cocoscope.errors import InputError
 from cocoscope.evidence.cmdline import normalise, parse_cmdline
@@ -51,6 +51,10 @@ class Fragment:
         return "".join(
             (f"# CONFIG_{s} is not set\n" if v == "n" else f"CONFIG_{s}={v}\n")
             for s, (v, _) in sorted(self.config.items()))
+
+    def without(self, symbols: frozenset[str]) -> Fragment:
+        """The fragment less the lines for ``symbols`` (e.g. already off in the base config)."""
+        return replace(self, config={s: v for s, v in self.config.items() if s not in symbols})
 
     def cmdline_text(self) -> str:
         return " ".join(arg for arg, _ in self.cmdline.values())
