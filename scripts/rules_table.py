@@ -121,7 +121,8 @@ not on the allow-list. Which built symbols are PCI drivers:
   binds on its own; one with no id table or only driver-override entries (`vfio-pci`,
   `uio_pci_generic`, `pci-stub`) binds only devices user space hands it and is listed, not
   reported. With `--source` each driver is ranked by the host-input sites of its module (or, built
-  in, its object) in the surface inventory: risky sites first, then all sites.
+  in, its object) in the surface inventory: most sites first, then most risky sites (the order
+  `cocoscope surface` ranks drivers in).
 - with the config alone: a knowledge list generated from Linux 6.12.117 by the same code
   (`src/cocoscope/rules/knowledge/pci-drivers-6.12.tsv`, `scripts/pci_drivers_list.py TREE`; a
   test checks it is current and that it finds what the source scan finds on Debian's cloud

@@ -65,9 +65,9 @@ def test_unreadable_file_is_listed_not_fatal(tmp_path: Path) -> None:
     assert drivers == () and unreadable and unreadable[0].startswith("missing.c")
 
 
-def test_rank_puts_risky_sites_first_then_all_sites() -> None:
+def test_rank_by_sites_then_risky_sites() -> None:
     a, b, c = (PciDriver(s, f"{s}.c", s.lower(), "m", s.lower()) for s in ("A", "B", "C"))
-    ranked = rank([a, b, c], {"a": (100, 2), "b": (10, 9), "c": (50, 9)})
-    assert [(d.symbol, d.sites, d.risky) for d in ranked] == [("C", 50, 9), ("B", 10, 9),
-                                                            ("A", 100, 2)]
+    ranked = rank([a, b, c], {"a": (100, 2), "b": (50, 1), "c": (50, 9)})
+    assert [(d.symbol, d.sites, d.risky) for d in ranked] == [("A", 100, 2), ("C", 50, 9),
+                                                            ("B", 50, 1)]
     assert rank([a], {})[0].sites == 0

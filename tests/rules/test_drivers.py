@@ -108,13 +108,13 @@ def test_keep_allows_a_driver_and_the_fragment_never_drops_it() -> None:
 
 def test_source_index_is_used_and_ranked() -> None:
     ev = config(VIRTIO_ONLY)
-    index = DriverIndex((PciDriver("A_NIC", "drivers/net/a.c", "a", "m", "a", True, 40, 9),
-                         PciDriver("B_NIC", "drivers/net/b.c", "b", "m", "b", True, 90, 1)),
+    index = DriverIndex((PciDriver("A_NIC", "drivers/net/a.c", "a", "m", "a", True, 90, 9),
+                         PciDriver("B_NIC", "drivers/net/b.c", "b", "m", "b", True, 40, 1)),
                         "kernel source T", ranked=True)
     ranked = GuestEvidence(config=ev.config, drivers=index)
     _, f = drv001(ranked)
     assert f.status is Status.FAIL
-    assert "most exposed (host-input sites/risky): A_NIC (a, m: 40/9), B_NIC (b, m: 90/1)" \
+    assert "most exposed (host-input sites/risky): A_NIC (a, m: 90/9), B_NIC (b, m: 40/1)" \
         in f.message
     unreadable = DriverIndex((), "kernel source T", unreadable=("x.c: too large",))
     _, f = drv001(GuestEvidence(config=ev.config, drivers=unreadable))

@@ -113,10 +113,11 @@ def find_pci_drivers(tree: Path, files: Sequence[BuiltFile]
 
 def rank(drivers: Iterable[PciDriver], unit_sites: dict[str, tuple[int, int]]
          ) -> tuple[PciDriver, ...]:
-    """Attach (sites, risky) per unit and order most exposed first (risky, then all sites)."""
+    """Attach (sites, risky) per unit and order most exposed first: by host-input sites, then
+    risky sites, as `cocoscope surface` ranks its drivers and subsystems."""
     ranked = [replace(d, sites=unit_sites.get(d.unit, (0, 0))[0],
                       risky=unit_sites.get(d.unit, (0, 0))[1]) for d in drivers]
-    return tuple(sorted(ranked, key=lambda d: (-(d.risky or 0), -(d.sites or 0), d.symbol,
+    return tuple(sorted(ranked, key=lambda d: (-(d.sites or 0), -(d.risky or 0), d.symbol,
                                                d.name)))
 
 
