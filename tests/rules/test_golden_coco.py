@@ -207,3 +207,16 @@ def test_azure_linux_uvm(capsys: pytest.CaptureFixture[str]) -> None:
     # On KVM the Hyper-V support is surface, not a boot requirement.
     _, doc = _audit(capsys, "--config", str(AZURE_UVM), "--hypervisor", "kvm")
     assert _statuses(doc)["CCS-KCFG-101"] == F
+
+
+def test_kata_with_its_own_profile(linux_tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Audited with --keep kata, what Kata needs is accepted advice; what it does not need and
+    still builds stays failing: FUSE_DAX=y keeps CCS-DATA-010 a failure although virtiofs is kept
+    (the DAX window maps host page cache as file contents, fs/fuse/virtio_fs.c:1067-1100)."""
+    _, doc = _audit(capsys, "--config", str(KATA), "--platform", "tdx", "--keep", "kata",
+                    "--kconfig-tree", str(linux_tree), "--fragment-base", "allnoconfig")
+    got = _statuses(doc)
+    _check(got, {"CCS-KCFG-007": A, "CCS-DATA-009": A, "CCS-DATA-010": F,
+                 "CCS-KCFG-001": F, "CCS-DATA-007": F})
+    notes = {f["rule_id"]: f["notes"] for t in doc["threats"] for f in t["findings"]}
+    assert any("CONFIG_SCSI_VIRTIO" in n for n in notes["CCS-KCFG-007"])

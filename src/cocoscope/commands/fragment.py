@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from cocoscope.evidence.dotconfig import KernelConfig
     from cocoscope.evidence.kconfig import KconfigTree
     from cocoscope.rules.fragment import Fragment
+    from cocoscope.rules.keep import Keep
     from cocoscope.rules.rule import Rule
 
 
@@ -101,6 +102,9 @@ def run(args: argparse.Namespace) -> int:
                       f"off in {args.config} (dependencies off): "
                       + ", ".join(f"CONFIG_{s}" for s in sorted(hidden)), file=sys.stderr)
             emit(fragment_text(frag.without(hidden)), args.fragment_out)
+        for left in still_failing(rules, merged.config_text, Platform(args.platform),
+                                  hypervisor, keep):
+            print(f"cocoscope: {left}", file=sys.stderr)
         emit(merged.config_text, args.output)
         return 0
     if args.format == "json":
@@ -117,6 +121,23 @@ def run(args: argparse.Namespace) -> int:
         return 0
     emit(fragment_text(frag), args.output)
     return 0
+
+
+def still_failing(rules: list[Rule], config_text: str, platform: Platform,
+                  hypervisor: Hypervisor | None, keep: Keep) -> list[str]:
+    """What the merged config still fails, from its config alone (the command line is the
+    fragment's to give): rules the fragment has no fix for on this kernel, e.g. one that needs a
+    newer kernel version."""
+    from cocoscope.evidence.dotconfig import parse_config_text
+    from cocoscope.evidence.guest import GuestEvidence
+    from cocoscope.finding import Status
+    from cocoscope.rules import evaluate_rules
+
+    ev = GuestEvidence(config=parse_config_text(config_text, "merged config"), platform=platform,
+                       hypervisor=hypervisor, keep=keep.symbols)
+    return [f"still failing on the merged config ({f.severity.value}): {f.rule_id} {f.title}: "
+            f"{f.message}" + (f" ({f.notes[-1]})" if f.notes else "")
+            for f in evaluate_rules(rules, ev, keep=keep) if f.status is Status.FAIL]
 
 
 def static_fixes(rules: list[Rule]) -> frozenset[str]:
