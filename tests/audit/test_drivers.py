@@ -178,3 +178,17 @@ def test_knowledge_list_finds_what_the_source_scan_finds(name: str, debian_cloud
                    driver_index(str(linux_tree), config).drivers}
     from_list = {(d.symbol, d.file, d.auto_binds) for d in index_from_knowledge(config).drivers}
     assert from_source == from_list and len(from_source) > 100
+
+
+def test_json_carries_the_ranking_and_validates(with_source: Report) -> None:
+    import json
+
+    from cocoscope.report.jsonout import render_json
+    from tests.report.schemas import validate
+
+    doc = json.loads(render_json(with_source))
+    validate(doc)
+    row = next(t for t in doc["threats"] if t["threat"] == "malformed-runtime-input")
+    facts = row["facts"][FACTS]
+    assert facts["ranked"] and facts["reported"][0]["sites"] >= facts["reported"][-1]["sites"]
+    assert len(facts["fragment"]) == len(facts["reported"])
