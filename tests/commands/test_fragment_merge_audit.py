@@ -27,13 +27,15 @@ import pytest
 from cocoscope.cli import main
 from cocoscope.evidence.dotconfig import load_config
 from cocoscope.evidence.kconfig import KconfigTree, load_tree
-from cocoscope.rules.keep import keep_symbols
+from cocoscope.rules.keep import parse_keep
 
 COMBINATIONS = [
     ("tdx", ()),
     ("snp", ()),
     ("tdx", ("--keep", "kata")),
     ("snp", ("--keep", "kata")),
+    ("tdx", ("--keep", "kata,vfio")),
+    ("snp", ("--keep", "kata,vfio")),
     ("tdx", ("--keep", "azure-cvm", "--hypervisor", "hyperv")),
     ("snp", ("--keep", "azure-cvm", "--hypervisor", "hyperv")),
 ]
@@ -136,18 +138,23 @@ def test_fragment_merge_audit(platform: str, extra: tuple[str, ...], merge: str,
 
     # What the deployment keeps is still built, and the rules it fails are accepted advice.
     cfg, before = load_config(str(merged)), load_config(str(base))
-    kept = keep_symbols(extra[1:2]) if extra else frozenset()
+    kept = parse_keep(extra[1:2]).symbols
+    names = set(extra[1].split(",")) if extra else set()
     lost = sorted(s for s in kept if before.is_on(s) and not cfg.is_on(s))
     assert lost == []
     accepted = {rid for rid, f in findings.items()
                 if any(n.startswith("accepted: fails only because of what the deployment keeps")
                        for n in f["notes"])}
     assert all(findings[rid]["status"] == "advice" for rid in accepted)
-    if "kata" in extra:
+    if "kata" in names:
         # virtio-scsi and virtiofs are kept; FUSE_DAX (the host page-cache window) is not
         assert {"CCS-KCFG-007", "CCS-DATA-009", "CCS-DATA-010"} <= accepted
         assert cfg.is_on("VIRTIO_FS") and not cfg.is_on("FUSE_DAX")
-    if "azure-cvm" in extra:
+    if "vfio" in names:
+        # Kata's vfio_mode=vfio: VFIO and the host's vIOMMU stay, accepted
+        assert {"CCS-KCFG-067", "CCS-IRQ-003", "CCS-KCFG-066"} <= accepted
+        assert cfg.is_on("VFIO_PCI") and cfg.is_on("INTEL_IOMMU")
+    if "azure-cvm" in names:
         assert "CCS-KCFG-125" in accepted  # the paravisor's vTPM, reached through TCG_CRB
         assert findings["CCS-KCFG-101"]["status"] == "pass"  # HYPERV on Hyper-V
         assert cfg.is_on("HYPERV") and cfg.is_on("TCG_CRB") and not cfg.is_on("IMA")

@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--keep", metavar="LIST", action="append", default=[],
                    help="never turn these off: comma-separated groups (vsock, virtio-scsi, "
                    "virtio-blk, virtio-net, virtio-console, virtiofs, 9p, virtio-rng, hyperv, "
-                   "sysrq, tpm, ima), profiles (kata, azure-cvm) or CONFIG_ symbols; repeatable")
+                   "sysrq, tpm, ima, vfio), profiles (kata, azure-cvm) or CONFIG_ symbols; repeatable")
     p.add_argument("--rules", metavar="F", action="append", default=[], help="user rule file")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--config", metavar="F",

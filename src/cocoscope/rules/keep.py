@@ -26,6 +26,11 @@ KEEP_GROUPS: dict[str, tuple[str, ...]] = {
     "hyperv": ("HYPERV", "HYPERV_VSOCKETS", "HYPERV_STORAGE", "HYPERV_NET", "HYPERV_KEYBOARD",
                "HID_HYPERV_MOUSE", "HYPERV_UTILS", "HYPERV_BALLOON", "PCI_HYPERV"),
     "sysrq": ("MAGIC_SYSRQ",),
+    # Kata's vfio_mode=vfio (devices passed through to a container): its vfio.conf fragments
+    # build VFIO, VFIO_PCI and, on x86, INTEL_IOMMU, IRQ_REMAP and VIRTIO_IOMMU. INTEL_IOMMU_SVM
+    # selects PCI_PRI and PCI_PASID (drivers/iommu/intel/Kconfig:22-23), kept with it.
+    "vfio": ("VFIO", "VFIO_PCI", "INTEL_IOMMU", "INTEL_IOMMU_SVM", "IRQ_REMAP", "VIRTIO_IOMMU",
+             "PCI_PRI", "PCI_PASID"),
     # A TPM inside the trust boundary (an Azure CVM's paravisor vTPM, an SVSM vTPM): the TIS
     # and CRB drivers reach it.
     "tpm": ("TCG_TPM", "TCG_TIS", "TCG_CRB"),
