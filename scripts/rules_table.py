@@ -130,6 +130,14 @@ not on the allow-list. Which built symbols are PCI drivers:
   with none of them is *unknown* (a driver added since would not be listed), never a pass. A
   config without PCI passes; a fragment with none of them is unknown.
 
+`CCS-DRV-002` is the running guest's side: a PCI device the host presented that a driver outside
+the same allow-list (by driver name: `virtio-pci`, `pcieport`, and per hypervisor `mana`,
+`hyperv_fb`, `xen-platform-pci`, `vmxnet3`, `vmw_pvscsi`, `vmw_vmci`; plus the drivers of
+`--keep` symbols) has bound, from `/sys/bus/pci/devices/*/driver`. Devices the specific live rules
+check (legacy NICs, sound, other hypervisors' devices, USB controllers, display) are left to them
+(`{ pci_bound = "outside", drivers = [...], drivers_on = {...}, elsewhere = { "CCS-LIVE-013" =
+["class:0c03"] } }`: a driver name or a PCI class prefix per rule id).
+
 Limits: the source is read as text, not compiled, so a `struct pci_driver` under an `#if` the
 config does not take still counts (over-reporting, never a miss); one built by a macro would not
 be seen (none in 6.12); a file Kbuild resolution cannot place (a Makefile construct it does not

@@ -51,7 +51,7 @@ def test_each_form_parses_to_its_kind(doc: dict[str, Any], kind: type[Condition]
 
 
 def test_every_kind_is_registered_once() -> None:
-    assert len(KINDS) == len(set(KINDS)) == 22
+    assert len(KINDS) == len(set(KINDS)) == 23
 
 
 @pytest.mark.parametrize("doc", [

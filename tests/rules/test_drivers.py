@@ -7,6 +7,7 @@ import pytest
 from cocoscope.evidence.dotconfig import parse_config_text
 from cocoscope.evidence.guest import GuestEvidence
 from cocoscope.evidence.pcidrivers import DriverIndex, PciDriver
+from cocoscope.evidence.system import Device, PlatformDetection, RunningSystem
 from cocoscope.finding import Status
 from cocoscope.model.hypervisor import Hypervisor
 from cocoscope.model.platform import Platform
@@ -191,3 +192,42 @@ pass_if = { pci_drivers = "built", allow = ["VIRTIO_PCI", "PCIEPORTBUS", "GVE"] 
     (rule,) = [r for r in load_rules([str(user)]).rules if r.id == "CCS-DRV-001"]
     (f,) = evaluate_rules([rule], config(VIRTIO_ONLY + "CONFIG_GVE=m\n"))
     assert f.status is Status.PASS and "GVE" in f.message
+
+
+def _live(*devices: Device, hypervisor: Hypervisor | None = None,
+          keep: frozenset[str] = frozenset()) -> GuestEvidence:
+    system = RunningSystem("/fake", "6.12.117", None, None,
+                           PlatformDetection(Platform.TDX, ("test",)), devices)
+    return GuestEvidence(system=system, hypervisor=hypervisor, keep=keep)
+
+
+def drv002(ev: GuestEvidence):  # type: ignore[no-untyped-def]
+    (rule,) = [r for r in load_rules().rules if r.id == "CCS-DRV-002"]
+    (f,) = evaluate_rules([rule], ev)
+    return f
+
+
+VIRTIO_NIC = Device("pci", "0000:00:02.0", "virtio-pci", "1af4", "1041", klass="020000")
+ROOT_PORT = Device("pci", "0000:00:1c.0", "pcieport", "1b36", "000c", klass="060400")
+MANA = Device("pci", "7870:00:00.0", "mana", "1414", "00ba", klass="020000")
+NVME = Device("pci", "0000:00:04.0", "nvme", "8086", "5845", klass="010802")
+
+
+def test_live_virtio_and_root_ports_pass_and_other_bound_drivers_fail() -> None:
+    assert drv002(_live(VIRTIO_NIC, ROOT_PORT)).status is Status.PASS
+    f = drv002(_live(VIRTIO_NIC, ROOT_PORT, NVME,
+                     Device("pci", "0000:00:05.0", None, "8086", "10d3")))  # unbound: no driver
+    assert f.status is Status.FAIL
+    assert f.message == ("1 PCI devices bound outside the allow-list: "
+                         "0000:00:04.0 8086:5845 -> nvme")
+    assert drv002(GuestEvidence()).status is Status.UNKNOWN  # no running system
+
+
+def test_live_platform_devices_keep_and_other_live_rules() -> None:
+    assert drv002(_live(MANA)).status is Status.FAIL
+    assert drv002(_live(MANA, hypervisor=Hypervisor.HYPERV)).status is Status.PASS
+    assert drv002(_live(NVME, keep=frozenset({"BLK_DEV_NVME"}))).status is Status.PASS
+    covered = (Device("pci", "0000:00:03.0", "e1000e", "8086", "10d3", klass="020000"),
+               Device("pci", "0000:00:1d.0", "xhci_hcd", "1b36", "000d", klass="0c0330"),
+               Device("pci", "0000:00:01.0", "bochs-drm", "1234", "1111", klass="030000"))
+    assert drv002(_live(*covered)).status is Status.PASS  # CCS-LIVE-006/013/016 report them

@@ -22,6 +22,7 @@ from cocoscope.rules.conditions.config import (
     SymbolValueIn,
     kernel_version,
 )
+from cocoscope.rules.conditions.bound import PciBound
 from cocoscope.rules.conditions.drivers import PciDrivers
 from cocoscope.rules.conditions.logic import All, AnyOf, Not
 from cocoscope.rules.conditions.system import (
@@ -39,7 +40,7 @@ __all__ = [
     "KINDS", "All", "AnyOf", "Attestation", "CmdlineAnyMatches", "CmdlineBool",
     "CmdlineCondition", "CmdlinePresent", "CmdlineValueIn", "Condition", "ConditionError",
     "DetectedPlatform", "DeviceFeature", "DevicePresent", "DriverBound", "HypervisorIs", "KernelHas",
-    "KernelVersion", "LockdownIs", "Not", "PciDrivers", "PlatformIs",
+    "KernelVersion", "LockdownIs", "Not", "PciBound", "PciDrivers", "PlatformIs",
     "SecureBoot", "SymbolAtLeast", "SymbolCondition", "SymbolIs", "SymbolValueIn", "Tri",
     "kernel_version", "parse",
 ]
