@@ -6,6 +6,7 @@ modules (or a new one imported here) decorated with ``@register``.
 
 from cocoscope.rules.conditions.attestation import Attestation
 from cocoscope.rules.conditions.base import KINDS, Condition, ConditionError, Tri, parse
+from cocoscope.rules.conditions.bound import PciBound
 from cocoscope.rules.conditions.cmdline import (
     CmdlineAnyMatches,
     CmdlineBool,
@@ -22,7 +23,6 @@ from cocoscope.rules.conditions.config import (
     SymbolValueIn,
     kernel_version,
 )
-from cocoscope.rules.conditions.bound import PciBound
 from cocoscope.rules.conditions.drivers import PciDrivers
 from cocoscope.rules.conditions.logic import All, AnyOf, Not
 from cocoscope.rules.conditions.system import (
