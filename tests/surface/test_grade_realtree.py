@@ -75,3 +75,24 @@ def test_global_written_or_sized_is_not_a_read(inv: Inventory) -> None:
     assert ("arch/x86/xen/enlighten_pv.c", 1351) not in lines  # boot_params.eddbuf_entries = nr
     assert ("arch/x86/mm/mem_encrypt_amd.c", 205) not in lines  # sizeof(boot_params)
     assert ("arch/x86/xen/enlighten_pv.c", 1325) in lines  # a real read stays
+
+
+# 2./3. Derived sinks (sinks.py): write and print wrappers, value, store and index macros.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # save_control = CMOS_READ(...); CMOS_WRITE(save_control | RTC_PIE, ...): CMOS_WRITE ->
+    # rtc_cmos_write -> outb
+    ("arch/x86/kernel/apic/io_apic.c", 1980, "CMOS_READ", Grade.WRITTEN_BACK),
+    ("drivers/video/fbdev/core/cfbfillrect.c", 265, "FB_READL", Grade.WRITTEN_BACK),  # FB_WRITEL
+    ("drivers/net/ethernet/intel/ixgbevf/vf.c", 1008, "IXGBE_READ_REG", Grade.WRITTEN_BACK),
+    ("drivers/input/serio/i8042.c", 284, "i8042_read_data", Grade.PRINTED),  # dbg(fmt, arg...)
+    # hv_ghcb_version = min_t(size_t, GHCB_MSR_PROTO_MAX(val), ...): a value macro
+    ("arch/x86/hyperv/ivm.c", 168, "rd_ghcb_msr", Grade.STORED),
+    # pci_resource_n(pdev, bar_idx) is &(dev)->resource[(n)]: an index
+    ("drivers/pci/rebar.c", 142, "pci_read_config_dword", Grade.INDEX),
+    # pch_cur_temp = GET_PCH_TEMP(WPT_TEMP_TSR & readw(...)); compared
+    ("drivers/thermal/intel/intel_pch_thermal.c", 299, "readw", Grade.COMPARED),
+    ("lib/iomap.c", 93, "mmio_read16be", Grade.RETURNED),  # IO_COND(addr, ..., return ...)
+])
+def test_derived_sinks_and_value_macros(inv: Inventory, file: str, line: int, primitive: str,
+                                        grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade

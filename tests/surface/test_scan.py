@@ -278,3 +278,15 @@ def test_read_write_helper_called_to_write_is_not_host_input(inv: Inventory) -> 
 def test_copy_depth_limit_says_unknown_with_the_reason(inv: Inventory) -> None:
     s = site(inv, "flow.c", 94, "readl")
     assert s.grade is Grade.UNKNOWN and "copies into locals" in s.note
+
+
+@pytest.mark.parametrize(("line", "grade"), [
+    (10, Grade.WRITTEN_BACK),  # DEMO_WRITE(a, ...) expands to outb
+    (11, Grade.PRINTED),  # demo_dbg(fmt, arg...) only prints its variadic arguments
+    (12, Grade.STORED),  # DEMO_SET64 assigns through its pointer argument
+    (13, Grade.COMPARED),  # DEMO_FIELD is arithmetic on its argument: a value conversion
+    (14, Grade.WRITTEN_BACK),  # demo_write_reg (include/linux/demo_io.h) writes it with writel
+    (15, Grade.INDEX),  # demo_res(d, i) subscripts with i
+])
+def test_derived_sinks(inv: Inventory, line: int, grade: Grade) -> None:
+    assert site(inv, "sinks.c", line, "readl").grade is grade

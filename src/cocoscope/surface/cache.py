@@ -77,8 +77,10 @@ class Cache:
             self._path(kind, key).unlink()
 
 
-# The fixpoint's result: its key, sources, private definitions, names having a private one.
-Derived = tuple[str, dict[Key, Source], frozenset[Key], frozenset[str]]
+# The fixpoint's result: its key, sources, private definitions, names having a private one,
+# and the derived sinks (sinks.py).
+Derived = tuple[str, dict[Key, Source], frozenset[Key], frozenset[str],
+                dict[Key, tuple[tuple[int, str], ...]]]
 
 
 @dataclass(frozen=True)

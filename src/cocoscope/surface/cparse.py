@@ -109,9 +109,10 @@ def _param_names(fdecl: Node | None) -> tuple[str, ...]:
 
 MAIN_QUERY = ("(function_definition) @f (call_expression) @c (assignment_expression) @a "
               "(init_declarator) @d (return_statement) @r (ERROR) @e "
+              "(subscript_expression index: (_) @x) "
               "(preproc_function_def) @m (preproc_def) @m (preproc_include path: (_) @i)")
 BODY_QUERY = ("(function_definition) @f (call_expression) @c (assignment_expression) @a "
-              "(init_declarator) @d (return_statement) @r")
+              "(init_declarator) @d (return_statement) @r (subscript_expression index: (_) @x)")
 
 
 def _error_ranges(errors: list[Node]) -> tuple[tuple[int, int, int], ...]:
@@ -164,16 +165,35 @@ def _macro_unit(text: bytes, macros: list[Node],
         if not _balanced(raw):
             lost.append((value.start_byte, value.end_byte, value.start_point.row + 1))
             continue
-        params: tuple[str, ...] = ()
         pnode = m.child_by_field_name("parameters")
-        if pnode is not None:
-            params = tuple(node_text(text, c) for c in pnode.named_children)
+        params = _macro_params(pnode, text) if pnode is not None else ()
         parts.append(_WRAP_HEAD + raw + _WRAP_TAIL)
         meta.append((node_text(text, name_node), params, m.start_point.row + 1,
                      value.start_point.row - row, offset, (value.start_byte, value.end_byte)))
         row += raw.count(b"\n") + 1
         offset += len(parts[-1])
     return b"".join(parts), meta, lost
+
+
+def _macro_params(pnode: Node, text: bytes) -> tuple[str, ...]:
+    """A macro's parameter names by position; a variadic one is named as its body spells it
+    and marked with a trailing "...": `(fmt, arg...)` -> ("fmt", "arg..."), `(fmt, ...)` ->
+    ("fmt", "__VA_ARGS__...")."""
+    names: list[str] = []
+    after_name = False
+    for c in pnode.children:
+        if c.type == "identifier":
+            names.append(node_text(text, c))
+            after_name = True
+        elif node_text(text, c) == "...":
+            if after_name and names:
+                names[-1] += "..."
+            else:
+                names.append("__VA_ARGS__...")
+            after_name = False
+        elif c.type == ",":
+            after_name = False
+    return tuple(names)
 
 
 def _function_body(fn: Node, data: bytes, shift: int) -> Body | None:

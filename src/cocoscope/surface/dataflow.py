@@ -47,6 +47,17 @@ class Def(NamedTuple):
     # `if (guard)` (truthy) or its else arm: read/write helpers such as
     # ghes_copy_tofrom_phys(buf, pa, len, from_phys) read only in one direction.
     guards: tuple[tuple[int, Ref, int, bool], ...] = ()
+    # Where each parameter's value goes (sinks.py decides which callees write or print):
+    # (parameter, callee, argument) for every call argument it reaches through locals and
+    # arithmetic; (parameter, RETURN, 0) when it reaches the return value (a macro's value),
+    # (parameter, STORE, 0) when it is assigned into memory that is not a local.
+    flows: tuple[tuple[int, str, int], ...] = ()
+    # A macro body without assignments: the names it calls (a value macro if all are).
+    pure: tuple[str, ...] | None = None
+    variadic: int = 0  # the variadic parameter of a macro (1-based), which takes the rest
+
+
+RETURN, STORE, INDEX = "=return", "=store", "=index"  # pseudo-callees in Def.flows
 
 
 @dataclass(frozen=True)
@@ -156,8 +167,8 @@ def _strip(node: Node) -> Node:
 
 
 def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
-              decls: list[Node], returns: list[Node]) -> Def:
-    params = {p: i + 1 for i, p in enumerate(body.params) if p}
+              decls: list[Node], returns: list[Node], indexes: list[Node] | None = None) -> Def:
+    params = {p.removesuffix("..."): i + 1 for i, p in enumerate(body.params) if p}
     local: dict[str, set[Ref]] = {}
     # Out-arguments: foo(..., &v) taints local v; foo(..., p) with p a parameter taints p.
     outs: set[tuple[int, Ref]] = set()
@@ -194,13 +205,17 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
                 else:  # lvalue-writing macros such as rdmsrl(msr, val)
                     local.setdefault(ident, set()).add((name, k))
     flows: list[tuple[str, str | int, set[Ref], set[str]]] = []
+    stored: set[str] = set()  # names whose value is assigned into non-local memory
     for a in assigns:
         lhs, rhs = a.child_by_field_name("left"), a.child_by_field_name("right")
         if lhs is None or rhs is None:
             continue
         kind, tgt = _lvalue_target(lhs, params, text, body.kind == "macro")
+        refs_idents = value_refs(rhs, text)
         if kind != "other":
-            flows.append((kind, tgt, *value_refs(rhs, text)))
+            flows.append((kind, tgt, *refs_idents))
+        if _strip(lhs).type != "identifier":
+            stored |= refs_idents[1]
     for d in decls:
         decl, val = d.child_by_field_name("declarator"), d.child_by_field_name("value")
         while decl is not None and decl.type != "identifier":
@@ -228,14 +243,62 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
             for ref in refs | {r for i in idents for r in local.get(i, ())}:
                 outs.add((int(tgt), ref))
     ret: set[Ref] = set()
+    returned: set[str] = set()
     for r in returns:
         expr = r.named_children[0] if r.named_children else None
         refs, idents = value_refs(expr, text)
         ret |= refs
+        returned |= idents
         for i in idents:
             ret |= local.get(i, set())
+    if indexes:  # array subscripts: a parameter used as an index is no mere sink argument
+        stored_index = {i for x in indexes for i in value_refs(x, text)[1]}
+    else:
+        stored_index = set()
+    pflows = _param_flows(params, flows, calls, text, returned, stored,
+                          stored_index) if params else ()
+    pure = None
+    if body.kind == "macro" and not assigns:
+        pure = tuple(sorted({n for c in calls if (n := callee_name(c))}))
+    variadic = len(body.params) if body.params and body.params[-1].endswith("...") else 0
     return Def(body.name, body.kind, body.static, body.line, tuple(sorted(ret)),
-               tuple(sorted(outs)), tuple(sorted(guards)))
+               tuple(sorted(outs)), tuple(sorted(guards)), pflows, pure, variadic)
+
+
+def _param_flows(params: dict[str, int], flows: list[tuple[str, str | int, set[Ref], set[str]]],
+                 calls: list[Node], text: bytes, returned: set[str], stored: set[str],
+                 indexed: set[str]) -> tuple[tuple[int, str, int], ...]:
+    """Def.flows: where each parameter's value goes, through local copies."""
+    reach: dict[str, set[int]] = {p: {i} for p, i in params.items()}
+    for _ in range(8):
+        changed = False
+        for kind, tgt, _refs, idents in flows:
+            if kind != "local":
+                continue
+            merged = reach.setdefault(str(tgt), set())
+            before = len(merged)
+            for i in idents:
+                if i != tgt:
+                    merged |= reach.get(i, set())
+            changed |= len(merged) != before
+        if not changed:
+            break
+
+    def of(idents: set[str]) -> set[int]:
+        return {p for i in idents for p in reach.get(i, ())}
+
+    out: set[tuple[int, str, int]] = {(p, RETURN, 0) for p in of(returned)}
+    out |= {(p, STORE, 0) for p in of(stored)}
+    out |= {(p, INDEX, 0) for p in of(indexed)}
+    for call in calls:
+        name = callee_name(call)
+        args = call.child_by_field_name("arguments")
+        if not name or args is None or name in VALUE_FUNCS:
+            continue
+        for k, arg in enumerate(call_args(args), start=1):
+            for p in of(value_refs(arg, text)[1]):
+                out.add((p, name, k))
+    return tuple(sorted(out))
 
 
 def _poll_accessor(call: Node, position: int) -> str:
@@ -274,7 +337,7 @@ def _bucket(caps: dict[str, list[Node]], index: BodyIndex, called: set[str],
             ) -> dict[int, dict[str, list[Node]]]:
     per_body: dict[int, dict[str, list[Node]]] = {}
     for tag, nodes in caps.items():
-        if tag not in ("c", "a", "d", "r"):
+        if tag not in ("c", "a", "d", "r", "x"):
             continue
         for n in nodes:
             if tag == "c":
@@ -308,7 +371,7 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
             value = stmt.named_children[0] if stmt and stmt.named_children else None
             rets = [value] if value is not None and value.type == "expression_statement" else []
         defs.append(summarise(body, parsed.text_of(body), caps.get("c", []), caps.get("a", []),
-                              caps.get("d", []), rets))
+                              caps.get("d", []), rets, caps.get("x", [])))
     # Names called in bytes that did not parse: pass 2 recovers those calls textually.
     for start, end, _line in parsed.error_ranges:
         called.update(m.group(1).decode() for m in _CALL_RE.finditer(text, start, end))
@@ -316,7 +379,7 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
     defs.extend(_aliases(parsed))
     # Only definitions through which data can flow matter to the fixpoint; dropping the rest
     # keeps a whole-tree run's summaries small.
-    defs = [d for d in defs if d.ret or d.outs]
+    defs = [d for d in defs if d.ret or d.outs or d.flows or d.pure is not None]
     includes = tuple(sorted({text[n.start_byte:n.end_byte].decode("utf-8", "replace")
                              for n in parsed.caps.get("i", ())}))
     return FileSummary(path, sha, tuple(defs), frozenset(called), mentioned, parsed.error_ranges,
@@ -339,8 +402,10 @@ def _aliases(parsed: ParsedFile) -> list[Def]:
         target = (value.text or b"").strip().decode("utf-8", "replace")
         if not target.isidentifier() or target.isupper() or target.startswith("__cocoscope"):
             continue
+        positions = range(1, _ALIAS_ARGS + 1)
         out.append(Def((name.text or b"").decode(), "macro", False, m.start_point.row + 1,
-                       ((target, 0),), tuple((k, (target, k)) for k in range(1, _ALIAS_ARGS + 1))))
+                       ((target, 0),), tuple((k, (target, k)) for k in positions),
+                       flows=tuple((k, target, k) for k in positions), pure=(target,)))
     return out
 
 

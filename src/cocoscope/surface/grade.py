@@ -25,6 +25,7 @@ class UseTracer(Protocol):
     def grade_pointee(self, name: str, defined_at: Node) -> Grade: ...
     def callee_parameter(self, function: str, position: int, depth: int) -> Grade | None: ...
     def limit(self, what: str) -> Grade: ...
+    def callee_kind(self, name: str, position: int) -> str: ...
 
 
 class Grade(StrEnum):
@@ -130,13 +131,21 @@ def _in_loop_condition(node: Node) -> bool:
     return False
 
 
-def _call_arg(call: Node, arg_parent: Node, child: Node) -> Grade:
-    name = callee_name(call)
-    pos = _arg_position(arg_parent, child)
+def primitive_sink(name: str) -> Grade | None:
+    """`printed` / `written-back` for the print and write primitives known by name."""
     if name.startswith(_PRINT_PREFIXES) or name.endswith(_PRINT_SUFFIXES):
         return Grade.PRINTED
     if name.startswith(_WRITE_PREFIXES):
         return Grade.WRITTEN_BACK
+    return None
+
+
+def _call_arg(call: Node, arg_parent: Node, child: Node) -> Grade:
+    name = callee_name(call)
+    pos = _arg_position(arg_parent, child)
+    sink = primitive_sink(name)
+    if sink is not None:
+        return sink
     if pos in _SIZE_ARGS.get(name, ()):
         return Grade.LENGTH
     if name in _ADDRESS_FUNCS:
@@ -195,11 +204,16 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
     if t == "return_statement":
         return Grade.RETURNED
     if t == "argument_list" and p.parent is not None:
+        prev = child.prev_sibling
+        if prev is not None and prev.type == "ERROR" and text[prev.start_byte:prev.end_byte] \
+                .strip() == b"return":
+            return Grade.RETURNED  # IO_COND(addr, return pio_read(port), ...): a statement
         call = p.parent
         name = callee_name(call)
         if _arg_position(p, child) == poll_condition(name):
             return Grade.LOOP_BOUND  # tested by the poll loop (iopoll.h) on every round
-        if name in VALUE_FUNCS:
+        derived = uses.callee_kind(name, _arg_position(p, child)) if uses is not None else ""
+        if name in VALUE_FUNCS or derived == "value":
             if depth >= MAX_DEPTH:
                 return uses.limit("value conversions") if uses else Grade.UNKNOWN
             return classify(call, text, uses, depth + 1)  # FIELD_GET(m, v) is still v
@@ -209,6 +223,8 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
             inner = uses.callee_parameter(name, _arg_position(p, child), depth + 1)
             if inner is not None:
                 return inner
+        if grade is Grade.PASSED and derived:
+            return Grade(derived)  # a derived write/print wrapper or store macro (sinks.py)
         return grade
     if t in ("if_statement", "switch_statement", "condition_clause", "case_statement"):
         return Grade.COMPARED

@@ -36,6 +36,7 @@ from cocoscope.surface.includes import reachable_headers
 from cocoscope.surface.inventory import DerivedSource, FileProblem, Inventory, Site
 from cocoscope.surface.parallel import Progress, run_parallel
 from cocoscope.surface.preproc import Defines, config_defines
+from cocoscope.surface.sinks import SinkInfo, derive_sinks
 from cocoscope.surface.sites import RawSite, SourceRef, find_sites
 from cocoscope.surface.trust import TrustJudge, constants
 
@@ -82,11 +83,12 @@ def summarise_file(ctx: FileContext, rel: str) -> FileSummary:
     return out
 
 
-def file_sites(ctx: FileContext, job: tuple[str, str, dict[str, SourceRef]],
+def file_sites(ctx: FileContext, job: tuple[str, str, dict[str, SourceRef], dict[str, SinkInfo]],
                ) -> tuple[str, list[RawSite], str]:
     """Pass 2 for one file: (path, raw sites, failure or "")."""
-    rel, sha, sources = job
-    key = digest(sha, SCANNER_VERSION, ctx.config_key, repr(sorted(sources.items())))
+    rel, sha, sources, sinks = job
+    key = digest(sha, SCANNER_VERSION, ctx.config_key, repr(sorted(sources.items())),
+                 repr(sorted(sinks.items())))
     hit = ctx.cache.get("p2", key)
     if isinstance(hit, list):
         return rel, hit, ""
@@ -94,7 +96,7 @@ def file_sites(ctx: FileContext, job: tuple[str, str, dict[str, SourceRef]],
         data = read_tree_file(ctx.tree / rel)
         if digest(data) != sha:
             return rel, [], "changed during the scan"
-        sites = find_sites(parse(data, ctx.defines()), sources)
+        sites = find_sites(parse(data, ctx.defines()), sources, sinks)
     except OSError as exc:
         return rel, [], f"unreadable: {exc.strerror}"
     except Exception as exc:  # listed as a per-file failure, never a crash of the scan
@@ -122,6 +124,13 @@ def _refs_for(summary: FileSummary, sources: dict[Key, Source], resolve: Callabl
                                src.flow is Flow.GLOBAL, src.guards)
         keys[name] = key
     return refs, keys
+
+
+def _sinks_for(summary: FileSummary, sinks: dict[Key, SinkInfo],
+               resolve: Callable[[str, str], Key]) -> dict[str, SinkInfo]:
+    """The derived sinks (sinks.py) the file's callees resolve to."""
+    return {name: sinks[key] for name in summary.called
+            if (key := resolve(summary.path, name)) in sinks}
 
 
 def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platform | None = None,
@@ -216,7 +225,8 @@ def _fixpoint(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary]
                                      jobs, "surface: summaries", progress))
         summaries = full
     sources, resolver = derive(summaries, cat)
-    derived = (derive_key, sources, frozenset(resolver.private), frozenset(resolver.names))
+    derived = (derive_key, sources, frozenset(resolver.private), frozenset(resolver.names),
+               derive_sinks(resolver))
     return summaries, derived, True
 
 
@@ -226,12 +236,12 @@ def _pass2(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary],
                       list[FileProblem], int]:
     """Raw sites of every reported file that calls a source (unchanged ones from the
     snapshot), each file's callee -> source key map, the problems, and how many were parsed."""
-    _key, sources, private, pnames = derived
+    sources, private, pnames, sinks = derived[1], derived[2], derived[3], derived[4]
 
     def resolve(path: str, name: str) -> Key:
         return resolve_in(private, pnames, path, name)
 
-    jobs2: list[tuple[str, str, dict[str, SourceRef]]] = []
+    jobs2: list[tuple[str, str, dict[str, SourceRef], dict[str, SinkInfo]]] = []
     keymaps: dict[str, dict[str, Key]] = {}
     problems: list[FileProblem] = []
     raw_by_file: dict[str, tuple[str, list[RawSite]]] = {}
@@ -248,12 +258,13 @@ def _pass2(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary],
         refs, keymaps[s.path] = _refs_for(s, sources, resolve)
         if not refs:
             continue
-        p2key = digest(s.sha, repr(sorted(refs.items())))
+        file_sinks = _sinks_for(s, sinks, resolve)
+        p2key = digest(s.sha, repr(sorted(refs.items())), repr(sorted(file_sinks.items())))
         old = snap.sites(s.path, p2key)
         if old is not None:
             raw_by_file[s.path] = old
         else:
-            jobs2.append((s.path, s.sha, refs))
+            jobs2.append((s.path, s.sha, refs, file_sinks))
             pending[s.path] = p2key
     for rel, raws, failure in run_parallel(partial(file_sites, ctx), jobs2, jobs,
                                            "surface: sites", progress):

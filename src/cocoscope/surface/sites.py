@@ -25,6 +25,7 @@ from cocoscope.surface.grade import (
     strip,
     written_into,
 )
+from cocoscope.surface.sinks import SinkInfo, kind_at
 from cocoscope.surface.tracer import UseTracer
 
 
@@ -97,9 +98,11 @@ class Tracers:
     """One UseTracer per body of a file, wired so that a value passed into a function of the
     same file is graded by how that function uses the parameter."""
 
-    def __init__(self, parsed: ParsedFile, sources: dict[str, SourceRef]) -> None:
+    def __init__(self, parsed: ParsedFile, sources: dict[str, SourceRef],
+                 sinks: dict[str, SinkInfo] | None = None) -> None:
         self._parsed = parsed
         self._sources = sources
+        self._sinks = sinks or {}
         self._tracers: dict[int, UseTracer] = {}
         self._functions = {b.name: b for b in parsed.bodies if b.kind == "function"}
         self._params: dict[tuple[str, int], Grade | None] = {}
@@ -109,9 +112,14 @@ class Tracers:
         if tracer is None:
             tracer = self._tracers[body.node.id] = UseTracer(
                 body.node, self._parsed.text_of(body), self.parameter_grade,
-                partial(self.writes_arg, text=self._parsed.text_of(body)), body.params,
-                body.kind == "macro")
+                partial(self.writes_arg, text=self._parsed.text_of(body)),
+                tuple(p.removesuffix("...") for p in body.params), body.kind == "macro",
+                self.sink_kind)
         return tracer
+
+    def sink_kind(self, name: str, position: int) -> str:
+        info = self._sinks.get(name)
+        return kind_at(info, position) if info else ""
 
     def writes_arg(self, call: Node, position: int, text: bytes) -> bool:
         src = lookup(self._sources, callee_name(call))
@@ -212,12 +220,14 @@ def lookup(sources: dict[str, SourceRef], name: str) -> SourceRef | None:
     return src
 
 
-def find_sites(parsed: ParsedFile, sources: dict[str, SourceRef]) -> list[RawSite]:
+def find_sites(parsed: ParsedFile, sources: dict[str, SourceRef],
+               sinks: dict[str, SinkInfo] | None = None) -> list[RawSite]:
+    """Every site of the file; ``sinks`` are the derived sinks its callees resolve to."""
     out: list[RawSite] = []
     text = parsed.text
     index = BodyIndex(parsed.bodies)
     mindex = BodyIndex(parsed.bodies, "macro")
-    tracers = Tracers(parsed, sources)
+    tracers = Tracers(parsed, sources, sinks)
     for call in parsed.caps.get("c", ()):
         name = callee_name(call)
         src = lookup(sources, name)

@@ -33,8 +33,10 @@ class UseTracer:
 
     def __init__(self, body: Node, text: bytes, param_grader: ParamGrader | None = None,
                  writes_arg: OutArgTest | None = None, params: tuple[str, ...] = (),
-                 macro: bool = False) -> None:
+                 macro: bool = False, sink_kind: Callable[[str, int], str] | None = None,
+                 ) -> None:
         self._body = body
+        self._sink_kind = sink_kind
         self._params = frozenset(params)
         self._macro = macro
         self._aliases: set[str] = set()  # local pointers initialised from a parameter
@@ -115,6 +117,10 @@ class UseTracer:
         if self._param_grader is None:
             return None
         return self._param_grader(function, position, depth)
+
+    def callee_kind(self, name: str, position: int) -> str:
+        """What a derived sink does with argument ``position`` (sinks.py), or ""."""
+        return self._sink_kind(name, position) if self._sink_kind is not None else ""
 
     def limit(self, what: str) -> Grade:
         self.note = f"{what} deeper than {MAX_DEPTH} levels not followed"

@@ -1,0 +1,121 @@
+"""Derived sinks: functions and macros that write a parameter back to the device, print it,
+store it, or merely compute a value from it, to a fixpoint across all files (like derived
+sources in ``derive.py``, in the other direction).
+
+A value handed to another file's function is graded `passed`, except where the callee's use is
+known: the write and print primitives named by ``grade`` (`writel`, `outb`, `printk`,
+`dev_err`, ...) and what this module derives over them:
+
+- a **write wrapper** hands a parameter, through locals and arithmetic, to write primitives or
+  wrappers (and perhaps print ones or value conversions) and to no other function, and neither
+  returns it nor assigns it into memory (`CMOS_WRITE(val, addr)` -> `rtc_cmos_write` ->
+  `outb(val, ...)`): the value is `written-back` there;
+- a **print wrapper** does the same with print primitives or wrappers only (i8042's
+  `dbg(fmt, arg...)` -> `printk`): `printed`;
+- a **store macro** assigns a parameter into memory (`MLX5_SET64(typ, p, fld, v)` writes
+  `*(... p ...) = cpu_to_be64(v)`): `stored`;
+- a macro that subscripts an array with a parameter makes it an `index`
+  (`pci_resource_n(dev, bar)` is `&(dev)->resource[(bar)]`);
+- a **value macro** has no assignment and calls only value conversions and other value
+  macros (`GHCB_MSR_PROTO_MAX(v)` is `((v) >> 48) & 0xffff`): the parameters that reach its
+  value pass through it like `FIELD_GET`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+from cocoscope.surface.dataflow import INDEX, RETURN, STORE, Def
+from cocoscope.surface.derive import Key, Resolver
+from cocoscope.surface.grade import VALUE_FUNCS, Grade, primitive_sink
+
+# A sink's kinds by parameter: ((position, kind), ...); kind is a Grade value or VALUE. The
+# last position of a variadic macro (Def.variadic) takes every later argument too.
+VALUE = "value"
+SinkInfo = tuple[tuple[int, str], ...]
+# Compile-time helpers a value macro may use without stopping being one.
+_COMPILE_TIME = frozenset({"sizeof", "typeof", "__typeof__", "__same_type", "_Generic",
+                           "__is_constexpr", "__BF_FIELD_CHECK", "__bf_shf"})
+_SINKS = frozenset({Grade.WRITTEN_BACK.value, Grade.PRINTED.value, VALUE})
+
+
+def kind_at(info: SinkInfo, position: int) -> str:
+    """The kind of ``info`` for argument ``position`` ("" when it is not a sink there)."""
+    last = 0
+    for pos, kind in info:
+        if pos == position:
+            return kind
+        last = max(last, pos)
+    if info and position > last and info[-1][0] < 0:  # variadic: the marker entry
+        return kind_at(info, -info[-1][0])
+    return ""
+
+
+def derive_sinks(res: Resolver) -> dict[Key, SinkInfo]:
+    """Every definition that is a sink (or a value macro) for some parameter."""
+    items = [(path, key, d) for path, key, d in res.defs if d.flows or d.pure is not None]
+    dependants: dict[str, list[int]] = {}
+    for i, (_p, _k, d) in enumerate(items):
+        for callee in {c for _p2, c, _k2 in d.flows} | set(d.pure or ()):
+            dependants.setdefault(callee, []).append(i)
+    out: dict[Key, SinkInfo] = {}
+    pure: set[Key] = set()
+    queue = deque(range(len(items)))
+    queued = set(queue)
+    while queue:
+        i = queue.popleft()
+        queued.discard(i)
+        path, key, d = items[i]
+
+        def kind(callee: str, position: int, path: str = path) -> str:
+            base = primitive_sink(callee)
+            if base is not None:
+                return base.value
+            if callee in VALUE_FUNCS:
+                return VALUE
+            info = out.get(res.resolve(path, callee))
+            return kind_at(info, position) if info else ""
+
+        is_pure = d.pure is not None and all(
+            c in VALUE_FUNCS or c in _COMPILE_TIME or c.startswith(("__builtin_", "BUILD_BUG"))
+            or res.resolve(path, c) in pure for c in d.pure)
+        info = _evaluate(d, kind, is_pure)
+        changed = info != out.get(key, ()) or is_pure != (key in pure)
+        if not changed:
+            continue
+        if info:
+            out[key] = info
+        else:
+            out.pop(key, None)
+        (pure.add if is_pure else pure.discard)(key)
+        for j in dependants.get(d.name, ()):
+            if j not in queued:
+                queue.append(j)
+                queued.add(j)
+    return out
+
+
+def _evaluate(d: Def, kind: Callable[[str, int], str], is_pure: bool) -> SinkInfo:
+    by_param: dict[int, set[tuple[str, int]]] = {}
+    for p, callee, k in d.flows:
+        by_param.setdefault(p, set()).add((callee, k))
+    found: list[tuple[int, str]] = []
+    for p, uses in sorted(by_param.items()):
+        escapes = {c for c, _k in uses} & {RETURN, STORE, INDEX}
+        kinds = {kind(c, k) for c, k in uses if c not in (RETURN, STORE, INDEX)}
+        if d.kind == "macro" and INDEX in escapes:
+            found.append((p, Grade.INDEX.value))  # `#define pci_resource_n(d, i) ...[(i)]`
+        elif is_pure and (RETURN in escapes or VALUE in kinds):
+            found.append((p, VALUE))
+        elif d.kind == "macro" and STORE in escapes:
+            found.append((p, Grade.STORED.value))
+        elif escapes or not kinds <= _SINKS:
+            continue  # returned, stored, or handed to a function that is no sink
+        elif Grade.WRITTEN_BACK.value in kinds:
+            found.append((p, Grade.WRITTEN_BACK.value))  # a write wrapper
+        elif Grade.PRINTED.value in kinds:
+            found.append((p, Grade.PRINTED.value))  # a print wrapper
+    if d.variadic and any(p == d.variadic for p, _k in found):
+        found.append((-d.variadic, ""))  # marker: later arguments are the variadic one
+    return tuple(found)
