@@ -58,6 +58,7 @@ class Def(NamedTuple):
 
 
 RETURN, STORE, INDEX = "=return", "=store", "=index"  # pseudo-callees in Def.flows
+PARAM = "=param"  # a parameter's own value, while summarising
 
 
 @dataclass(frozen=True)
@@ -173,20 +174,21 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
     # Out-arguments: foo(..., &v) taints local v; foo(..., p) with p a parameter taints p.
     outs: set[tuple[int, Ref]] = set()
     guards: set[tuple[int, Ref, int, bool]] = set()
+    call_list: list[tuple[str, list[Node]]] = []
     for call in calls:
         name = callee_name(call)
         args = call.child_by_field_name("arguments")
         if not name or args is None:
             continue
-        guard = _param_guard(call, params, text)
+        arg_list = call_args(args)
+        call_list.append((name, arg_list))
         poll = POLL_MACROS.get(name)
         if poll is not None and (op := _poll_accessor(call, poll[0])):
             # read_poll_timeout(op, v, ...): v = op(...) each round
-            val = _strip(call_args(args)[poll[1] - 1]) if len(call_args(args)) >= poll[1] \
-                else None
+            val = _strip(arg_list[poll[1] - 1]) if len(arg_list) >= poll[1] else None
             if val is not None and val.type == "identifier":
                 local.setdefault(text[val.start_byte:val.end_byte].decode(), set()).add((op, 0))
-        for k, arg in enumerate(call_args(args), start=1):
+        for k, arg in enumerate(arg_list, start=1):
             arg = _strip(arg)
             if arg.type == "pointer_expression" and text[arg.start_byte:arg.start_byte + 1] == b"&":
                 inner = arg.child_by_field_name("argument")
@@ -200,7 +202,8 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
                 ident = text[arg.start_byte:arg.end_byte].decode("utf-8", "replace")
                 if ident in params:
                     outs.add((params[ident], (name, k)))
-                    if guard is not None:
+                    # only here is the guard needed (most calls pass no parameter)
+                    if (guard := _param_guard(call, params, text)) is not None:
                         guards.add((params[ident], (name, k), *guard))
                 else:  # lvalue-writing macros such as rdmsrl(msr, val)
                     local.setdefault(ident, set()).add((name, k))
@@ -224,6 +227,9 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
             flows.append(("local", decl.text.decode() if decl.text else "", *value_refs(val, text)))
     # a = f(); b = a & 3; return b: propagate through local copies to a fixpoint (bounded;
     # each round can only grow the sets), so the result does not depend on statement order.
+    # Parameters carry a (PARAM, position) mark, so the same pass says where they flow.
+    for pname, position in params.items():
+        local.setdefault(pname, set()).add((PARAM, position))
     for _ in range(8):
         changed = False
         for kind, tgt, refs, idents in flows:
@@ -241,7 +247,8 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
     for kind, tgt, refs, idents in flows:
         if kind == "param":
             for ref in refs | {r for i in idents for r in local.get(i, ())}:
-                outs.add((int(tgt), ref))
+                if ref[0] != PARAM:
+                    outs.add((int(tgt), ref))
     ret: set[Ref] = set()
     returned: set[str] = set()
     for r in returns:
@@ -251,54 +258,54 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
         returned |= idents
         for i in idents:
             ret |= local.get(i, set())
+    ret = {r for r in ret if r[0] != PARAM}
     if indexes:  # array subscripts: a parameter used as an index is no mere sink argument
-        stored_index = {i for x in indexes for i in value_refs(x, text)[1]}
+        stored_index = {i for x in indexes for i in _idents(x, text)}
     else:
         stored_index = set()
-    pflows = _param_flows(params, flows, calls, text, returned, stored,
-                          stored_index) if params else ()
+    pflows = _param_flows(local, call_list, text, returned, stored, stored_index) \
+        if params else ()
     pure = None
     if body.kind == "macro" and not assigns:
-        pure = tuple(sorted({n for c in calls if (n := callee_name(c))}))
+        pure = tuple(sorted({n for n, _a in call_list}))
     variadic = len(body.params) if body.params and body.params[-1].endswith("...") else 0
     return Def(body.name, body.kind, body.static, body.line, tuple(sorted(ret)),
                tuple(sorted(outs)), tuple(sorted(guards)), pflows, pure, variadic)
 
 
-def _param_flows(params: dict[str, int], flows: list[tuple[str, str | int, set[Ref], set[str]]],
-                 calls: list[Node], text: bytes, returned: set[str], stored: set[str],
-                 indexed: set[str]) -> tuple[tuple[int, str, int], ...]:
-    """Def.flows: where each parameter's value goes, through local copies."""
-    reach: dict[str, set[int]] = {p: {i} for p, i in params.items()}
-    for _ in range(8):
-        changed = False
-        for kind, tgt, _refs, idents in flows:
-            if kind != "local":
-                continue
-            merged = reach.setdefault(str(tgt), set())
-            before = len(merged)
-            for i in idents:
-                if i != tgt:
-                    merged |= reach.get(i, set())
-            changed |= len(merged) != before
-        if not changed:
-            break
+def _param_flows(local: dict[str, set[Ref]], calls: list[tuple[str, list[Node]]], text: bytes,
+                 returned: set[str], stored: set[str], indexed: set[str],
+                 ) -> tuple[tuple[int, str, int], ...]:
+    """Def.flows: where each parameter's value goes, through local copies (``local`` maps a
+    name to what flows into it, parameters marked (PARAM, position))."""
 
     def of(idents: set[str]) -> set[int]:
-        return {p for i in idents for p in reach.get(i, ())}
+        return {k for i in idents for c, k in local.get(i, ()) if c == PARAM}
 
     out: set[tuple[int, str, int]] = {(p, RETURN, 0) for p in of(returned)}
     out |= {(p, STORE, 0) for p in of(stored)}
     out |= {(p, INDEX, 0) for p in of(indexed)}
-    for call in calls:
-        name = callee_name(call)
-        args = call.child_by_field_name("arguments")
-        if not name or args is None or name in VALUE_FUNCS:
+    for name, args in calls:
+        if name in VALUE_FUNCS:
             continue
-        for k, arg in enumerate(call_args(args), start=1):
-            for p in of(value_refs(arg, text)[1]):
+        for k, arg in enumerate(args, start=1):
+            for p in of(_idents(arg, text)):
                 out.add((p, name, k))
     return tuple(sorted(out))
+
+
+_NO_IDENTS = frozenset({"number_literal", "string_literal", "char_literal", "concatenated_string",
+                        "true", "false", "null", "sizeof_expression"})
+
+
+def _idents(node: Node, text: bytes) -> set[str]:
+    """value_refs(node)'s identifiers, without walking the common trivial cases."""
+    t = node.type
+    if t == "identifier":
+        return {text[node.start_byte:node.end_byte].decode("utf-8", "replace")}
+    if t in _NO_IDENTS:
+        return set()
+    return value_refs(node, text)[1]
 
 
 def _poll_accessor(call: Node, position: int) -> str:

@@ -61,7 +61,11 @@ def derive_sinks(res: Resolver) -> dict[Key, SinkInfo]:
             dependants.setdefault(callee, []).append(i)
     out: dict[Key, SinkInfo] = {}
     pure: set[Key] = set()
-    queue = deque(range(len(items)))
+    base = {c: primitive_sink(c) for c in dependants}
+    # Only macros (store, index and value macros need no sink below them) and definitions
+    # that call a primitive sink can be sinks first; the rest wake when a callee becomes one.
+    queue = deque(i for i, (_p, _k, d) in enumerate(items)
+                  if d.kind == "macro" or any(base[c] for _p2, c, _k2 in d.flows))
     queued = set(queue)
     while queue:
         i = queue.popleft()
@@ -69,9 +73,9 @@ def derive_sinks(res: Resolver) -> dict[Key, SinkInfo]:
         path, key, d = items[i]
 
         def kind(callee: str, position: int, path: str = path) -> str:
-            base = primitive_sink(callee)
-            if base is not None:
-                return base.value
+            known = base.get(callee)
+            if known is not None:
+                return known.value
             if callee in VALUE_FUNCS:
                 return VALUE
             info = out.get(res.resolve(path, callee))
