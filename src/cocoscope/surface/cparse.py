@@ -59,6 +59,7 @@ class Body:
     in_init: bool
     line: int  # 1-based line of the definition
     line_shift: int  # add to a node's row to get the file's 0-based row
+    pointers: frozenset[str] = frozenset()  # parameters declared as pointers or arrays
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,16 @@ def _declarator_name(node: Node | None) -> tuple[str, Node | None]:
             return (node.text or b"").decode(), fdecl
         node = node.child_by_field_name("declarator")
     return "", fdecl
+
+
+def _pointer_params(fdecl: Node | None) -> frozenset[str]:
+    plist = fdecl.child_by_field_name("parameters") if fdecl is not None else None
+    out = set()
+    for p in plist.named_children if plist else ():
+        decl = p.child_by_field_name("declarator") if p.type == "parameter_declaration" else None
+        if decl is not None and decl.type in ("pointer_declarator", "array_declarator"):
+            out.add(_declarator_name(decl)[0])
+    return frozenset(out)
 
 
 def _param_names(fdecl: Node | None) -> tuple[str, ...]:
@@ -204,7 +215,7 @@ def _function_body(fn: Node, data: bytes, shift: int) -> Body | None:
     head = data[fn.start_byte:body.start_byte]
     static = any(c.type == "storage_class_specifier" and c.text == b"static" for c in fn.children)
     return Body(name, "function", fn, _param_names(fdecl), static, bool(INIT_RE.search(head)),
-                fn.start_point.row + 1, shift)
+                fn.start_point.row + 1, shift, _pointer_params(fdecl))
 
 
 def parse(data: bytes, defines: Defines | None = None) -> ParsedFile:

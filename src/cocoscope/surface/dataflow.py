@@ -228,8 +228,10 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
     # a = f(); b = a & 3; return b: propagate through local copies to a fixpoint (bounded;
     # each round can only grow the sets), so the result does not depend on statement order.
     # Parameters carry a (PARAM, position) mark, so the same pass says where they flow.
+    # Pointer parameters are left out: a value is written back or printed as a scalar.
     for pname, position in params.items():
-        local.setdefault(pname, set()).add((PARAM, position))
+        if pname not in body.pointers:
+            local.setdefault(pname, set()).add((PARAM, position))
     for _ in range(8):
         changed = False
         for kind, tgt, refs, idents in flows:
@@ -263,8 +265,8 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
         stored_index = {i for x in indexes for i in _idents(x, text)}
     else:
         stored_index = set()
-    pflows = _param_flows(local, call_list, text, returned, stored, stored_index) \
-        if params else ()
+    pflows = _param_flows(local, call_list, text, returned, stored, stored_index,
+                          body.kind == "macro") if params else ()
     pure = None
     if body.kind == "macro" and not assigns:
         pure = tuple(sorted({n for n, _a in call_list}))
@@ -274,10 +276,11 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
 
 
 def _param_flows(local: dict[str, set[Ref]], calls: list[tuple[str, list[Node]]], text: bytes,
-                 returned: set[str], stored: set[str], indexed: set[str],
+                 returned: set[str], stored: set[str], indexed: set[str], macro: bool,
                  ) -> tuple[tuple[int, str, int], ...]:
     """Def.flows: where each parameter's value goes, through local copies (``local`` maps a
-    name to what flows into it, parameters marked (PARAM, position))."""
+    name to what flows into it, parameters marked (PARAM, position)). A function's parameter
+    that is returned, stored or used as an index can be no sink (sinks.py): left out."""
 
     def of(idents: set[str]) -> set[int]:
         return {k for i in idents for c, k in local.get(i, ()) if c == PARAM}
@@ -285,13 +288,14 @@ def _param_flows(local: dict[str, set[Ref]], calls: list[tuple[str, list[Node]]]
     out: set[tuple[int, str, int]] = {(p, RETURN, 0) for p in of(returned)}
     out |= {(p, STORE, 0) for p in of(stored)}
     out |= {(p, INDEX, 0) for p in of(indexed)}
+    dead = set() if macro else {p for p, _c, _k in out}
     for name, args in calls:
         if name in VALUE_FUNCS:
             continue
         for k, arg in enumerate(args, start=1):
-            for p in of(_idents(arg, text)):
+            for p in of(_idents(arg, text)) - dead:
                 out.add((p, name, k))
-    return tuple(sorted(out))
+    return tuple(sorted(x for x in out if x[0] not in dead))
 
 
 _NO_IDENTS = frozenset({"number_literal", "string_literal", "char_literal", "concatenated_string",
@@ -386,7 +390,7 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
     defs.extend(_aliases(parsed))
     # Only definitions through which data can flow matter to the fixpoint; dropping the rest
     # keeps a whole-tree run's summaries small.
-    defs = [d for d in defs if d.ret or d.outs or d.flows or d.pure is not None]
+    defs = [d for d in defs if d.ret or d.outs or d.flows]
     includes = tuple(sorted({text[n.start_byte:n.end_byte].decode("utf-8", "replace")
                              for n in parsed.caps.get("i", ())}))
     return FileSummary(path, sha, tuple(defs), frozenset(called), mentioned, parsed.error_ranges,

@@ -55,17 +55,32 @@ def kind_at(info: SinkInfo, position: int) -> str:
 def derive_sinks(res: Resolver) -> dict[Key, SinkInfo]:
     """Every definition that is a sink (or a value macro) for some parameter."""
     items = [(path, key, d) for path, key, d in res.defs if d.flows or d.pure is not None]
+    base: dict[str, str] = {}  # primitive sinks and value conversions by name ("": neither)
     dependants: dict[str, list[int]] = {}
+    seeds = []
     for i, (_p, _k, d) in enumerate(items):
-        for callee in {c for _p2, c, _k2 in d.flows} | set(d.pure or ()):
-            dependants.setdefault(callee, []).append(i)
+        callees = {c for _p2, c, _k2 in d.flows}
+        # A macro whose parameter reaches its value, memory or a subscript can be a value,
+        # store or index macro without any sink below it.
+        seed = d.kind == "macro" and bool(callees & {RETURN, STORE, INDEX})
+        for callee in callees | set(d.pure or ()):
+            known = base.get(callee)
+            if known is None:
+                prim = primitive_sink(callee)
+                known = base[callee] = prim.value if prim is not None else \
+                    VALUE if callee in VALUE_FUNCS else ""
+            if known:
+                seed = True
+            else:
+                dependants.setdefault(callee, []).append(i)
+        if seed:
+            seeds.append(i)
     out: dict[Key, SinkInfo] = {}
     pure: set[Key] = set()
-    base = {c: primitive_sink(c) for c in dependants}
-    # Only macros (store, index and value macros need no sink below them) and definitions
-    # that call a primitive sink can be sinks first; the rest wake when a callee becomes one.
-    queue = deque(i for i, (_p, _k, d) in enumerate(items)
-                  if d.kind == "macro" or any(base[c] for _p2, c, _k2 in d.flows))
+    named: set[str] = set()  # names of definitions in out or pure: nothing else resolves
+    # Only those macros and definitions that call a primitive sink can be sinks first; the
+    # rest wake when a callee becomes one.
+    queue = deque(seeds)
     queued = set(queue)
     while queue:
         i = queue.popleft()
@@ -73,26 +88,24 @@ def derive_sinks(res: Resolver) -> dict[Key, SinkInfo]:
         path, key, d = items[i]
 
         def kind(callee: str, position: int, path: str = path) -> str:
-            known = base.get(callee)
-            if known is not None:
-                return known.value
-            if callee in VALUE_FUNCS:
-                return VALUE
+            known = base.get(callee, "")
+            if known or callee not in named:
+                return known
             info = out.get(res.resolve(path, callee))
             return kind_at(info, position) if info else ""
 
         is_pure = d.pure is not None and all(
-            c in VALUE_FUNCS or c in _COMPILE_TIME or c.startswith(("__builtin_", "BUILD_BUG"))
-            or res.resolve(path, c) in pure for c in d.pure)
+            base.get(c) == VALUE or c in _COMPILE_TIME or c.startswith(("__builtin_", "BUILD_BUG"))
+            or (c in named and res.resolve(path, c) in pure) for c in d.pure)
         info = _evaluate(d, kind, is_pure)
-        changed = info != out.get(key, ()) or is_pure != (key in pure)
-        if not changed:
+        if info == out.get(key, ()) and is_pure == (key in pure):
             continue
         if info:
             out[key] = info
         else:
             out.pop(key, None)
         (pure.add if is_pure else pure.discard)(key)
+        named.add(d.name)
         for j in dependants.get(d.name, ()):
             if j not in queued:
                 queue.append(j)
