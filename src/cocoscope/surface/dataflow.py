@@ -58,6 +58,9 @@ class Def(NamedTuple):
 
 
 RETURN, STORE, INDEX = "=return", "=store", "=index"  # pseudo-callees in Def.flows
+# A macro parameter the body never mentions, or mentions without it flowing anywhere (only
+# tested: `IRQ_RETVAL(x)` is `((x) ? IRQ_HANDLED : IRQ_NONE)`).
+UNUSED, TESTED = "=unused", "=tested"
 PARAM = "=param"  # a parameter's own value, while summarising
 
 
@@ -110,6 +113,11 @@ def value_refs(node: Node | None, text: bytes) -> tuple[set[Ref], set[str]]:
                     stack.append(val)
             else:
                 stack.extend(n.named_children)
+        elif t in ("compound_literal_expression", "initializer_list", "initializer_pair"):
+            # (struct vmci_handle){ .context = cid, ... }: built from its members' values
+            val = n.child_by_field_name("value")
+            stack.extend([val] if val is not None and t != "initializer_list" else
+                         [c for c in n.named_children if c.type != "field_designator"])
         elif t == "compound_statement" or t == "expression_statement":
             # GNU statement expression ({ ...; v; }): its value is the last expression.
             kids = n.named_children
@@ -267,6 +275,8 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
         stored_index = set()
     pflows = _param_flows(local, call_list, text, returned, stored, stored_index,
                           body.kind == "macro") if params else ()
+    if body.kind == "macro" and params:
+        pflows = _macro_params(body, params, text, pflows)
     pure = None
     if body.kind == "macro" and not assigns:
         pure = tuple(sorted({n for n, _a in call_list}))
@@ -296,6 +306,20 @@ def _param_flows(local: dict[str, set[Ref]], calls: list[tuple[str, list[Node]]]
             for p in of(_idents(arg, text)) - dead:
                 out.add((p, name, k))
     return tuple(sorted(x for x in out if x[0] not in dead))
+
+
+def _macro_params(body: Body, params: dict[str, int], text: bytes,
+                  pflows: tuple[tuple[int, str, int], ...]) -> tuple[tuple[int, str, int], ...]:
+    """Def.flows of a macro plus UNUSED / TESTED for parameters that go nowhere."""
+    span = text[body.node.start_byte:body.node.end_byte]
+    flowing = {p for p, _c, _k in pflows}
+    extra = []
+    for name, position in params.items():
+        if position in flowing:
+            continue
+        mentioned = re.search(rb"\b" + re.escape(name.encode()) + rb"\b", span) is not None
+        extra.append((position, TESTED if mentioned else UNUSED, 0))
+    return tuple(sorted((*pflows, *extra))) if extra else pflows
 
 
 _NO_IDENTS = frozenset({"number_literal", "string_literal", "char_literal", "concatenated_string",

@@ -18,7 +18,8 @@ known: the write and print primitives named by ``grade`` (`writel`, `outb`, `pri
   (`pci_resource_n(dev, bar)` is `&(dev)->resource[(bar)]`);
 - a **value macro** has no assignment and calls only value conversions and other value
   macros (`GHCB_MSR_PROTO_MAX(v)` is `((v) >> 48) & 0xffff`): the parameters that reach its
-  value pass through it like `FIELD_GET`.
+  value pass through it like `FIELD_GET`; a parameter it only tests is `compared`;
+- a macro parameter the body never mentions is `discarded`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-from cocoscope.surface.dataflow import INDEX, RETURN, STORE, Def
+from cocoscope.surface.dataflow import INDEX, RETURN, STORE, TESTED, UNUSED, Def
 from cocoscope.surface.derive import Key, Resolver
 from cocoscope.surface.grade import VALUE_FUNCS, Grade, primitive_sink
 
@@ -62,7 +63,7 @@ def derive_sinks(res: Resolver) -> dict[Key, SinkInfo]:
         callees = {c for _p2, c, _k2 in d.flows}
         # A macro whose parameter reaches its value, memory or a subscript can be a value,
         # store or index macro without any sink below it.
-        seed = d.kind == "macro" and bool(callees & {RETURN, STORE, INDEX})
+        seed = d.kind == "macro" and bool(callees & {RETURN, STORE, INDEX, TESTED, UNUSED})
         for callee in callees | set(d.pure or ()):
             known = base.get(callee)
             if known is None:
@@ -120,6 +121,13 @@ def _evaluate(d: Def, kind: Callable[[str, int], str], is_pure: bool) -> SinkInf
     found: list[tuple[int, str]] = []
     for p, uses in sorted(by_param.items()):
         escapes = {c for c, _k in uses} & {RETURN, STORE, INDEX}
+        if uses == {(UNUSED, 0)}:
+            found.append((p, Grade.DISCARDED.value))  # `#define DEBUG_AUTOCONF(fmt...) do {} ...`
+            continue
+        if uses == {(TESTED, 0)}:
+            if is_pure:
+                found.append((p, Grade.COMPARED.value))  # only tested: IRQ_RETVAL(x)
+            continue
         kinds = {kind(c, k) for c, k in uses if c not in (RETURN, STORE, INDEX)}
         if d.kind == "macro" and INDEX in escapes:
             found.append((p, Grade.INDEX.value))  # `#define pci_resource_n(d, i) ...[(i)]`
