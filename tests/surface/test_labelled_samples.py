@@ -34,7 +34,7 @@ SAMPLES = sorted(LABELS.glob("sample-*.json"))
 # 0.75 / 0.93 / 0.96. The per-platform trust rules (TDX MSR virtualisation, hypercall
 # interfaces, guest-origin conversions) took precision to A 0.977 / 0.986, B 0.986 / 0.986.
 # The grading classes (surface-20) took grade accuracy to A 0.919, B 0.861.
-FLOORS = {"sample-a": (0.88, 0.95), "sample-b": (0.82, 0.95)}
+FLOORS = {"sample-a": (0.88, 0.95), "sample-b": (0.82, 0.95), "sample-c": (0.70, 0.90)}
 
 
 def test_samples_are_complete_and_follow_the_conventions() -> None:
