@@ -33,8 +33,10 @@ SAMPLES = sorted(LABELS.glob("sample-*.json"))
 # 2deaf30 0.73 / TDX 0.87 / SNP 0.91, at cf25b0a 0.79 / 0.95 / 0.99; sample B at cf25b0a
 # 0.75 / 0.93 / 0.96. The per-platform trust rules (TDX MSR virtualisation, hypercall
 # interfaces, guest-origin conversions) took precision to A 0.977 / 0.986, B 0.986 / 0.986.
-# The grading classes (surface-20) took grade accuracy to A 0.919, B 0.861.
-FLOORS = {"sample-a": (0.88, 0.95), "sample-b": (0.82, 0.95), "sample-c": (0.70, 0.90)}
+# The grading classes (surface-20) took grade accuracy to A 0.919, B 0.861. Sample C, drawn
+# before those changes and not seen by them: 0.760 / 0.949 / 0.972 at 72251a0, 0.834 / 0.976 /
+# 0.978 at surface-20.
+FLOORS = {"sample-a": (0.88, 0.95), "sample-b": (0.82, 0.95), "sample-c": (0.80, 0.95)}
 
 
 def test_samples_are_complete_and_follow_the_conventions() -> None:
