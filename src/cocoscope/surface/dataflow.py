@@ -21,7 +21,7 @@ from cocoscope.surface.cparse import (
     callee_name,
     is_cast_call,
 )
-from cocoscope.surface.grade import POLL_MACROS, VALUE_FUNCS
+from cocoscope.surface.grade import POLL_MACROS, VALUE_FUNCS, strip
 
 _CALL_RE = re.compile(rb"\b([A-Za-z_]\w*)\s*\(")
 
@@ -133,7 +133,7 @@ def _lvalue_target(lhs: Node, params: dict[str, int], text: bytes,
     In a macro body, assigning a parameter itself (`(val1) = (u32)__val` in native_rdmsr)
     writes the caller's lvalue: that parameter is an out-argument."""
     if macro:
-        bare = _strip(lhs)
+        bare = strip(lhs)
         if bare.type == "identifier":
             name = text[bare.start_byte:bare.end_byte].decode("utf-8", "replace")
             if name in params:
@@ -165,16 +165,6 @@ def _lvalue_target(lhs: Node, params: dict[str, int], text: bytes,
     return "other", ""
 
 
-def _strip(node: Node) -> Node:
-    while node.type in ("parenthesized_expression", "cast_expression"):
-        nxt = node.child_by_field_name("value") if node.type == "cast_expression" else (
-            node.named_children[0] if node.named_children else None)
-        if nxt is None:
-            break
-        node = nxt
-    return node
-
-
 def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
               decls: list[Node], returns: list[Node], indexes: list[Node] | None = None) -> Def:
     params = {p.removesuffix("..."): i + 1 for i, p in enumerate(body.params) if p}
@@ -193,11 +183,11 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
         poll = POLL_MACROS.get(name)
         if poll is not None and (op := _poll_accessor(call, poll[0])):
             # read_poll_timeout(op, v, ...): v = op(...) each round
-            val = _strip(arg_list[poll[1] - 1]) if len(arg_list) >= poll[1] else None
+            val = strip(arg_list[poll[1] - 1]) if len(arg_list) >= poll[1] else None
             if val is not None and val.type == "identifier":
                 local.setdefault(text[val.start_byte:val.end_byte].decode(), set()).add((op, 0))
         for k, arg in enumerate(arg_list, start=1):
-            arg = _strip(arg)
+            arg = strip(arg)
             if arg.type == "pointer_expression" and text[arg.start_byte:arg.start_byte + 1] == b"&":
                 inner = arg.child_by_field_name("argument")
                 if inner is not None and inner.type == "identifier":
@@ -225,7 +215,7 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
         refs_idents = value_refs(rhs, text)
         if kind != "other":
             flows.append((kind, tgt, *refs_idents))
-        if _strip(lhs).type != "identifier":
+        if strip(lhs).type != "identifier":
             stored |= refs_idents[1]
     for d in decls:
         decl, val = d.child_by_field_name("declarator"), d.child_by_field_name("value")
@@ -342,7 +332,7 @@ def _poll_accessor(call: Node, position: int) -> str:
     found = call_args(args) if args is not None else []
     if len(found) < position:
         return ""
-    op = _strip(found[position - 1])
+    op = strip(found[position - 1])
     return (op.text or b"").decode() if op.type == "identifier" else ""
 
 
