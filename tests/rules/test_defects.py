@@ -5,32 +5,22 @@ says so."""
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
 import pytest
 
-from cocoscope.evidence.dotconfig import KernelConfig, load_config, parse_config_text
+from cocoscope.evidence.dotconfig import KernelConfig, parse_config_text
 from cocoscope.evidence.guest import GuestEvidence
 from cocoscope.evidence.system import Device, PlatformDetection, RunningSystem
 from cocoscope.finding import Status
 from cocoscope.model.platform import Platform
-from cocoscope.rules import evaluate, load_builtin_rules
-from cocoscope.rules.rule import Rule
+from cocoscope.rules import evaluate
 from tests.conftest import debian_package
+from tests.rules.cached import builtin_rules as _rules
+from tests.rules.cached import config as _config
 
 P, F, U, NA, A = (Status.PASS, Status.FAIL, Status.UNKNOWN, Status.NOT_APPLICABLE,
                   Status.ADVICE)
-
-
-@cache
-def _rules() -> tuple[Rule, ...]:
-    return tuple(load_builtin_rules())
-
-
-@cache
-def _config(path: str) -> KernelConfig:
-    return load_config(path)
 
 
 def _edit(cfg: KernelConfig, **values: str) -> KernelConfig:

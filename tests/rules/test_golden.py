@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from functools import cache
 from pathlib import Path
 
 import pytest
 
 from cocoscope.cli import main
 from cocoscope.evidence.cmdline import parse_cmdline
-from cocoscope.evidence.dotconfig import KernelConfig, load_config
 from cocoscope.evidence.guest import GuestEvidence
 from cocoscope.evidence.system import Device, PlatformDetection, RunningSystem
 from cocoscope.finding import Finding, Status
 from cocoscope.model.platform import Platform
-from cocoscope.rules import evaluate, load_builtin_rules
-from cocoscope.rules.rule import Rule
+from cocoscope.rules import evaluate
 from tests.paths import DATA
+from tests.rules.cached import builtin_rules as _rules
+from tests.rules.cached import config as _config
 
 KCONFIG_DIR = DATA / "kconfig"
 KAFL = KCONFIG_DIR / "kafl_linux_kernel_tdx_guest_5.15-rc6.config"
@@ -43,16 +42,6 @@ RISKY_CMDLINE = (
     "virtio_mmio.device=1K@0x100b0000:48 tsc=unstable clocksource=kvm-clock "
     "random.trust_cpu=off random.trust_bootloader=on efivar_ssdt=overlay acpi_rsdp=0xf0000 "
     "virtio_pci.force_legacy=1")
-
-
-@cache
-def _rules() -> tuple[Rule, ...]:
-    return tuple(load_builtin_rules())
-
-
-@cache
-def _config(path: str) -> KernelConfig:
-    return load_config(path)
 
 
 def _statuses(ev: GuestEvidence) -> dict[str, Status]:
