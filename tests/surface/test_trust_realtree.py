@@ -133,6 +133,31 @@ def test_virtio_driver_conversions_stay_host_input(scans: Scans) -> None:
         (Trust.HOST, Trust.HOST)
 
 
+@pytest.mark.parametrize(("line", "primitive"), [
+    (451, "virtio16_to_cpu"),  # vring_unmap_one_split_indirect: desc->flags of the table
+    (455, "virtio32_to_cpu"),  # ... desc->len
+    (539, "virtio16_to_cpu"),  # virtqueue_add_desc_split: desc[i].next in the indirect branch
+    (721, "virtio16_to_cpu"),  # virtqueue_add_split: desc[i].next under if (indirect)
+    (621, "virtqueue_add_desc_split"),  # a call of that helper: its one read is the table's
+])
+def test_virtio_ring_indirect_table_is_guest_private(scans: Scans, line: int,
+                                                     primitive: str) -> None:
+    file = "drivers/virtio/virtio_ring.c"
+    assert trust(scans, file, line, primitive) == (Trust.GUEST, Trust.GUEST)
+    assert "DMA_TO_DEVICE" in at(scans["tdx"], file, line, primitive).trust_note
+    # The used ring the device writes stays host input in the same file.
+    assert trust(scans, file, 849, "virtio32_to_cpu") == (Trust.HOST, Trust.HOST)
+
+
+def test_global_as_a_copy_destination_is_not_read(scans: Scans) -> None:
+    for inv in scans.values():
+        lines = {(s.file, s.line) for s in inv.sites if s.primitive == "boot_params"}
+        # memcpy(&boot_params, real_mode_data, sizeof(boot_params)) fills the guest's copy
+        assert ("arch/x86/kernel/head64.c", 408) not in lines
+        # memcpy(buf, (void *)&boot_params + off, count) reads it
+        assert ("arch/x86/kernel/ksysfs.c", 34) in lines
+
+
 def test_every_site_not_host_input_says_why(scans: Scans) -> None:
     for inv in scans.values():
         decided = [s for s in inv.sites if s.trust is not Trust.HOST]

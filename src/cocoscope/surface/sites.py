@@ -272,10 +272,34 @@ def find_sites(parsed: ParsedFile, sources: dict[str, SourceRef],
     return out
 
 
+# C library copies that only write their first argument (the destination).
+_WRITE_ONLY_DEST = frozenset({"memcpy", "memmove", "memset", "memzero_explicit", "strcpy",
+                              "strncpy", "strscpy", "strscpy_pad", "strlcpy"})
+
+
+def _copy_destination(node: Node, text: bytes) -> bool:
+    """``&global...`` (through casts) is the destination of a write-only copy:
+    `memcpy(&boot_params, real_mode_data, sizeof(boot_params))` writes the guest's copy."""
+    p = node.parent
+    if p is None or p.type != "pointer_expression" or text[p.start_byte:p.start_byte + 1] != b"&":
+        return False
+    while p.parent is not None and p.parent.type in ("cast_expression",
+                                                     "parenthesized_expression"):
+        p = p.parent
+    args = p.parent
+    if args is None or args.type != "argument_list" or args.parent is None:
+        return False
+    return args.parent.type == "call_expression" and \
+        callee_name(args.parent) in _WRITE_ONLY_DEST and args.named_children[:1] == [p]
+
+
 def _read(node: Node, ident: Node, text: bytes) -> bool:
     """Does this mention of a host-data global read it? Not when it is only the target of a
-    plain assignment (`boot_params.hdr.type_of_loader = ...` fills the guest's own copy) or
-    under sizeof/typeof (only its type is used)."""
+    plain assignment (`boot_params.hdr.type_of_loader = ...` fills the guest's own copy), the
+    destination of a write-only copy (`memcpy(&boot_params, ...)`, `strscpy(...)`), or under
+    sizeof/typeof (only its type is used)."""
+    if _copy_destination(node, text):
+        return False
     parent = node.parent
     if parent is not None and parent.type == "assignment_expression" and \
             parent.child_by_field_name("left") == node:

@@ -15,14 +15,13 @@ import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 
 from cocoscope.model.platform import Platform
 from cocoscope.surface.catalogue import Catalogue
 from cocoscope.surface.dataflow import FileSummary, int_literal
 from cocoscope.surface.derive import Key, Source, resolve_in
 from cocoscope.surface.sites import RawSite
-from cocoscope.surface.trust_rules import TRUST_ORDER, Trust
+from cocoscope.surface.trust_rules import TRUST_ORDER, Trust, in_code
 
 
 @dataclass(frozen=True)
@@ -58,13 +57,8 @@ _MORE_TERMS = re.compile(r"\+|-(?!>)")
 
 
 def _in_code(src: Source, code: tuple[str, ...]) -> bool:
-    """``src`` is defined in the platform's own code: a path prefix, or ``path::glob`` for the
-    functions of a file that mixes platforms (`arch/x86/hyperv/ivm.c::hv_tdx_*`)."""
-    for entry in code:
-        path, _, pattern = entry.partition("::")
-        if src.defined_in.startswith(path) and (not pattern or fnmatchcase(src.name, pattern)):
-            return True
-    return False
+    """``src`` is defined in the platform's own code (``in_code``)."""
+    return in_code(src.defined_in, src.name, code)
 
 
 class TrustJudge:
@@ -109,7 +103,7 @@ class TrustJudge:
         rules = self.cat.rules
         if (rule := rules.interface(prim, self.platform)) is not None:
             return Verdict(Trust.ABSENT, rule.reason, leaf, msr, rule.code)
-        if (origin := rules.origin(prim, rel)) is not None:
+        if (origin := rules.origin(prim, rel, raw.function)) is not None:
             return Verdict(Trust.GUEST, origin.reason, leaf, msr)
         if interface == "cpuid":
             trust = self.cat.cpuid_trust(leaf, self.platform)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from fnmatch import fnmatchcase
 from typing import Any
 
 from cocoscope.errors import InputError
@@ -88,7 +89,9 @@ class InterfaceRule:
 class OriginRule:
     """Primitives whose value, in the listed files, comes from inside the guest
     (``[[guest_origin]]``): the file's role makes the converted data user-space or
-    nested-guest data, never memory the host writes."""
+    nested-guest data, never memory the host writes. A path may be ``file::glob``: only the
+    calls made in that file's functions matching the glob (virtio_ring.c reading its own
+    guest-private indirect descriptor table)."""
 
     primitives: frozenset[str]
     paths: tuple[str, ...]
@@ -117,9 +120,19 @@ class TrustRules:
         return next((r for r in self.interfaces
                      if primitive in r.primitives and platform not in r.platforms), None)
 
-    def origin(self, primitive: str, path: str) -> OriginRule | None:
+    def origin(self, primitive: str, path: str, function: str = "") -> OriginRule | None:
         return next((r for r in self.origins
-                     if primitive in r.primitives and path.startswith(r.paths)), None)
+                     if primitive in r.primitives and in_code(path, function, r.paths)), None)
+
+
+def in_code(path: str, function: str, code: tuple[str, ...]) -> bool:
+    """``function`` of file ``path`` is in ``code``: a path prefix, or ``path::glob`` for the
+    functions of one file (`arch/x86/hyperv/ivm.c::hv_tdx_*`)."""
+    for entry in code:
+        prefix, _, pattern = entry.partition("::")
+        if path.startswith(prefix) and (not pattern or fnmatchcase(function, pattern)):
+            return True
+    return False
 
 
 def _strings(value: object) -> bool:
