@@ -23,7 +23,10 @@ class UseTracer(Protocol):
     def grade_local(self, name: str, defined_at: Node | int, depth: int,
                     pointee: bool = False) -> Grade: ...
     def grade_pointee(self, name: str, defined_at: Node) -> Grade: ...
-    def callee_parameter(self, function: str, position: int, depth: int) -> Grade | None: ...
+    def callee_parameter(self, call: Node, function: str, position: int,
+                         depth: int) -> Grade | None: ...
+    def returned(self) -> Grade: ...
+    def stored(self, target: Node, depth: int) -> Grade: ...
     def limit(self, what: str) -> Grade: ...
     def callee_kind(self, name: str, position: int) -> str: ...
 
@@ -89,6 +92,9 @@ VALUE_FUNCS = frozenset({
     "cpu_to_le64", "cpu_to_be16", "cpu_to_be32", "cpu_to_be64", "__cpu_to_le16",
     "__cpu_to_le32", "__cpu_to_le64", "__cpu_to_be16", "__cpu_to_be32", "__cpu_to_be64",
     "ns_to_timespec64", "ns_to_ktime", "ktime_to_ns", "div_u64", "div64_u64",
+    # overflow.h's size arithmetic: the size computed from a count is still that count
+    "struct_size", "struct_size_t", "flex_array_size", "size_add", "size_mul", "size_sub",
+    "array_size", "array3_size",
 })
 # iopoll.h's poll macros read with an accessor into a value argument until a condition on it
 # holds: (accessor argument, value argument, condition argument), 1-based. The generic forms
@@ -202,7 +208,7 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
     if t in ("sizeof_expression", "alignof_expression", "offsetof_expression"):
         return Grade.DISCARDED  # only the type is used, not the value
     if t == "return_statement":
-        return Grade.RETURNED
+        return uses.returned() if uses is not None else Grade.RETURNED
     if t == "argument_list" and p.parent is not None:
         prev = child.prev_sibling
         if prev is not None and prev.type == "ERROR" and text[prev.start_byte:prev.end_byte] \
@@ -220,7 +226,7 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
         grade = _call_arg(call, p, child)
         if grade is Grade.PASSED and uses is not None and depth < MAX_DEPTH:
             # Handed to a function of the same file: grade how it uses that parameter.
-            inner = uses.callee_parameter(name, _arg_position(p, child), depth + 1)
+            inner = uses.callee_parameter(call, name, _arg_position(p, child), depth + 1)
             if inner is not None:
                 return inner
         if grade is Grade.PASSED and derived:
@@ -248,11 +254,25 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
             if t == "init_declarator" or uses.is_local(name):
                 if depth >= MAX_DEPTH:
                     return uses.limit("copies into locals")
-                return uses.grade_local(name, target, depth)
+                own = uses.grade_local(name, target, depth)
+                if t == "assignment_expression" and _value_used(p):
+                    # `while ((evt = get(vq)) != NULL)`: the assignment's value is used too
+                    return riskiest([own, classify(p, text, uses, depth + 1)])
+                return own
         return written_into(target, text, uses, depth) if target is not None else Grade.STORED
     if t in ("initializer_list", "initializer_pair", "compound_literal_expression"):
         return Grade.STORED
     return Grade.UNKNOWN
+
+
+def _value_used(assign: Node) -> bool:
+    """Is the value of assignment expression ``assign`` used by its parent (not a statement
+    of its own, nor a `for` loop's initializer or step)?"""
+    parent = assign.parent
+    while parent is not None and parent.type == "parenthesized_expression":
+        parent = parent.parent
+    return parent is not None and parent.type not in (
+        "expression_statement", "comma_expression", "for_statement")
 
 
 MAX_DEPTH = 8  # copies and same-file calls followed before a grade says `unknown`
@@ -337,7 +357,7 @@ def written_into(target: Node, text: bytes, uses: UseTracer | None, depth: int =
     name, through = lvalue_base(target, text)
     if name and uses.caller_memory(name, through):
         return Grade.RETURNED
-    return Grade.STORED
+    return uses.stored(target, depth)  # `stored`, or riskier where read back (tracer.py)
 
 
 def copied_into(dest: Node, text: bytes, uses: UseTracer | None, depth: int) -> Grade:

@@ -105,7 +105,7 @@ class Tracers:
         self._sinks = sinks or {}
         self._tracers: dict[int, UseTracer] = {}
         self._functions = {b.name: b for b in parsed.bodies if b.kind == "function"}
-        self._params: dict[tuple[str, int], Grade | None] = {}
+        self._params: dict[tuple[str, int, str], tuple[Grade, bool] | None] = {}
 
     def for_body(self, body: Body) -> UseTracer:
         tracer = self._tracers.get(body.node.id)
@@ -129,8 +129,11 @@ class Tracers:
         return not src.guards or args is None or \
             position not in _write_direction(src, call_args(args), text)
 
-    def parameter_grade(self, function: str, position: int, depth: int) -> Grade | None:
-        key = (function, position)
+    def parameter_grade(self, function: str, position: int, depth: int, field: str = "",
+                        ) -> tuple[Grade, bool] | None:
+        """How ``function`` of this file uses its parameter (or the parameter's ``field``)
+        and whether it returns it (tracer.UseTracer.grade_parameter)."""
+        key = (function, position, field)
         if key in self._params:
             return self._params[key]
         body = self._functions.get(function)
@@ -139,9 +142,10 @@ class Tracers:
         self._params[key] = None  # recursion guard: f(x) calling f(x)
         inner = body.node.child_by_field_name("body")
         start = inner.start_byte if inner is not None else body.node.start_byte
-        grade = self.for_body(body).grade_local(body.params[position - 1], start, depth)
-        self._params[key] = grade
-        return grade
+        found = self.for_body(body).grade_parameter(body.params[position - 1], start, depth,
+                                                    field)
+        self._params[key] = found
+        return found
 
 
 def _write_direction(src: SourceRef, args: list[Node], text: bytes) -> set[int]:

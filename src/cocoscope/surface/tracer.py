@@ -3,6 +3,7 @@ grades of ``grade.classify``."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from cocoscope.surface.cparse import Node, arg_position, callee_name, node_text
@@ -15,7 +16,9 @@ from cocoscope.surface.paths import (
     unconditional_within,
 )
 
-ParamGrader = Callable[[str, int, int], "Grade | None"]
+# (function, position, depth, field) -> how a function of the same file uses its parameter (or
+# that parameter's field: `p->field`) and whether it returns it; None when unknown.
+ParamGrader = Callable[[str, int, int, str], "tuple[Grade, bool] | None"]
 # Does this call write its k-th argument (an out-argument of a source)?
 OutArgTest = Callable[[Node, int], bool]
 
@@ -27,8 +30,9 @@ class UseTracer:
     A value ends where a write certainly replaces it (a plain assignment or the variable
     passed as a source's out-argument, on every path to the use: ``paths``); uses reached
     through a loop's back edge count; ``v = f(v)`` reads the old value before ending it.
-    ``param_grader(function, position, depth)`` grades how a function of the same file uses
-    its parameter, for values passed straight into it; None when the function is unknown.
+    ``param_grader(function, position, depth, field)`` grades how a function of the same
+    file uses its parameter, for values passed straight into it; None when the function is
+    unknown. A value that function returns goes on as the call's value in the caller.
     """
 
     def __init__(self, body: Node, text: bytes, param_grader: ParamGrader | None = None,
@@ -49,6 +53,9 @@ class UseTracer:
         self._pointers: set[str] = set()  # locals declared as pointers or arrays
         self._active: set[tuple[str, int]] = set()
         self.note = ""  # why the last grade was `unknown` (the caller resets it per site)
+        self._param_mode = False  # grading a parameter for a caller (grade_parameter)
+        self._returns = False  # ... and a return statement was reached
+        self._fields: dict[str, list[Node]] | None = None  # field expressions by their text
 
     def _build(self) -> dict[str, list[Node]]:
         if self._index is None:
@@ -113,10 +120,117 @@ class UseTracer:
         self._build()
         return name in self._pointers
 
-    def callee_parameter(self, function: str, position: int, depth: int) -> Grade | None:
+    def callee_parameter(self, call: Node, function: str, position: int,
+                         depth: int) -> Grade | None:
+        """A value handed straight to ``function`` of this file, by how it uses it."""
         if self._param_grader is None:
             return None
-        return self._param_grader(function, position, depth)
+        return self._through(call, self._param_grader(function, position, depth, ""), depth)
+
+    def _through(self, call: Node, found: tuple[Grade, bool] | None, depth: int,
+                 ) -> Grade | None:
+        """The grade of a value given to a same-file function that uses it as ``found`` says:
+        what the function returns is the call's value, graded where the call is used; a value
+        the function only tests, called in a loop's condition, bounds that loop
+        (`do ... while (!hpet_cnt_ahead(cmp, hpet_readl(HPET_COUNTER)))`)."""
+        if found is None:
+            return None
+        inner, returns = found
+        if not returns and inner is not Grade.COMPARED:
+            return inner
+        if depth >= MAX_DEPTH:
+            return riskiest([inner, self.limit("same-file calls")]) if returns else inner
+        outer = classify(call, self._text, self, depth + 1)
+        if returns:
+            return riskiest([inner, outer])
+        return Grade.LOOP_BOUND if outer is Grade.LOOP_BOUND else inner
+
+    def grade_parameter(self, name: str, start: int, depth: int, field: str = "",
+                        ) -> tuple[Grade, bool]:
+        """How this function uses its parameter ``name`` (or what it reads from
+        ``name->field``) for a caller, and whether it returns it: a return statement counts
+        as no use here, the caller grades the call's value instead."""
+        saved = self._param_mode, self._returns
+        self._param_mode, self._returns = True, False
+        try:
+            if field:
+                grade = riskiest([classify(n, self._text, self, depth + 1)
+                                  for n in self._field_reads(name, field)])
+            else:
+                grade = self.grade_local(name, start, depth)
+            return grade, self._returns
+        finally:
+            self._param_mode, self._returns = saved
+
+    def returned(self) -> Grade:
+        """A return statement reached: `returned`, or for a caller grading the call's value
+        (grade_parameter) no use of its own."""
+        if self._param_mode:
+            self._returns = True
+            return Grade.DISCARDED
+        return Grade.RETURNED
+
+    def _field_index(self) -> dict[str, list[Node]]:
+        if self._fields is None:
+            from cocoscope.surface.cparse import captures
+
+            self._fields = {}
+            for n in captures("(field_expression) @f", self._body).get("f", ()):
+                self._fields.setdefault(_squeeze(node_text(self._text, n)), []).append(n)
+        return self._fields
+
+    def _field_reads(self, base: str, field: str) -> list[Node]:
+        return [n for n in self._field_index().get(f"{base}->{field}", ())
+                if _assigned(n) is None]
+
+    def stored(self, target: Node, depth: int) -> Grade:
+        """A value stored into the field ``target`` (`vi->size = v`, `s->a.b = v`): `stored`,
+        and where this function reads that field back, by those uses: later reads of the
+        same lvalue that no write replaced on every path, and reads of `base->field` by a
+        function of this file that ``base`` is handed to (`kzalloc(hdr_size(vi))`). A field
+        read in another function is not followed."""
+        target = strip(target)
+        base = target
+        while base.type == "field_expression":
+            nxt = base.child_by_field_name("argument")
+            if nxt is None:
+                return Grade.STORED
+            base = strip(nxt)
+        if target.type != "field_expression" or base.type != "identifier" or depth >= MAX_DEPTH:
+            return Grade.STORED
+        after = target.parent.end_byte if target.parent is not None else target.end_byte
+        same = [n for n in self._field_index().get(_squeeze(node_text(self._text, target)), ())
+                if n.start_byte >= after]
+        writes = [w for n in same if (w := _assigned(n)) is not None]
+        # Calls ``base`` itself is handed to may rewrite the field: reads after the first
+        # one are not followed.
+        handed = [u.parent.parent for u in self._build().get(node_text(self._text, base), ())
+                  if u.start_byte >= after and u.parent is not None
+                  and u.parent.type == "argument_list" and u.parent.parent is not None]
+        grades = [Grade.STORED]
+        for n in same:
+            if _assigned(n) is None and not any(
+                    before_on_every_path(w, n, self._jumps()) for w in writes) and not any(
+                    c.end_byte <= n.start_byte for c in handed):
+                grades.append(classify(n, self._text, self, depth + 1))
+        op = target.child_by_field_name("operator")
+        fld = target.child_by_field_name("field")
+        if strip(target.child_by_field_name("argument") or target).id == base.id and \
+                op is not None and op.type == "->" and fld is not None \
+                and self._param_grader is not None:
+            for use in self._build().get(node_text(self._text, base), ()):
+                args = use.parent
+                if use.start_byte < after or args is None or args.type != "argument_list" \
+                        or args.parent is None:
+                    continue
+                call = args.parent
+                if any(c.start_byte < call.start_byte for c in handed):
+                    break  # another call was handed `base` first and may rewrite the field
+                found = self._param_grader(callee_name(call), arg_position(args, use),
+                                           depth + 1, node_text(self._text, fld))
+                if found is not None and found[1]:  # only what comes back here counts
+                    grades.append(classify(call, self._text, self, depth + 2))
+        return riskiest(grades)
 
     def callee_kind(self, name: str, position: int) -> str:
         """What a derived sink does with argument ``position`` (sinks.py), or ""."""
@@ -194,12 +308,45 @@ class UseTracer:
                 loop = next((lp for lp in loops if lp.start_byte <= use.start_byte), None)
                 if loop is None:
                     continue  # earlier code outside any loop around the definition
+                init = _within(loop, "initializer")
+                if init is not None and init.start_byte <= use.start_byte < init.end_byte:
+                    continue  # a for's initializer runs once, before the loop
                 body = loop.child_by_field_name("body") or loop
-                if any(w.start_byte >= def_end and w.end_byte <= loop.end_byte
-                       and unconditional_within(w, body) for _u, w in writes):
+                step = _within(loop, "update")
+                # (a value set by a for's step reaches its condition before the body runs)
+                in_step = step is not None and step.start_byte <= after < step.end_byte
+                if not in_step and any(w.start_byte >= def_end and w.end_byte <= loop.end_byte
+                                       and unconditional_within(w, body) for _u, w in writes):
                     continue  # replaced before the loop comes round
-                killers = [w for _u, w in writes if w.start_byte >= loop.start_byte]
+                # The back edge never runs a for's initializer again.
+                killers = [w for _u, w in writes if w.start_byte >= loop.start_byte
+                           and (init is None or w.start_byte >= init.end_byte)]
             if any(before_on_every_path(w, use, self._jumps()) for w in killers):
                 continue
             grades.append(self._use(use, depth, pointee))
         return riskiest(grades)
+
+
+_SPACE_RE = re.compile(r"\s+")
+
+
+def _squeeze(text: str) -> str:
+    return _SPACE_RE.sub("", text)
+
+
+def _assigned(node: Node) -> Node | None:
+    """The plain assignment that ``node`` is the target of, if it is one."""
+    parent = node.parent
+    while parent is not None and parent.type == "parenthesized_expression":
+        node, parent = parent, parent.parent
+    if parent is not None and parent.type == "assignment_expression" and \
+            parent.child_by_field_name("left") == node:
+        op = parent.child_by_field_name("operator")
+        if op is not None and op.type == "=":
+            return parent
+    return None
+
+
+def _within(loop: Node, field: str) -> Node | None:
+    """A `for` loop's initializer or update ("" for other loops)."""
+    return loop.child_by_field_name(field) if loop.type == "for_statement" else None

@@ -1,0 +1,56 @@
+"""Following a value to its uses (tracer.py; docs/surface.md "Grading rules"), each rule on the
+Debian linux-source-6.12 line that shows it, scanned with Debian's cloud config (through the
+normal surface cache, shared with the other real-tree tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cocoscope.surface.api import inventory
+from cocoscope.surface.grade import Grade
+from cocoscope.surface.inventory import Inventory
+from tests.surface.test_grade_realtree import at
+
+pytestmark = pytest.mark.realtree
+
+
+@pytest.fixture(scope="module")
+def inv(linux_tree: Path, debian_cloud_config: Path) -> Inventory:
+    return inventory(str(linux_tree), str(debian_cloud_config), quiet=True)
+
+
+# 1. Loop bounds: through a same-file helper in the loop's condition, a for loop's step, an
+#    assignment inside the condition, an out-argument tested in a do-while condition.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # } while (!hpet_cnt_ahead(hpet_t1_cmp, hpet_readl(HPET_COUNTER)));  (static inline)
+    ("arch/x86/kernel/hpet.c", 1422, "hpet_readl", Grade.LOOP_BOUND),
+    # for (fw_up = ionic_is_fw_running(idev); !done && fw_up && ...; fw_up = ...(idev))
+    ("drivers/net/ethernet/pensando/ionic/ionic_main.c", 533, "ionic_is_fw_running",
+     Grade.LOOP_BOUND),
+    # while ((evt = virtqueue_get_buf(vq, &len)) != NULL) { ... evt->head ... }
+    ("drivers/iommu/virtio-iommu.c", 620, "virtqueue_get_buf", Grade.LOOP_BOUND),
+    # vsc_read(dev, ..., &flag); flag = MLX5_EXTRACT(flag, ...); } while (flag != expected);
+    ("drivers/net/ethernet/mellanox/mlx5/core/lib/pci_vsc.c", 190, "vsc_read",
+     Grade.LOOP_BOUND),
+])
+def test_loop_bounds(inv: Inventory, file: str, line: int, primitive: str, grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade
+
+
+# 2. A field read back in the same function is followed like a local; not after the
+#    structure was handed to another function, and not into another function's own uses.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # vi->rss_indir_table_size = virtio_cread16(...); kzalloc(virtnet_rss_hdr_size(vi), ...)
+    ("drivers/net/virtio_net.c", 6621, "virtio_cread16", Grade.LENGTH),
+    # mhi_ctxt->er_ctxt = dma_alloc_coherent(...); er_ctxt = mhi_ctxt->er_ctxt; er_ctxt->intmod
+    ("drivers/bus/mhi/host/init.c", 353, "dma_alloc_coherent", Grade.POINTER),
+    # adapter->txdata_desc_size = ...; read back only after VMXNET3_WRITE_BAR1_REG(adapter, ...)
+    ("drivers/net/vmxnet3/vmxnet3_drv.c", 3516, "VMXNET3_READ_BAR1_REG", Grade.STORED),
+    # s->state = inl(...); comedi_dio_update_state(s, data) may rewrite it; data[1] = s->state
+    ("drivers/comedi/drivers/addi_apci_1564.c", 278, "inl", Grade.STORED),
+])
+def test_fields_read_back(inv: Inventory, file: str, line: int, primitive: str,
+                          grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade

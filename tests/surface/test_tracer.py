@@ -1,0 +1,134 @@
+"""Following a value to its uses (tracer.py): loops, same-file helpers, fields read back.
+Small C snippets graded by pass 2 (sites.find_sites); the same rules on the Debian 6.12 lines
+that show them are in test_follow_realtree.py."""
+
+from __future__ import annotations
+
+from cocoscope.surface.cparse import parse
+from cocoscope.surface.grade import Grade
+from cocoscope.surface.sites import SourceRef, find_sites
+
+SOURCES = {name: SourceRef(name, True, frozenset(), False, False)
+           for name in ("readl", "get_buf", "alloc_ring")}
+
+
+def grades(code: str) -> dict[int, Grade]:
+    """Grade of each source call, by line."""
+    return {s.line: s.grade for s in find_sites(parse(code.encode(), None), SOURCES)}
+
+
+def test_value_tested_by_a_same_file_helper_in_a_loop_condition_bounds_the_loop() -> None:
+    g = grades("""static inline int ahead(unsigned c1, unsigned c2)
+{
+	return (int)(c2 - c1) < 0;
+}
+void f(void)
+{
+	unsigned cmp = 0;
+	do {
+		cmp += 5;
+	} while (!ahead(cmp, readl(X)));
+	if (ahead(cmp, readl(Y)))
+		g();
+}
+""")
+    assert g[10] is Grade.LOOP_BOUND
+    assert g[11] is Grade.COMPARED  # the same helper outside a loop only compares
+
+
+def test_value_a_same_file_helper_returns_is_graded_where_the_call_is_used() -> None:
+    g = grades("""static unsigned low(unsigned v)
+{
+	return v & 0xff;
+}
+void *f(void)
+{
+	return kzalloc(low(readl(X)), GFP_KERNEL);
+}
+unsigned g(void)
+{
+	unsigned n = low(readl(X));
+	if (n > 3)
+		return 0;
+	return 1;
+}
+""")
+    assert g[7] is Grade.LENGTH
+    assert g[11] is Grade.COMPARED  # not `returned`: low() returns it, g() only tests it
+
+
+def test_value_set_by_a_for_step_reaches_the_condition() -> None:
+    g = grades("""void f(void)
+{
+	int up, done = 0;
+	for (up = readl(X); !done && up; up = readl(X))
+		done = g();
+}
+""")
+    assert g[4] is Grade.LOOP_BOUND
+    assert list(g) == [4]  # both reads are on line 4: the step's one must not be dropped
+
+
+def test_for_step_read_is_not_ended_by_the_initializer() -> None:
+    g = grades("""void f(void)
+{
+	int up, done = 0;
+	for (up = 0;
+		!done && up;
+		up = readl(X))
+		done = g();
+}
+""")
+    assert g[6] is Grade.LOOP_BOUND
+
+
+def test_assignment_in_a_loop_condition_is_tested_there() -> None:
+    g = grades("""void f(struct vq *vq)
+{
+	struct evt *evt;
+	while ((evt = get_buf(vq)) != NULL)
+		handle(evt->head);
+}
+""")
+    assert g[4] is Grade.LOOP_BOUND  # riskier than the dereference (pointer)
+
+
+def test_field_read_back_in_the_same_function_is_followed() -> None:
+    g = grades("""static unsigned hdr_size(struct vi *vi)
+{
+	return sizeof(struct hdr) + vi->table_size * 2;
+}
+int probe(struct vi *vi, struct ctx *c)
+{
+	struct er *er;
+	vi->table_size = readl(X);
+	vi->hdr = kzalloc(hdr_size(vi), GFP_KERNEL);
+	c->ring = alloc_ring(dev);
+	er = c->ring;
+	er->intmod = 0;
+	return 0;
+}
+""")
+    assert g[8] is Grade.LENGTH  # read back by a same-file helper whose result sizes kzalloc
+    assert g[10] is Grade.POINTER  # read back into a local and dereferenced
+
+
+def test_field_read_elsewhere_or_after_the_base_is_handed_on_stays_stored() -> None:
+    g = grades("""static void setup(struct dev *d)
+{
+	int i;
+	for (i = 0; i < d->nr; i++)
+		d->q[i] = 0;
+}
+int probe(struct dev *d)
+{
+	d->nr = readl(X);
+	setup(d);
+	d->max = readl(Y);
+	other_file(d);
+	d->arr[d->max] = 0;
+	return 0;
+}
+""")
+    assert g[9] is Grade.STORED  # setup() reads d->nr, but in another function
+    assert g[11] is Grade.STORED  # other_file(d) may rewrite d->max before the subscript
