@@ -7,6 +7,7 @@ bodies are analysed like any other code and keep their real line numbers.
 from __future__ import annotations
 
 import bisect
+import operator
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -43,8 +44,19 @@ def captures(pattern: str, node: Node) -> dict[str, list[Node]]:
     """Captures by name, each list in document order (the binding does not promise an order,
     and results must not depend on it)."""
     caps = ts.QueryCursor(query(pattern)).captures(node)
-    return {name: sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte))
-            for name, nodes in caps.items()}
+    return {name: _document_order(nodes) for name, nodes in caps.items()}
+
+
+_START = operator.attrgetter("start_byte")
+
+
+def _document_order(nodes: list[Node]) -> list[Node]:
+    """``nodes`` by start, enclosing before enclosed. The binding almost always returns them
+    so already: distinct, increasing starts are checked in C and need no sort key per node."""
+    starts = list(map(_START, nodes))
+    if starts == sorted(starts) and len(set(starts)) == len(starts):
+        return list(nodes)
+    return sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte))
 
 
 @dataclass(frozen=True)
@@ -81,41 +93,43 @@ def node_text(text: bytes, node: Node) -> str:
     return text[node.start_byte:node.end_byte].decode("utf-8", "replace")
 
 
-def _declarator_name(node: Node | None) -> tuple[str, Node | None]:
-    """Name and function_declarator inside a (possibly pointer-wrapped) declarator."""
+def _declarator_name(node: Node | None, text: bytes | None = None) -> tuple[str, Node | None]:
+    """Name and function_declarator inside a (possibly pointer-wrapped) declarator; ``text``,
+    the source the tree was parsed from, saves ``Node.text``."""
     fdecl = None
     while node is not None:
-        if node.type == "function_declarator" and fdecl is None:
+        t = node.type
+        if t == "function_declarator" and fdecl is None:
             fdecl = node
-        if node.type in ("identifier", "field_identifier"):
+        if t == "identifier" or t == "field_identifier":
+            if text is not None:
+                return text[node.start_byte:node.end_byte].decode(), fdecl
             return (node.text or b"").decode(), fdecl
         node = node.child_by_field_name("declarator")
     return "", fdecl
 
 
-def _pointer_params(fdecl: Node | None) -> frozenset[str]:
-    plist = fdecl.child_by_field_name("parameters") if fdecl is not None else None
-    out = set()
-    for p in plist.named_children if plist else ():
-        decl = p.child_by_field_name("declarator") if p.type == "parameter_declaration" else None
-        if decl is not None and decl.type in ("pointer_declarator", "array_declarator"):
-            out.add(_declarator_name(decl)[0])
-    return frozenset(out)
-
-
-def _param_names(fdecl: Node | None) -> tuple[str, ...]:
+def _params(fdecl: Node | None, text: bytes | None = None) -> tuple[tuple[str, ...], frozenset[str]]:
+    """A function's parameter names by position and those declared as pointers or arrays."""
     if fdecl is None:
-        return ()
+        return (), frozenset()
     plist = fdecl.child_by_field_name("parameters")
     names: list[str] = []
+    pointers = set()
     for p in plist.named_children if plist else ():
-        if p.type == "parameter_declaration":
-            names.append(_declarator_name(p.child_by_field_name("declarator"))[0])
-        elif p.type in ("identifier",):  # K&R style or macro params
-            names.append((p.text or b"").decode())
-        elif p.type == "variadic_parameter":
+        t = p.type
+        if t == "parameter_declaration":
+            decl = p.child_by_field_name("declarator")
+            name = _declarator_name(decl, text)[0]
+            names.append(name)
+            if decl is not None and decl.type in ("pointer_declarator", "array_declarator"):
+                pointers.add(name)
+        elif t == "identifier":  # K&R style or macro params
+            names.append(text[p.start_byte:p.end_byte].decode() if text is not None
+                         else (p.text or b"").decode())
+        elif t == "variadic_parameter":
             names.append("...")
-    return tuple(names)
+    return tuple(names), frozenset(pointers)
 
 
 MAIN_QUERY = ("(function_definition) @f (call_expression) @c (assignment_expression) @a "
@@ -207,15 +221,18 @@ def _macro_params(pnode: Node, text: bytes) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _function_body(fn: Node, data: bytes, shift: int) -> Body | None:
-    name, fdecl = _declarator_name(fn.child_by_field_name("declarator"))
+def _function_body(fn: Node, data: bytes, shift: int, text: bytes | None = None) -> Body | None:
+    """``data`` is the file before neutralising (for `__init`), ``text`` the parsed source."""
+    name, fdecl = _declarator_name(fn.child_by_field_name("declarator"), text)
     body = fn.child_by_field_name("body")
     if not name or body is None:
         return None
     head = data[fn.start_byte:body.start_byte]
-    static = any(c.type == "storage_class_specifier" and c.text == b"static" for c in fn.children)
-    return Body(name, "function", fn, _param_names(fdecl), static, bool(INIT_RE.search(head)),
-                fn.start_point.row + 1, shift, _pointer_params(fdecl))
+    static = b"static" in head and any(
+        c.type == "storage_class_specifier" and c.text == b"static" for c in fn.children)
+    params, pointers = _params(fdecl, text)
+    return Body(name, "function", fn, params, static, bool(INIT_RE.search(head)),
+                fn.start_point.row + 1, shift, pointers)
 
 
 def parse(data: bytes, defines: Defines | None = None) -> ParsedFile:
@@ -228,7 +245,7 @@ def parse(data: bytes, defines: Defines | None = None) -> ParsedFile:
     p = parser()
     tree = p.parse(text)
     caps = captures(MAIN_QUERY, tree.root_node)
-    bodies = [b for fn in caps.get("f", ()) if (b := _function_body(fn, data, 0)) is not None]
+    bodies = [b for fn in caps.get("f", ()) if (b := _function_body(fn, data, 0, text)) is not None]
     mtext, meta, lost = _macro_unit(text, caps.get("m", []))
     mtree = p.parse(mtext) if mtext else None
     mcaps = captures(BODY_QUERY, mtree.root_node) if mtree is not None else {}
@@ -258,14 +275,18 @@ class BodyIndex:
         return None
 
 
-def callee_name(call: Node) -> str:
-    """`foo` for foo(...), `ops->get` for x->ops->get(...); "" for calls through expressions."""
+def callee_name(call: Node, text: bytes | None = None) -> str:
+    """`foo` for foo(...), `ops->get` for x->ops->get(...); "" for calls through expressions.
+    ``text`` is the source the tree was parsed from: slicing it is cheaper than ``Node.text``."""
     fn = call.child_by_field_name("function")
     if fn is None:
         return ""
-    if fn.type == "identifier":
+    t = fn.type
+    if t == "identifier":
+        if text is not None:
+            return text[fn.start_byte:fn.end_byte].decode()
         return (fn.text or b"").decode()
-    if fn.type == "field_expression":
+    if t == "field_expression":
         field = fn.child_by_field_name("field")
         obj = fn.child_by_field_name("argument")
         if field is None or obj is None:
@@ -296,6 +317,10 @@ def call_args(arglist: Node) -> list[Node]:
     """A call's arguments by position. Macro calls pass types (`virtio_cread(vdev, struct
     virtio_blk_config, capacity, &v)`), which tree-sitter splits into an ERROR and an
     identifier: positions are counted by commas, and a slot's last named node stands for it."""
+    n = arglist.named_child_count
+    if arglist.child_count == 2 * n + 1 and not arglist.has_error:
+        # `(a, b, c)`: n slots, n - 1 commas, nothing else (no comment, no ERROR)
+        return arglist.named_children
     out: list[Node] = []
     slot: Node | None = None
     for c in arglist.children:

@@ -89,7 +89,7 @@ def value_refs(node: Node | None, text: bytes) -> tuple[set[Ref], set[str]]:
         n = stack.pop()
         t = n.type
         if t == "call_expression":
-            name = callee_name(n)
+            name = callee_name(n, text)
             if name in VALUE_FUNCS or is_cast_call(n):
                 # le32_to_cpu(readl(p)) is still readl's value; so is `(u32)(v >> 32)`,
                 # which a parser without the typedefs reads as a call of `(u32)`.
@@ -165,30 +165,36 @@ def _lvalue_target(lhs: Node, params: dict[str, int], text: bytes,
     return "other", ""
 
 
-def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
+def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: list[Node],
               decls: list[Node], returns: list[Node], indexes: list[Node] | None = None) -> Def:
+    """One definition's Def. ``calls`` come with their callee names (from ``_bucket``)."""
     params = {p.removesuffix("..."): i + 1 for i, p in enumerate(body.params) if p}
+    macro = body.kind == "macro"
     local: dict[str, set[Ref]] = {}
     # Out-arguments: foo(..., &v) taints local v; foo(..., p) with p a parameter taints p.
     outs: set[tuple[int, Ref]] = set()
     guards: set[tuple[int, Ref, int, bool]] = set()
-    call_list: list[tuple[str, list[Node]]] = []
-    for call in calls:
-        name = callee_name(call)
+    # (callee, arguments, start and end byte of the argument list) of every call
+    call_list: list[tuple[str, list[Node], int, int]] = []
+    guard_scope = _GuardScope(body.node)
+    for call, name in calls:
         args = call.child_by_field_name("arguments")
         if not name or args is None:
             continue
         arg_list = call_args(args)
-        call_list.append((name, arg_list))
+        call_list.append((name, arg_list, args.start_byte, args.end_byte))
         poll = POLL_MACROS.get(name)
         if poll is not None and (op := _poll_accessor(call, poll[0])):
             # read_poll_timeout(op, v, ...): v = op(...) each round
             val = strip(arg_list[poll[1] - 1]) if len(arg_list) >= poll[1] else None
             if val is not None and val.type == "identifier":
                 local.setdefault(text[val.start_byte:val.end_byte].decode(), set()).add((op, 0))
+        guard: tuple[int, bool] | None = None
+        guard_known = False  # looked up once per call, and only when a parameter is passed
         for k, arg in enumerate(arg_list, start=1):
             arg = strip(arg)
-            if arg.type == "pointer_expression" and text[arg.start_byte:arg.start_byte + 1] == b"&":
+            t = arg.type
+            if t == "pointer_expression" and text[arg.start_byte:arg.start_byte + 1] == b"&":
                 inner = arg.child_by_field_name("argument")
                 if inner is not None and inner.type == "identifier":
                     local.setdefault(text[inner.start_byte:inner.end_byte].decode(), set()).add((name, k))
@@ -196,27 +202,33 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
                     kind, tgt = _lvalue_target(inner, params, text)
                     if kind == "param":
                         outs.add((int(tgt), (name, k)))
-            elif arg.type == "identifier":
+            elif t == "identifier":
                 ident = text[arg.start_byte:arg.end_byte].decode("utf-8", "replace")
                 if ident in params:
                     outs.add((params[ident], (name, k)))
                     # only here is the guard needed (most calls pass no parameter)
-                    if (guard := _param_guard(call, params, text)) is not None:
+                    if not guard_known:
+                        guard, guard_known = _param_guard(call, params, text, guard_scope), True
+                    if guard is not None:
                         guards.add((params[ident], (name, k), *guard))
                 else:  # lvalue-writing macros such as rdmsrl(msr, val)
                     local.setdefault(ident, set()).add((name, k))
     flows: list[tuple[str, str | int, set[Ref], set[str]]] = []
-    stored: set[str] = set()  # names whose value is assigned into non-local memory
+    # right-hand sides assigned into memory that is not a local (their names are stored)
+    stored_rhs: list[Node] = []
+    stored: set[str] = set()
     for a in assigns:
         lhs, rhs = a.child_by_field_name("left"), a.child_by_field_name("right")
         if lhs is None or rhs is None:
             continue
-        kind, tgt = _lvalue_target(lhs, params, text, body.kind == "macro")
-        refs_idents = value_refs(rhs, text)
+        kind, tgt = _lvalue_target(lhs, params, text, macro)
         if kind != "other":
+            refs_idents = value_refs(rhs, text)
             flows.append((kind, tgt, *refs_idents))
-        if strip(lhs).type != "identifier":
-            stored |= refs_idents[1]
+            if strip(lhs).type != "identifier":
+                stored |= refs_idents[1]
+        elif strip(lhs).type != "identifier":
+            stored_rhs.append(rhs)  # only parameters' names matter there: looked at below
     for d in decls:
         decl, val = d.child_by_field_name("declarator"), d.child_by_field_name("value")
         while decl is not None and decl.type != "identifier":
@@ -230,20 +242,7 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
     for pname, position in params.items():
         if pname not in body.pointers:
             local.setdefault(pname, set()).add((PARAM, position))
-    for _ in range(8):
-        changed = False
-        for kind, tgt, refs, idents in flows:
-            if kind != "local":
-                continue
-            merged = local.setdefault(str(tgt), set())
-            before = len(merged)
-            merged |= refs
-            for i in idents:
-                if i != tgt:
-                    merged |= local.get(i, set())
-            changed |= len(merged) != before
-        if not changed:
-            break
+    _propagate(local, flows)
     for kind, tgt, refs, idents in flows:
         if kind == "param":
             for ref in refs | {r for i in idents for r in local.get(i, ())}:
@@ -259,41 +258,95 @@ def summarise(body: Body, text: bytes, calls: list[Node], assigns: list[Node],
         for i in idents:
             ret |= local.get(i, set())
     ret = {r for r in ret if r[0] != PARAM}
-    if indexes:  # array subscripts: a parameter used as an index is no mere sink argument
-        stored_index = {i for x in indexes for i in _idents(x, text)}
-    else:
-        stored_index = set()
-    pflows = _param_flows(local, call_list, text, returned, stored, stored_index,
-                          body.kind == "macro") if params else ()
-    if body.kind == "macro" and params:
+    pflows: tuple[tuple[int, str, int], ...] = ()
+    if params:
+        marks = _param_marks(local)
+        if marks:
+            pflows = _param_flows(marks, call_list, text, returned, stored, stored_rhs,
+                                  indexes or [], macro)
+    if macro and params:
         pflows = _macro_params(body, params, text, pflows)
     pure = None
-    if body.kind == "macro" and not assigns:
-        pure = tuple(sorted({n for n, _a in call_list}))
+    if macro and not assigns:
+        pure = tuple(sorted({n for n, _a, _s, _e in call_list}))
     variadic = len(body.params) if body.params and body.params[-1].endswith("...") else 0
     return Def(body.name, body.kind, body.static, body.line, tuple(sorted(ret)),
                tuple(sorted(outs)), tuple(sorted(guards)), pflows, pure, variadic)
 
 
-def _param_flows(local: dict[str, set[Ref]], calls: list[tuple[str, list[Node]]], text: bytes,
-                 returned: set[str], stored: set[str], indexed: set[str], macro: bool,
-                 ) -> tuple[tuple[int, str, int], ...]:
-    """Def.flows: where each parameter's value goes, through local copies (``local`` maps a
-    name to what flows into it, parameters marked (PARAM, position)). A function's parameter
-    that is returned, stored or used as an index can be no sink (sinks.py): left out."""
+def _propagate(local: dict[str, set[Ref]], flows: list[tuple[str, str | int, set[Ref], set[str]]],
+               ) -> None:
+    """Merge what flows into each local through ``flows`` (in order, at most 8 rounds)."""
+    # Every target's set exists before the first round (an empty set until its flow runs, as
+    # if made on first use); a source that is never a target nor marked stays empty: left out.
+    steps: list[tuple[set[Ref], set[Ref], list[set[Ref]]]] = []
+    for kind, tgt, _refs, _idents in flows:
+        if kind == "local":
+            local.setdefault(str(tgt), set())
+    for kind, tgt, refs, idents in flows:
+        if kind != "local":
+            continue
+        srcs = [s for i in idents if i != tgt and (s := local.get(i)) is not None]
+        if refs or srcs:
+            steps.append((local[str(tgt)], refs, srcs))
+    for _ in range(8):
+        changed = False
+        for merged, refs, srcs in steps:
+            before = len(merged)
+            merged |= refs
+            for s in srcs:
+                merged |= s
+            if len(merged) != before:
+                changed = True
+        if not changed:
+            break
+
+
+def _param_marks(local: dict[str, set[Ref]]) -> dict[str, set[int]]:
+    """Name -> the parameters whose value it holds (its (PARAM, position) marks)."""
+    out: dict[str, set[int]] = {}
+    for name, refs in local.items():
+        for c, k in refs:
+            if c == PARAM:
+                out.setdefault(name, set()).add(k)
+    return out
+
+
+def _param_flows(marks: dict[str, set[int]], calls: list[tuple[str, list[Node], int, int]],
+                 text: bytes, returned: set[str], stored: set[str], stored_rhs: list[Node],
+                 indexes: list[Node], macro: bool) -> tuple[tuple[int, str, int], ...]:
+    """Def.flows: where each parameter's value goes, through local copies (``marks`` maps a
+    name to the parameters it holds). A function's parameter that is returned, stored or
+    used as an index can be no sink (sinks.py): left out.
+
+    Only names in ``marks`` matter, so an expression whose bytes spell none of them is not
+    walked (a name the walk finds is always spelled in the expression's bytes)."""
+    spelled = [n.encode() for n in marks]
 
     def of(idents: set[str]) -> set[int]:
-        return {k for i in idents for c, k in local.get(i, ()) if c == PARAM}
+        return {k for i in idents if i in marks for k in marks[i]}
+
+    def mentions(start: int, end: int) -> bool:
+        span = text[start:end]
+        return any(n in span for n in spelled)
+
+    def of_node(node: Node) -> set[int]:
+        return of(_idents(node, text)) if mentions(node.start_byte, node.end_byte) else set()
 
     out: set[tuple[int, str, int]] = {(p, RETURN, 0) for p in of(returned)}
-    out |= {(p, STORE, 0) for p in of(stored)}
-    out |= {(p, INDEX, 0) for p in of(indexed)}
+    stored_params = of(stored)
+    for rhs in stored_rhs:
+        stored_params |= of_node(rhs)
+    out |= {(p, STORE, 0) for p in stored_params}
+    out |= {(p, INDEX, 0) for x in indexes for p in of_node(x)}
     dead = set() if macro else {p for p, _c, _k in out}
-    for name, args in calls:
-        if name in VALUE_FUNCS:
+    if not macro and not {k for ks in marks.values() for k in ks} - dead:
+        return ()
+    for name, args, start, end in calls:
+        if name in VALUE_FUNCS or not mentions(start, end):
             continue
         for k, arg in enumerate(args, start=1):
-            for p in of(_idents(arg, text)) - dead:
+            for p in of_node(arg) - dead:
                 out.add((p, name, k))
     return tuple(sorted(x for x in out if x[0] not in dead))
 
@@ -336,11 +389,34 @@ def _poll_accessor(call: Node, position: int) -> str:
     return (op.text or b"").decode() if op.type == "identifier" else ""
 
 
-def _param_guard(call: Node, params: dict[str, int], text: bytes) -> tuple[int, bool] | None:
+class _GuardScope:
+    """The definition a call sits in, for ``_param_guard``'s walk up from the call: above the
+    definition there is (almost always) no `if`, so the walk can stop there."""
+
+    __slots__ = ("_clear", "node", "node_id")
+
+    def __init__(self, node: Node) -> None:
+        self.node, self.node_id = node, node.id
+        self._clear: bool | None = None
+
+    def clear_above(self) -> bool:
+        """No `if` statement encloses the definition (looked up once, on first need)."""
+        if self._clear is None:
+            p = self.node.parent
+            while p is not None and p.type != "if_statement":
+                p = p.parent
+            self._clear = p is None
+        return self._clear
+
+
+def _param_guard(call: Node, params: dict[str, int], text: bytes,
+                 scope: _GuardScope | None = None) -> tuple[int, bool] | None:
     """(parameter, truthy) when the innermost `if` around ``call`` tests a bare parameter
     (`if (from_phys)`, `if (!write)`) and the call sits in its then (truthy) or else arm."""
     child, p = call, call.parent
     while p is not None and p.type != "if_statement":
+        if scope is not None and p.id == scope.node_id and scope.clear_above():
+            return None
         if p.type in ("function_definition", "compound_statement") and p.parent is None:
             return None
         child, p = p, p.parent
@@ -358,34 +434,43 @@ def _param_guard(call: Node, params: dict[str, int], text: bytes) -> tuple[int, 
     return (params[name], truthy) if name in params else None
 
 
-def _bucket(caps: dict[str, list[Node]], index: BodyIndex, called: set[str],
-            ) -> dict[int, dict[str, list[Node]]]:
+def _bucket(caps: dict[str, list[Node]], index: BodyIndex, called: set[str], text: bytes,
+            ) -> tuple[dict[int, dict[str, list[Node]]], dict[int, list[tuple[Node, str]]]]:
+    """Each definition's assignments, declarations, returns and subscripts (by tag) and its
+    calls with their callee names; every callee name goes into ``called``."""
     per_body: dict[int, dict[str, list[Node]]] = {}
-    for tag, nodes in caps.items():
-        if tag not in ("c", "a", "d", "r", "x"):
+    calls: dict[int, list[tuple[Node, str]]] = {}
+    at = index.at
+    for n in caps.get("c", ()):
+        name = callee_name(n, text)
+        if not name:
             continue
-        for n in nodes:
-            if tag == "c":
-                name = callee_name(n)
-                if name:
-                    called.add(name)
-                    if name in POLL_MACROS:  # the accessor a poll macro calls
-                        op = _poll_accessor(n, POLL_MACROS[name][0])
-                        if op:
-                            called.add(op)
-                    if "->" in name:  # member calls may match a catalogue `->op` entry
-                        called.add("->" + name.rsplit("->", 1)[1])
-            owner = index.at(n.start_byte)
+        called.add(name)
+        if name in POLL_MACROS:  # the accessor a poll macro calls
+            op = _poll_accessor(n, POLL_MACROS[name][0])
+            if op:
+                called.add(op)
+        if "->" in name:  # member calls may match a catalogue `->op` entry
+            called.add("->" + name.rsplit("->", 1)[1])
+        owner = at(n.start_byte)
+        if owner is not None:
+            calls.setdefault(id(owner), []).append((n, name))
+    for tag in ("a", "d", "r", "x"):
+        for n in caps.get(tag, ()):
+            owner = at(n.start_byte)
             if owner is not None:
                 per_body.setdefault(id(owner), {}).setdefault(tag, []).append(n)
-    return per_body
+    return per_body, calls
 
 
 def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozenset[str]) -> FileSummary:
     text = parsed.text
     called: set[str] = set()
-    per_body = _bucket(parsed.caps, BodyIndex(parsed.bodies), called)
-    per_body.update(_bucket(parsed.macro_caps, BodyIndex(parsed.bodies, "macro"), called))
+    per_body, calls = _bucket(parsed.caps, BodyIndex(parsed.bodies), called, text)
+    macro_body, macro_calls = _bucket(parsed.macro_caps, BodyIndex(parsed.bodies, "macro"),
+                                      called, parsed.macro_text)
+    per_body.update(macro_body)
+    calls.update(macro_calls)
     defs: list[Def] = []
     for body in parsed.bodies:
         caps = per_body.get(id(body), {})
@@ -395,8 +480,8 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
             stmt = body.node.child_by_field_name("body")
             value = stmt.named_children[0] if stmt and stmt.named_children else None
             rets = [value] if value is not None and value.type == "expression_statement" else []
-        defs.append(summarise(body, parsed.text_of(body), caps.get("c", []), caps.get("a", []),
-                              caps.get("d", []), rets, caps.get("x", [])))
+        defs.append(summarise(body, parsed.text_of(body), calls.get(id(body), []),
+                              caps.get("a", []), caps.get("d", []), rets, caps.get("x", [])))
     # Names called in bytes that did not parse: pass 2 recovers those calls textually.
     for start, end, _line in parsed.error_ranges:
         called.update(m.group(1).decode() for m in _CALL_RE.finditer(text, start, end))
