@@ -54,3 +54,19 @@ def test_loop_bounds(inv: Inventory, file: str, line: int, primitive: str, grade
 def test_fields_read_back(inv: Inventory, file: str, line: int, primitive: str,
                           grade: Grade) -> None:
     assert at(inv, file, line, primitive).grade is grade
+
+
+# 3./4. Into sinks and through flow the tracer used to lose: a later `case` after a `break`
+#    is not reached; reads through a local pointer to host data; find.h's bit loops.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # case INSN_CONFIG_ARM: val = inl(...); val |= ...; outl(val, ...); break;  (later cases
+    # only test their own val)
+    ("drivers/comedi/drivers/addi_apci_1564.c", 584, "inl", Grade.WRITTEN_BACK),
+    # struct boot_params *bootp = &boot_params; for (i = 0; i < bootp->e820_entries; ...);
+    # memmove(..., (bootp->e820_entries - i) * sizeof(*e))
+    ("arch/x86/xen/enlighten_pvh.c", 72, "boot_params", Grade.LENGTH),
+    # l2_tx_int &= ~l2_tx_int_msk; for_each_set_bit(i, &l2_tx_int, ...) md_ctrl->txq[i]
+    ("drivers/net/wwan/t7xx/t7xx_hif_cldma.c", 557, "ioread32", Grade.INDEX),
+])
+def test_into_sinks(inv: Inventory, file: str, line: int, primitive: str, grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade

@@ -132,3 +132,54 @@ int probe(struct dev *d)
 """)
     assert g[9] is Grade.STORED  # setup() reads d->nr, but in another function
     assert g[11] is Grade.STORED  # other_file(d) may rewrite d->max before the subscript
+
+
+def test_later_case_after_a_break_is_not_reached() -> None:
+    g = grades("""void f(int cmd, unsigned *data)
+{
+	unsigned val;
+	switch (cmd) {
+	case 1:
+		val = readl(X);
+		val |= 4;
+		writel(val, X);
+		break;
+	case 2:
+		val = readl(Y);
+		if (val & 1)
+			data[1] = 0;
+	case 3:
+		data[0] = val;
+		break;
+	}
+}
+""")
+    assert g[6] is Grade.WRITTEN_BACK  # case 2's test and case 3's store are never reached
+    assert g[11] is Grade.RETURNED  # case 2 falls through into case 3: data is the caller's
+
+
+def test_reads_through_a_local_pointer_to_host_data_are_its_uses() -> None:
+    sources = {"bp": SourceRef("bp", True, frozenset(), False, True)}
+    sites = find_sites(parse(b"""void f(void)
+{
+	struct params *p = &bp;
+	unsigned i;
+	for (i = 0; i < p->nr; i++)
+		g(i);
+}
+""", None), sources)
+    assert [s.grade for s in sites] == [Grade.LOOP_BOUND]
+
+
+def test_bit_loop_over_a_host_bitmap_drives_its_variable() -> None:
+    g = grades("""void f(void)
+{
+	unsigned long status;
+	int i;
+	status = readl(X);
+	for_each_set_bit(i, &status, 32) {
+		q[i] = 0;
+	}
+}
+""")
+    assert g[5] is Grade.INDEX

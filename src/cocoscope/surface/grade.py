@@ -197,6 +197,17 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
         dest = _copy_destination(p)
         if dest is not None:  # memcpy(buf, &v, n): the value lands where buf points
             return copied_into(dest, text, uses, depth)
+        bit = _bit_loop(p)
+        if bit is not None:  # for_each_set_bit(i, &v, n): v's bits drive the loop and i
+            grades = [Grade.LOOP_BOUND]
+            if uses is not None and bit.type == "identifier" and \
+                    uses.is_local(node_text(text, bit)) and depth < MAX_DEPTH:
+                grades.append(uses.grade_local(node_text(text, bit), bit, depth + 1))
+            return riskiest(grades)
+        alias = _pointer_local(p, text)
+        if alias is not None and uses is not None and uses.is_local(node_text(text, alias)):
+            # `struct boot_params *bootp = &boot_params;`: reads through bootp read the value
+            return uses.grade_pointee(node_text(text, alias), alias)
         return Grade.PASSED  # its address is handed on; what the callee does is unknown
     if t == "field_expression":
         op = p.child_by_field_name("operator")
@@ -277,6 +288,45 @@ def _value_used(assign: Node) -> bool:
 
 MAX_DEPTH = 8  # copies and same-file calls followed before a grade says `unknown`
 _COPY_FUNCS = frozenset({"memcpy", "memmove", "__memcpy", "memcpy_fromio"})
+
+
+# find.h's bit loops: (loop variable, bitmap) argument positions, 1-based. The loop runs over
+# the bitmap's set (or clear) bits and the variable takes each bit's position.
+BIT_LOOPS = {"for_each_set_bit": (1, 2), "for_each_set_bit_from": (1, 2),
+             "for_each_clear_bit": (1, 2), "for_each_clear_bit_from": (1, 2)}
+
+
+def _bit_loop(addr: Node) -> Node | None:
+    """The loop variable of the bit loop whose bitmap is ``addr`` (`&v`), if it is one."""
+    p = addr.parent
+    while p is not None and p.type in ("parenthesized_expression", "cast_expression"):
+        addr, p = p, p.parent
+    if p is None or p.type != "argument_list" or p.parent is None:
+        return None
+    loop = BIT_LOOPS.get(callee_name(p.parent))
+    if loop is None or arg_position(p, addr) != loop[1]:
+        return None
+    args = [c for c in p.named_children if c.type != "comment"]
+    return strip(args[loop[0] - 1]) if len(args) > loop[0] - 1 else None
+
+
+def _pointer_local(addr: Node, text: bytes) -> Node | None:
+    """The local pointer that ``addr`` (`&v`) initialises or is assigned to, if any."""
+    p = addr.parent
+    while p is not None and p.type in ("parenthesized_expression", "cast_expression"):
+        addr, p = p, p.parent
+    if p is None:
+        return None
+    if p.type == "init_declarator" and p.child_by_field_name("value") == addr:
+        target = p.child_by_field_name("declarator")
+        while target is not None and target.type in ("pointer_declarator", "array_declarator"):
+            target = target.child_by_field_name("declarator")
+    elif p.type == "assignment_expression" and p.child_by_field_name("right") == addr:
+        op = p.child_by_field_name("operator")
+        target = p.child_by_field_name("left") if op is not None and op.type == "=" else None
+    else:
+        return None
+    return target if target is not None and target.type == "identifier" else None
 
 
 def _copy_destination(node: Node) -> Node | None:

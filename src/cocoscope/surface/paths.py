@@ -104,3 +104,44 @@ def before_on_every_path(write: Node, use: Node, gotos: Jumps = ()) -> bool:
 def enclosing_loops(node: Node) -> list[Node]:
     """Loops around ``node`` inside its function, innermost first."""
     return [p for p in ancestors(node) if p.type in LOOPS]
+
+
+_EXITS = frozenset({"break_statement", "return_statement", "goto_statement",
+                    "continue_statement"})
+
+
+def _exits(case: Node, after: int) -> bool:
+    """Does ``case`` (a case_statement) leave the switch unconditionally after byte ``after``:
+    a `break`/`return`/`goto`/`continue` among its own statements (or a block of them)?"""
+    for c in case.named_children:
+        if c.end_byte <= after:
+            continue
+        if c.type in _EXITS or (c.type == "compound_statement" and any(
+                g.type in _EXITS and g.start_byte >= after for g in c.named_children)):
+            return True
+    return False
+
+
+def leaves_switch_before(write: Node, use: Node) -> bool:
+    """``use`` sits in a later `case` of a switch than ``write``, and every way there from
+    ``write`` leaves the switch first (its case, or one it falls into, ends with a `break`,
+    `return`, `goto` or `continue`): in one pass of the switch ``write`` never reaches it."""
+    for case in [write, *ancestors(write)]:
+        if case.type != "case_statement" or case.parent is None:
+            continue
+        if case.start_byte <= use.start_byte < case.end_byte:
+            continue  # same case, or a switch nested inside it
+        block = case.parent
+        if not block.start_byte <= use.start_byte < block.end_byte:
+            continue  # the use is outside this switch
+        after = write.end_byte
+        for sib in block.named_children:
+            if sib.end_byte <= case.start_byte or sib.type != "case_statement":
+                continue
+            if sib.start_byte <= use.start_byte < sib.end_byte:
+                return False  # reached the use's case by falling through
+            if _exits(sib, after):
+                return True
+            after = sib.start_byte
+        return False
+    return False

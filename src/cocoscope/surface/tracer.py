@@ -13,6 +13,7 @@ from cocoscope.surface.paths import (
     before_on_every_path,
     enclosing_loops,
     jumps,
+    leaves_switch_before,
     unconditional_within,
 )
 
@@ -303,6 +304,10 @@ class UseTracer:
             if self._write(use) is not None or use.start_byte == after:
                 continue  # a write, or the definition itself
             if use.start_byte > after:
+                if not isinstance(defined_at, int) and leaves_switch_before(defined_at, use) \
+                        and not any(lp.start_byte <= use.start_byte < lp.end_byte
+                                    for lp in loops):
+                    continue  # a later case of the switch, after a `break`: never reached
                 killers = [w for _u, w in writes if w.start_byte >= def_end]
             else:
                 loop = next((lp for lp in loops if lp.start_byte <= use.start_byte), None)
