@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from cocoscope.surface.preproc import Defines, blank_inactive, config_defines, evaluate
+from cocoscope.surface.preproc import (
+    Defines,
+    blank_inactive,
+    config_defines,
+    evaluate,
+    includer_defines,
+)
 
 D = Defines({"CONFIG_PCI": 1, "CONFIG_VIRTIO_MODULE": 1, "CONFIG_NR_CPUS": 64,
              "CONFIG_64BIT": 1, "BITS_PER_LONG": 64, "__KERNEL__": 1})
@@ -48,3 +54,37 @@ def test_debian_cloud_config_defines(debian_cloud_config: Path) -> None:
     assert d.macros["__x86_64__"] == 1
     assert evaluate("IS_ENABLED(CONFIG_INTEL_TDX_GUEST) && defined(CONFIG_AMD_MEM_ENCRYPT)",
                     d) == 1
+
+
+def test_includer_defines_before_the_include() -> None:
+    includer = b"""#include "stc.h"
+/* #define COMMENTED */
+#define PCIDMA
+#define RATE 0x10 /* Hz */
+#define GONE 1
+#undef GONE
+#ifdef CONFIG_X
+#define MAYBE 1
+#endif
+#define MAYBE 2
+#include "common.c"
+#define AFTER 1
+"""
+    assert includer_defines(includer, "common.c", b"int x;") == (
+        ("PCIDMA", -1), ("RATE", 16))
+    # the included file's own #define/#undef of a name wins: left out
+    assert includer_defines(includer, "common.c", b"#undef PCIDMA\n") == (("RATE", 16),)
+
+
+def test_includer_defines_need_a_certain_include() -> None:
+    assert includer_defines(b"#define A 1\n#ifdef B\n#include \"x.c\"\n#endif\n", "x.c",
+                            b"") == ()
+    assert includer_defines(b"#define A 1\n", "x.c", b"") == ()
+
+
+def test_includer_macro_blanks_the_included_branches() -> None:
+    d = Defines({"PCIDMA": -1})
+    text = b"#ifndef PCIDMA\nint isa;\n#else\nint pci;\n#endif\n#if PCIDMA\nint v;\n#endif\n"
+    out, decided, undecided = blank_inactive(text, d)
+    assert b"isa" not in out and b"pci" in out
+    assert b"int v;" in out and (decided, undecided) == (1, 1)  # empty value: #if undecided

@@ -57,3 +57,59 @@ static int more_used_split(struct vq *vq)
     assert _at(inv, 3, "virtio16_to_cpu").trust is Trust.GUEST
     assert "indirect descriptor table" in _at(inv, 3, "virtio16_to_cpu").trust_note
     assert _at(inv, 8, "virtio16_to_cpu").trust is Trust.HOST
+
+
+CPUID = """\
+#define DEMO_LEAF 0x16
+void a(struct c *c)
+{
+	unsigned int eax, ebx, ecx, edx, op;
+
+	if (c->amd)
+		op = 0x8000001d;
+	else
+		op = DEMO_LEAF;
+	do {
+		cpuid_count(op, 0, &eax, &ebx, &ecx, &edx);
+	} while (eax);
+}
+void b(void)
+{
+	unsigned int eax, ebx, ecx, edx;
+
+	eax = 0x80000000;
+	ecx = 0;
+	native_cpuid(&eax, &ebx, &ecx, &edx);
+	if (eax < 0x8000001f)
+		return;
+	native_cpuid(&eax, &ebx, &ecx, &edx);
+	eax = 0x40000000;
+	native_cpuid(&eax, &ebx, &ecx, &edx);
+}
+void c(unsigned int leaf, unsigned int n)
+{
+	unsigned int eax, ebx, ecx, edx, op = 4;
+
+	cpuid_count(leaf, 0, &eax, &ebx, &ecx, &edx);
+	op += n;
+	cpuid_count(op, 0, &eax, &ebx, &ecx, &edx);
+	eax = 1;
+again:
+	native_cpuid(&eax, &ebx, &ecx, &edx);
+	if (ebx)
+		goto again;
+}
+"""
+
+
+def test_cpuid_leaf_in_a_local(tmp_path: Path) -> None:
+    tdx = _scan(tmp_path, {"leaf.c": CPUID}, "tdx")
+    held = _at(tdx, 11, "cpuid_count")  # op: 0x8000001d or DEMO_LEAF, nothing else
+    assert held.trust is Trust.TRUSTED and "0x16 or 0x8000001d (held in op" in held.trust_note
+    assert _at(tdx, 20, "native_cpuid").trust is Trust.TRUSTED
+    assert _at(tdx, 20, "native_cpuid").leaf == 0x80000000
+    assert _at(tdx, 23, "native_cpuid").trust is Trust.HOST  # eax: the previous call's output
+    assert _at(tdx, 25, "native_cpuid").trust is Trust.HOST  # hypervisor leaf: the VMM's
+    assert _at(tdx, 31, "cpuid_count").trust is Trust.HOST  # a parameter
+    assert _at(tdx, 33, "cpuid_count").trust is Trust.HOST  # op += n
+    assert _at(tdx, 36, "native_cpuid").trust is Trust.HOST  # a label: another way in

@@ -158,6 +158,40 @@ def test_global_as_a_copy_destination_is_not_read(scans: Scans) -> None:
         assert ("arch/x86/kernel/ksysfs.c", 34) in lines
 
 
+@pytest.mark.parametrize(("file", "line", "primitive", "leaves"), [
+    # op = 0x8000001d or op = 4, never anything else: cpuid_count(op, i, ...)
+    ("arch/x86/kernel/cpu/cacheinfo.c", 656, "cpuid_count", "0x4 or 0x8000001d"),
+    # eax = CPUID_MWAIT_LEAF; ecx = 0; native_cpuid(&eax, ...)
+    ("arch/x86/kernel/smpboot.c", 1290, "native_cpuid", "0x5"),
+    # eax = 0x80000000 ... native_cpuid(&eax) ... eax = 0x8000001f; native_cpuid(&eax): each
+    # call sees the value set just before it, not the previous call's output
+    ("arch/x86/mm/mem_encrypt_identity.c", 506, "native_cpuid", "0x80000000"),
+    ("arch/x86/mm/mem_encrypt_identity.c", 523, "native_cpuid", "0x8000001f"),
+    ("arch/x86/kernel/cpu/microcode/internal.h", 76, "native_cpuid", "0x0"),
+])
+def test_cpuid_leaf_held_in_a_local_is_decoded(scans: Scans, file: str, line: int,
+                                               primitive: str, leaves: str) -> None:
+    s = at(scans["tdx"], file, line, primitive)
+    assert s.trust is Trust.TRUSTED and f"CPUID leaf {leaves} (held in " in s.trust_note
+    assert at(scans["snp"], file, line, primitive).trust is Trust.CHECKED
+
+
+def test_cpuid_leaf_not_set_in_the_function_stays_host(scans: Scans) -> None:
+    # cpuid_count(cmd->regs.eax, ...): the leaf comes from user space (/dev/cpu/N/cpuid);
+    # cpuid_eax(op) in cpuid.h: a parameter
+    assert at(scans["tdx"], "arch/x86/kernel/cpuid.c", 54, "cpuid_count").trust is Trust.HOST
+    assert at(scans["tdx"], "arch/x86/include/asm/cpuid.h", 98, "cpuid").trust is Trust.HOST
+
+
+def test_includer_define_decides_the_included_file(scans: Scans) -> None:
+    # ni_pcimio.c: `#define PCIDMA` then `#include "ni_mio_common.c"` (its only includer the
+    # cloud config builds): the #ifndef PCIDMA branches are not compiled, the #ifdef ones are.
+    for inv in scans.values():
+        lines = {s.line for s in inv.sites if s.file == "drivers/comedi/drivers/ni_mio_common.c"}
+        assert not lines & {270, 1064, 1094, 1344}  # #ifndef PCIDMA: ni_ai_fifo_read, ...
+        assert 238 in lines  # #ifdef PCIDMA: kept
+
+
 def test_every_site_not_host_input_says_why(scans: Scans) -> None:
     for inv in scans.values():
         decided = [s for s in inv.sites if s.trust is not Trust.HOST]

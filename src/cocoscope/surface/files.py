@@ -4,9 +4,14 @@ headers whose inline functions and macros can wrap primitives."""
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from cocoscope.evidence.files import read_tree_file
+from cocoscope.evidence.kbuild.records import BuiltFile
+from cocoscope.surface.preproc import includer_defines
 
 HEADER_ROOTS = ("include/linux", "include/asm-generic", "include/acpi", "include/net",
                 "include/xen", "include/hyperv", "include/clocksource", "include/video",
@@ -21,6 +26,9 @@ class FileSpec:
     built: str = ""  # "y" | "m" | ""
     module: str = ""
     symbol: str = ""
+    # Macros the one file that #includes this .c file defines before doing so
+    # (preproc.includer_defines): part of what the compiler sees of it.
+    defines: tuple[tuple[str, int], ...] = ()
 
 
 def header_files(tree: Path, c_files: Iterable[str], all_files: bool) -> list[str]:
@@ -55,7 +63,22 @@ def files_for_config(tree: Path, config_path: str) -> list[FileSpec]:
     from cocoscope.evidence.kbuild import resolve
 
     result = resolve(tree, load_config(config_path))
-    return [FileSpec(f.path, f.built, f.module or "", f.symbol or "") for f in result.files]
+    return [FileSpec(f.path, f.built, f.module or "", f.symbol or "", _includer_macros(tree, f))
+            for f in result.files]
+
+
+def _includer_macros(tree: Path, f: BuiltFile) -> tuple[tuple[str, int], ...]:
+    """For a .c file compiled only by being #included from one built file: the macros that
+    file certainly defines first. Several includers may define different ones: nothing."""
+    if f.included_from is None or len(f.includers) != 1:
+        return ()
+    includer = f.includers[0]
+    spelled = posixpath.relpath(f.path, posixpath.dirname(includer))
+    try:
+        return includer_defines(read_tree_file(tree / includer), spelled,
+                                read_tree_file(tree / f.path))
+    except OSError:
+        return ()
 
 
 def all_c_files(tree: Path) -> list[FileSpec]:

@@ -48,6 +48,14 @@ class Defines:
 
 
 @cache
+@cache
+def file_defines(config_path: str, extra: tuple[tuple[str, int], ...]) -> Defines:
+    """The config's defines plus the macros an including file defines for one ``.c`` file it
+    #includes (``includer_defines``); memoised like ``config_defines``."""
+    d = config_defines(config_path)
+    return Defines({**d.macros, **dict(extra)}) if extra else d
+
+
 def config_defines(config_path: str) -> Defines:
     """The defines of the config at ``config_path`` (memoised: each worker reads it once)."""
     cfg = load_config(config_path)
@@ -312,3 +320,58 @@ def _enter(f: _Frame, cond: Value) -> None:
         f.seen_true = 1  # this branch or an earlier one is certainly taken
     elif cond is None:
         f.seen_true = None
+
+
+# Directives that change what an included file sees: conditionals (nesting), #define, #undef
+# and #include.
+_INCLUDER_DIRECTIVE = re.compile(
+    rb"^[ \t]*#[ \t]*(ifdef|ifndef|if|elif|else|endif|define|undef|include)\b[ \t]*(.*)$", re.M)
+_MACRO_NAME = re.compile(rb"([A-Za-z_]\w*)(\(?)[ \t]*(.*)")
+_COMMENT = re.compile(rb"/\*.*?\*/", re.S)
+_MAY_REDEFINE = re.compile(rb"^[ \t]*#[ \t]*(?:define|undef)[ \t]+([A-Za-z_]\w*)", re.M)
+
+
+def includer_defines(includer: bytes, spelled: str, included: bytes) -> tuple[tuple[str, int], ...]:
+    """The macros an including ``.c`` file certainly has defined where it does
+    ``#include "spelled"`` (ni_pcimio.c: `#define PCIDMA` ... `#include "ni_mio_common.c"`), as
+    (name, value; -1 when the value is not a number). Only what is certain: `#define`s and
+    `#undef`s outside any conditional before the first such `#include`, itself outside any
+    conditional; a name the includer also defines or undefines under a conditional, or that
+    the included file defines or undefines itself, is left out. No include found: ()."""
+    includer = _COMMENT.sub(lambda m: b"\n" * m.group().count(b"\n"), includer)
+    depth = 0
+    found: dict[str, int] = {}
+    doubtful: set[str] = set()
+    for m in _INCLUDER_DIRECTIVE.finditer(includer):
+        kind, rest = m.group(1), m.group(2)
+        if kind in (b"if", b"ifdef", b"ifndef"):
+            depth += 1
+        elif kind == b"endif":
+            depth = max(depth - 1, 0)
+        elif kind in (b"define", b"undef"):
+            name = _MACRO_NAME.match(rest)
+            if name is None:
+                continue
+            ident = name.group(1).decode()
+            if depth:
+                doubtful.add(ident)
+            elif kind == b"undef":
+                found.pop(ident, None)
+            else:
+                value = name.group(3).split(b"/*")[0].split(b"//")[0].strip()
+                number = None if name.group(2) else _number(value.decode("utf-8", "replace"))
+                found[ident] = -1 if number is None else number
+        elif kind == b"include" and rest.strip().startswith(f'"{spelled}"'.encode()):
+            if depth:
+                return ()
+            own = {n.decode() for n in _MAY_REDEFINE.findall(included)}
+            return tuple(sorted((k, v) for k, v in found.items()
+                                if k not in doubtful and k not in own))
+    return ()
+
+
+def _number(text: str) -> int | None:
+    try:
+        return int(_INT_SUFFIX.sub("", text.strip("()")), 0)
+    except ValueError:
+        return None

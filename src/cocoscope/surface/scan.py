@@ -28,14 +28,14 @@ from cocoscope.surface.cache import (
     digest,
 )
 from cocoscope.surface.catalogue import Catalogue, Flow, load_catalogue
-from cocoscope.surface.cparse import parse
+from cocoscope.surface.cparse import ParsedFile, parse
 from cocoscope.surface.dataflow import FileSummary, file_summary
 from cocoscope.surface.derive import Key, Source, chain, derive, resolve_in
 from cocoscope.surface.files import FileSpec, header_files
 from cocoscope.surface.includes import reachable_headers
 from cocoscope.surface.inventory import DerivedSource, FileProblem, Inventory, Site
 from cocoscope.surface.parallel import Progress, run_parallel
-from cocoscope.surface.preproc import Defines, config_defines
+from cocoscope.surface.preproc import Defines, config_defines, file_defines
 from cocoscope.surface.sinks import SinkInfo, derive_sinks
 from cocoscope.surface.sites import RawSite, SourceRef, find_sites
 from cocoscope.surface.trust import TrustJudge, constants
@@ -54,9 +54,14 @@ class FileContext:
     global_names: frozenset[str]  # catalogue globals (reads of them are sites)
     config: str = ""  # the kernel config whose #if branches are built ("" keeps every branch)
     config_key: str = ""  # a digest of its defines, part of every cache key
+    # .c files compiled by being #included, with the macros their includer defines first
+    # (FileSpec.defines; a few dozen entries)
+    file_macros: dict[str, tuple[tuple[str, int], ...]] = dataclasses.field(default_factory=dict)
 
-    def defines(self) -> Defines | None:
-        return config_defines(self.config) if self.config else None
+    def defines(self, rel: str) -> Defines | None:
+        if not self.config:
+            return None
+        return file_defines(self.config, self.file_macros.get(rel, ()))
 
 
 def summarise_file(ctx: FileContext, rel: str) -> FileSummary:
@@ -76,7 +81,7 @@ def summarise_file(ctx: FileContext, rel: str) -> FileSummary:
                           f"larger than {MAX_FILE_BYTES >> 20} MiB, not parsed")
     else:
         try:
-            out = file_summary(rel, sha, parse(data, ctx.defines()), ctx.global_names)
+            out = file_summary(rel, sha, parse(data, ctx.defines(rel)), ctx.global_names)
         except Exception as exc:  # one bad file must not end a whole-tree scan: list it
             out = FileSummary(rel, sha, (), frozenset(), frozenset(), (), f"analysis failed: {exc}")
     ctx.cache.put("p1", key, out)
@@ -96,13 +101,21 @@ def file_sites(ctx: FileContext, job: tuple[str, str, dict[str, SourceRef], dict
         data = read_tree_file(ctx.tree / rel)
         if digest(data) != sha:
             return rel, [], "changed during the scan"
-        sites = find_sites(parse(data, ctx.defines()), sources, sinks)
+        sites = find_sites(parse(data, ctx.defines(rel)), sources, sinks)
     except OSError as exc:
         return rel, [], f"unreadable: {exc.strerror}"
     except Exception as exc:  # listed as a per-file failure, never a crash of the scan
         return rel, [], f"analysis failed: {type(exc).__name__}: {exc}"
     ctx.cache.put("p2", key, sites)
     return rel, sites, ""
+
+
+def _parse_again(ctx: FileContext, rel: str) -> ParsedFile | None:
+    """One file parsed as pass 2 parsed it, for trust decisions that need its syntax."""
+    try:
+        return parse(read_tree_file(ctx.tree / rel), ctx.defines(rel))
+    except (OSError, ValueError):
+        return None
 
 
 def _compact(s: FileSummary) -> FileSummary:
@@ -145,11 +158,13 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platf
     spec = {f.path: f for f in files}
     headers = header_files(tree, c_files, all_headers)
     config_key = ""
+    file_macros = {f.path: f.defines for f in files if f.defines}
     if config:
-        config_key = digest(*(f"{k}={v}" for k, v in sorted(config_defines(config).macros.items())))
+        config_key = digest(*(f"{k}={v}" for k, v in sorted(config_defines(config).macros.items())),
+                            repr(sorted(file_macros.items())))
     ctx = FileContext(tree, cache, cat.fingerprint,
                       frozenset(p.name for p in cat.primitives.values() if p.flow is Flow.GLOBAL),
-                      config, config_key)
+                      config, config_key, file_macros)
     # One snapshot per tree/catalogue/config: unchanged files (same mtime and size) are not even
     # read, and an unchanged set of summaries reuses the fixpoint.
     snap = TreeSnapshot(cache, tree, digest(cat.fingerprint, config_key))
@@ -169,7 +184,7 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platf
         raw_by_file, keymaps, problems, parsed2 = _pass2(ctx, snap, summaries, spec, derived,
                                                          jobs, progress)
         judge = TrustJudge(cat, platform, sources, raw_by_file, keymaps, derived[2], derived[3],
-                           constants(summaries))
+                           constants(summaries), partial(_parse_again, ctx))
         sites = [_site(raw, rel, keymaps[rel][raw.callee], sources, spec.get(rel, FileSpec(rel)),
                        cat, platform, judge)
                  for rel, (_k, raws) in raw_by_file.items() for raw in raws]

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from cocoscope.model.platform import Platform
 from cocoscope.surface.catalogue import Catalogue
+from cocoscope.surface.cparse import ParsedFile
 from cocoscope.surface.dataflow import FileSummary, int_literal
 from cocoscope.surface.derive import Key, Source, resolve_in
 from cocoscope.surface.sites import RawSite
+from cocoscope.surface.trust_leaf import call_at, local_leaves
 from cocoscope.surface.trust_rules import TRUST_ORDER, Trust, in_code
 
 
@@ -67,8 +69,13 @@ class TrustJudge:
     def __init__(self, cat: Catalogue, platform: Platform | None, sources: dict[Key, Source],
                  raw_by_file: dict[str, tuple[str, list[RawSite]]],
                  keymaps: dict[str, dict[str, Key]], private: frozenset[Key],
-                 pnames: frozenset[str], consts: dict[str, int]) -> None:
+                 pnames: frozenset[str], consts: dict[str, int],
+                 parse: Callable[[str], ParsedFile | None] | None = None) -> None:
         self.cat, self.platform, self.sources, self.consts = cat, platform, sources, consts
+        # Parses a scanned file again (the same #if blanking) for the few CPUID calls whose
+        # leaf is a variable; memoised per file.
+        self.parse = parse
+        self._parsed: dict[str, ParsedFile | None] = {}
         # derived source -> (callee source, call, file) for every source call in its body
         self.inner: dict[Key, list[tuple[Key, RawSite, str]]] = {}
         for rel, (_k, raws) in raw_by_file.items():
@@ -106,6 +113,8 @@ class TrustJudge:
         if (origin := rules.origin(prim, rel, raw.function)) is not None:
             return Verdict(Trust.GUEST, origin.reason, leaf, msr)
         if interface == "cpuid":
+            if leaf is None and (local := self._local_leaf(raw, rel, prim)) is not None:
+                return self._cpuid_verdict(*local)
             trust = self.cat.cpuid_trust(leaf, self.platform)
             which = f"CPUID leaf {leaf:#x}" if leaf is not None else "CPUID"
             note = "" if trust is Trust.HOST else \
@@ -150,6 +159,36 @@ class TrustJudge:
             return None
         leaf = int_literal(raw.first_arg)
         return leaf if leaf is not None else self.consts.get(raw.first_arg.strip())
+
+    def _local_leaf(self, raw: RawSite, rel: str, prim: str) -> tuple[str, set[int], str] | None:
+        """The leaves a CPUID call's local leaf variable can hold (trust_leaf.py)."""
+        pointer = not prim.startswith("cpuid")  # native_cpuid/__cpuid: the leaf is *eax
+        arg = raw.first_arg.strip()
+        if raw.in_macro or self.parse is None or not (arg.lstrip("&").strip().isidentifier()
+                                                      and (arg.startswith("&") == pointer)):
+            return None
+        if rel not in self._parsed:
+            self._parsed[rel] = self.parse(rel)
+        parsed = self._parsed[rel]
+        call = call_at(parsed, raw.line, raw.column) if parsed is not None else None
+        if parsed is None or call is None:
+            return None
+        return local_leaves(parsed, call, pointer, self._constant)
+
+    def _constant(self, text: str) -> int | None:
+        value = int_literal(text)
+        return value if value is not None else self.consts.get(text.strip())
+
+    def _cpuid_verdict(self, name: str, leaves: set[int], rule: str) -> Verdict:
+        assert self.platform is not None
+        trusts = [self.cat.cpuid_trust(leaf, self.platform) for leaf in sorted(leaves)]
+        trust = min(trusts, key=TRUST_ORDER.index)
+        one = next(iter(leaves)) if len(leaves) == 1 else None
+        if trust is Trust.HOST:
+            return Verdict(Trust.HOST, "", one)
+        shown = " or ".join(f"{leaf:#x}" for leaf in sorted(leaves))
+        return Verdict(trust, f"CPUID leaf {shown} (held in {name}: {rule}): "
+                              f"{self.cat.rules.cpuid_notes.get(self.platform, '')}", one)
 
     def _msr(self, raw: RawSite, prim: str) -> tuple[str, tuple[int, bool] | None]:
         """The MSR argument's text and its number: (n, False) exactly n, (n, True) an index

@@ -46,11 +46,15 @@ def included_files(tree: Path, config: KernelConfig, files: dict[str, BuiltFile]
         for name in _active_c_includes(data.decode("utf-8", "replace"), config):
             rel = posixpath.normpath(posixpath.join(posixpath.dirname(f.path), name))
             if rel in files:
+                seen = files[rel]
+                if seen.included_from is not None and f.path not in seen.includers:
+                    files[rel] = replace(seen, includers=(*seen.includers, f.path))
                 continue
             if not (tree / rel).is_file():
                 missing.append((rel, f))
                 continue
-            child = replace(f, path=rel, included_from=f.included_from or f.path)
+            child = replace(f, path=rel, included_from=f.included_from or f.path,
+                            includers=(f.path,))
             files[rel] = child
             if depth + 1 < MAX_INCLUDE_DEPTH:
                 pending.append((child, depth + 1))

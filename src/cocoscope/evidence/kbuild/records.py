@@ -20,6 +20,9 @@ class BuiltFile:
     # Set when the file is not listed in Kbuild but #included by a built C file (the
     # outermost such file): kernel/sched/idle.c comes in through kernel/sched/build_policy.c.
     included_from: str | None = None
+    # Every built C file that #includes this one directly (set with included_from): the
+    # macros they define before the #include shape what the compiler sees of it.
+    includers: tuple[str, ...] = ()
     # The symbol of the linked object as a whole (obj-$(CONFIG_X) += x.o): for a part added
     # only under a bus symbol (ccp-$(CONFIG_PCI) += sp-pci.o) this, not PCI, builds the driver.
     object_symbol: str | None = None
