@@ -70,3 +70,9 @@ def test_fields_read_back(inv: Inventory, file: str, line: int, primitive: str,
 ])
 def test_into_sinks(inv: Inventory, file: str, line: int, primitive: str, grade: Grade) -> None:
     assert at(inv, file, line, primitive).grade is grade
+
+
+# A slab cache's object size is an allocation size: lbr_nr * sizeof(struct lbr_entry) handed
+# to create_lbr_kmem_cache (same file) -> kmem_cache_create(name, size, ...).
+def test_slab_cache_object_size_is_a_length(inv: Inventory) -> None:
+    assert at(inv, "arch/x86/events/intel/lbr.c", 1596, "cpuid").grade is Grade.LENGTH

@@ -75,6 +75,8 @@ _SIZE_ARGS: dict[str, tuple[int, ...]] = {
     "dma_map_single": (3,), "strscpy": (3,), "strncpy": (3,), "sg_init_one": (3,),
     "alloc_pages": (2,), "get_order": (1,), "bitmap_zalloc": (1,), "ioremap": (2,),
     "devm_ioremap": (3,),
+    # a slab cache's object size sizes every allocation from it
+    "kmem_cache_create": (2,), "kmem_cache_create_usercopy": (2,),
 }
 _ADDRESS_FUNCS = frozenset({"ioremap", "ioremap_cache", "ioremap_wc", "devm_ioremap", "memremap",
                             "early_memremap", "phys_to_virt", "__va", "pfn_to_page",
