@@ -1,0 +1,68 @@
+"""Pass-1 parameter flows (dataflow.py) and the sinks fixpoint over them (sinks.py): the
+shortcuts pass 1 takes (expressions that spell no parameter-carrying name are not walked, a
+function whose parameters all escape gets no flows) must never drop a flow that makes a sink,
+least of all one that becomes a sink only through the cross-file fixpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cocoscope.surface.cparse import parse
+from cocoscope.surface.dataflow import RETURN, Def, FileSummary, file_summary
+from cocoscope.surface.derive import Resolver
+from cocoscope.surface.grade import Grade
+from cocoscope.surface.sinks import derive_sinks, kind_at
+
+
+def _summary(path: str, source: bytes) -> FileSummary:
+    return file_summary(path, "", parse(source), frozenset())
+
+
+def _def(summary: FileSummary, name: str) -> Def:
+    found = [d for d in summary.defs if d.name == name]
+    assert len(found) == 1, [d.name for d in summary.defs]
+    return found[0]
+
+
+def test_flow_through_a_local_copy_is_kept() -> None:
+    src = b"""
+static void put(unsigned int val, void *base)
+{
+	unsigned int v2 = val + 1;
+	unsigned int valx = 3;
+	helper(v2, base);
+	other(valx);
+	third(base);
+}
+static unsigned int back(unsigned int val)
+{
+	log_it(val);
+	return val;
+}
+"""
+    s = _summary("drivers/demo/flows.c", src)
+    # v2 holds val: the call spells v2, not val, and must still be walked; `valx` merely
+    # contains the name `val` and carries nothing.
+    assert _def(s, "put").flows == ((1, "helper", 1),)
+    # a returned parameter can be no sink: no flows (the early exit), so no definition kept
+    assert [d.name for d in s.defs if d.name == "back"] == []
+
+
+@pytest.mark.realtree
+def test_sink_only_through_the_fixpoint_real_6_12(linux_tree: Path) -> None:
+    """`CMOS_WRITE(val, addr)` (mc146818rtc.h:94) calls `rtc_cmos_write`, which is no
+    primitive: only once the fixpoint has made rtc_cmos_write (rtc.c:93, `outb(val, ...)`) a
+    write wrapper does CMOS_WRITE become one. Pass 1 cannot know that; it must keep the
+    macro's flow into rtc_cmos_write."""
+    header = "arch/x86/include/asm/mc146818rtc.h"
+    impl = "arch/x86/kernel/rtc.c"
+    sums = [_summary(rel, (linux_tree / rel).read_bytes()) for rel in (header, impl)]
+    macro = _def(sums[0], "CMOS_WRITE")
+    assert (1, "rtc_cmos_write", 1) in macro.flows
+    assert (1, "outb", 1) in _def(sums[1], "rtc_cmos_write").flows
+    assert all(c != RETURN for _p, c, _k in macro.flows if _p == 1)
+    sinks = derive_sinks(Resolver(sums, frozenset()))
+    assert kind_at(sinks[("", "rtc_cmos_write")], 1) == Grade.WRITTEN_BACK.value
+    assert kind_at(sinks[("", "CMOS_WRITE")], 1) == Grade.WRITTEN_BACK.value
