@@ -103,3 +103,64 @@ def test_global_written_or_sized_is_not_a_read(inv: Inventory) -> None:
 def test_derived_sinks_and_value_macros(inv: Inventory, file: str, line: int, primitive: str,
                                         grade: Grade) -> None:
     assert at(inv, file, line, primitive).grade is grade
+
+
+# 7. A test whose result the function returns is `returned` (the caller gets a host-derived
+#    value); a same-file helper that returns (a test of) its parameter is graded where the
+#    call's value goes.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # return boot_cpu_has(X86_FEATURE_X2APIC) && apic_is_x2apic_enabled();
+    ("arch/x86/include/asm/apic.h", 250, "apic_is_x2apic_enabled", Grade.RETURNED),
+    # return IS_ENABLED(...) && !!(boot_params.hdr.loadflags & KASLR_FLAG);
+    ("arch/x86/include/asm/setup.h", 83, "boot_params", Grade.RETURNED),
+    ("drivers/comedi/drivers/s626.c", 124, "readl", Grade.RETURNED),  # (val & cmd) ? true : false
+    # hpet_cnt_ahead(now, hpet_readl(...)) (returns a comparison) in a do/while condition
+    ("arch/x86/kernel/hpet.c", 1422, "hpet_readl", Grade.LOOP_BOUND),
+])
+def test_returned_test_results(inv: Inventory, file: str, line: int, primitive: str,
+                               grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade
+
+
+# 8. WARN_ON(v) / WARN(cond, fmt, ...) test their condition: `compared`, not `printed`.
+def test_assertion_conditions_are_compared(inv: Inventory) -> None:
+    # WARN_ON(readl(vm_dev->base + VIRTIO_MMIO_QUEUE_READY));
+    assert at(inv, "drivers/virtio/virtio_mmio.c", 449, "readl").grade is Grade.COMPARED
+
+
+# 9. A local pointer assigned from a parameter in the body walks the caller's memory:
+#    `log_addr = log; ... *log_addr = readl(addr);` is `returned`.
+def test_local_pointer_assigned_from_a_parameter(inv: Inventory) -> None:
+    assert at(inv, "drivers/cxl/core/ras.c", 41, "readl").grade is Grade.RETURNED
+
+
+# 10. ACPI table walkers hand each host entry to a callback: graded by the same-file
+#     callback's use of its first parameter (a cast to the entry type, dereferenced).
+@pytest.mark.parametrize(("file", "line"), [
+    ("drivers/acpi/numa/srat.c", 651),  # acpi_table_parse_cedt(..., acpi_parse_cfmws, ...)
+    ("drivers/cxl/acpi.c", 869),  # acpi_table_parse_cedt(..., cxl_parse_cfmws, ...)
+])
+def test_table_walker_callbacks(inv: Inventory, file: str, line: int) -> None:
+    assert at(inv, file, line, "acpi_table_parse_cedt").grade is Grade.POINTER
+    # IRQ handler registrations stay events.
+    assert {s.grade for s in inv.sites if s.primitive == "request_irq"} == {Grade.EVENT}
+
+
+# 11. A call's outputs together: the status is graded with the out-arguments where the host
+#     decides it (ACPICA evaluation and table statuses, *_safe MSR reads, the page-state
+#     change of set_memory_decrypted), not where the guest does (PCI config reads).
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # status = acpi_evaluate_object(resource->device->handle, "_OFF", NULL, NULL); if (...)
+    ("drivers/acpi/power.c", 426, "acpi_evaluate_object", Grade.COMPARED),
+    ("drivers/pnp/pnpacpi/core.c", 108, "acpi_evaluate_object", Grade.COMPARED),  # _DIS
+    # ra->err = rdmsrl_safe(ra->reg.msr, &ra->value): the fault status is stored
+    ("drivers/powercap/intel_rapl_msr.c", 119, "rdmsrl_safe", Grade.STORED),
+    ("kernel/dma/pool.c", 116, "set_memory_decrypted", Grade.RETURNED),  # ret = ...; return ret
+    ("kernel/dma/swiotlb.c", 267, "set_memory_decrypted", Grade.DISCARDED),  # status ignored
+    # ret = pci_user_read_config_word(...); if (ret < 0) return ret;: a guest-decided status,
+    # the value read is only compared
+    ("drivers/pci/vpd.c", 135, "pci_user_read_config_word", Grade.COMPARED),
+])
+def test_status_and_out_arguments_of_one_call(inv: Inventory, file: str, line: int,
+                                              primitive: str, grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade

@@ -115,6 +115,15 @@ def poll_condition(name: str) -> int:
     return 3 if _POLL_READ_RE.match(name) else 0
 
 
+# Assertions test their first argument (WARN(cond, fmt, args...) prints the others):
+# WARN_ON, WARN_ON_ONCE, WARN_ONCE, WARN_TAINT, BUG_ON, VM_BUG_ON, VM_WARN_ON_ONCE, ...
+_ASSERT_RE = re.compile(r"(VM_)?(BUG_ON|WARN)(_ON)?(_ONCE|_SMP|_RATELIMIT|_TAINT)*$")
+# A callback registered with an ACPI table walker receives each host table entry (or the
+# table) as its first parameter: (walker, 1-based position of the callback argument).
+# IRQ and command-line handler registrations stay events (their handlers get no host data
+# through a parameter the walker fills).
+TABLE_CALLBACKS = {"acpi_table_parse": 2, "acpi_table_parse_madt": 2,
+                   "acpi_table_parse_cedt": 2, "acpi_table_parse_entries": 4}
 _COMPARE_OPS = frozenset({"==", "!=", "<", ">", "<=", ">=", "&&", "||"})
 _PASS_THROUGH = frozenset({"parenthesized_expression", "cast_expression", "binary_expression",
                            "conditional_expression", "unary_expression", "comma_expression"})
@@ -151,6 +160,8 @@ def primitive_sink(name: str) -> Grade | None:
 def _call_arg(call: Node, arg_parent: Node, child: Node) -> Grade:
     name = callee_name(call)
     pos = _arg_position(arg_parent, child)
+    if pos == 1 and _ASSERT_RE.match(name):
+        return Grade.COMPARED  # WARN_ON(v), WARN(v, fmt, ...): the condition is only tested
     sink = primitive_sink(name)
     if sink is not None:
         return sink
@@ -158,13 +169,25 @@ def _call_arg(call: Node, arg_parent: Node, child: Node) -> Grade:
         return Grade.LENGTH
     if name in _ADDRESS_FUNCS:
         return Grade.POINTER
-    if name in ("BUG_ON", "WARN_ON", "WARN_ON_ONCE", "likely", "unlikely", "IS_ERR"):
+    if name in ("likely", "unlikely", "IS_ERR"):
         return Grade.COMPARED
     return Grade.PASSED
 
 
 def _arg_position(arg_parent: Node, child: Node) -> int:
     return arg_position(arg_parent, child)
+
+
+def _tested(test: Node, text: bytes, uses: UseTracer | None, depth: int) -> Grade:
+    """A value only tested by ``test`` (a comparison, `!v`, `v ? a : b`): `loop-bound` in a
+    loop's condition, `returned` when the test's own result is what the function (or macro)
+    returns (`return !!(v & F)`, `return a && test(v)`, `return (v & m) ? true : false`: the
+    caller receives a host-derived value), else `compared`."""
+    if _in_loop_condition(test):
+        return Grade.LOOP_BOUND
+    if depth < MAX_DEPTH and classify(test, text, uses, depth + 1) is Grade.RETURNED:
+        return Grade.RETURNED
+    return Grade.COMPARED
 
 
 def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int = 0) -> Grade:
@@ -175,15 +198,14 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
         if t == "binary_expression":
             op = p.child_by_field_name("operator")
             if op is not None and op.type in _COMPARE_OPS:
-                return Grade.LOOP_BOUND if _in_loop_condition(p) else Grade.COMPARED
+                return _tested(p, text, uses, depth)
         elif t == "cast_expression":
             tnode = p.child_by_field_name("type")
             if tnode is not None and b"*" in text[tnode.start_byte:tnode.end_byte]:
                 return Grade.POINTER
-        elif t == "conditional_expression" and p.child_by_field_name("condition") == child:
-            return Grade.COMPARED
-        elif t == "unary_expression" and text[p.start_byte:p.start_byte + 1] == b"!":
-            return Grade.LOOP_BOUND if _in_loop_condition(p) else Grade.COMPARED
+        elif (t == "conditional_expression" and p.child_by_field_name("condition") == child) \
+                or (t == "unary_expression" and text[p.start_byte:p.start_byte + 1] == b"!"):
+            return _tested(p, text, uses, depth)  # `v ? a : b`, `!v`
         elif t == "argument_list" and p.parent is not None and is_cast_call(p.parent):
             child, p = p.parent, p.parent.parent  # `(u32)(v)`: a cast, not a call
             continue

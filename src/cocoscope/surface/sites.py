@@ -19,6 +19,7 @@ from cocoscope.surface.cparse import (
 from cocoscope.surface.dataflow import int_literal
 from cocoscope.surface.grade import (
     POLL_MACROS,
+    TABLE_CALLBACKS,
     Grade,
     classify,
     riskiest,
@@ -166,12 +167,12 @@ def _site(call: Node, src: SourceRef, body: Body | None, text: bytes,
     tracer = tracers.for_body(body) if body is not None else None
     if tracer is not None:
         tracer.note = ""
-    if src.event:
-        grades.append(Grade.EVENT)
-    if src.returns and not src.event:
-        grades.append(classify(call, text, tracer))
     args = call.child_by_field_name("arguments")
     arg_nodes = call_args(args) if args is not None else []
+    if src.event:
+        grades.append(_callback_grade(src.name, arg_nodes, text, tracers) or Grade.EVENT)
+    if src.returns and not src.event:
+        grades.append(classify(call, text, tracer))
     if src.out_args and tracer is not None:
         params = body.params if body is not None else ()
         off = _write_direction(src, arg_nodes, text)
@@ -189,6 +190,20 @@ def _site(call: Node, src: SourceRef, body: Body | None, text: bytes,
     return RawSite(src.name, call.start_point.row + shift + 1, call.start_point.column + 1,
                    body.name if body is not None else "", bool(body and body.in_init),
                    bool(body and body.kind == "macro"), grade, first, False, note, texts)
+
+
+def _callback_grade(walker: str, args: list[Node], text: bytes, tracers: Tracers) -> Grade | None:
+    """`acpi_table_parse_cedt(id, acpi_parse_cfmws, arg)`: the host table entries reach the
+    callback's first parameter, graded by the callback's use of it when it is defined in the
+    same file (None otherwise: the call stays an event)."""
+    pos = TABLE_CALLBACKS.get(walker, 0)
+    if not pos or pos > len(args):
+        return None
+    handler = strip(args[pos - 1])
+    if handler.type != "identifier":
+        return None
+    found = tracers.parameter_grade(node_text(text, handler), 1, 1)
+    return found[0] if found is not None else None
 
 
 def _poll_site(call: Node, poll: tuple[int, int, int], sources: dict[str, SourceRef],

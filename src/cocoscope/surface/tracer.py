@@ -82,11 +82,20 @@ class UseTracer:
                         if pointer:
                             self._pointers.add(name)
                             self._alias(name, decl)
+            for name in self._pointers - self._params:  # `log_addr = log;` later in the body
+                for n in index.get(name, ()):
+                    p = n.parent
+                    value = p.child_by_field_name("right") if p is not None and \
+                        p.type == "assignment_expression" and p.child_by_field_name("left") == n \
+                        else None
+                    if value is not None and node_text(self._text, strip(value)) in self._params:
+                        self._aliases.add(name)
             self._index = index
         return self._index
 
     def _alias(self, name: str, decl: Node) -> None:
-        """`u32 *regs_buff = p;` with p a parameter: regs_buff points at the caller's memory."""
+        """`u32 *regs_buff = p;` with p a parameter: regs_buff points at the caller's memory
+        (so does a pointer local assigned from a parameter in the body: `log_addr = log;`)."""
         init = decl.parent
         while init is not None and init.type in ("pointer_declarator", "array_declarator",
                                                  "parenthesized_declarator"):
