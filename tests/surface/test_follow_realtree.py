@@ -76,3 +76,37 @@ def test_into_sinks(inv: Inventory, file: str, line: int, primitive: str, grade:
 # to create_lbr_kmem_cache (same file) -> kmem_cache_create(name, size, ...).
 def test_slab_cache_object_size_is_a_length(inv: Inventory) -> None:
     assert at(inv, "arch/x86/events/intel/lbr.c", 1596, "cpuid").grade is Grade.LENGTH
+
+
+# 5. The copy-depth limit counts copies within one function: a same-file helper's use of its
+#    parameter is worked out from its own body and cached, never cut short by the depth of
+#    the caller that reached it first (it used to be, and then stayed wrong at every call).
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # ghes_read_estatus(ghes, estatus, ...); ghes_estatus_cached(estatus) (same file):
+    # len = cper_estatus_len(estatus); memcmp(estatus, cache_estatus, len)
+    ("drivers/acpi/apei/ghes.c", 1052, "ghes_read_estatus", Grade.LENGTH),
+    # __ghes_peek_estatus(ghes, &tmp_header, ...); __ghes_check_estatus(ghes, &tmp_header)
+    ("drivers/acpi/apei/ghes.c", 1232, "__ghes_peek_estatus", Grade.LENGTH),
+    # sz -> sz64 -> pci_size(l64, sz64, mask64) (same file, returns it) -> region.end ->
+    # res->end = region.end - region.start
+    ("drivers/pci/probe.c", 200, "pci_read_config_dword", Grade.STORED),
+])
+def test_same_file_helpers_past_the_callers_depth(inv: Inventory, file: str, line: int,
+                                                  primitive: str, grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade
+
+
+# 6. A function-defining macro invocation standing alone at file scope without `;`
+#    (`build_mmio_read(__readq, "q", u64, "=r", )`) no longer hides the `#define`s after it:
+#    `readq_relaxed(a)` is `__readq(a)`, the read is the macro's value.
+@pytest.mark.parametrize(("line", "primitive"), [(76, "__readb"), (100, "__readq")])
+def test_accessor_macros_after_bare_invocations(inv: Inventory, line: int,
+                                                primitive: str) -> None:
+    site = at(inv, "arch/x86/include/asm/io.h", line, primitive)
+    assert site.grade is Grade.RETURNED
+    assert site.function.endswith("_relaxed")
+
+
+def test_prototype_inside_a_bare_invocation_is_no_site(inv: Inventory) -> None:
+    # ACPI_EXTERNAL_RETURN_STATUS(acpi_status acpi_get_table_by_index(u32 table_index, ...))
+    assert not [s for s in inv.sites if s.file == "include/acpi/acpixf.h"]

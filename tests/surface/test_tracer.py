@@ -183,3 +183,43 @@ def test_bit_loop_over_a_host_bitmap_drives_its_variable() -> None:
 }
 """)
     assert g[5] is Grade.INDEX
+
+
+def test_same_file_helper_is_graded_the_same_wherever_it_is_first_reached() -> None:
+    # lowest_bit's own copies (s, then s = s & ~(s - 1)) are followed to its return even when
+    # a long chain of the caller's copies reached it first: the helper's answer is cached,
+    # so it is computed from its own depth, not from the first caller's.
+    code = """static unsigned long lowest_bit(unsigned long m)
+{
+	unsigned long s = m & 0xff0;
+	if (!s)
+		return 0;
+	s = s & ~(s - 1);
+	return s;
+}
+void deep(void)
+{
+	unsigned long a = readl(X);
+	unsigned long b = a + 1;
+	unsigned long c = b + 1;
+	unsigned long d = c + 1;
+	unsigned long e = d + 1;
+	unsigned long h = lowest_bit(e);
+	t->size = h;
+}
+void *shallow(void)
+{
+	return kzalloc(lowest_bit(readl(Y)), GFP_KERNEL);
+}
+"""
+    g = grades(code)
+    assert g[11] is Grade.STORED
+    assert g[21] is Grade.LENGTH
+
+
+def test_copy_chain_past_the_depth_limit_is_unknown_with_a_note() -> None:
+    copies = "".join(f"\tunsigned v{i + 1} = v{i} + 1;\n" for i in range(12))
+    sites = find_sites(parse(("void f(void)\n{\n\tunsigned v0 = readl(X);\n" + copies +
+                              "\tt->f = v12;\n}\n").encode(), None), SOURCES)
+    assert [s.grade for s in sites] == [Grade.UNKNOWN]
+    assert "copies into locals deeper than 8 levels" in sites[0].note

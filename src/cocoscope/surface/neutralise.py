@@ -22,6 +22,8 @@ _ARGS_SET = frozenset(w.encode() for w in _WITH_ARGS)
 _WORD_RE = re.compile(rb"\b(?:__[A-Za-z_]\w*|noinline|notrace|asmlinkage|noinstr)\b")
 _SPACE = frozenset(b" \t\n\r")
 INIT_RE = re.compile(rb"\b__(?:init|meminit)\b")
+# A macro invocation at the start of a line: `build_mmio_read(readb, "b", ...)` at file scope.
+_LINE_CALL_RE = re.compile(rb"^[A-Za-z_]\w*[ \t]*\(", re.MULTILINE)
 
 
 def _blank(buf: bytearray, start: int, end: int) -> None:
@@ -57,6 +59,7 @@ def neutralise(data: bytes) -> bytes:
                 i += 1
             if i < len(data) and data[i] == 0x28:
                 _blank(buf, m.start(), _close_paren(data, i))
+    _blank_bare_invocations(data, buf)
     # GNU case ranges `case 1 ... 3:` and designator ranges `[0 ... 7] =`: turn `...` into
     # ` | `, a plain binary expression tree-sitter accepts, keeping both bounds visible.
     # Variadic `...` follows `,` or `(` and is left alone.
@@ -72,3 +75,26 @@ def neutralise(data: bytes) -> bytes:
                 buf[start:start + 3] = b" | "
         start = data.find(b"...", start + 3)
     return bytes(buf)
+
+
+def _blank_bare_invocations(data: bytes, buf: bytearray) -> None:
+    """Blank a macro invocation that stands on its own lines without a `;` and is not a
+    function's head (no `{` follows): `build_mmio_read(readq, "q", u64, "=r", :"memory")` in
+    asm/io.h defines a function when expanded, but to tree-sitter it is an unterminated
+    expression that swallows the `#define readq_relaxed(a) __readq(a)` lines after it into
+    an ERROR node, so those macros are never seen. A line continuing a `#define` (after
+    `\\`) is part of that macro's body and is left alone."""
+    for m in _LINE_CALL_RE.finditer(data):
+        start = m.start()
+        if start >= 2 and data[start - 2] == 0x5C:  # `\` + newline: inside a #define
+            continue
+        end = _close_paren(data, m.end() - 1)
+        eol = data.find(b"\n", end)
+        if eol == -1 or data[end:eol].strip():
+            continue  # `;`, `,`, an operator or anything else after it: a statement
+        nxt = eol
+        while nxt < len(buf) and buf[nxt] in _SPACE:
+            nxt += 1
+        if nxt < len(buf) and buf[nxt] in b"{;,=+-*|&?:)([<>.":
+            continue  # a function definition's head, or an expression that goes on
+        _blank(buf, start, end)

@@ -18,6 +18,7 @@ from cocoscope.surface.cparse import (
 )
 from cocoscope.surface.dataflow import int_literal
 from cocoscope.surface.grade import (
+    MAX_DEPTH,
     POLL_MACROS,
     TABLE_CALLBACKS,
     Grade,
@@ -107,6 +108,7 @@ class Tracers:
         self._tracers: dict[int, UseTracer] = {}
         self._functions = {b.name: b for b in parsed.bodies if b.kind == "function"}
         self._params: dict[tuple[str, int, str], tuple[Grade, bool] | None] = {}
+        self._nesting = 0  # same-file calls being graded inside each other right now
 
     def for_body(self, body: Body) -> UseTracer:
         tracer = self._tracers.get(body.node.id)
@@ -133,18 +135,29 @@ class Tracers:
     def parameter_grade(self, function: str, position: int, depth: int, field: str = "",
                         ) -> tuple[Grade, bool] | None:
         """How ``function`` of this file uses its parameter (or the parameter's ``field``)
-        and whether it returns it (tracer.UseTracer.grade_parameter)."""
+        and whether it returns it (tracer.UseTracer.grade_parameter).
+
+        The answer is cached per (function, parameter, field), so it must not depend on
+        where the call was found: the function is graded from depth 0 (its own copies count
+        against the limit, the caller's do not), never from the caller's depth. Only calls
+        nested more than MAX_DEPTH deep are cut: `unknown`, not cached."""
         key = (function, position, field)
         if key in self._params:
             return self._params[key]
         body = self._functions.get(function)
         if body is None or position > len(body.params) or body.params[position - 1] in ("", "..."):
             return None
+        if self._nesting >= MAX_DEPTH:
+            return Grade.UNKNOWN, False
         self._params[key] = None  # recursion guard: f(x) calling f(x)
         inner = body.node.child_by_field_name("body")
         start = inner.start_byte if inner is not None else body.node.start_byte
-        found = self.for_body(body).grade_parameter(body.params[position - 1], start, depth,
-                                                    field)
+        self._nesting += 1
+        try:
+            found = self.for_body(body).grade_parameter(body.params[position - 1], start, 0,
+                                                        field)
+        finally:
+            self._nesting -= 1
         self._params[key] = found
         return found
 

@@ -146,6 +146,8 @@ class UseTracer:
         if found is None:
             return None
         inner, returns = found
+        if inner is Grade.UNKNOWN and not self.note:
+            self.note = f"same-file calls nested deeper than {MAX_DEPTH} levels not followed"
         if not returns and inner is not Grade.COMPARED:
             return inner
         if depth >= MAX_DEPTH:

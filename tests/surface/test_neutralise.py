@@ -1,0 +1,41 @@
+"""Blanking what tree-sitter-c cannot parse (neutralise.py), byte for byte."""
+
+from __future__ import annotations
+
+from cocoscope.surface.cparse import parse
+from cocoscope.surface.grade import Grade
+from cocoscope.surface.neutralise import neutralise
+from cocoscope.surface.sites import SourceRef, find_sites
+
+SOURCES = {n: SourceRef(n, True, frozenset(), False, False) for n in ("__readq", "readl")}
+
+# asm/io.h: function-defining macro invocations without `;` at file scope, then the
+# accessor macros.
+IO_H = b"""#define build_mmio_read(name, size, type, reg, barrier) \\
+static inline type name(const volatile void __iomem *addr) \\
+{ type ret; asm volatile("mov" size " %1,%0":reg (ret) \\
+:"m" (*(volatile type __force *)addr) barrier); return ret; }
+
+build_mmio_read(readq, "q", u64, "=r", :"memory")
+build_mmio_read(__readq, "q", u64, "=r", )
+
+#define readq_relaxed(a)\t__readq(a)
+"""
+
+
+def test_bare_macro_invocations_no_longer_hide_the_macros_after_them() -> None:
+    out = neutralise(IO_H)
+    assert len(out) == len(IO_H) and out.count(b"\n") == IO_H.count(b"\n")
+    assert b"build_mmio_read(readq" not in out
+    assert b"#define build_mmio_read(name" in out  # the definition itself stays
+    sites = find_sites(parse(IO_H, None), SOURCES)
+    assert [(s.function, s.grade) for s in sites] == [("readq_relaxed", Grade.RETURNED)]
+
+
+def test_function_heads_statements_and_macro_bodies_stay() -> None:
+    src = (b"SYSCALL_DEFINE1(peek, int, x)\n{\n\treturn readl(p);\n}\n"
+           b"#define PEEK(a) \\\nreadl(a)\n"
+           b"static int f(void)\n{\n\tint v = 0;\n"
+           b"do_thing(v);\n"  # a statement at column 0: it has its `;`
+           b"\treturn v;\n}\n")
+    assert neutralise(src) == src
