@@ -167,3 +167,51 @@ def test_table_walker_callbacks(inv: Inventory, file: str, line: int) -> None:
 def test_status_and_out_arguments_of_one_call(inv: Inventory, file: str, line: int,
                                               primitive: str, grade: Grade) -> None:
     assert at(inv, file, line, primitive).grade is grade
+
+
+# A buffer's contents count: what is read through a host pointer (a mapped buffer, an ACPI
+# result buffer) is graded by its use where that bounds or sizes something.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # entries = sdata->len / sizeof(*extmap) bounds __append_e820_table's while loop
+    ("arch/x86/kernel/e820.c", 731, "early_memremap", Grade.LOOP_BOUND),
+    # obj = buf.pointer; for (i = 0; i < obj->package.count; i++)
+    ("drivers/thermal/intel/int340x_thermal/int3400_thermal.c", 268, "acpi_evaluate_object",
+     Grade.LOOP_BOUND),
+    # tss = buffer.pointer; kmalloc_array(tss->package.count, ...)
+    ("drivers/acpi/processor_throttling.c", 492, "acpi_evaluate_object", Grade.LENGTH),
+])
+def test_a_buffers_contents_count(inv: Inventory, file: str, line: int, primitive: str,
+                                  grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade
+
+
+# Copies into the caller's memory are `returned`, into a structure's memory `stored`.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    ("drivers/ata/libata-sff.c", 563, "ioread32_rep", Grade.RETURNED),  # memcpy(buf, pad, slop)
+    # memcpy_fromio(&mag_data, ...); ... memcpy(input_report, &magno_input, ...) with
+    # input_report = in_data->input_report[current_index]
+    ("drivers/hid/amd-sfh-hid/sfh1_1/amd_sfh_desc.c", 224, "memcpy_fromio", Grade.STORED),
+    # sprintf(buf, "0x%02X\n", (u32)retval) into the sysfs buf
+    ("drivers/acpi/acpi_tad.c", 480, "acpi_evaluate_integer", Grade.RETURNED),
+    # cap = (u32 *)&save_state->cap.data[0]; pci_read_config_dword(dev, ..., cap)
+    ("drivers/pci/pcie/ptm.c", 102, "pci_read_config_dword", Grade.STORED),
+])
+def test_copies_into_the_callers_or_a_structures_memory(inv: Inventory, file: str, line: int,
+                                                        primitive: str, grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade
+
+
+# A test's result kept through a variable: stored, returned as a flags word, or a global
+# read back and returned.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    ("drivers/vfio/pci/vfio_pci_config.c", 1345, "pci_read_config_dword", Grade.STORED),
+    ("drivers/char/tpm/tpm_crb.c", 313, "ioread32", Grade.RETURNED),  # sts |= ...; return sts
+    ("drivers/misc/vmw_vmci/vmci_guest.c", 97, "vmci_send_datagram", Grade.RETURNED),
+    # ACPICA's event status word built from several tests stays `compared`
+    ("drivers/acpi/acpica/hwgpe.c", 300, "acpi_hw_gpe_read", Grade.COMPARED),
+    # a ternary choosing what to store: `s->range_table = is_uni(dev) ? &a : &b`
+    ("drivers/comedi/drivers/cb_pcimdas.c", 389, "cb_pcimdas_is_ai_uni", Grade.COMPARED),
+])
+def test_test_results_kept_through_a_variable(inv: Inventory, file: str, line: int,
+                                              primitive: str, grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade

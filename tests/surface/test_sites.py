@@ -64,3 +64,108 @@ def test_table_walker_callback_takes_the_callbacks_use() -> None:
            "void f(void) { acpi_table_parse_cedt(1, cb, NULL);"
            " acpi_table_parse_cedt(1, elsewhere, NULL); request_irq(1, cb, 0, \"x\", 0); }")
     assert sorted(grades(src).values()) == sorted([Grade.POINTER, Grade.EVENT, Grade.EVENT])
+
+
+BUFFERS = dict(SOURCES, early_memremap=SourceRef("early_memremap", True, frozenset(), False,
+                                                 False),
+               acpi_evaluate_object=SourceRef("acpi_evaluate_object", False, frozenset({4}),
+                                              False, False))
+
+
+def buffer_grade(src: str) -> Grade:
+    (g,) = {s.grade for s in find_sites(parse(src.encode()), BUFFERS)}
+    return g
+
+
+def test_a_buffers_contents_count() -> None:
+    # what is read through the host pointer bounds a same-file loop
+    src = ("static void app(struct e *t, u32 n) { while (n) { t++; n--; } }\n"
+           "void f(u64 pa) { struct sd *sd = early_memremap(pa, 16);\n"
+           "  u32 n = sd->len / sizeof(struct e); app(sd->data, n); }")
+    assert buffer_grade(src) is Grade.LOOP_BOUND
+    # the package count of an out-argument buffer sizes an allocation
+    src = ("void f(void *h) { struct acpi_buffer b = { 0 }; union acpi_object *o;\n"
+           "  acpi_evaluate_object(h, \"_TSS\", NULL, &b); o = b.pointer;\n"
+           "  p = kmalloc_array(o->package.count, 8, 0); }")
+    assert buffer_grade(src) is Grade.LENGTH
+    src = ("void f(void *h) { struct acpi_buffer b = { 0 }; union acpi_object *o;\n"
+           "  acpi_evaluate_object(h, \"_X\", NULL, &b); o = b.pointer;\n"
+           "  for (i = 0; i < o->package.count; i++) g(o->package.elements[i]); }")
+    assert buffer_grade(src) is Grade.LOOP_BOUND
+    # only dereferenced, tested or written: still `pointer`
+    assert buffer_grade("void f(u64 pa) { struct sd *sd = early_memremap(pa, 16);\n"
+                        "  if (sd->len > 3) g(); sd->len = 0; }") is Grade.POINTER
+
+
+def test_test_result_stored() -> None:
+    assert only("void f(struct d *x) { u32 v = readl(p); x->caps = (v != 0); }") is Grade.STORED
+    assert only("void f(struct d *x) { x->on = !!(readl(p) & 4); }") is Grade.STORED
+    assert only("void f(struct d *x) { if (readl(p) != 0) x->on = 1; }") is Grade.COMPARED
+
+
+COPIES = dict(SOURCES, pci_read_config_dword=SourceRef(
+    "pci_read_config_dword", False, frozenset({3}), False, False),
+    ioread32_rep=SourceRef("ioread32_rep", False, frozenset({2}), False, False),
+    memcpy_fromio=SourceRef("memcpy_fromio", False, frozenset({1}), False, False))
+
+
+def copy_grade(src: str) -> Grade:
+    (g,) = {s.grade for s in find_sites(parse(src.encode()), COPIES)}
+    return g
+
+
+def test_copies_into_the_callers_or_a_structures_memory() -> None:
+    # a local buffer filled by the host, then copied into the caller's buffer
+    assert copy_grade("void f(u8 *buf, int n) { u8 pad[4]; buf += n;\n"
+                      "  ioread32_rep(a, pad, 1); memcpy(buf, pad, n & 3); }") is Grade.RETURNED
+    # a local filled from MMIO, then copied into an array hung on a structure
+    assert copy_grade("void f(struct d *in, int i) { struct m m; u8 *r = in->report[i];\n"
+                      "  memcpy_fromio(&m, a, sizeof(m)); memcpy(r, &m, sizeof(m)); }") \
+        is Grade.STORED
+    # an out-argument pointing into a structure's array
+    assert copy_grade("void f(struct s *st) { u32 *cap;\n"
+                      "  cap = (u32 *)&st->cap.data[0]; pci_read_config_dword(d, 4, cap); }") \
+        is Grade.STORED
+    # a local buffer: still graded by what is read from it
+    assert copy_grade("void f(void) { u32 b[2];\n"
+                      "  pci_read_config_dword(d, 4, b); if (b[0]) g(); }") is Grade.COMPARED
+
+
+def test_formatted_into_the_callers_buffer_is_returned() -> None:
+    assert only('int f(char *buf) { return sprintf(buf, "%x", readl(p)); }') is Grade.RETURNED
+    assert only('int f(char *buf, int n) { return n + scnprintf(buf + n, 8, "%x", readl(p)); }'
+                ) is Grade.RETURNED
+    assert only('void f(void) { char b[8]; sprintf(b, "%x", readl(p)); }') is Grade.PRINTED
+
+
+def test_global_read_back_and_returned() -> None:
+    src = "u32 g;\nu32 f(void) { if (g == 0) g = readl(p); return g; }"
+    assert only(src) is Grade.RETURNED
+    assert only("u32 g;\nvoid f(void) { g = readl(p); }") is Grade.STORED
+    assert only("u32 g;\nu32 f(void) { g = readl(p); g = 0; return g; }") is Grade.STORED
+
+
+def test_flags_word_built_from_a_test() -> None:
+    src = ("u8 f(void) { u8 sts = 0;\n"
+           "  if ((readl(p) & 1) != 1) sts |= 2; return sts; }")
+    assert only(src) is Grade.RETURNED
+    # a status chosen by the test (control dependence) is not followed
+    assert only("int f(void) { int r = 0; if (readl(p) & 1) r = -5; return r; }") \
+        is Grade.COMPARED
+    assert only("void f(void) { u8 s = 0; if (readl(p) & 1) s |= 2; g(s != 0); }") \
+        is Grade.COMPARED
+
+
+def test_flags_word_of_several_tests_and_selecting_ternary_stay_compared() -> None:
+    src = ("u8 f(u32 *out) { u8 s = 0; if (g()) s |= 1;\n"
+           "  if (readl(p) & 1) s |= 2; *out = s; return 0; }")
+    assert only(src) is Grade.COMPARED
+    assert only("void f(struct d *x) { x->r = readl(p) ? &a : &b; }") is Grade.COMPARED
+
+
+def test_contents_through_a_pointer_cast() -> None:
+    src = ("void f(void *h) { struct acpi_buffer b = { 0 }; union acpi_object *o;\n"
+           "  acpi_evaluate_object(h, \"_X\", NULL, &b); o = (union acpi_object *)b.pointer;\n"
+           "  for (i = 0; i < o->package.count; i++) g(o->package.elements[i]); }")
+    assert buffer_grade(src) is Grade.LOOP_BOUND
+    assert only("void f(void) { g((u32 *)readl(p)); }") is Grade.POINTER

@@ -23,6 +23,7 @@ class UseTracer(Protocol):
     def grade_local(self, name: str, defined_at: Node | int, depth: int,
                     pointee: bool = False) -> Grade: ...
     def grade_pointee(self, name: str, defined_at: Node) -> Grade: ...
+    def points_into_structure(self, name: str) -> bool: ...
     def callee_parameter(self, call: Node, function: str, position: int,
                          depth: int) -> Grade | None: ...
     def returned(self) -> Grade: ...
@@ -182,11 +183,17 @@ def _tested(test: Node, text: bytes, uses: UseTracer | None, depth: int) -> Grad
     """A value only tested by ``test`` (a comparison, `!v`, `v ? a : b`): `loop-bound` in a
     loop's condition, `returned` when the test's own result is what the function (or macro)
     returns (`return !!(v & F)`, `return a && test(v)`, `return (v & m) ? true : false`: the
-    caller receives a host-derived value), else `compared`."""
+    caller receives a host-derived value), `stored` when it is stored (`x->flag = (v != 0)`),
+    else `compared`."""
     if _in_loop_condition(test):
         return Grade.LOOP_BOUND
-    if depth < MAX_DEPTH and classify(test, text, uses, depth + 1) is Grade.RETURNED:
-        return Grade.RETURNED
+    if depth < MAX_DEPTH:
+        kept = classify(test, text, uses, depth + 1)
+        if kept is Grade.RETURNED or (kept is Grade.STORED and
+                                      test.type != "conditional_expression"):
+            # `x->flag = (v != 0)`: the test's result is kept, not only decided on (a `?:`
+            # stored only chose between its arms: `s->range = v ? &a : &b` is `compared`)
+            return kept
     return Grade.COMPARED
 
 
@@ -202,7 +209,7 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
         elif t == "cast_expression":
             tnode = p.child_by_field_name("type")
             if tnode is not None and b"*" in text[tnode.start_byte:tnode.end_byte]:
-                return Grade.POINTER
+                return _contents(p, text, uses, depth)  # `o = (union acpi_object *)b.pointer`
         elif (t == "conditional_expression" and p.child_by_field_name("condition") == child) \
                 or (t == "unary_expression" and text[p.start_byte:p.start_byte + 1] == b"!"):
             return _tested(p, text, uses, depth)  # `v ? a : b`, `!v`
@@ -216,7 +223,9 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
         return Grade.DISCARDED
     t = p.type
     if t == "subscript_expression":
-        return Grade.INDEX if p.child_by_field_name("index") == child else Grade.POINTER
+        if p.child_by_field_name("index") == child:
+            return Grade.INDEX
+        return _contents(p, text, uses, depth)
     if t == "pointer_expression" and text[p.start_byte:p.start_byte + 1] == b"&":
         dest = _copy_destination(p)
         if dest is not None:  # memcpy(buf, &v, n): the value lands where buf points
@@ -237,9 +246,10 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
         op = p.child_by_field_name("operator")
         if op is not None and op.type == "." and p.child_by_field_name("argument") == child:
             return classify(p, text, uses, depth)  # `s.field` reads a part of the value
-        return Grade.POINTER
+        return _contents(p, text, uses, depth) if op is not None and op.type == "->" \
+            else Grade.POINTER
     if t == "pointer_expression":
-        return Grade.POINTER
+        return _contents(p, text, uses, depth)
     if t in ("sizeof_expression", "alignof_expression", "offsetof_expression"):
         return Grade.DISCARDED  # only the type is used, not the value
     if t == "return_statement":
@@ -258,6 +268,12 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
             if depth >= MAX_DEPTH:
                 return uses.limit("value conversions") if uses else Grade.UNKNOWN
             return classify(call, text, uses, depth + 1)  # FIELD_GET(m, v) is still v
+        pos = _arg_position(p, child)
+        if uses is not None and depth < MAX_DEPTH:
+            into = _written_by_call(call, name, pos, child, text, uses)
+            if into is not None:  # memcpy(buf, pad, n), sprintf(buf, "%u", v)
+                return copied_into(into, text, uses, depth) \
+                    if name in _COPY_FUNCS else Grade.RETURNED
         grade = _call_arg(call, p, child)
         if grade is Grade.PASSED and uses is not None and depth < MAX_DEPTH:
             # Handed to a function of the same file: grade how it uses that parameter.
@@ -267,6 +283,13 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
         if grade is Grade.PASSED and derived:
             return Grade(derived)  # a derived write/print wrapper or store macro (sinks.py)
         return grade
+    if t in ("if_statement", "condition_clause") and uses is not None and depth < MAX_DEPTH:
+        flag = _flag_set(p, text)
+        if flag is not None and uses.is_local(node_text(text, flag)):
+            # `if ((v & START) != START) sts |= DONE; return sts;`: a flags word built
+            # from the test carries its result on
+            return riskiest([Grade.COMPARED,
+                             uses.grade_local(node_text(text, flag), flag, depth + 1)])
     if t in ("if_statement", "switch_statement", "condition_clause", "case_statement"):
         return Grade.COMPARED
     if t in ("while_statement", "do_statement", "for_statement"):
@@ -300,6 +323,69 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
     return Grade.UNKNOWN
 
 
+# Uses of what is read through a pointer that are riskier than the dereference itself.
+_CONTENT_RISKS = frozenset({Grade.INDEX, Grade.LENGTH, Grade.LOOP_BOUND})
+
+
+def _contents(read: Node, text: bytes, uses: UseTracer | None, depth: int) -> Grade:
+    """The value is dereferenced by ``read`` (`p->f`, `*p`, `p[i]`): `pointer`, or what is
+    read through it where that bounds or sizes something (a buffer's contents count:
+    `entries = sdata->len / sizeof(*e)` bounding a loop is `loop-bound`, `tss->package.count`
+    sizing `kmalloc_array` is `length`)."""
+    if uses is None or depth >= MAX_DEPTH or _assigned_to(read):
+        return Grade.POINTER
+    inner = classify(read, text, uses, depth + 1)
+    return inner if inner in _CONTENT_RISKS else Grade.POINTER
+
+
+def _assigned_to(node: Node) -> bool:
+    """Is ``node`` (through parentheses) the target of an assignment or update?"""
+    p = node.parent
+    while p is not None and p.type in ("parenthesized_expression", "field_expression",
+                                       "subscript_expression"):
+        if p.type != "parenthesized_expression" and p.child_by_field_name("argument") != node:
+            return False
+        node, p = p, p.parent
+    if p is None:
+        return False
+    if p.type == "assignment_expression":
+        return p.child_by_field_name("left") == node
+    return p.type == "update_expression"
+
+
+def _flag_set(cond: Node, text: bytes) -> Node | None:
+    """The local of `if (test) flags |= F;` (the whole branch sets a bit from the test):
+    the flags word records the test's result. An `=` (`ret = -EIO`) is a status chosen by
+    the test, not followed (control dependence, see docs/surface.md)."""
+    stmt = cond if cond.type == "if_statement" else cond.parent
+    if stmt is None or stmt.type != "if_statement" or \
+            stmt.child_by_field_name("alternative") is not None:
+        return None
+    body = stmt.child_by_field_name("consequence")
+    while body is not None and body.type == "compound_statement":
+        inner = [c for c in body.named_children if c.type != "comment"]
+        body = inner[0] if len(inner) == 1 else None
+    expr = body.named_children[0] if body is not None and body.type == \
+        "expression_statement" and body.named_children else None
+    if expr is None or expr.type != "assignment_expression":
+        return None
+    op, left = expr.child_by_field_name("operator"), expr.child_by_field_name("left")
+    if op is None or op.type != "|=" or left is None or left.type != "identifier":
+        return None
+    # The word must record this test alone (`u8 sts = 0; if (t) sts |= F; return sts;` is
+    # `return t ? F : 0`); a word several tests or values build (ACPICA's event status) is
+    # not this test's result.
+    func = stmt.parent
+    while func is not None and func.type != "function_definition":
+        func = func.parent
+    if func is None:
+        return None
+    name = re.escape(node_text(text, left)).encode()
+    sets = re.findall(rb"\b" + name + rb"\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)",
+                      text[func.start_byte:func.end_byte])
+    return left if len(sets) <= 2 else None  # its initialisation and this `|=`
+
+
 def _value_used(assign: Node) -> bool:
     """Is the value of assignment expression ``assign`` used by its parent (not a statement
     of its own, nor a `for` loop's initializer or step)?"""
@@ -318,6 +404,34 @@ _COPY_FUNCS = frozenset({"memcpy", "memmove", "__memcpy", "memcpy_fromio"})
 # the bitmap's set (or clear) bits and the variable takes each bit's position.
 BIT_LOOPS = {"for_each_set_bit": (1, 2), "for_each_set_bit_from": (1, 2),
              "for_each_clear_bit": (1, 2), "for_each_clear_bit_from": (1, 2)}
+
+
+# Formatting into a buffer: (callee, position of the format string); the buffer is argument 1.
+_FORMAT_INTO = {"sprintf": 2, "snprintf": 3, "scnprintf": 3, "sysfs_emit": 2,
+                "sysfs_emit_at": 3}
+
+
+def _written_by_call(call: Node, name: str, pos: int, child: Node, text: bytes,
+                     uses: UseTracer) -> Node | None:
+    """The destination a call writes the value into, where that is the value's own fate: a
+    local buffer or pointer copied by `memcpy(dst, buf, n)` (its contents), or a value
+    formatted by `sprintf(buf, ...)` into a buffer the caller passed (None otherwise: a
+    print)."""
+    args = call.child_by_field_name("arguments")
+    if args is None or pos < 2:
+        return None
+    dest = next((c for c in args.named_children if c.type != "comment"), None)
+    if dest is None:
+        return None
+    if name in _COPY_FUNCS:
+        src = strip(child)
+        return dest if pos == 2 and src.type == "identifier" and \
+            uses.is_pointer(node_text(text, src)) else None
+    fmt = _FORMAT_INTO.get(name, 0)
+    if fmt and pos > fmt:
+        base, _ = lvalue_base(dest, text)
+        return dest if base and uses.caller_memory(base, True) else None
+    return None
 
 
 def _bit_loop(addr: Node) -> Node | None:
@@ -442,7 +556,10 @@ def copied_into(dest: Node, text: bytes, uses: UseTracer | None, depth: int) -> 
         if uses.caller_memory(name, True):
             return Grade.RETURNED
         if uses.is_pointer(name) and depth < MAX_DEPTH:
-            return uses.grade_pointee(name, dest)
+            pointee = uses.grade_pointee(name, dest)
+            # a pointer aimed into a structure (`p = s->buf[i]`): the copy is stored there
+            return riskiest([Grade.STORED, pointee]) if uses.points_into_structure(name) \
+                else pointee
     if uses is not None and dest.type == "pointer_expression" and text[dest.start_byte] == 0x26:
         inner = dest.child_by_field_name("argument")
         if inner is not None and strip(inner).type == "identifier":

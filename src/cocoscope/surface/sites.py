@@ -89,7 +89,10 @@ def _arg_grade(arg: Node, text: bytes, tracer: UseTracer, params: tuple[str, ...
         if name in params:
             return Grade.RETURNED  # written through the caller's pointer
         if tracer.is_pointer(name):
-            return tracer.grade_pointee(name, arg)
+            pointee = tracer.grade_pointee(name, arg)
+            # `cap = &save_state->cap.data[0]; read(..., cap)`: the value lands in a structure
+            return riskiest([Grade.STORED, pointee]) if tracer.points_into_structure(name) \
+                else pointee
         if tracer.is_local(name):  # an lvalue a macro assigns (rdmsr(msr, lo, hi))
             return tracer.grade_local(name, arg, 0)
     # `*lo` given to a macro that assigns it, `buf + off` to a source that fills it

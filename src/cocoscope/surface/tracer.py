@@ -116,6 +116,25 @@ class UseTracer:
             return True
         return through and (name in self._params or name in self._aliases)
 
+    def points_into_structure(self, name: str) -> bool:
+        """Is local pointer ``name`` set (initialised or assigned) to memory inside a
+        structure that is not a local (`cap = (u32 *)&save_state->cap.data[0]`,
+        `u8 *r = in_data->input_report[i]`)? Writes through it are stored there."""
+        index = self._build()
+        if name in self._params or name not in self._pointers:
+            return False
+        for n in index.get(name, ()):
+            p = n.parent
+            while p is not None and p.type in ("pointer_declarator", "array_declarator"):
+                p = p.parent
+            value = p.child_by_field_name("value") if p is not None and \
+                p.type == "init_declarator" else p.child_by_field_name("right") \
+                if p is not None and p.type == "assignment_expression" and \
+                p.child_by_field_name("left") == n else None
+            if value is not None and _inside_structure(strip(value), self._text, self):
+                return True
+        return False
+
     def _jumps(self) -> Jumps:
         if self._gotos is None:
             self._gotos = jumps(self._body, self._text) if b"goto" in \
@@ -202,6 +221,8 @@ class UseTracer:
         function of this file that ``base`` is handed to (`kzalloc(hdr_size(vi))`). A field
         read in another function is not followed."""
         target = strip(target)
+        if target.type == "identifier" and depth < MAX_DEPTH:
+            return self._global_read_back(target, depth)
         base = target
         while base.type == "field_expression":
             nxt = base.child_by_field_name("argument")
@@ -242,6 +263,21 @@ class UseTracer:
                                            depth + 1, node_text(self._text, fld))
                 if found is not None and found[1]:  # only what comes back here counts
                     grades.append(classify(call, self._text, self, depth + 2))
+        return riskiest(grades)
+
+    def _global_read_back(self, target: Node, depth: int) -> Grade:
+        """A value stored in a global or static (`vm_context_id = f(); ...; return
+        vm_context_id;`): `stored`, and where this function reads it back before a write
+        replaces it on every path, by those uses."""
+        after = target.parent.end_byte if target.parent is not None else target.end_byte
+        same = [n for n in self._build().get(node_text(self._text, target), ())
+                if n.start_byte >= after]
+        writes = [w for n in same if (w := _assigned(n)) is not None]
+        grades = [Grade.STORED]
+        for n in same:
+            if _assigned(n) is None and not any(
+                    before_on_every_path(w, n, self._jumps()) for w in writes):
+                grades.append(classify(n, self._text, self, depth + 1))
         return riskiest(grades)
 
     def callee_kind(self, name: str, position: int) -> str:
@@ -341,6 +377,23 @@ class UseTracer:
                 continue
             grades.append(self._use(use, depth, pointee))
         return riskiest(grades)
+
+
+def _inside_structure(value: Node, text: bytes, tracer: UseTracer) -> bool:
+    """Does ``value`` address memory inside a structure that is not a local (`&s->a.b[0]`,
+    `s->buf[i]`, `p->f`)?"""
+    if value.type == "pointer_expression" and text[value.start_byte] == 0x26:
+        value = strip(value.child_by_field_name("argument") or value)
+    while value.type == "subscript_expression":
+        value = strip(value.child_by_field_name("argument") or value)
+    if value.type != "field_expression":
+        return False
+    while value.type in ("field_expression", "subscript_expression"):
+        op = value.child_by_field_name("operator")
+        if op is not None and op.type == "->":
+            return True  # through a pointer: not a local's own memory
+        value = strip(value.child_by_field_name("argument") or value)
+    return value.type == "identifier" and not tracer.is_local(node_text(text, value))
 
 
 _SPACE_RE = re.compile(r"\s+")
