@@ -223,3 +223,19 @@ def test_copy_chain_past_the_depth_limit_is_unknown_with_a_note() -> None:
                               "\tt->f = v12;\n}\n").encode(), None), SOURCES)
     assert [s.grade for s in sites] == [Grade.UNKNOWN]
     assert "copies into locals deeper than 8 levels" in sites[0].note
+
+
+def test_same_file_helper_at_the_depth_limit_still_gives_its_own_use() -> None:
+    # At the end of a long chain of copies, slot()'s own use of its parameter (a subscript)
+    # is still known (it is cached, independent of the depth): `index`, not a silent `passed`.
+    copies = "".join(f"\tunsigned v{i + 1} = v{i} + 1;\n" for i in range(7))
+    code = ("static int slot(unsigned i)\n{\n\treturn table[i];\n}\n"
+            "static unsigned same(unsigned i)\n{\n\treturn i;\n}\n"
+            "void f(void)\n{\n\tunsigned v0 = readl(X);\n" + copies + "\tslot(v7);\n}\n"
+            "void g(void)\n{\n\tunsigned v0 = readl(Y);\n" + copies +
+            "\tt->f = same(v7);\n}\n")
+    sites = {s.line: s for s in find_sites(parse(code.encode(), None), SOURCES)}
+    assert sites[11].grade is Grade.INDEX
+    # what comes back from the call is where the limit cuts: `unknown`, with the reason
+    assert sites[23].grade is Grade.UNKNOWN
+    assert "deeper than 8 levels" in sites[23].note

@@ -275,8 +275,9 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
                 return copied_into(into, text, uses, depth) \
                     if name in _COPY_FUNCS else Grade.RETURNED
         grade = _call_arg(call, p, child)
-        if grade is Grade.PASSED and uses is not None and depth < MAX_DEPTH:
-            # Handed to a function of the same file: grade how it uses that parameter.
+        if grade is Grade.PASSED and uses is not None:
+            # Handed to a function of the same file: grade how it uses that parameter (its
+            # answer does not depend on this depth; tracer.py cuts only what follows the call).
             inner = uses.callee_parameter(call, name, _arg_position(p, child), depth + 1)
             if inner is not None:
                 return inner

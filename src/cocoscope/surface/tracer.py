@@ -7,7 +7,15 @@ import re
 from collections.abc import Callable
 
 from cocoscope.surface.cparse import Node, arg_position, callee_name, node_text
-from cocoscope.surface.grade import MAX_DEPTH, POLL_MACROS, Grade, classify, riskiest, strip
+from cocoscope.surface.grade import (
+    MAX_DEPTH,
+    POLL_MACROS,
+    RISKY,
+    Grade,
+    classify,
+    riskiest,
+    strip,
+)
 from cocoscope.surface.paths import (
     Jumps,
     before_on_every_path,
@@ -170,7 +178,12 @@ class UseTracer:
         if not returns and inner is not Grade.COMPARED:
             return inner
         if depth >= MAX_DEPTH:
-            return riskiest([inner, self.limit("same-file calls")]) if returns else inner
+            if not returns:
+                return inner
+            # What the call's value does next is cut: a benign grade of the function's own
+            # would hide that (`unknown` ranks last), so only a risky one stands.
+            cut = self.limit("same-file calls")
+            return inner if inner in RISKY else cut
         outer = classify(call, self._text, self, depth + 1)
         if returns:
             return riskiest([inner, outer])
