@@ -8,11 +8,13 @@ stays bounded on the whole tree.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -170,12 +172,13 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platf
     snap = TreeSnapshot(cache, tree, digest(cat.fingerprint, config_key))
     stats: dict[str, float] = {}
     t0 = time.monotonic()
-    with Progress(quiet=quiet) as progress:
+    with Progress(quiet=quiet) as progress, _long_lived_heap():
         summaries, reparsed = _pass1(ctx, snap, c_files + headers, jobs, progress)
         stats["files_reparsed"] = reparsed
         stats["pass1_s"] = time.monotonic() - t0
         t1 = time.monotonic()
         summaries, derived, derive_ran = _fixpoint(ctx, snap, summaries, cat, jobs, progress)
+        gc.freeze()  # the fixpoint's result too, before pass 2 forks its workers
         sources = derived[1]
         stats["derive_s"] = time.monotonic() - t1
         t2 = time.monotonic()
@@ -207,6 +210,22 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platf
                      len(c_files), nbytes, len(headers), stats)
 
 
+@contextlib.contextmanager
+def _long_lived_heap() -> Iterator[None]:
+    """While scanning, what the scan keeps (summaries, the fixpoint) is moved out of the
+    garbage collector's view with ``gc.freeze()`` once made: otherwise every full collection
+    walks millions of summary tuples again (the fixpoint allocates a lot), and every forked
+    worker touches, hence copies, the pages holding them. Nothing frozen is ever garbage
+    before the scan ends; ``unfreeze`` hands it all back."""
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+_FREEZE_EVERY = 512  # summaries received between two gc.freeze() calls in pass 1
+
+
 def _pass1(ctx: FileContext, snap: TreeSnapshot, paths: list[str], jobs: int,
            progress: Progress) -> tuple[list[FileSummary], int]:
     """Every file's summary (unchanged files from the snapshot) and how many were re-read."""
@@ -218,9 +237,12 @@ def _pass1(ctx: FileContext, snap: TreeSnapshot, paths: list[str], jobs: int,
             summaries.append(old)
         else:
             todo.append(rel)
-    for s in run_parallel(partial(summarise_file, ctx), todo, jobs, "surface: summaries",
-                          progress):
+    for n, s in enumerate(run_parallel(partial(summarise_file, ctx), todo, jobs,
+                                       "surface: summaries", progress), start=1):
         summaries.append(_compact(s))
+        if n % _FREEZE_EVERY == 0:
+            gc.freeze()
+    gc.freeze()
     return summaries, len(todo)
 
 
