@@ -37,9 +37,10 @@ SAMPLES = sorted(LABELS.glob("sample-*.json"))
 # before those changes and not seen by them: 0.760 / 0.949 / 0.972 at 72251a0, 0.834 / 0.976 /
 # 0.978 at surface-20. Session 4 (surface-21, 6975d2a): A 0.941, B 0.909, C 0.931 (labels as
 # relabelled, README), and sample D, drawn after that work and not seen by it: 0.876 / 0.994 /
-# 0.989; after round 2 (tuned to D): A 0.941, B 0.916, C 0.937, D 0.944.
+# 0.989; after round 2 (tuned to D): A 0.941, B 0.916, C 0.937, D 0.944;
+# sample E, drawn after round 2 and not seen by it: 0.909 / 0.971 / 0.966.
 FLOORS = {"sample-a": (0.90, 0.97), "sample-b": (0.88, 0.97), "sample-c": (0.90, 0.97),
-          "sample-d": (0.90, 0.97)}
+          "sample-d": (0.90, 0.97), "sample-e": (0.88, 0.95)}
 
 
 def test_samples_are_complete_and_follow_the_conventions() -> None:
