@@ -9,121 +9,36 @@ callee really yields host data is decided later, once every file's summary is kn
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import NamedTuple
 
-from cocoscope.surface.cparse import (
-    Body,
-    BodyIndex,
-    Node,
-    ParsedFile,
-    call_args,
-    callee_name,
-    is_cast_call,
+from cocoscope.surface.callees import POLL_MACROS
+from cocoscope.surface.cparse import Body, BodyIndex, Node, ParsedFile, call_args, callee_name
+from cocoscope.surface.destinations import strip
+from cocoscope.surface.param_flows import (
+    GuardScope,
+    macro_params,
+    param_flows,
+    param_guard,
+    param_marks,
 )
-from cocoscope.surface.grade import POLL_MACROS, VALUE_FUNCS, strip
+from cocoscope.surface.summary import (
+    INDEX,
+    PARAM,
+    RETURN,
+    STORE,
+    TESTED,
+    UNUSED,
+    Def,
+    FileSummary,
+    Ref,
+    value_refs,
+)
+
+# The rest of the scanner imports pass 1's vocabulary from here; the records themselves are
+# in summary.py, where parameters go in param_flows.py.
+__all__ = ["INDEX", "RETURN", "STORE", "TESTED", "UNUSED", "Def", "FileSummary", "Ref",
+           "file_summary", "int_literal", "summarise", "value_refs"]
 
 _CALL_RE = re.compile(rb"\b([A-Za-z_]\w*)\s*\(")
-
-Ref = tuple[str, int]  # (callee, 0 for its return value or the 1-based out-argument)
-
-# Nodes through which a value passes unchanged for taint purposes.
-_VALUE_PATH = frozenset({"parenthesized_expression", "cast_expression", "binary_expression",
-                         "conditional_expression", "unary_expression", "comma_expression",
-                         "field_expression", "subscript_expression", "pointer_expression"})
-
-
-class Def(NamedTuple):
-    """A definition's data flow. A NamedTuple, not a dataclass: a whole-tree run keeps ~10^5
-    of them and (un)pickles them from the cache, which is several times faster for tuples."""
-
-    name: str
-    kind: str  # "function" | "macro"
-    static: bool
-    line: int
-    ret: tuple[Ref, ...]  # data reaching the return value (the macro's value)
-    outs: tuple[tuple[int, Ref], ...]  # (1-based parameter, data written through it)
-    # (parameter, data, guard parameter, truthy): that write happens only under
-    # `if (guard)` (truthy) or its else arm: read/write helpers such as
-    # ghes_copy_tofrom_phys(buf, pa, len, from_phys) read only in one direction.
-    guards: tuple[tuple[int, Ref, int, bool], ...] = ()
-    # Where each parameter's value goes (sinks.py decides which callees write or print):
-    # (parameter, callee, argument) for every call argument it reaches through locals and
-    # arithmetic; (parameter, RETURN, 0) when it reaches the return value (a macro's value),
-    # (parameter, STORE, 0) when it is assigned into memory that is not a local.
-    flows: tuple[tuple[int, str, int], ...] = ()
-    # A macro body without assignments: the names it calls (a value macro if all are).
-    pure: tuple[str, ...] | None = None
-    variadic: int = 0  # the variadic parameter of a macro (1-based), which takes the rest
-
-
-RETURN, STORE, INDEX = "=return", "=store", "=index"  # pseudo-callees in Def.flows
-# A macro parameter the body never mentions, or mentions without it flowing anywhere (only
-# tested: `IRQ_RETVAL(x)` is `((x) ? IRQ_HANDLED : IRQ_NONE)`).
-UNUSED, TESTED = "=unused", "=tested"
-PARAM = "=param"  # a parameter's own value, while summarising
-
-
-@dataclass(frozen=True)
-class FileSummary:
-    path: str
-    sha: str
-    defs: tuple[Def, ...]
-    called: frozenset[str]  # every callee name in the file (including macro bodies)
-    globals_used: frozenset[str]  # catalogue globals the file mentions
-    errors: tuple[tuple[int, int, int], ...]  # parse errors: (start, end, line)
-    failure: str = ""  # why the file could not be analysed at all
-    includes: tuple[str, ...] = ()  # #include targets as written: "<linux/io.h>", '"foo.h"'
-    # Integer #defines whose name says CPUID, LEAF or MSR: lets a symbolic CPUID leaf or MSR
-    # number be decoded (trust per platform).
-    leaf_constants: tuple[tuple[str, int], ...] = ()
-    conditionals: tuple[int, int] = (0, 0)  # #if blocks decided by the config, undecided
-
-
-def value_refs(node: Node | None, text: bytes) -> tuple[set[Ref], set[str]]:
-    """Calls and identifiers whose value flows into expression ``node``."""
-    calls: set[Ref] = set()
-    idents: set[str] = set()
-    stack = [node] if node is not None else []
-    while stack:
-        n = stack.pop()
-        t = n.type
-        if t == "call_expression":
-            name = callee_name(n, text)
-            if name in VALUE_FUNCS or is_cast_call(n):
-                # le32_to_cpu(readl(p)) is still readl's value; so is `(u32)(v >> 32)`,
-                # which a parser without the typedefs reads as a call of `(u32)`.
-                args = n.child_by_field_name("arguments")
-                stack.extend(args.named_children if args is not None else ())
-            elif name:
-                calls.add((name, 0))
-        elif t == "identifier":
-            idents.add(text[n.start_byte:n.end_byte].decode("utf-8", "replace"))
-        elif t in _VALUE_PATH:
-            if t == "conditional_expression":
-                stack.extend(c for c in (n.child_by_field_name("consequence"),
-                                         n.child_by_field_name("alternative")) if c)
-            elif t == "field_expression" or t == "subscript_expression":
-                arg = n.child_by_field_name("argument")
-                if arg is not None:
-                    stack.append(arg)
-            elif t == "cast_expression":
-                val = n.child_by_field_name("value")
-                if val is not None:
-                    stack.append(val)
-            else:
-                stack.extend(n.named_children)
-        elif t in ("compound_literal_expression", "initializer_list", "initializer_pair"):
-            # (struct vmci_handle){ .context = cid, ... }: built from its members' values
-            val = n.child_by_field_name("value")
-            stack.extend([val] if val is not None and t != "initializer_list" else
-                         [c for c in n.named_children if c.type != "field_designator"])
-        elif t == "compound_statement" or t == "expression_statement":
-            # GNU statement expression ({ ...; v; }): its value is the last expression.
-            kids = n.named_children
-            if kids:
-                stack.append(kids[-1])
-    return calls, idents
 
 
 def _lvalue_target(lhs: Node, params: dict[str, int], text: bytes,
@@ -176,7 +91,7 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
     guards: set[tuple[int, Ref, int, bool]] = set()
     # (callee, arguments, start and end byte of the argument list) of every call
     call_list: list[tuple[str, list[Node], int, int]] = []
-    guard_scope = _GuardScope(body.node)
+    guard_scope = GuardScope(body.node)
     for call, name in calls:
         args = call.child_by_field_name("arguments")
         if not name or args is None:
@@ -208,7 +123,7 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
                     outs.add((params[ident], (name, k)))
                     # only here is the guard needed (most calls pass no parameter)
                     if not guard_known:
-                        guard, guard_known = _param_guard(call, params, text, guard_scope), True
+                        guard, guard_known = param_guard(call, params, text, guard_scope), True
                     if guard is not None:
                         guards.add((params[ident], (name, k), *guard))
                 else:  # lvalue-writing macros such as rdmsrl(msr, val)
@@ -260,12 +175,12 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
     ret = {r for r in ret if r[0] != PARAM}
     pflows: tuple[tuple[int, str, int], ...] = ()
     if params:
-        marks = _param_marks(local)
+        marks = param_marks(local)
         if marks:
-            pflows = _param_flows(marks, call_list, text, returned, stored, stored_rhs,
+            pflows = param_flows(marks, call_list, text, returned, stored, stored_rhs,
                                   indexes or [], macro)
     if macro and params:
-        pflows = _macro_params(body, params, text, pflows)
+        pflows = macro_params(body, params, text, pflows)
     pure = None
     if macro and not assigns:
         pure = tuple(sorted({n for n, _a, _s, _e in call_list}))
@@ -302,82 +217,6 @@ def _propagate(local: dict[str, set[Ref]], flows: list[tuple[str, str | int, set
             break
 
 
-def _param_marks(local: dict[str, set[Ref]]) -> dict[str, set[int]]:
-    """Name -> the parameters whose value it holds (its (PARAM, position) marks)."""
-    out: dict[str, set[int]] = {}
-    for name, refs in local.items():
-        for c, k in refs:
-            if c == PARAM:
-                out.setdefault(name, set()).add(k)
-    return out
-
-
-def _param_flows(marks: dict[str, set[int]], calls: list[tuple[str, list[Node], int, int]],
-                 text: bytes, returned: set[str], stored: set[str], stored_rhs: list[Node],
-                 indexes: list[Node], macro: bool) -> tuple[tuple[int, str, int], ...]:
-    """Def.flows: where each parameter's value goes, through local copies (``marks`` maps a
-    name to the parameters it holds). A function's parameter that is returned, stored or
-    used as an index can be no sink (sinks.py): left out.
-
-    Only names in ``marks`` matter, so an expression whose bytes spell none of them is not
-    walked (a name the walk finds is always spelled in the expression's bytes)."""
-    spelled = [n.encode() for n in marks]
-
-    def of(idents: set[str]) -> set[int]:
-        return {k for i in idents if i in marks for k in marks[i]}
-
-    def mentions(start: int, end: int) -> bool:
-        span = text[start:end]
-        return any(n in span for n in spelled)
-
-    def of_node(node: Node) -> set[int]:
-        return of(_idents(node, text)) if mentions(node.start_byte, node.end_byte) else set()
-
-    out: set[tuple[int, str, int]] = {(p, RETURN, 0) for p in of(returned)}
-    stored_params = of(stored)
-    for rhs in stored_rhs:
-        stored_params |= of_node(rhs)
-    out |= {(p, STORE, 0) for p in stored_params}
-    out |= {(p, INDEX, 0) for x in indexes for p in of_node(x)}
-    dead = set() if macro else {p for p, _c, _k in out}
-    if not macro and not {k for ks in marks.values() for k in ks} - dead:
-        return ()
-    for name, args, start, end in calls:
-        if name in VALUE_FUNCS or not mentions(start, end):
-            continue
-        for k, arg in enumerate(args, start=1):
-            for p in of_node(arg) - dead:
-                out.add((p, name, k))
-    return tuple(sorted(x for x in out if x[0] not in dead))
-
-
-def _macro_params(body: Body, params: dict[str, int], text: bytes,
-                  pflows: tuple[tuple[int, str, int], ...]) -> tuple[tuple[int, str, int], ...]:
-    """Def.flows of a macro plus UNUSED / TESTED for parameters that go nowhere."""
-    span = text[body.node.start_byte:body.node.end_byte]
-    flowing = {p for p, _c, _k in pflows}
-    extra = []
-    for name, position in params.items():
-        if position in flowing:
-            continue
-        mentioned = re.search(rb"\b" + re.escape(name.encode()) + rb"\b", span) is not None
-        extra.append((position, TESTED if mentioned else UNUSED, 0))
-    return tuple(sorted((*pflows, *extra))) if extra else pflows
-
-
-_NO_IDENTS = frozenset({"number_literal", "string_literal", "char_literal", "concatenated_string",
-                        "true", "false", "null", "sizeof_expression"})
-
-
-def _idents(node: Node, text: bytes) -> set[str]:
-    """value_refs(node)'s identifiers, without walking the common trivial cases."""
-    t = node.type
-    if t == "identifier":
-        return {text[node.start_byte:node.end_byte].decode("utf-8", "replace")}
-    if t in _NO_IDENTS:
-        return set()
-    return value_refs(node, text)[1]
-
 
 def _poll_accessor(call: Node, position: int) -> str:
     """The accessor named as argument ``position`` of a poll macro call ("" if not a name)."""
@@ -388,50 +227,6 @@ def _poll_accessor(call: Node, position: int) -> str:
     op = strip(found[position - 1])
     return (op.text or b"").decode() if op.type == "identifier" else ""
 
-
-class _GuardScope:
-    """The definition a call sits in, for ``_param_guard``'s walk up from the call: above the
-    definition there is (almost always) no `if`, so the walk can stop there."""
-
-    __slots__ = ("_clear", "node", "node_id")
-
-    def __init__(self, node: Node) -> None:
-        self.node, self.node_id = node, node.id
-        self._clear: bool | None = None
-
-    def clear_above(self) -> bool:
-        """No `if` statement encloses the definition (looked up once, on first need)."""
-        if self._clear is None:
-            p = self.node.parent
-            while p is not None and p.type != "if_statement":
-                p = p.parent
-            self._clear = p is None
-        return self._clear
-
-
-def _param_guard(call: Node, params: dict[str, int], text: bytes,
-                 scope: _GuardScope | None = None) -> tuple[int, bool] | None:
-    """(parameter, truthy) when the innermost `if` around ``call`` tests a bare parameter
-    (`if (from_phys)`, `if (!write)`) and the call sits in its then (truthy) or else arm."""
-    child, p = call, call.parent
-    while p is not None and p.type != "if_statement":
-        if scope is not None and p.id == scope.node_id and scope.clear_above():
-            return None
-        if p.type in ("function_definition", "compound_statement") and p.parent is None:
-            return None
-        child, p = p, p.parent
-    if p is None:
-        return None
-    cond = p.child_by_field_name("condition")
-    truthy = child != p.child_by_field_name("alternative")
-    while cond is not None and cond.type in ("parenthesized_expression", "condition_clause"):
-        cond = cond.named_children[0] if cond.named_children else None
-    if cond is not None and cond.type == "unary_expression" and text[cond.start_byte] == 0x21:
-        cond, truthy = cond.child_by_field_name("argument"), not truthy
-    if cond is None or cond.type != "identifier":
-        return None
-    name = text[cond.start_byte:cond.end_byte].decode("utf-8", "replace")
-    return (params[name], truthy) if name in params else None
 
 
 def _bucket(caps: dict[str, list[Node]], index: BodyIndex, called: set[str], text: bytes,
@@ -542,4 +337,3 @@ def _leaf_constants(parsed: ParsedFile) -> tuple[tuple[str, int], ...]:
             if number is not None:
                 out.append((ident, number))
     return tuple(out)
-

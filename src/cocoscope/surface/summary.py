@@ -1,0 +1,113 @@
+"""What pass 1 records about a definition and a file, and the values an expression refers to.
+
+A data reference is ``(callee, k)``: k = 0 is the callee's return value, k >= 1 its k-th
+(1-based) argument as an out-parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from cocoscope.surface.callees import VALUE_FUNCS
+from cocoscope.surface.cparse import Node, callee_name, is_cast_call
+
+Ref = tuple[str, int]  # (callee, 0 for its return value or the 1-based out-argument)
+
+# Nodes through which a value passes unchanged for taint purposes.
+_VALUE_PATH = frozenset({"parenthesized_expression", "cast_expression", "binary_expression",
+                         "conditional_expression", "unary_expression", "comma_expression",
+                         "field_expression", "subscript_expression", "pointer_expression"})
+
+
+class Def(NamedTuple):
+    """A definition's data flow. A NamedTuple, not a dataclass: a whole-tree run keeps ~10^5
+    of them and (un)pickles them from the cache, which is several times faster for tuples."""
+
+    name: str
+    kind: str  # "function" | "macro"
+    static: bool
+    line: int
+    ret: tuple[Ref, ...]  # data reaching the return value (the macro's value)
+    outs: tuple[tuple[int, Ref], ...]  # (1-based parameter, data written through it)
+    # (parameter, data, guard parameter, truthy): that write happens only under
+    # `if (guard)` (truthy) or its else arm: read/write helpers such as
+    # ghes_copy_tofrom_phys(buf, pa, len, from_phys) read only in one direction.
+    guards: tuple[tuple[int, Ref, int, bool], ...] = ()
+    # Where each parameter's value goes (sinks.py decides which callees write or print):
+    # (parameter, callee, argument) for every call argument it reaches through locals and
+    # arithmetic; (parameter, RETURN, 0) when it reaches the return value (a macro's value),
+    # (parameter, STORE, 0) when it is assigned into memory that is not a local.
+    flows: tuple[tuple[int, str, int], ...] = ()
+    # A macro body without assignments: the names it calls (a value macro if all are).
+    pure: tuple[str, ...] | None = None
+    variadic: int = 0  # the variadic parameter of a macro (1-based), which takes the rest
+
+
+RETURN, STORE, INDEX = "=return", "=store", "=index"  # pseudo-callees in Def.flows
+# A macro parameter the body never mentions, or mentions without it flowing anywhere (only
+# tested: `IRQ_RETVAL(x)` is `((x) ? IRQ_HANDLED : IRQ_NONE)`).
+UNUSED, TESTED = "=unused", "=tested"
+PARAM = "=param"  # a parameter's own value, while summarising
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    path: str
+    sha: str
+    defs: tuple[Def, ...]
+    called: frozenset[str]  # every callee name in the file (including macro bodies)
+    globals_used: frozenset[str]  # catalogue globals the file mentions
+    errors: tuple[tuple[int, int, int], ...]  # parse errors: (start, end, line)
+    failure: str = ""  # why the file could not be analysed at all
+    includes: tuple[str, ...] = ()  # #include targets as written: "<linux/io.h>", '"foo.h"'
+    # Integer #defines whose name says CPUID, LEAF or MSR: lets a symbolic CPUID leaf or MSR
+    # number be decoded (trust per platform).
+    leaf_constants: tuple[tuple[str, int], ...] = ()
+    conditionals: tuple[int, int] = (0, 0)  # #if blocks decided by the config, undecided
+
+
+def value_refs(node: Node | None, text: bytes) -> tuple[set[Ref], set[str]]:
+    """Calls and identifiers whose value flows into expression ``node``."""
+    calls: set[Ref] = set()
+    idents: set[str] = set()
+    stack = [node] if node is not None else []
+    while stack:
+        n = stack.pop()
+        t = n.type
+        if t == "call_expression":
+            name = callee_name(n, text)
+            if name in VALUE_FUNCS or is_cast_call(n):
+                # le32_to_cpu(readl(p)) is still readl's value; so is `(u32)(v >> 32)`,
+                # which a parser without the typedefs reads as a call of `(u32)`.
+                args = n.child_by_field_name("arguments")
+                stack.extend(args.named_children if args is not None else ())
+            elif name:
+                calls.add((name, 0))
+        elif t == "identifier":
+            idents.add(text[n.start_byte:n.end_byte].decode("utf-8", "replace"))
+        elif t in _VALUE_PATH:
+            if t == "conditional_expression":
+                stack.extend(c for c in (n.child_by_field_name("consequence"),
+                                         n.child_by_field_name("alternative")) if c)
+            elif t == "field_expression" or t == "subscript_expression":
+                arg = n.child_by_field_name("argument")
+                if arg is not None:
+                    stack.append(arg)
+            elif t == "cast_expression":
+                val = n.child_by_field_name("value")
+                if val is not None:
+                    stack.append(val)
+            else:
+                stack.extend(n.named_children)
+        elif t in ("compound_literal_expression", "initializer_list", "initializer_pair"):
+            # (struct vmci_handle){ .context = cid, ... }: built from its members' values
+            val = n.child_by_field_name("value")
+            stack.extend([val] if val is not None and t != "initializer_list" else
+                         [c for c in n.named_children if c.type != "field_designator"])
+        elif t == "compound_statement" or t == "expression_statement":
+            # GNU statement expression ({ ...; v; }): its value is the last expression.
+            kids = n.named_children
+            if kids:
+                stack.append(kids[-1])
+    return calls, idents
