@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cocoscope.model.platform import Platform
 from cocoscope.surface.catalogue import Trust
 from cocoscope.surface.files import FileSpec
@@ -113,3 +115,123 @@ def test_cpuid_leaf_in_a_local(tmp_path: Path) -> None:
     assert _at(tdx, 31, "cpuid_count").trust is Trust.HOST  # a parameter
     assert _at(tdx, 33, "cpuid_count").trust is Trust.HOST  # op += n
     assert _at(tdx, 36, "native_cpuid").trust is Trust.HOST  # a label: another way in
+
+
+DMA_WRAPPERS = """\
+static inline void
+sync_for_cpu(struct device *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir)
+{
+	if (dev)
+		dma_sync_single_for_cpu(dev, addr, size, dir);
+}
+
+static void unmap(struct device *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir)
+{
+	dma_unmap_single(dev, addr, size, dir);
+}
+
+static void unmap_taken(struct device *dev, dma_addr_t a, enum dma_data_direction dir)
+{
+	dma_unmap_single(dev, a, 4, dir);
+}
+
+static void unmap_changed(struct device *dev, dma_addr_t a, enum dma_data_direction dir)
+{
+	dir = DMA_FROM_DEVICE;
+	dma_unmap_single(dev, a, 4, dir);
+}
+
+void unmap_global(struct device *dev, dma_addr_t a, enum dma_data_direction dir)
+{
+	dma_unmap_single(dev, a, 4, dir);
+}
+
+void callers(struct device *dev, dma_addr_t a, void (**hook)(void))
+{
+	sync_for_cpu(dev, a, 8, DMA_TO_DEVICE);
+	sync_for_cpu(dev, a, 16, (DMA_TO_DEVICE));
+	unmap(dev, a, 8, DMA_TO_DEVICE);
+	unmap(dev, a, 8, DMA_BIDIRECTIONAL);
+	unmap_taken(dev, a, DMA_TO_DEVICE);
+	*hook = (void *)unmap_taken;
+	unmap_changed(dev, a, DMA_TO_DEVICE);
+	unmap_global(dev, a, DMA_TO_DEVICE);
+}
+"""
+
+
+def test_dma_direction_parameter_of_a_static_wrapper(tmp_path: Path) -> None:
+    for platform in ("tdx", "snp"):
+        inv = _scan(tmp_path, {"fc.c": DMA_WRAPPERS}, platform)
+        sync = _at(inv, 5, "dma_sync_single_for_cpu")
+        assert sync.trust is Trust.GUEST
+        assert "all 2 calls of static sync_for_cpu in this file pass DMA_TO_DEVICE" in \
+            sync.trust_note
+        assert _at(inv, 10, "dma_unmap_single").trust is Trust.HOST  # one caller: BIDIRECTIONAL
+        assert _at(inv, 15, "dma_unmap_single").trust is Trust.HOST  # address taken: unseen callers
+        assert _at(inv, 21, "dma_unmap_single").trust is Trust.HOST  # the body changes dir
+        assert _at(inv, 26, "dma_unmap_single").trust is Trust.HOST  # not static
+    assert _at(_scan(tmp_path, {"fc.c": DMA_WRAPPERS}), 5,
+               "dma_sync_single_for_cpu").trust is Trust.HOST  # no platform: no trust rules
+
+
+def test_a_file_own_function_named_like_a_primitive(tmp_path: Path) -> None:
+    # tdx.c's static read_msr shares KVM's primitive name; a call in tdx.c runs tdx.c's body.
+    files = {"arch/x86/coco/tdx/tdx.c": """\
+static int read_msr(struct pt_regs *regs, struct ve_info *ve)
+{
+	struct tdx_module_args args = { .r12 = regs->cx };
+
+	if (__tdx_hypercall(&args))
+		return -EIO;
+	regs->ax = args.r11;
+	return 0;
+}
+
+static int handle(struct pt_regs *regs, struct ve_info *ve)
+{
+	return read_msr(regs, ve);
+}
+""", "arch/x86/kvm/x86.c": """\
+unsigned long f(void)
+{
+	return read_msr(MSR_FS_BASE);
+}
+"""}
+    snp = _scan(tmp_path, files, "snp")
+    own = [s for s in snp.sites if s.file.endswith("tdx.c") and s.line == 13]
+    assert [s.trust for s in own] == [Trust.ABSENT]
+    assert "read_msr is defined in arch/x86/coco/tdx/tdx.c" in own[0].trust_note
+    kvm = [s for s in snp.sites if s.file.endswith("x86.c")]
+    assert [s.trust for s in kvm] == [Trust.HOST]  # KVM's read_msr: the primitive
+    tdx = _scan(tmp_path, files, "tdx")
+    assert [s.trust for s in tdx.sites if s.file.endswith("tdx.c") and s.line == 13] == \
+        [Trust.HOST]  # on TDX the TDVMCALL is the host's answer
+
+
+def test_syntax_answers_are_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A warm scan parses no file again for trust: the answers are in the cache.
+    import cocoscope.surface.scan as scan_module
+    tree = tmp_path / "tree"
+    for rel, text in {"fc.c": DMA_WRAPPERS, "leaf.c": CPUID}.items():
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tree / rel).write_text(text)
+    parsed: list[str] = []
+    real = scan_module._parse_again
+
+    def counting(ctx: scan_module.FileContext, rel: str) -> object:
+        parsed.append(rel)
+        return real(ctx, rel)
+
+    monkeypatch.setattr(scan_module, "_parse_again", counting)
+    specs = [FileSpec("fc.c", "y"), FileSpec("leaf.c", "y")]
+
+    def run() -> list[tuple[int, Trust, str]]:
+        inv = scan(tree, specs, platform=Platform.TDX, cache_dir=tmp_path / "cache", jobs=1,
+                   quiet=True)
+        return [(s.line, s.trust, s.trust_note) for s in inv.sites]
+
+    cold = run()
+    assert sorted(set(parsed)) == ["fc.c", "leaf.c"]
+    parsed.clear()
+    assert run() == cold and parsed == []

@@ -115,6 +115,25 @@ def test_platform_code_inside_a_mixed_file(scans: Scans) -> None:
         (Trust.HOST, Trust.HOST)
 
 
+def test_tdvmcall_only_helper_of_a_mixed_file(scans: Scans) -> None:
+    # vmware.c's vmware_tdx_hypercall (under CONFIG_INTEL_TDX_GUEST, one host exchange:
+    # __tdx_hypercall at vmware.c:530) carries `absent` on SNP to its callers in asm/vmware.h;
+    # vmware_hypercall6 itself (inline VMCALL/VMMCALL otherwise) keeps its unseen path.
+    s = at(scans["snp"], "arch/x86/include/asm/vmware.h", 208, "vmware_tdx_hypercall")
+    assert s.trust is Trust.ABSENT and "TDG.VP.VMCALL" in s.trust_note
+    assert at(scans["tdx"], "arch/x86/include/asm/vmware.h", 208,
+              "vmware_tdx_hypercall").trust is Trust.HOST
+    assert at(scans["snp"], "drivers/ptp/ptp_vmw.c", 28, "vmware_hypercall3").trust is Trust.HOST
+
+
+def test_a_file_own_function_named_like_a_primitive(scans: Scans) -> None:
+    # tdx.c:756 `return read_msr(regs, ve);` calls tdx.c's static read_msr (:384, the #VE
+    # handler's TDVMCALL<Instruction.RDMSR>), not KVM's read_msr primitive (kvm_host.h).
+    assert trust(scans, "arch/x86/coco/tdx/tdx.c", 756, "read_msr") == (Trust.HOST, Trust.ABSENT)
+    note = at(scans["snp"], "arch/x86/coco/tdx/tdx.c", 756, "read_msr").trust_note
+    assert "read_msr is defined in arch/x86/coco/tdx/tdx.c" in note and "TDG.VP.VMCALL" in note
+
+
 # 3. Byte-order conversions of data from inside the guest
 
 @pytest.mark.parametrize(("file", "line", "primitive"), [
@@ -197,3 +216,26 @@ def test_every_site_not_host_input_says_why(scans: Scans) -> None:
         decided = [s for s in inv.sites if s.trust is not Trust.HOST]
         assert decided and all(s.trust_note for s in decided)
         assert not [s for s in inv.sites if s.trust is Trust.HOST and s.trust_note]
+
+
+@pytest.mark.parametrize(("file", "line"), [
+    ("arch/x86/kvm/xen.c", 200),  # vcpu->arch.hv_clock for the Xen timer
+    ("arch/x86/kvm/x86.c", 2715),  # a local hv_clock filled at :2710-2714
+])
+def test_kvm_reads_its_own_pvclock(scans: Scans, file: str, line: int) -> None:
+    assert trust(scans, file, line, "__pvclock_read_cycles") == (Trust.GUEST, Trust.GUEST)
+    assert "kvm_guest_time_update" in at(scans["tdx"], file, line,
+                                         "__pvclock_read_cycles").trust_note
+    # the guest's own kvmclock (the host's page) stays host input
+    assert trust(scans, "arch/x86/kernel/pvclock.c", 77, "__pvclock_read_cycles") == \
+        (Trust.HOST, Trust.HOST)
+
+
+def test_dma_direction_parameter_every_caller_passes_to_device(scans: Scans) -> None:
+    # nvmet-fc: fc_dma_sync_single_for_cpu(dev, addr, size, dir) is only called with
+    # DMA_TO_DEVICE (fc.c:728, :1921); fc_dma_unmap_single also with DMA_BIDIRECTIONAL (:366).
+    file = "drivers/nvme/target/fc.c"
+    assert trust(scans, file, 298, "dma_sync_single_for_cpu") == (Trust.GUEST, Trust.GUEST)
+    assert "all 2 calls of static fc_dma_sync_single_for_cpu" in \
+        at(scans["snp"], file, 298, "dma_sync_single_for_cpu").trust_note
+    assert trust(scans, file, 290, "dma_unmap_single") == (Trust.HOST, Trust.HOST)

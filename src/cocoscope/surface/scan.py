@@ -187,7 +187,9 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platf
         raw_by_file, keymaps, problems, parsed2 = _pass2(ctx, snap, summaries, spec, derived,
                                                          jobs, progress)
         judge = TrustJudge(cat, platform, sources, raw_by_file, keymaps, derived[2], derived[3],
-                           constants(summaries), partial(_parse_again, ctx))
+                           constants(summaries), partial(_parse_again, ctx), ctx.cache,
+                           digest(SCANNER_VERSION, ctx.fingerprint, ctx.config_key)
+                           if use_cache else "")
         sites = [_site(raw, rel, keymaps[rel][raw.callee], sources, spec.get(rel, FileSpec(rel)),
                        cat, platform, judge)
                  for rel, (_k, raws) in raw_by_file.items() for raw in raws]

@@ -15,13 +15,16 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 from cocoscope.model.platform import Platform
+from cocoscope.surface.cache import Cache, digest
 from cocoscope.surface.catalogue import Catalogue
-from cocoscope.surface.cparse import ParsedFile
+from cocoscope.surface.cparse import Node, ParsedFile
 from cocoscope.surface.dataflow import FileSummary, int_literal
 from cocoscope.surface.derive import Key, Source, resolve_in
 from cocoscope.surface.sites import RawSite
+from cocoscope.surface.trust_dma import to_device_parameter
 from cocoscope.surface.trust_leaf import call_at, local_leaves
 from cocoscope.surface.trust_rules import TRUST_ORDER, Trust, in_code
 
@@ -37,6 +40,7 @@ class Verdict:
 
 
 HOST = Verdict(Trust.HOST)
+_A = TypeVar("_A")
 
 
 def constants(summaries: Iterable[FileSummary]) -> dict[str, int]:
@@ -70,21 +74,34 @@ class TrustJudge:
                  raw_by_file: dict[str, tuple[str, list[RawSite]]],
                  keymaps: dict[str, dict[str, Key]], private: frozenset[Key],
                  pnames: frozenset[str], consts: dict[str, int],
-                 parse: Callable[[str], ParsedFile | None] | None = None) -> None:
+                 parse: Callable[[str], ParsedFile | None] | None = None,
+                 cache: Cache | None = None, cache_key: str = "") -> None:
         self.cat, self.platform, self.sources, self.consts = cat, platform, sources, consts
-        # Parses a scanned file again (the same #if blanking) for the few CPUID calls whose
-        # leaf is a variable; memoised per file.
+        # Parses a scanned file again (the same #if blanking) for the few calls whose verdict
+        # needs the file's syntax (a CPUID leaf in a variable, a DMA direction parameter);
+        # memoised per file, and the answers kept in the cache under the file's pass-2 key
+        # (its content, callees and the config: ``cache_key``), so a warm scan parses nothing.
         self.parse = parse
         self._parsed: dict[str, ParsedFile | None] = {}
+        self._cache, self._cache_key = cache or Cache(None), cache_key
+        self._file_keys = {rel: k for rel, (k, _raws) in raw_by_file.items()}
+        self._consts_key = ""
         # derived source -> (callee source, call, file) for every source call in its body
         self.inner: dict[Key, list[tuple[Key, RawSite, str]]] = {}
+        # (file, name) -> the same, for a .c file's own function named like a catalogue
+        # primitive (tdx.c's static read_msr, the #VE handler's TDVMCALL): derive.scope_key
+        # makes it the primitive's implementation, but a call in that file runs that body.
+        self.local: dict[Key, list[tuple[Key, RawSite, str]]] = {}
         for rel, (_k, raws) in raw_by_file.items():
             for raw in raws:
                 if not raw.function:
                     continue
+                entry = (keymaps[rel][raw.callee], raw, rel)
                 owner = resolve_in(private, pnames, rel, raw.function)
                 if owner in sources and not self._primitive(owner):
-                    self.inner.setdefault(owner, []).append((keymaps[rel][raw.callee], raw, rel))
+                    self.inner.setdefault(owner, []).append(entry)
+                elif self._primitive(owner) and rel.endswith(".c"):
+                    self.local.setdefault((rel, raw.function), []).append(entry)
         self._memo: dict[Key, Verdict] = {}
 
     def _primitive(self, key: Key) -> bool:
@@ -92,11 +109,25 @@ class TrustJudge:
 
     def site(self, raw: RawSite, rel: str, key: Key) -> Verdict:
         if self._primitive(key):
-            return self.direct(raw, rel, key[1])
+            return self._primitive_call(raw, rel, key[1], frozenset())
         v = self.wrapper(key)
         if v.trust is Trust.HOST:
             return v
         return dataclasses.replace(v, note=f"reads made in {self.sources[key].name}: {v.note}")
+
+    def _primitive_call(self, raw: RawSite, rel: str, prim: str, seen: frozenset[Key]) -> Verdict:
+        """A call of a primitive's name: of the file's own function of that name when the file
+        defines one (its body's reads decide), else of the catalogue primitive."""
+        own = (rel, prim)
+        if own not in self.local or self.platform is None:
+            return self.direct(raw, rel, prim)
+        if own in seen:
+            return HOST
+        v = self._reads(self.local[own], own, seen, lambda code: in_code(rel, prim, code))
+        if v.trust is Trust.HOST:
+            return v
+        return dataclasses.replace(v, note=f"{prim} is defined in {rel}, reads made in it: "
+                                           f"{v.note}")
 
     def direct(self, raw: RawSite, rel: str, prim: str) -> Verdict:
         """A call of catalogue primitive ``prim`` made in file ``rel``."""
@@ -122,6 +153,10 @@ class TrustJudge:
             return Verdict(trust, note, leaf)
         if interface == "msr":
             return self._msr_verdict(msr, number)
+        if prim.startswith(("dma_unmap", "dma_sync")) and \
+                (why := self._syntax(raw, rel, "dma-to-device", to_device_parameter)):
+            return Verdict(Trust.GUEST, f"{prim} in {raw.function}: {why} (the scan drops such "
+                                        f"calls that spell DMA_TO_DEVICE themselves)")
         return HOST
 
     def wrapper(self, key: Key, seen: frozenset[Key] = frozenset()) -> Verdict:
@@ -131,11 +166,20 @@ class TrustJudge:
         reads = self.inner.get(key)
         if not reads or key in seen:
             return HOST
+        out = self._reads(reads, key, seen, lambda code: _in_code(self.sources[key], code))
+        if not seen:
+            self._memo[key] = out
+        return out
+
+    def _reads(self, reads: list[tuple[Key, RawSite, str]], key: Key, seen: frozenset[Key],
+               own_code: Callable[[tuple[str, ...]], bool]) -> Verdict:
+        """The least trusted of the reads a function's body makes (``own_code``: the function
+        is in the given platform code, so an ``absent`` read carries over)."""
         verdicts = []
         for callee, raw, rel in reads:
-            v = self.direct(raw, rel, callee[1]) if self._primitive(callee) \
-                else self.wrapper(callee, seen | {key})
-            if v.trust is Trust.ABSENT and not _in_code(self.sources[key], v.code):
+            v = self._primitive_call(raw, rel, callee[1], seen | {key}) \
+                if self._primitive(callee) else self.wrapper(callee, seen | {key})
+            if v.trust is Trust.ABSENT and not own_code(v.code):
                 v = HOST  # a wrapper outside the platform's own code may take another path
             verdicts.append(v)
         least = min(verdicts, key=lambda v: TRUST_ORDER.index(v.trust))
@@ -148,8 +192,6 @@ class TrustJudge:
         else:
             notes = dict.fromkeys(n for v in verdicts for n in v.note.split("; "))
             out = Verdict(least.trust, "; ".join(notes), leaf, msr, least.code)
-        if not seen:
-            self._memo[key] = out
         return out
 
     # CPUID and MSR decoding
@@ -160,20 +202,36 @@ class TrustJudge:
         leaf = int_literal(raw.first_arg)
         return leaf if leaf is not None else self.consts.get(raw.first_arg.strip())
 
-    def _local_leaf(self, raw: RawSite, rel: str, prim: str) -> tuple[str, set[int], str] | None:
-        """The leaves a CPUID call's local leaf variable can hold (trust_leaf.py)."""
-        pointer = not prim.startswith("cpuid")  # native_cpuid/__cpuid: the leaf is *eax
-        arg = raw.first_arg.strip()
-        if raw.in_macro or self.parse is None or not (arg.lstrip("&").strip().isidentifier()
-                                                      and (arg.startswith("&") == pointer)):
+    def _syntax(self, raw: RawSite, rel: str, kind: str,
+                answer: Callable[[ParsedFile, Node], _A | None]) -> _A | None:
+        """``answer`` for the call at the site, from the cache or the file parsed again."""
+        if raw.in_macro or self.parse is None:
             return None
+        key = digest(self._cache_key, self._file_keys.get(rel, ""), rel, kind,
+                     str(raw.line), str(raw.column))
+        hit = self._cache.get("trust-syntax", key) if self._cache_key else None
+        if isinstance(hit, tuple) and len(hit) == 1:
+            return cast("_A | None", hit[0])
         if rel not in self._parsed:
             self._parsed[rel] = self.parse(rel)
         parsed = self._parsed[rel]
         call = call_at(parsed, raw.line, raw.column) if parsed is not None else None
-        if parsed is None or call is None:
+        value = answer(parsed, call) if parsed is not None and call is not None else None
+        if self._cache_key and parsed is not None:
+            self._cache.put("trust-syntax", key, (value,))
+        return value
+
+    def _local_leaf(self, raw: RawSite, rel: str, prim: str) -> tuple[str, set[int], str] | None:
+        """The leaves a CPUID call's local leaf variable can hold (trust_leaf.py)."""
+        pointer = not prim.startswith("cpuid")  # native_cpuid/__cpuid: the leaf is *eax
+        arg = raw.first_arg.strip()
+        if not (arg.lstrip("&").strip().isidentifier() and (arg.startswith("&") == pointer)):
             return None
-        return local_leaves(parsed, call, pointer, self._constant)
+        if not self._consts_key:  # the answer depends on every scanned #define of a leaf
+            self._consts_key = digest(repr(sorted(self.consts.items())))
+        return self._syntax(raw, rel, f"cpuid-leaf {pointer} {self._consts_key}",
+                            lambda parsed, call: local_leaves(parsed, call, pointer,
+                                                              self._constant))
 
     def _constant(self, text: str) -> int | None:
         value = int_literal(text)
