@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
+
+import pytest
 
 from cocoscope.surface.catalogue import load_catalogue
 from cocoscope.surface.cparse import parse
@@ -25,3 +28,22 @@ def test_fixpoint_does_not_depend_on_file_order() -> None:
         assert resolve_in(res.private, res.names, "drivers/demo/sub/user.c",
                           "DEMO_LOCAL_R32")[0] == "dir:drivers/demo"
     assert results[0] == results[1] == results[2]
+
+
+@pytest.mark.realtree
+def test_literal_guard_argument_through_a_wrapper_real_6_12(linux_tree: Path) -> None:
+    """ghes.c:460 `ghes_clear_estatus` calls `ghes_copy_tofrom_phys(estatus, buf_paddr, len,
+    0, fixmap_idx)`: from_phys 0 selects the copy TO the physical buffer, so the void wrapper
+    hands its caller no host data and is no derived source; `__ghes_read_estatus` (:423,
+    from_phys 1) is one, through its estatus out-argument."""
+    rel = "drivers/acpi/apei/ghes.c"
+    summary = file_summary(rel, "", parse((linux_tree / rel).read_bytes()), frozenset())
+    clear = next(d for d in summary.defs if d.name == "ghes_clear_estatus")
+    # the parameter passed next to literals waits for the callee's guard; other calls do not
+    assert not [o for o in clear.outs if o[1][0] == "ghes_copy_tofrom_phys"]
+    assert (2, ("ghes_copy_tofrom_phys", 1), ((4, False),)) in clear.literal_outs
+    sources, _res = derive([summary], load_catalogue())
+    names = {s.name: s for s in sources.values()}
+    assert names["ghes_copy_tofrom_phys"].guards == ((1, 4, True),)
+    assert "ghes_clear_estatus" not in names
+    assert names["__ghes_read_estatus"].out_args == frozenset({1})

@@ -214,3 +214,11 @@ def test_vendor_and_sev_code_flagged_on_tdx(inv_tdx: Inventory, inv: Inventory) 
     assert not [s for s in inv_tdx.host_sites if s.file == "arch/x86/coco/tdx/tdx.c"
                 and s.unreachable]
     assert not [s for s in inv.sites if s.unreachable]  # no platform: nothing flagged
+
+
+def test_read_write_helper_in_the_write_direction_through_a_wrapper(inv: Inventory) -> None:
+    # ghes.c:1234 ghes_clear_estatus(ghes, &tmp_header, ...) is void and only calls
+    # ghes_copy_tofrom_phys(..., 0 /* from_phys */, ...): no source, no site
+    f = "drivers/acpi/apei/ghes.c"
+    assert not [s for s in inv.sites if s.file == f and s.primitive == "ghes_clear_estatus"]
+    assert at(inv, f, 1232, "__ghes_peek_estatus").grade is Grade.LENGTH

@@ -89,6 +89,7 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
     # Out-arguments: foo(..., &v) taints local v; foo(..., p) with p a parameter taints p.
     outs: set[tuple[int, Ref]] = set()
     guards: set[tuple[int, Ref, int, bool]] = set()
+    literal_outs: set[tuple[int, Ref, tuple[tuple[int, bool], ...]]] = set()
     # (callee, arguments, start and end byte of the argument list) of every call
     call_list: list[tuple[str, list[Node], int, int]] = []
     guard_scope = GuardScope(body.node)
@@ -106,6 +107,7 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
                 local.setdefault(text[val.start_byte:val.end_byte].decode(), set()).add((op, 0))
         guard: tuple[int, bool] | None = None
         guard_known = False  # looked up once per call, and only when a parameter is passed
+        literals: tuple[tuple[int, bool], ...] | None = None  # likewise
         for k, arg in enumerate(arg_list, start=1):
             arg = strip(arg)
             t = arg.type
@@ -120,7 +122,12 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
             elif t == "identifier":
                 ident = text[arg.start_byte:arg.end_byte].decode("utf-8", "replace")
                 if ident in params:
-                    outs.add((params[ident], (name, k)))
+                    if literals is None:
+                        literals = _literal_args(arg_list, text)
+                    if literals:
+                        literal_outs.add((params[ident], (name, k), literals))
+                    else:
+                        outs.add((params[ident], (name, k)))
                     # only here is the guard needed (most calls pass no parameter)
                     if not guard_known:
                         guard, guard_known = param_guard(call, params, text, guard_scope), True
@@ -186,7 +193,22 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
         pure = tuple(sorted({n for n, _a, _s, _e in call_list}))
     variadic = len(body.params) if body.params and body.params[-1].endswith("...") else 0
     return Def(body.name, body.kind, body.static, body.line, tuple(sorted(ret)),
-               tuple(sorted(outs)), tuple(sorted(guards)), pflows, pure, variadic)
+               tuple(sorted(outs)), tuple(sorted(guards)), pflows, pure, variadic,
+               tuple(sorted(literal_outs)))
+
+
+def _literal_args(args: list[Node], text: bytes) -> tuple[tuple[int, bool], ...]:
+    """(position, nonzero) of a call's integer-literal arguments (`0`, `1U`, `true`)."""
+    out = []
+    for k, arg in enumerate(args, start=1):
+        t = arg.type
+        if t == "number_literal":
+            value = int_literal(text[arg.start_byte:arg.end_byte].decode("utf-8", "replace"))
+            if value is not None:
+                out.append((k, value != 0))
+        elif t == "true" or t == "false":
+            out.append((k, t == "true"))
+    return tuple(out)
 
 
 def _propagate(local: dict[str, set[Ref]], flows: list[tuple[str, str | int, set[Ref], set[str]]],
@@ -284,7 +306,7 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
     defs.extend(_aliases(parsed))
     # Only definitions through which data can flow matter to the fixpoint; dropping the rest
     # keeps a whole-tree run's summaries small.
-    defs = [d for d in defs if d.ret or d.outs or d.flows]
+    defs = [d for d in defs if d.ret or d.outs or d.flows or d.literal_outs]
     includes = tuple(sorted({text[n.start_byte:n.end_byte].decode("utf-8", "replace")
                              for n in parsed.caps.get("i", ())}))
     return FileSummary(path, sha, tuple(defs), frozenset(called), mentioned, parsed.error_ranges,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from cocoscope.model import InterfaceId
 from cocoscope.surface.catalogue import Catalogue, Flow
-from cocoscope.surface.dataflow import Def, FileSummary
+from cocoscope.surface.dataflow import Def, FileSummary, Ref
 
 Key = tuple[str, str]  # (file for private definitions or "" for global, name)
 
@@ -100,7 +100,8 @@ def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key
     # resolving every reference up front would cost more than the fixpoint itself).
     dependants: dict[str, list[int]] = {}
     for i, (_path, _key, d) in enumerate(res.defs):
-        for callee in {c for c, _k in d.ret} | {c for _p, (c, _k) in d.outs}:
+        for callee in {c for c, _k in d.ret} | {c for _p, (c, _k) in d.outs} | \
+                {c for _p, (c, _k), _l in d.literal_outs}:
             dependants.setdefault(callee, []).append(i)
             if "->" in callee:
                 dependants.setdefault("->" + callee.rsplit("->", 1)[1], []).append(i)
@@ -116,10 +117,12 @@ def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key
         returns = old.returns if old else False
         outs = set(old.out_args) if old else set()
         found: Key | None = None
-        refs = [(0, ref) for ref in d.ret] + list(d.outs)
+        refs: list[tuple[int, Ref, tuple[tuple[int, bool], ...]]] = \
+            [(0, ref, ()) for ref in d.ret] + [(p, ref, ()) for p, ref in d.outs] + \
+            list(d.literal_outs)
         guard_of = {(p, r): (g, t) for p, r, g, t in d.guards}
         out_guards: dict[int, set[tuple[int, bool] | None]] = {}
-        for param, (callee, k) in refs:
+        for param, (callee, k), literals in refs:
             ckey = res.resolve(path, callee)
             src = sources.get(ckey)
             if src is None and "->" in callee:  # a member call matching a catalogue `->op`
@@ -127,6 +130,8 @@ def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key
                 src = sources.get(ckey)
             if ckey == key or src is None or src.flow not in (Flow.VALUE, Flow.BUFFER):
                 continue
+            if literals and k in _other_direction(src, literals):
+                continue  # a literal guard argument selects the direction that writes
             if (k == 0 and src.returns) or k in src.out_args:
                 if param == 0:
                     returns = True
@@ -156,6 +161,15 @@ def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key
                 queue.append(j)
                 queued.add(j)
     return sources, res
+
+
+def _other_direction(src: Source, literals: tuple[tuple[int, bool], ...]) -> set[int]:
+    """Out-arguments of ``src`` that a call with these literal arguments cannot fill: their
+    guard argument is a literal selecting the other direction (sites.py applies the same rule
+    at a direct call)."""
+    given = dict(literals)
+    return {out for out, guard, truthy in src.guards
+            if guard in given and given[guard] != truthy}
 
 
 def chain(sources: dict[Key, Source], key: Key) -> tuple[str, ...]:

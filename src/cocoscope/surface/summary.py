@@ -42,6 +42,11 @@ class Def(NamedTuple):
     # A macro body without assignments: the names it calls (a value macro if all are).
     pure: tuple[str, ...] | None = None
     variadic: int = 0  # the variadic parameter of a macro (1-based), which takes the rest
+    # (parameter, data, the call's integer-literal arguments as (position, nonzero)): a
+    # parameter passed to a call that also takes literals is kept out of ``outs`` until the
+    # callee is known, since a literal may select the callee's other direction
+    # (ghes_clear_estatus calls ghes_copy_tofrom_phys(estatus, pa, len, 0, idx), which writes).
+    literal_outs: tuple[tuple[int, Ref, tuple[tuple[int, bool], ...]], ...] = ()
 
 
 RETURN, STORE, INDEX = "=return", "=store", "=index"  # pseudo-callees in Def.flows
