@@ -39,8 +39,9 @@ def test_loop_bounds(inv: Inventory, file: str, line: int, primitive: str, grade
     assert at(inv, file, line, primitive).grade is grade
 
 
-# 2. A field read back in the same function is followed like a local; not after the
-#    structure was handed to another function, and not into another function's own uses.
+# 2. A field read back in the same function is followed like a local, also after the
+#    structure was handed to another function (which may change the field but need not
+#    replace it), but not into another function's own uses.
 @pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
     # vi->rss_indir_table_size = virtio_cread16(...); kzalloc(virtnet_rss_hdr_size(vi), ...)
     ("drivers/net/virtio_net.c", 6621, "virtio_cread16", Grade.LENGTH),
@@ -48,8 +49,11 @@ def test_loop_bounds(inv: Inventory, file: str, line: int, primitive: str, grade
     ("drivers/bus/mhi/host/init.c", 353, "dma_alloc_coherent", Grade.POINTER),
     # adapter->txdata_desc_size = ...; read back only after VMXNET3_WRITE_BAR1_REG(adapter, ...)
     ("drivers/net/vmxnet3/vmxnet3_drv.c", 3516, "VMXNET3_READ_BAR1_REG", Grade.STORED),
-    # s->state = inl(...); comedi_dio_update_state(s, data) may rewrite it; data[1] = s->state
-    ("drivers/comedi/drivers/addi_apci_1564.c", 278, "inl", Grade.STORED),
+    # s->state = inl(...); comedi_dio_update_state(s, data) sets only the masked bits;
+    # data[1] = s->state: the caller's buffer
+    ("drivers/comedi/drivers/addi_apci_1564.c", 278, "inl", Grade.RETURNED),
+    ("drivers/comedi/drivers/addi_apci_2032.c", 48, "inl", Grade.RETURNED),
+    ("drivers/comedi/drivers/addi_apci_2200.c", 43, "inw", Grade.RETURNED),
 ])
 def test_fields_read_back(inv: Inventory, file: str, line: int, primitive: str,
                           grade: Grade) -> None:
@@ -110,3 +114,27 @@ def test_accessor_macros_after_bare_invocations(inv: Inventory, line: int,
 def test_prototype_inside_a_bare_invocation_is_no_site(inv: Inventory) -> None:
     # ACPI_EXTERNAL_RETURN_STATUS(acpi_status acpi_get_table_by_index(u32 table_index, ...))
     assert not [s for s in inv.sites if s.file == "include/acpi/acpixf.h"]
+
+
+# 7. An element of the function's own array (`value[i] = v`, `&value[i / 4]` as an
+#    out-argument) is followed through the array's uses, not `stored`; other elements given as
+#    out-arguments of the same call are writes, not reads, and a buffer handed to memcmp has
+#    its contents only tested.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # pci_read_config_dword(pdev, i, &value[i / 4]); print_hex_dump(..., value, 256, false)
+    ("drivers/pci/probe.c", 1881, "pci_read_config_dword", Grade.PRINTED),
+    # cpuid_count(..., &eax, &sig[0], &sig[2], &sig[1]); if (memcmp(TDX_IDENT, sig, ...))
+    ("arch/x86/coco/tdx/tdx.c", 1015, "cpuid_count", Grade.COMPARED),
+    # do { i8042_command(&ctr[n++ % 2], ...) ... } while (n < 2 || ctr[0] != ctr[1]);
+    ("drivers/input/serio/i8042.c", 1014, "i8042_command", Grade.LOOP_BOUND),
+])
+def test_elements_of_own_arrays(inv: Inventory, file: str, line: int, primitive: str,
+                                grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade
+
+
+# 8. A value only tested by a test-only value macro whose result is printed is `printed`:
+#    pci_info(..., FLAG(cap, PCI_EXP_DPC_CAP_RP_EXT), ...) with
+#    `#define FLAG(x, y) (((x) & (y)) ? '+' : '-')`, and `cap & PCI_EXP_DPC_IRQ` printed.
+def test_printed_through_a_test_macro(inv: Inventory) -> None:
+    assert at(inv, "drivers/pci/pcie/dpc.c", 474, "pci_read_config_word").grade is Grade.PRINTED

@@ -113,7 +113,7 @@ int probe(struct vi *vi, struct ctx *c)
     assert g[10] is Grade.POINTER  # read back into a local and dereferenced
 
 
-def test_field_read_elsewhere_or_after_the_base_is_handed_on_stays_stored() -> None:
+def test_field_read_elsewhere_stays_stored_read_after_a_hand_off_is_followed() -> None:
     g = grades("""static void setup(struct dev *d)
 {
 	int i;
@@ -131,7 +131,9 @@ int probe(struct dev *d)
 }
 """)
     assert g[9] is Grade.STORED  # setup() reads d->nr, but in another function
-    assert g[11] is Grade.STORED  # other_file(d) may rewrite d->max before the subscript
+    # other_file(d) may change d->max but need not replace it (like a local, the value
+    # ends only at a plain write on every path): the subscript reads the host's value
+    assert g[11] is Grade.INDEX
 
 
 def test_later_case_after_a_break_is_not_reached() -> None:

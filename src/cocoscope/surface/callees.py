@@ -15,7 +15,8 @@ _PRINT_SUFFIXES = ("_err", "_warn", "_info", "_dbg", "_debug", "_notice", "_prin
                    "_warn_ratelimited", "_dbg_ratelimited")
 _PRINT_PREFIXES = ("printk", "_printk", "pr_", "dev_", "_dev_", "netdev_", "netif_", "seq_printf",
                    "seq_puts", "sysfs_emit", "snprintf", "scnprintf", "sprintf", "WARN",
-                   "trace_", "pci_info", "pci_warn", "pci_err", "pci_dbg", "pci_notice")
+                   "trace_", "print_hex_dump", "pci_info", "pci_warn", "pci_err", "pci_dbg",
+                   "pci_notice")
 _WRITE_PREFIXES = ("write", "__raw_write", "iowrite", "out", "wrmsr", "native_write_msr",
                    "apic_write", "pci_write_config", "pci_bus_write_config", "pcie_capability_write",
                    "vp_iowrite", "virtio_cwrite", "serial_out", "serial_port_out", "mmio_out")

@@ -60,6 +60,7 @@ class UseTracer:
         self._index: dict[str, list[Node]] | None = None
         self._locals: set[str] = set()
         self._pointers: set[str] = set()  # locals declared as pointers or arrays
+        self._arrays: set[str] = set()  # arrays of this function's own (not static)
         self._active: set[tuple[str, int]] = set()
         self.note = ""  # why the last grade was `unknown` (the caller resets it per site)
         self._param_mode = False  # grading a parameter for a caller (grade_parameter)
@@ -79,14 +80,21 @@ class UseTracer:
             for d in caps.get("d", ()):
                 stack = [d.child_by_field_name("declarator")] if d.type == "parameter_declaration" \
                     else list(d.children_by_field_name("declarator"))
+                own = d.type == "declaration" and not any(
+                    c.type == "storage_class_specifier"
+                    and node_text(self._text, c) in ("static", "extern")
+                    for c in d.children)
                 for decl in stack:
-                    pointer = False
+                    pointer = array = False
                     while decl is not None and decl.type != "identifier":
                         pointer |= decl.type in ("pointer_declarator", "array_declarator")
+                        array = decl.type == "array_declarator"
                         decl = decl.child_by_field_name("declarator")
                     if decl is not None:
                         name = self._text[decl.start_byte:decl.end_byte].decode()
                         self._locals.add(name)
+                        if array and own:
+                            self._arrays.add(name)
                         if pointer:
                             self._pointers.add(name)
                             self._alias(name, decl)
@@ -236,6 +244,14 @@ class UseTracer:
         target = strip(target)
         if target.type == "identifier" and depth < MAX_DEPTH:
             return self._global_read_back(target, depth)
+        array = self._own_array(target)
+        if array is not None:
+            # `value[i] = v`, `read(dev, i, &value[i / 4])`: an element of the function's own
+            # array, followed through the array's uses like a local's
+            if depth >= MAX_DEPTH:
+                return self.limit("copies into locals")
+            return self.grade_local(node_text(self._text, array), target, depth + 1,
+                                    pointee=True)
         base = target
         while base.type == "field_expression":
             nxt = base.child_by_field_name("argument")
@@ -255,9 +271,11 @@ class UseTracer:
                   and u.parent.type == "argument_list" and u.parent.parent is not None]
         grades = [Grade.STORED]
         for n in same:
+            # A call that ``base`` is handed to may change the field but need not replace it
+            # (`comedi_dio_update_state(s, data)` only sets the bits its mask selects): like a
+            # local's, the value ends only where a plain write replaces it on every path.
             if _assigned(n) is None and not any(
-                    before_on_every_path(w, n, self._jumps()) for w in writes) and not any(
-                    c.end_byte <= n.start_byte for c in handed):
+                    before_on_every_path(w, n, self._jumps()) for w in writes):
                 grades.append(classify(n, self._text, self, depth + 1))
         op = target.child_by_field_name("operator")
         fld = target.child_by_field_name("field")
@@ -277,6 +295,16 @@ class UseTracer:
                 if found is not None and found[1]:  # only what comes back here counts
                     grades.append(classify(call, self._text, self, depth + 2))
         return riskiest(grades)
+
+    def _own_array(self, target: Node) -> Node | None:
+        """The array of ``target`` = `a[i]` (`a[i][j]`) when `a` is an array of this
+        function's own (declared in its body, not static): its memory is like a local's."""
+        self._build()
+        while target.type == "subscript_expression":
+            target = strip(target.child_by_field_name("argument") or target)
+            if target.type == "identifier":
+                return target if node_text(self._text, target) in self._arrays else None
+        return None
 
     def _global_read_back(self, target: Node, depth: int) -> Grade:
         """A value stored in a global or static (`vm_context_id = f(); ...; return
@@ -345,8 +373,22 @@ class UseTracer:
                 (p.type == "pointer_expression" and self._text[p.start_byte] == 0x2A)
                 or (p.type in ("subscript_expression", "field_expression")
                     and p.child_by_field_name("argument") == use)):
+            if p.type == "subscript_expression" and self._element_out_arg(p):
+                return Grade.DISCARDED  # `cpuid(1, &r[0], &r[1], ...)`: written, not read
             return classify(p, self._text, self, depth + 1)
+        if pointee and _compared_by_call(use):
+            return Grade.COMPARED  # memcmp(TDX_IDENT, sig, sizeof(sig)): the contents tested
         return classify(use, self._text, self, depth + 1)
+
+    def _element_out_arg(self, element: Node) -> bool:
+        """Is ``element`` (`a[i]`) given as `&a[i]` to a call that writes that argument?"""
+        p = element.parent
+        if p is None or p.type != "pointer_expression" or self._text[p.start_byte] != 0x26:
+            return False
+        args = p.parent
+        return args is not None and args.type == "argument_list" and args.parent is not None \
+            and self._writes_arg is not None \
+            and self._writes_arg(args.parent, arg_position(args, p))
 
     def _grade_local(self, name: str, defined_at: Node | int, after: int, depth: int,
                      pointee: bool) -> Grade:
@@ -407,6 +449,19 @@ def _inside_structure(value: Node, text: bytes, tracer: UseTracer) -> bool:
             return True  # through a pointer: not a local's own memory
         value = strip(value.child_by_field_name("argument") or value)
     return value.type == "identifier" and not tracer.is_local(node_text(text, value))
+
+
+# C-library comparisons: a buffer handed to one has its contents only tested.
+_COMPARE_FUNCS = frozenset({"memcmp", "__builtin_memcmp", "strcmp", "strncmp", "strcasecmp",
+                            "strncasecmp"})
+
+
+def _compared_by_call(use: Node) -> bool:
+    p = use.parent
+    while p is not None and p.type in ("parenthesized_expression", "cast_expression"):
+        p = p.parent
+    return p is not None and p.type == "argument_list" and p.parent is not None and \
+        callee_name(p.parent) in _COMPARE_FUNCS
 
 
 _SPACE_RE = re.compile(r"\s+")
