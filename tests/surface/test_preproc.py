@@ -88,3 +88,34 @@ def test_includer_macro_blanks_the_included_branches() -> None:
     out, decided, undecided = blank_inactive(text, d)
     assert b"isa" not in out and b"pci" in out
     assert b"int v;" in out and (decided, undecided) == (1, 1)  # empty value: #if undecided
+
+
+def test_includer_defines_of_a_guarded_header() -> None:
+    # x86's asm/io.h: inside its include guard, `#define inb_p inb_p` before
+    # `#include <asm-generic/io.h>`; the generic header's own `#ifndef inb_p` / `#define inb_p`
+    # fallback does not hide the includer's definition, any other #define or #undef does.
+    includer = b"""#ifndef _ASM_X86_IO_H
+#define _ASM_X86_IO_H
+#ifdef CONFIG_X86_64
+#define readq readq
+#endif
+#define inb_p inb_p
+#define IO_SPACE_LIMIT 0xffff
+#define insb insb
+#include <asm-generic/io.h>
+#endif
+"""
+    generic = b"""#ifndef __ASM_GENERIC_IO_H
+#define __ASM_GENERIC_IO_H
+#ifndef inb_p
+#define inb_p inb_p
+static inline u8 inb_p(unsigned long addr) { return inb(addr); }
+#endif
+#undef insb
+#endif
+"""
+    assert includer_defines(includer, "<asm-generic/io.h>", generic) == (
+        ("IO_SPACE_LIMIT", 0xffff), ("inb_p", -1))
+    assert includer_defines(includer, '"asm-generic/io.h"', generic) == ()  # not that line
+    out, _d, _u = blank_inactive(generic, Defines({"inb_p": -1}))
+    assert b"static inline u8 inb_p" not in out

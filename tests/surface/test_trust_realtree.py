@@ -211,6 +211,16 @@ def test_includer_define_decides_the_included_file(scans: Scans) -> None:
         assert 238 in lines  # #ifdef PCIDMA: kept
 
 
+def test_arch_header_define_decides_the_generic_fallback(scans: Scans) -> None:
+    # x86's asm/io.h defines inb_p, insb, readb, __raw_readb, ... (:73-91, :314-326) before
+    # `#include <asm-generic/io.h>` (:345), its only includer: those generic fallbacks are not
+    # compiled. readq is defined only under CONFIG_X86_64 (:107): its fallback is kept.
+    for inv in scans.values():
+        lines = {s.line for s in inv.sites if s.file == "include/asm-generic/io.h"}
+        assert not lines & {197, 214, 231, 329, 674, 682, 690, 727}
+        assert 249 in lines
+
+
 def test_every_site_not_host_input_says_why(scans: Scans) -> None:
     for inv in scans.values():
         decided = [s for s in inv.sites if s.trust is not Trust.HOST]

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import posixpath
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
+from cocoscope.surface.cache import Cache, digest
 from cocoscope.surface.dataflow import FileSummary
+from cocoscope.surface.preproc import includer_defines
 
 _SYSTEM_ROOTS = ("include/", "arch/x86/include/", "include/uapi/", "arch/x86/include/uapi/")
 
@@ -51,4 +53,60 @@ def reachable_headers(summaries: Iterable[FileSummary], built: dict[str, str]) -
                     seen.add(target)
                     out[target] = level  # "" when the files came without a config
                     queue.append(target)
+    return out
+
+
+# The generic fallbacks an architecture header overrides: x86's asm/io.h does `#define inb_p
+# inb_p` (:314) and then `#include <asm-generic/io.h>` (:345), whose `#ifndef inb_p` fallback
+# is then not compiled. Only this directory follows that convention for certain.
+GENERIC = "include/asm-generic/"
+
+
+def generic_header_macros(summaries: Sequence[FileSummary], read: Callable[[str], bytes],
+                          cache: Cache | None = None) -> dict[str, tuple[tuple[str, int], ...]]:
+    """``include/asm-generic/`` headers that exactly one scanned file includes (once, outside
+    any conditional but its include guard): header -> the macros that includer certainly
+    defines before its ``#include`` (``preproc.includer_defines``). Every compilation reaches such a header through that one
+    line, so it sees those macros; a header with any other includer gets none."""
+    spelled_generic = GENERIC[len("include/"):]
+    # Only `asm-generic/...` spellings, or any include made by a file in that directory, can
+    # resolve into it. Resolving against the generic headers alone can only add includers
+    # (a quoted name found next to its includer instead), which leaves more headers alone.
+    known: dict[str, str] = {}  # generic header -> sha
+    sha: dict[str, str] = {}  # every file that may include one -> sha
+    candidates: list[tuple[str, Sequence[str]]] = []
+    for s in summaries:
+        if s.path.startswith(GENERIC):
+            known[s.path] = s.sha
+            incs: Sequence[str] = s.includes
+        else:
+            incs = [i for i in s.includes if spelled_generic in i]
+            if not incs:
+                continue
+        sha[s.path] = s.sha
+        candidates.append((s.path, incs))
+    includers: dict[str, list[tuple[str, str]]] = {}
+    generic = set(known)
+    for path, incs in candidates:
+        for inc in incs:
+            for target in _targets(path, inc, generic):
+                includers.setdefault(target, []).append((path, inc))
+    single = sorted((header, incs[0]) for header, incs in includers.items() if len(incs) == 1)
+    # The answer depends only on the contents of those pairs (reading ~100 files costs more
+    # than the rest of this): kept in the cache under their digests.
+    key = digest("generic-header-macros", *(f"{h}:{known[h]}:{i}:{sha[i]}:{spelled}"
+                                            for h, (i, spelled) in single))
+    hit = cache.get("generic-headers", key) if cache is not None else None
+    if isinstance(hit, dict):
+        return hit
+    out: dict[str, tuple[tuple[str, int], ...]] = {}
+    for header, (includer, spelled) in single:
+        try:
+            macros = includer_defines(read(includer), spelled, read(header))
+        except OSError:
+            continue
+        if macros:
+            out[header] = macros
+    if cache is not None:
+        cache.put("generic-headers", key, out)
     return out

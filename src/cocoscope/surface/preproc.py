@@ -328,22 +328,29 @@ _INCLUDER_DIRECTIVE = re.compile(
     rb"^[ \t]*#[ \t]*(ifdef|ifndef|if|elif|else|endif|define|undef|include)\b[ \t]*(.*)$", re.M)
 _MACRO_NAME = re.compile(rb"([A-Za-z_]\w*)(\(?)[ \t]*(.*)")
 _COMMENT = re.compile(rb"/\*.*?\*/", re.S)
-_MAY_REDEFINE = re.compile(rb"^[ \t]*#[ \t]*(?:define|undef)[ \t]+([A-Za-z_]\w*)", re.M)
 
 
 def includer_defines(includer: bytes, spelled: str, included: bytes) -> tuple[tuple[str, int], ...]:
-    """The macros an including ``.c`` file certainly has defined where it does
-    ``#include "spelled"`` (ni_pcimio.c: `#define PCIDMA` ... `#include "ni_mio_common.c"`), as
-    (name, value; -1 when the value is not a number). Only what is certain: `#define`s and
-    `#undef`s outside any conditional before the first such `#include`, itself outside any
-    conditional; a name the includer also defines or undefines under a conditional, or that
-    the included file defines or undefines itself, is left out. No include found: ()."""
-    includer = _COMMENT.sub(lambda m: b"\n" * m.group().count(b"\n"), includer)
+    """The macros an including file certainly has defined where it does ``#include "spelled"``
+    (ni_pcimio.c: `#define PCIDMA` ... `#include "ni_mio_common.c"`; ``spelled`` may also be
+    written with its delimiters, `<asm-generic/io.h>`), as (name, value; -1 when the value is
+    not a number). Only what is certain: `#define`s and `#undef`s outside any conditional
+    before the first such `#include`, itself outside any conditional; the includer's own
+    include guard (its first directive `#ifndef G` with `#define G` next) does not count as
+    one. A name the includer also defines or undefines under a conditional, or that the
+    included file defines or undefines itself, is left out, except a fallback definition
+    (`#ifndef X` directly followed by `#define X`), which never happens once X is defined.
+    No include found: ()."""
+    includer = _uncommented(includer)
+    written = spelled if spelled[:1] in ('"', "<") else f'"{spelled}"'
     depth = 0
     found: dict[str, int] = {}
     doubtful: set[str] = set()
+    guard = _include_guard(includer)
     for m in _INCLUDER_DIRECTIVE.finditer(includer):
         kind, rest = m.group(1), m.group(2)
+        if m.start() in guard:
+            continue
         if kind in (b"if", b"ifdef", b"ifndef"):
             depth += 1
         elif kind == b"endif":
@@ -361,13 +368,45 @@ def includer_defines(includer: bytes, spelled: str, included: bytes) -> tuple[tu
                 value = name.group(3).split(b"/*")[0].split(b"//")[0].strip()
                 number = None if name.group(2) else _number(value.decode("utf-8", "replace"))
                 found[ident] = -1 if number is None else number
-        elif kind == b"include" and rest.strip().startswith(f'"{spelled}"'.encode()):
+        elif kind == b"include" and rest.strip().startswith(written.encode()):
             if depth:
                 return ()
-            own = {n.decode() for n in _MAY_REDEFINE.findall(included)}
+            own = _redefined(included)
             return tuple(sorted((k, v) for k, v in found.items()
                                 if k not in doubtful and k not in own))
     return ()
+
+
+def _uncommented(text: bytes) -> bytes:
+    return _COMMENT.sub(lambda m: b"\n" * m.group().count(b"\n"), text)
+
+
+def _include_guard(text: bytes) -> tuple[int, ...]:
+    """Offsets of the file's include guard, `#ifndef G` as its first directive and `#define G`
+    as the next one (neither is a definition the included file could test), or ()."""
+    it = _INCLUDER_DIRECTIVE.finditer(text)
+    first, second = next(it, None), next(it, None)
+    if first is None or second is None or first.group(1) != b"ifndef" \
+            or second.group(1) != b"define":
+        return ()
+    name, defined = first.group(2).split(), _MACRO_NAME.match(second.group(2))
+    return (first.start(), second.start()) if name and defined and \
+        name[0].decode() == defined.group(1).decode() else ()
+
+
+def _redefined(text: bytes) -> set[str]:
+    """Names a file may define or undefine itself, other than in a fallback definition
+    (`#ifndef X` directly followed by `#define X`)."""
+    out: set[str] = set()
+    previous = b""
+    for m in _INCLUDER_DIRECTIVE.finditer(_uncommented(text)):
+        kind, rest = m.group(1), m.group(2)
+        if kind in (b"define", b"undef") and (name := _MACRO_NAME.match(rest)) is not None:
+            ident = name.group(1)
+            if not (kind == b"define" and previous.split() == [b"ifndef", ident]):
+                out.add(ident.decode())
+        previous = kind + b" " + rest
+    return out
 
 
 def _number(text: str) -> int | None:

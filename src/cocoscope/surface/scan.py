@@ -34,7 +34,7 @@ from cocoscope.surface.cparse import ParsedFile, parse
 from cocoscope.surface.dataflow import FileSummary, file_summary
 from cocoscope.surface.derive import Key, Source, chain, derive, resolve_in
 from cocoscope.surface.files import FileSpec, header_files
-from cocoscope.surface.includes import reachable_headers
+from cocoscope.surface.includes import generic_header_macros, reachable_headers
 from cocoscope.surface.inventory import DerivedSource, FileProblem, Inventory, Site
 from cocoscope.surface.parallel import Progress, run_parallel
 from cocoscope.surface.preproc import Defines, config_defines, file_defines
@@ -174,6 +174,8 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platf
     t0 = time.monotonic()
     with Progress(quiet=quiet) as progress, _long_lived_heap():
         summaries, reparsed = _pass1(ctx, snap, c_files + headers, jobs, progress)
+        if config:
+            ctx, summaries = _generic_headers(ctx, summaries)
         stats["files_reparsed"] = reparsed
         stats["pass1_s"] = time.monotonic() - t0
         t1 = time.monotonic()
@@ -210,6 +212,22 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platf
     problems.sort(key=lambda p: (p.file, p.kind))
     return Inventory(str(tree), config, platform, tuple(sites), derived_sources, tuple(problems),
                      len(c_files), nbytes, len(headers), stats)
+
+
+def _generic_headers(ctx: FileContext, summaries: list[FileSummary],
+                     ) -> tuple[FileContext, list[FileSummary]]:
+    """Headers of include/asm-generic/ read with the macros their one includer defines first
+    (includes.generic_header_macros: x86's asm/io.h `#define inb_p inb_p` turns off the
+    generic `#ifndef inb_p` fallback): summarised again with them, and every later step
+    (pass 2, trust's parse) sees them through the context."""
+    extra = generic_header_macros(summaries, lambda rel: read_tree_file(ctx.tree / rel),
+                                  ctx.cache)
+    if not extra:
+        return ctx, summaries
+    macros = {**ctx.file_macros, **extra}
+    ctx = dataclasses.replace(ctx, file_macros=macros, config_key=digest(
+        ctx.config_key, repr(sorted(extra.items()))))
+    return ctx, [summarise_file(ctx, s.path) if s.path in extra else s for s in summaries]
 
 
 @contextlib.contextmanager
