@@ -47,3 +47,27 @@ def test_literal_guard_argument_through_a_wrapper_real_6_12(linux_tree: Path) ->
     assert names["ghes_copy_tofrom_phys"].guards == ((1, 4, True),)
     assert "ghes_clear_estatus" not in names
     assert names["__ghes_read_estatus"].out_args == frozenset({1})
+
+
+@pytest.mark.realtree
+def test_status_decided_by_a_host_test_real_6_12(linux_tree: Path) -> None:
+    """i8042.c `__i8042_command` fills param[] from the data port and returns -1 when
+    `!(i8042_read_status() & I8042_STR_AUXDATA)` (the host-emulated status port): the
+    returned status is decided by host data (control.py), so the wrapper returns host data
+    too. `wdat_wdt_run_action`'s own tests are argument checks (`action >= ARRAY_SIZE(...)`,
+    `!wdat->instructions[action]`): they decide nothing the host gives."""
+    summaries = [file_summary(rel, "", parse((linux_tree / rel).read_bytes()), frozenset())
+                 for rel in ("drivers/input/serio/i8042.c", "drivers/input/serio/i8042-io.h")]
+    command = next(d for d in summaries[0].defs if d.name == "__i8042_command")
+    assert ("i8042_read_status", 0) in command.decided
+    sources, _res = derive(summaries, load_catalogue())
+    names = {s.name: s for s in sources.values()}
+    assert names["__i8042_command"].returns and names["__i8042_command"].out_args == {1}
+    # the status port read alone, with no out-argument, does not make a status a source
+    assert "i8042_wait_write" not in names
+    rel = "drivers/watchdog/wdat_wdt.c"
+    summary = file_summary(rel, "", parse((linux_tree / rel).read_bytes()), frozenset())
+    sources, _res = derive([summary], load_catalogue())
+    names = {s.name: s for s in sources.values()}
+    assert names["wdat_wdt_run_action"].out_args == {4}
+    assert not names["wdat_wdt_run_action"].returns

@@ -222,3 +222,22 @@ def test_read_write_helper_in_the_write_direction_through_a_wrapper(inv: Invento
     f = "drivers/acpi/apei/ghes.c"
     assert not [s for s in inv.sites if s.file == f and s.primitive == "ghes_clear_estatus"]
     assert at(inv, f, 1232, "__ghes_peek_estatus").grade is Grade.LENGTH
+
+
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # `if (i8042_set_mux_mode(true, &mux_version)) ...`: the mux status is only tested
+    ("drivers/input/serio/i8042.c", 1217, "i8042_set_mux_mode", Grade.COMPARED),
+    # `return i8042_command(&param, I8042_CMD_AUX_TEST)` hands the host-decided status on
+    ("drivers/input/serio/i8042.c", 395, "i8042_command", Grade.RETURNED),
+    # pci_bus_read_dev_vendor_id: a device-present bool from the host's vendor id, tested
+    ("drivers/pci/hotplug/acpiphp_glue.c", 614, "pci_bus_read_dev_vendor_id", Grade.COMPARED),
+    # `status = ssam_dsm_load_u32(...); if (status) return status;` (the DSM's status)
+    ("drivers/platform/surface/aggregator/controller.c", 1124, "ssam_dsm_load_u32",
+     Grade.RETURNED),
+    # mlx4_en_uc_steer_add's status comes from the firmware command it issues: returned
+    ("drivers/net/ethernet/mellanox/mlx4/en_netdev.c", 731, "mlx4_en_uc_steer_add",
+     Grade.RETURNED),
+])
+def test_status_decided_by_a_host_test(inv: Inventory, file: str, line: int, primitive: str,
+                                       grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from cocoscope.surface.callees import POLL_MACROS
+from cocoscope.surface.control import decided_refs
 from cocoscope.surface.cparse import Body, BodyIndex, Node, ParsedFile, call_args, callee_name
 from cocoscope.surface.destinations import strip
 from cocoscope.surface.param_flows import (
@@ -180,6 +181,14 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
         for i in idents:
             ret |= local.get(i, set())
     ret = {r for r in ret if r[0] != PARAM}
+    decided: set[Ref] = set()
+    if (outs or literal_outs) and returns and not macro:
+        written: dict[str, set[Ref]] = {}
+        for name, position in params.items():
+            for p, ref in outs:
+                if p == position:
+                    written.setdefault(name, set()).add(ref)
+        decided = decided_refs(body.node, returns, assigns, returned, local, written, text) - ret
     pflows: tuple[tuple[int, str, int], ...] = ()
     if params:
         marks = param_marks(local)
@@ -194,7 +203,7 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
     variadic = len(body.params) if body.params and body.params[-1].endswith("...") else 0
     return Def(body.name, body.kind, body.static, body.line, tuple(sorted(ret)),
                tuple(sorted(outs)), tuple(sorted(guards)), pflows, pure, variadic,
-               tuple(sorted(literal_outs)))
+               tuple(sorted(literal_outs)), tuple(sorted(decided)))
 
 
 def _literal_args(args: list[Node], text: bytes) -> tuple[tuple[int, bool], ...]:

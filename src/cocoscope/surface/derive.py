@@ -101,7 +101,7 @@ def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key
     dependants: dict[str, list[int]] = {}
     for i, (_path, _key, d) in enumerate(res.defs):
         for callee in {c for c, _k in d.ret} | {c for _p, (c, _k) in d.outs} | \
-                {c for _p, (c, _k), _l in d.literal_outs}:
+                {c for _p, (c, _k), _l in d.literal_outs} | {c for c, _k in d.decided}:
             dependants.setdefault(callee, []).append(i)
             if "->" in callee:
                 dependants.setdefault("->" + callee.rsplit("->", 1)[1], []).append(i)
@@ -141,6 +141,8 @@ def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key
                 found = found or ckey
         if found is None:
             continue
+        if outs and not returns and _host_decides(res, sources, path, key, d.decided):
+            returns = True  # a status chosen by a test of host data (control.py)
         prim = catalogue.primitives.get(d.name)
         if old is not None and key[0] == "" and prim is not None:
             # A catalogue primitive that the tree implements over another primitive (e.g. an
@@ -161,6 +163,20 @@ def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key
                 queue.append(j)
                 queued.add(j)
     return sources, res
+
+
+def _host_decides(res: Resolver, sources: dict[Key, Source], path: str, key: Key,
+                  decided: tuple[Ref, ...]) -> bool:
+    """Is one of the data a definition's conditions test (Def.decided) host data?"""
+    for callee, k in decided:
+        ckey = res.resolve(path, callee)
+        src = sources.get(ckey)
+        if src is None and "->" in callee:
+            src = sources.get(("", "->" + callee.rsplit("->", 1)[1]))
+        if ckey != key and src is not None and src.flow in (Flow.VALUE, Flow.BUFFER) and \
+                ((k == 0 and src.returns) or k in src.out_args):
+            return True
+    return False
 
 
 def _other_direction(src: Source, literals: tuple[tuple[int, bool], ...]) -> set[int]:

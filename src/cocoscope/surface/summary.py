@@ -47,6 +47,9 @@ class Def(NamedTuple):
     # callee is known, since a literal may select the callee's other direction
     # (ghes_clear_estatus calls ghes_copy_tofrom_phys(estatus, pa, len, 0, idx), which writes).
     literal_outs: tuple[tuple[int, Ref, tuple[tuple[int, bool], ...]], ...] = ()
+    # Data tested by the conditions that decide what a function with out-arguments returns
+    # (control.py): its status is host input when one of them is host data.
+    decided: tuple[Ref, ...] = ()
 
 
 RETURN, STORE, INDEX = "=return", "=store", "=index"  # pseudo-callees in Def.flows

@@ -1,0 +1,58 @@
+"""Statuses the host decides through control dependence (pass 1's ``Def.decided``).
+
+A read helper that hands host data out through its out-arguments often returns a status chosen
+by a test of a host read: `__i8042_command` returns -1 when the status port says no AUX data,
+`wdat_wdt_run_action` returns what the host's WDAT table makes its register reads decide. The
+returned value is then host input although no host value flows into it. Pass 1 records the data
+that the conditions around a return statement test (or around an assignment of a returned
+local: `ret = -EIO` under `if (readl(...) & ERR)`); only conditions count, so a host value that
+is merely printed or stored on the way decides nothing. derive.py gives the wrapper a returned
+value when one of those data is host data and the wrapper is a source through its
+out-arguments (a status without host outputs is left alone: its callers' error paths would
+otherwise all become sources).
+"""
+
+from __future__ import annotations
+
+from cocoscope.surface.cparse import Node
+from cocoscope.surface.summary import PARAM, Ref, value_refs
+
+# Statements whose condition decides whether their body (or an arm) runs.
+_CONTROL = frozenset({"if_statement", "while_statement", "for_statement", "do_statement",
+                      "switch_statement"})
+
+
+def decided_refs(top: Node, returns: list[Node], assigns: list[Node], returned: set[str],
+                 local: dict[str, set[Ref]], written: dict[str, set[Ref]], text: bytes,
+                 ) -> set[Ref]:
+    """Data tested by the conditions that control a return statement of definition ``top``
+    or an assignment of one of the ``returned`` locals (``local``: what each local holds;
+    ``written``: what was written through each pointer parameter, which a condition tests
+    through it: `if (pci_bus_crs_vendor_id(*l))` after a config read into `l`)."""
+    tested: dict[int, set[Ref]] = {}  # per condition node: walked once
+    out: set[Ref] = set()
+    top_id = top.id
+
+    def controls(node: Node) -> None:
+        child, p = node, node.parent
+        while p is not None and p.id != top_id:
+            if p.type in _CONTROL:
+                cond = p.child_by_field_name("condition")
+                if cond is not None and cond.id != child.id:
+                    refs = tested.get(cond.id)
+                    if refs is None:
+                        calls, idents = value_refs(cond, text)
+                        refs = calls | {r for i in idents for r in local.get(i, ())} | \
+                            {r for i in idents for r in written.get(i, ())}
+                        tested[cond.id] = refs
+                    out.update(refs)
+            child, p = p, p.parent
+
+    for r in returns:
+        controls(r)
+    for a in assigns:
+        lhs = a.child_by_field_name("left")
+        if lhs is not None and lhs.type == "identifier" and \
+                text[lhs.start_byte:lhs.end_byte].decode("utf-8", "replace") in returned:
+            controls(a)
+    return {r for r in out if r[0] != PARAM}
