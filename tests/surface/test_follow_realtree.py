@@ -138,3 +138,20 @@ def test_elements_of_own_arrays(inv: Inventory, file: str, line: int, primitive:
 #    `#define FLAG(x, y) (((x) & (y)) ? '+' : '-')`, and `cap & PCI_EXP_DPC_IRQ` printed.
 def test_printed_through_a_test_macro(inv: Inventory) -> None:
     assert at(inv, "drivers/pci/pcie/dpc.c", 474, "pci_read_config_word").grade is Grade.PRINTED
+
+
+# 9. A parameter merged into a local that is also a source's out-argument is written there,
+#    not read: pci_clear_and_set_config_dword(dev, pos, clear, set) reads into `v` with
+#    pci_read_config_dword(dev, pos, &v), merges `set` into `v` and writes it back, so it is a
+#    write wrapper for `clear` and `set`.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # pctl1 compared with ctl1; pl1_2_enables = pctl1 & MASK tested, later written back by
+    # pci_clear_and_set_config_dword(parent, ..., 0, pl1_2_enables)
+    ("drivers/pci/pcie/aspm.c", 684, "pci_read_config_dword", Grade.COMPARED),
+    # child_old_ccc[PCI_FUNC(child->devfn)] = reg16 & CCC (own array); restored with
+    # pcie_capability_clear_and_set_word(child, PCI_EXP_LNKCTL, CCC, child_old_ccc[...])
+    ("drivers/pci/pcie/aspm.c", 452, "pcie_capability_read_word", Grade.WRITTEN_BACK),
+])
+def test_out_arguments_are_no_use_of_a_write_wrappers_parameter(
+        inv: Inventory, file: str, line: int, primitive: str, grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade

@@ -283,7 +283,7 @@ def _fixpoint(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary]
         summaries = full
     sources, resolver = derive(summaries, cat)
     derived = (derive_key, sources, frozenset(resolver.private), frozenset(resolver.names),
-               derive_sinks(resolver))
+               derive_sinks(resolver, sources))
     return summaries, derived, True
 
 

@@ -25,10 +25,10 @@ known: the write and print primitives named by ``grade`` (`writel`, `outb`, `pri
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from cocoscope.surface.dataflow import INDEX, RETURN, STORE, TESTED, UNUSED, Def
-from cocoscope.surface.derive import Key, Resolver
+from cocoscope.surface.derive import Key, Resolver, Source
 from cocoscope.surface.grade import VALUE_FUNCS, Grade, primitive_sink
 
 # A sink's kinds by parameter: ((position, kind), ...); kind is a Grade value or VALUE. The
@@ -53,9 +53,14 @@ def kind_at(info: SinkInfo, position: int) -> str:
     return ""
 
 
-def derive_sinks(res: Resolver) -> dict[Key, SinkInfo]:
-    """Every definition that is a sink (or a value macro) for some parameter."""
-    items = [(path, key, d) for path, key, d in res.defs if d.flows or d.pure is not None]
+def derive_sinks(res: Resolver, sources: Mapping[Key, Source] | None = None,
+                 ) -> dict[Key, SinkInfo]:
+    """Every definition that is a sink (or a value macro) for some parameter. A parameter
+    reaching a ``sources`` call's out-argument is written there, not read: that flow does not
+    count (`pci_clear_and_set_config_dword`'s `set` is merged into `v`, which is also
+    `pci_read_config_dword(dev, pos, &v)`'s out-argument, and only written back)."""
+    items = [(path, key, d._replace(flows=_reads(res, path, d, sources)))
+             for path, key, d in res.defs if d.flows or d.pure is not None]
     base: dict[str, str] = {}  # primitive sinks and value conversions by name ("": neither)
     dependants: dict[str, list[int]] = {}
     seeds = []
@@ -112,6 +117,19 @@ def derive_sinks(res: Resolver) -> dict[Key, SinkInfo]:
                 queue.append(j)
                 queued.add(j)
     return out
+
+
+def _reads(res: Resolver, path: str, d: Def, sources: Mapping[Key, Source] | None,
+           ) -> tuple[tuple[int, str, int], ...]:
+    """``d.flows`` without those into an out-argument of a source."""
+    if not sources:
+        return d.flows
+    kept = []
+    for flow in d.flows:
+        src = sources.get(res.resolve(path, flow[1])) if flow[1][0] != "=" else None
+        if src is None or flow[2] not in src.out_args:
+            kept.append(flow)
+    return tuple(kept) if len(kept) != len(d.flows) else d.flows
 
 
 def _evaluate(d: Def, kind: Callable[[str, int], str], is_pure: bool) -> SinkInfo:
