@@ -71,3 +71,17 @@ def test_status_decided_by_a_host_test_real_6_12(linux_tree: Path) -> None:
     names = {s.name: s for s in sources.values()}
     assert names["wdat_wdt_run_action"].out_args == {4}
     assert not names["wdat_wdt_run_action"].returns
+
+
+@pytest.mark.realtree
+def test_status_decided_through_a_pointer_parameter_real_6_12(linux_tree: Path) -> None:
+    """What a condition reads through a pointer parameter counts (probe.c
+    `pci_bus_generic_read_dev_vendor_id`: `if (PCI_POSSIBLE_ERROR(*l) || *l == 0 ...) return
+    false;` after the config read into `l`); a test of the pointer itself does not (osl.c
+    `acpi_os_read_pci_configuration`: `if (!value) return AE_BAD_PARAMETER;`)."""
+    for rel, name, decided in (
+            ("drivers/pci/probe.c", "pci_bus_generic_read_dev_vendor_id", True),
+            ("drivers/acpi/osl.c", "acpi_os_read_pci_configuration", False)):
+        summary = file_summary(rel, "", parse((linux_tree / rel).read_bytes()), frozenset())
+        found = next(d for d in summary.defs if d.name == name)
+        assert bool([c for c, k in found.decided if k > 0]) is decided, found.decided

@@ -14,12 +14,22 @@ otherwise all become sources).
 
 from __future__ import annotations
 
+import re
+
 from cocoscope.surface.cparse import Node
 from cocoscope.surface.summary import PARAM, Ref, value_refs
 
 # Statements whose condition decides whether their body (or an arm) runs.
 _CONTROL = frozenset({"if_statement", "while_statement", "for_statement", "do_statement",
                       "switch_statement"})
+
+
+def _read_through(cond: Node, name: str, text: bytes) -> bool:
+    """Does ``cond`` read through pointer ``name`` (`*l`, `l[i]`, `l->f`) rather than test the
+    pointer itself (`if (!value) return AE_BAD_PARAMETER;` is an argument check)?"""
+    span = text[cond.start_byte:cond.end_byte]
+    word = re.escape(name.encode())
+    return re.search(rb"\*\s*" + word + rb"\b|\b" + word + rb"\s*(\[|->)", span) is not None
 
 
 def decided_refs(top: Node, returns: list[Node], assigns: list[Node], returned: set[str],
@@ -42,8 +52,10 @@ def decided_refs(top: Node, returns: list[Node], assigns: list[Node], returned: 
                     refs = tested.get(cond.id)
                     if refs is None:
                         calls, idents = value_refs(cond, text)
-                        refs = calls | {r for i in idents for r in local.get(i, ())} | \
-                            {r for i in idents for r in written.get(i, ())}
+                        refs = calls | {r for i in idents for r in local.get(i, ())}
+                        for i in idents:
+                            if i in written and _read_through(cond, i, text):
+                                refs |= written[i]
                         tested[cond.id] = refs
                     out.update(refs)
             child, p = p, p.parent
