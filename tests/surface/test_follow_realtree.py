@@ -133,11 +133,12 @@ def test_elements_of_own_arrays(inv: Inventory, file: str, line: int, primitive:
     assert at(inv, file, line, primitive).grade is grade
 
 
-# 8. A value only tested by a test-only value macro whose result is printed is `printed`:
-#    pci_info(..., FLAG(cap, PCI_EXP_DPC_CAP_RP_EXT), ...) with
-#    `#define FLAG(x, y) (((x) & (y)) ? '+' : '-')`, and `cap & PCI_EXP_DPC_IRQ` printed.
-def test_printed_through_a_test_macro(inv: Inventory) -> None:
-    assert at(inv, "drivers/pci/pcie/dpc.c", 474, "pci_read_config_word").grade is Grade.PRINTED
+# 8. A value a test-only value macro tests is `compared`, also where the macro's result is
+#    printed: pci_info(..., FLAG(cap, PCI_EXP_DPC_CAP_RP_EXT), ...) with
+#    `#define FLAG(x, y) (((x) & (y)) ? '+' : '-')` picks a character (a test, like
+#    `v ? "on" : "off"`), and `compared` ranks above `cap & PCI_EXP_DPC_IRQ` printed.
+def test_tested_by_a_test_macro_whose_result_is_printed(inv: Inventory) -> None:
+    assert at(inv, "drivers/pci/pcie/dpc.c", 474, "pci_read_config_word").grade is Grade.COMPARED
 
 
 # 9. A parameter merged into a local that is also a source's out-argument is written there,

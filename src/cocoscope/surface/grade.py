@@ -162,9 +162,6 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
             if inner is not None:
                 return inner
         if grade is Grade.PASSED and derived:
-            if derived == Grade.COMPARED.value and depth < MAX_DEPTH and \
-                    classify(call, text, uses, depth + 1) is Grade.PRINTED:
-                return Grade.PRINTED  # FLAG(v, F) only tests v for what is printed
             return Grade(derived)  # a derived write/print wrapper or store macro (sinks.py)
         return grade
     if t in ("if_statement", "condition_clause") and uses is not None and depth < MAX_DEPTH:
