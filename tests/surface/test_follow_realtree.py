@@ -156,3 +156,11 @@ def test_tested_by_a_test_macro_whose_result_is_printed(inv: Inventory) -> None:
 def test_out_arguments_are_no_use_of_a_write_wrappers_parameter(
         inv: Inventory, file: str, line: int, primitive: str, grade: Grade) -> None:
     assert at(inv, file, line, primitive).grade is grade
+
+
+# 10. A value stored by put_user(v, ptr) through a pointer the caller passed is `returned`
+#     (like sprintf into a sysfs buf): proc_bus_pci_read's loop reads config space and
+#     `__put_user(cpu_to_le32(val), (__le32 __user *) buf)` into the reader's buffer.
+def test_put_user_into_the_callers_buffer(inv: Inventory) -> None:
+    assert at(inv, "drivers/pci/proc.c", 87, "pci_user_read_config_dword").grade is \
+        Grade.RETURNED

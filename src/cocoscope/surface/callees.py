@@ -90,6 +90,9 @@ BIT_LOOPS = {"for_each_set_bit": (1, 2), "for_each_set_bit_from": (1, 2),
              "for_each_clear_bit": (1, 2), "for_each_clear_bit_from": (1, 2)}
 
 
+# Stores through a user pointer, `put_user(x, ptr)` (uaccess.h): x lands in *ptr.
+PUT_USER = frozenset({"put_user", "__put_user", "unsafe_put_user"})
+
 # Formatting into a buffer: (callee, position of the format string); the buffer is argument 1.
 FORMAT_INTO = {"sprintf": 2, "snprintf": 3, "scnprintf": 3, "sysfs_emit": 2,
                 "sysfs_emit_at": 3}

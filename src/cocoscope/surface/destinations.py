@@ -4,7 +4,7 @@ through a local)."""
 
 from __future__ import annotations
 
-from cocoscope.surface.callees import BIT_LOOPS, COPY_FUNCS, FORMAT_INTO
+from cocoscope.surface.callees import BIT_LOOPS, COPY_FUNCS, FORMAT_INTO, PUT_USER
 from cocoscope.surface.cparse import Node, arg_position, callee_name, node_text
 from cocoscope.surface.grades import MAX_DEPTH, Grade, UseTracer, riskiest
 
@@ -13,10 +13,19 @@ def written_by_call(call: Node, name: str, pos: int, child: Node, text: bytes,
                      uses: UseTracer) -> Node | None:
     """The destination a call writes the value into, where that is the value's own fate: a
     local buffer or pointer copied by `memcpy(dst, buf, n)` (its contents), or a value
-    formatted by `sprintf(buf, ...)` into a buffer the caller passed (None otherwise: a
-    print)."""
+    formatted by `sprintf(buf, ...)` into a buffer the caller passed, or stored by
+    `put_user(v, buf)` through a pointer the caller passed (None otherwise: a print, a
+    store into memory of this function's own)."""
     args = call.child_by_field_name("arguments")
-    if args is None or pos < 2:
+    if args is None:
+        return None
+    if name in PUT_USER:
+        ptr = [c for c in args.named_children if c.type != "comment"][1:2]
+        if pos != 1 or not ptr:
+            return None
+        base, _ = lvalue_base(ptr[0], text)
+        return ptr[0] if base and uses.caller_memory(base, True) else None
+    if pos < 2:
         return None
     dest = next((c for c in args.named_children if c.type != "comment"), None)
     if dest is None:
