@@ -164,3 +164,11 @@ def test_out_arguments_are_no_use_of_a_write_wrappers_parameter(
 def test_put_user_into_the_callers_buffer(inv: Inventory) -> None:
     assert at(inv, "drivers/pci/proc.c", 87, "pci_user_read_config_dword").grade is \
         Grade.RETURNED
+
+
+# 11. An update's value is the variable's (one off): `while (--num_buf)` is bounded by the
+#     device-written count `int num_buf = virtio16_to_cpu(vi->vdev, hdr->num_buffers)`
+#     (receive_mergeable; it is also printed by pr_debug, and loop-bound ranks above).
+def test_an_update_in_a_loop_condition(inv: Inventory) -> None:
+    assert at(inv, "drivers/net/virtio_net.c", 2278, "virtio16_to_cpu").grade is \
+        Grade.LOOP_BOUND

@@ -260,6 +260,10 @@ class UseTracer:
 
     def _use(self, use: Node, depth: int, pointee: bool) -> Grade:
         p = use.parent
+        if p is not None and p.type == "update_expression" and _value_used(p):
+            # `while (--num_buf)`, `buf[i++]`, `*p++`: the update's value is the variable's
+            # (one off), used where the update is
+            use, p = p, p.parent
         if pointee and p is not None and (
                 (p.type == "pointer_expression" and self._text[p.start_byte] == 0x2A)
                 or (p.type in ("subscript_expression", "field_expression")
@@ -336,6 +340,15 @@ def _compared_by_call(use: Node) -> bool:
         p = p.parent
     return p is not None and p.type == "argument_list" and p.parent is not None and \
         callee_name(p.parent) in _COMPARE_FUNCS
+
+
+def _value_used(update: Node) -> bool:
+    """Is the value of ``update`` (`v++`) used, not only its effect (a statement of its own,
+    a for's step `i++, p++`)?"""
+    p = update.parent
+    if p is None or p.type in ("expression_statement", "comma_expression"):
+        return False
+    return not (p.type == "for_statement" and p.child_by_field_name("update") == update)
 
 
 def _within(loop: Node, field: str) -> Node | None:
