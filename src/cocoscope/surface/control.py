@@ -15,6 +15,7 @@ otherwise all become sources).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from cocoscope.surface.cparse import Node
 from cocoscope.surface.summary import PARAM, Ref, value_refs
@@ -27,9 +28,15 @@ _CONTROL = frozenset({"if_statement", "while_statement", "for_statement", "do_st
 def _read_through(cond: Node, name: str, text: bytes) -> bool:
     """Does ``cond`` read through pointer ``name`` (`*l`, `l[i]`, `l->f`) rather than test the
     pointer itself (`if (!value) return AE_BAD_PARAMETER;` is an argument check)?"""
-    span = text[cond.start_byte:cond.end_byte]
+    return _through(name).search(text[cond.start_byte:cond.end_byte]) is not None
+
+
+@lru_cache(maxsize=4096)
+def _through(name: str) -> re.Pattern[bytes]:
+    """The pattern of a read through pointer ``name``, compiled once per name (``re``'s own
+    cache is small: a whole-tree pass 1 sees tens of thousands of parameter names)."""
     word = re.escape(name.encode())
-    return re.search(rb"\*\s*" + word + rb"\b|\b" + word + rb"\s*(\[|->)", span) is not None
+    return re.compile(rb"\*\s*" + word + rb"\b|\b" + word + rb"\s*(\[|->)")
 
 
 def decided_refs(top: Node, returns: list[Node], assigns: list[Node], returned: set[str],
@@ -42,10 +49,16 @@ def decided_refs(top: Node, returns: list[Node], assigns: list[Node], returned: 
     tested: dict[int, set[Ref]] = {}  # per condition node: walked once
     out: set[Ref] = set()
     top_id = top.id
+    # Nodes already walked up from: what lies above them was added then (returns and
+    # assignments share most of their enclosing statements, so each is walked once).
+    walked: set[int] = set()
 
     def controls(node: Node) -> None:
         child, p = node, node.parent
         while p is not None and p.id != top_id:
+            if child.id in walked:
+                return
+            walked.add(child.id)
             if p.type in _CONTROL:
                 cond = p.child_by_field_name("condition")
                 if cond is not None and cond.id != child.id:
