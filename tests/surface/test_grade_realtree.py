@@ -215,3 +215,16 @@ def test_copies_into_the_callers_or_a_structures_memory(inv: Inventory, file: st
 def test_test_results_kept_through_a_variable(inv: Inventory, file: str, line: int,
                                               primitive: str, grade: Grade) -> None:
     assert at(inv, file, line, primitive).grade is grade
+
+
+# An error pointer (include/linux/err.h) is the error code cast to a pointer: a status
+# handed to `return ERR_PTR(err)` is returned, not passed to a function.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # err = mlx4_ib_umem_write_mtt(...); if (err) goto release_mpt_entry; ... ERR_PTR(err)
+    ("drivers/infiniband/hw/mlx4/mr.c", 534, "mlx4_ib_umem_write_mtt", Grade.RETURNED),
+    # err tested, goto err_create_flow: return ERR_PTR(err) (the reg id out-arg is stored)
+    ("drivers/infiniband/hw/mlx4/main.c", 1762, "__mlx4_ib_create_flow", Grade.RETURNED),
+])
+def test_a_status_returned_as_an_error_pointer_is_returned(inv: Inventory, file: str, line: int,
+                                                          primitive: str, grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade

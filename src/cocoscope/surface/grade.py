@@ -40,6 +40,9 @@ __all__ = ["BIT_LOOPS", "MAX_DEPTH", "ORDER", "POLL_MACROS", "RISKY", "TABLE_CAL
            "poll_condition", "primitive_sink", "riskiest", "strip", "written_into"]
 
 _COMPARE_OPS = frozenset({"==", "!=", "<", ">", "<=", ">=", "&&", "||"})
+# include/linux/err.h: an error pointer is the error code cast to a pointer and back
+# (`return ERR_PTR(err)` returns err itself), not a call that consumes it.
+_ERROR_POINTERS = frozenset({"ERR_PTR", "PTR_ERR", "ERR_CAST"})
 _PASS_THROUGH = frozenset({"parenthesized_expression", "cast_expression", "binary_expression",
                            "conditional_expression", "unary_expression", "comma_expression"})
 
@@ -144,7 +147,7 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
         if arg_position(p, child) == poll_condition(name):
             return Grade.LOOP_BOUND  # tested by the poll loop (iopoll.h) on every round
         derived = uses.callee_kind(name, arg_position(p, child)) if uses is not None else ""
-        if name in VALUE_FUNCS or derived == "value":
+        if name in VALUE_FUNCS or name in _ERROR_POINTERS or derived == "value":
             if depth >= MAX_DEPTH:
                 return uses.limit("value conversions") if uses else Grade.UNKNOWN
             return classify(call, text, uses, depth + 1)  # FIELD_GET(m, v) is still v
