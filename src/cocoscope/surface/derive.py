@@ -89,7 +89,10 @@ class Resolver:
 
 
 def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key, Source], Resolver]:
-    res = Resolver(summaries, frozenset(catalogue.primitives))
+    # In path order: summaries arrive in whatever order the workers finish, and when a
+    # definition reaches a source along two paths the first one found names its chain, so the
+    # report would otherwise differ from run to run (mlx4_mf_bond's chain did).
+    res = Resolver(sorted(summaries, key=lambda s: s.path), frozenset(catalogue.primitives))
     sources: dict[Key, Source] = {
         ("", p.name): Source(p.name, p.interface, p.flow, p.returns, p.out_args, p.name, None,
                              "", 0)
