@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from cocoscope.surface.cparse import Node, ParsedFile, call_args, node_text
-from cocoscope.surface.trust_leaf import _function_of, _strip, _walk, _writes
+from cocoscope.surface.trust_leaf import function_of, strip_parens, walk, writes
 
 _DIRECTION_TYPE = "dma_data_direction"
 _TO_DEVICE = "DMA_TO_DEVICE"
@@ -61,7 +61,7 @@ def _callers_pass_to_device(parsed: ParsedFile, name: str, position: int, fdecl:
     text = parsed.text
     mentions = len(re.findall(rb"\b" + re.escape(name.encode()) + rb"\b", text))
     accounted, calls = 0, 0
-    for n in _walk(parsed.tree.root_node):
+    for n in walk(parsed.tree.root_node):
         if n.type != "identifier" or node_text(text, n) != name:
             continue
         parent = n.parent
@@ -75,7 +75,7 @@ def _callers_pass_to_device(parsed: ParsedFile, name: str, position: int, fdecl:
             return 0  # address taken, assigned, ...: callers the file does not show
         arglist = parent.child_by_field_name("arguments")
         args = call_args(arglist) if arglist is not None else []
-        if len(args) < position or node_text(text, _strip(args[position - 1])) != _TO_DEVICE:
+        if len(args) < position or node_text(text, strip_parens(args[position - 1])) != _TO_DEVICE:
             return 0
         accounted += 1
         calls += 1
@@ -85,7 +85,7 @@ def _callers_pass_to_device(parsed: ParsedFile, name: str, position: int, fdecl:
 def to_device_parameter(parsed: ParsedFile, call: Node) -> str | None:
     """Why the DMA call ``call`` only ever gets a DMA_TO_DEVICE buffer, or None."""
     text = parsed.text
-    fn = _function_of(call)
+    fn = function_of(call)
     fdecl = _declarator(fn) if fn is not None else None
     if fn is None or fdecl is None or not _static(text, fn):
         return None
@@ -97,9 +97,9 @@ def to_device_parameter(parsed: ParsedFile, call: Node) -> str | None:
     name = node_text(text, name_node)
     directions = _direction_params(text, fdecl)
     for arg in call_args(arglist):
-        arg = _strip(arg)
+        arg = strip_parens(arg)
         param = node_text(text, arg) if arg.type == "identifier" else ""
-        if param not in directions or _writes(text, body, param):
+        if param not in directions or writes(text, body, param):
             continue
         calls = _callers_pass_to_device(parsed, name, directions[param], fdecl)
         if calls:

@@ -30,7 +30,7 @@ _PASS_UP = frozenset({"compound_statement", "if_statement", "else_clause"}) | _L
 _ENTRIES = frozenset({"labeled_statement", "case_statement"})
 
 
-def _walk(node: Node) -> Iterator[Node]:
+def walk(node: Node) -> Iterator[Node]:
     stack = [node]
     while stack:
         n = stack.pop()
@@ -38,7 +38,7 @@ def _walk(node: Node) -> Iterator[Node]:
         stack.extend(reversed(n.children))
 
 
-def _strip(node: Node) -> Node:
+def strip_parens(node: Node) -> Node:
     while node.type == "parenthesized_expression" and node.named_children:
         node = node.named_children[0]
     return node
@@ -48,11 +48,11 @@ def _is(text: bytes, node: Node | None, name: str) -> bool:
     return node is not None and node.type == "identifier" and node_text(text, node) == name
 
 
-def _writes(text: bytes, scope: Node, name: str) -> list[Node]:
+def writes(text: bytes, scope: Node, name: str) -> list[Node]:
     """Every node in ``scope`` that writes ``name`` or may: assignments (their right-hand
     side node for a plain `=`, the expression otherwise), ++/--, and `&name`."""
     out = []
-    for n in _walk(scope):
+    for n in walk(scope):
         target = _strip_opt(n, "left") if n.type == "assignment_expression" else \
             _strip_opt(n, "argument") if n.type == "update_expression" or (
                 n.type == "pointer_expression" and text[n.start_byte:n.start_byte + 1] == b"&") \
@@ -64,11 +64,11 @@ def _writes(text: bytes, scope: Node, name: str) -> list[Node]:
 
 def _strip_opt(n: Node, field: str) -> Node | None:
     child = n.child_by_field_name(field)
-    return _strip(child) if child is not None else None
+    return strip_parens(child) if child is not None else None
 
 
 def _mentions(text: bytes, node: Node, name: str) -> bool:
-    return any(_is(text, n, name) for n in _walk(node))
+    return any(_is(text, n, name) for n in walk(node))
 
 
 def _plain_constant(text: bytes, n: Node, const: Constant) -> int | None:
@@ -98,7 +98,7 @@ def _local(text: bytes, function: Node, call: Node, name: str) -> Node | None:
     body = function.child_by_field_name("body")
     if body is None:
         return None
-    decls = [n for n in _walk(body)
+    decls = [n for n in walk(body)
              if n.type == "declaration" and _initializer(text, n, name, _no_constant)[0]]
     if len(decls) != 1 or any(c.type == "storage_class_specifier" for c in decls[0].children):
         return None
@@ -124,7 +124,7 @@ def _every_write_constant(text: bytes, function: Node, call: Node, name: str,
         if init is None:
             return None  # initialised with something that is not a constant
         values.add(init)
-    for w in _writes(text, function, name):
+    for w in writes(text, function, name):
         value = _plain_constant(text, w, const) if w.type == "assignment_expression" \
             else None
         if value is None:
@@ -148,12 +148,12 @@ def _straight_line(text: bytes, call: Node, function: Node, name: str,
     # The call's own statement must not write the variable before the call does.
     first = call.child_by_field_name("arguments")
     own = first.named_children[0] if first is not None and first.named_children else call
-    if any(not _inside(w, own) for w in _writes(text, stmt, name)):
+    if any(not _inside(w, own) for w in writes(text, stmt, name)):
         return None
     while True:
         prev = stmt.prev_named_sibling
         while prev is not None:
-            if prev.type in _ENTRIES or any(n.type in _ENTRIES for n in _walk(prev)):
+            if prev.type in _ENTRIES or any(n.type in _ENTRIES for n in walk(prev)):
                 return None  # another way into the block
             if _mentions(text, prev, name):
                 return _defines(text, prev, name, const)
@@ -167,10 +167,10 @@ def _straight_line(text: bytes, call: Node, function: Node, name: str,
             node = node.parent
             if node.type not in _PASS_UP:
                 return None
-            if node.type in _LOOPS and _writes(text, node, name):
+            if node.type in _LOOPS and writes(text, node, name):
                 return None  # the back edge may bring another value
             cond = node.child_by_field_name("condition")
-            if cond is not None and _writes(text, cond, name):
+            if cond is not None and writes(text, cond, name):
                 return None
         if node.parent is None:
             return None
@@ -197,14 +197,14 @@ def _defines(text: bytes, stmt: Node, name: str, const: Constant) -> set[int] | 
         return {init} if declared and init is not None else None
     if stmt.type != "expression_statement" or not stmt.named_children:
         return None
-    expr = _strip(stmt.named_children[0])
+    expr = strip_parens(stmt.named_children[0])
     if expr.type == "assignment_expression" and _is(text, _strip_opt(expr, "left"), name):
         value = _plain_constant(text, expr, const)
         return {value} if value is not None else None
     return None
 
 
-def _function_of(node: Node) -> Node | None:
+def function_of(node: Node) -> Node | None:
     while node.parent is not None and node.type != "function_definition":
         node = node.parent
     return node if node.type == "function_definition" else None
@@ -225,10 +225,10 @@ def local_leaves(parsed: ParsedFile, call: Node, pointer: bool,
     ``pointer``: the leaf is read through the first argument (`native_cpuid(&eax, ...)`)."""
     args = call.child_by_field_name("arguments")
     first = args.named_children[0] if args is not None and args.named_children else None
-    function = _function_of(call)
+    function = function_of(call)
     if first is None or function is None:
         return None
-    first = _strip(first)
+    first = strip_parens(first)
     if pointer:
         if first.type != "pointer_expression" or text_of(parsed, first)[:1] != "&":
             return None
