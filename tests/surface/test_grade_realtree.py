@@ -99,10 +99,28 @@ def test_global_written_or_sized_is_not_a_read(inv: Inventory) -> None:
     ("drivers/tty/serial/8250/8250_port.c", 1065, "serial_in", Grade.COMPARED),
     # vmci_make_handle(cid, rid) builds a compound literal from cid: a value, handed on
     ("drivers/misc/vmw_vmci/vmci_queue_pair.c", 893, "vmci_get_context_id", Grade.PASSED),
+    # value functions: an inline function that assigns nothing and returns (a part of) its
+    # parameter (below and test_value_functions_pass_their_parameters_on).
+    # d1 = FB_READL(src - 1); d1 = fb_rev_pixels_in_long(d1, ...) (which calls comp()), then
+    # merged into d0 and written with FB_WRITEL
+    ("drivers/video/fbdev/core/cfbcopyarea.c", 299, "FB_READL", Grade.WRITTEN_BACK),
+    # hv_result_success(status) is `hv_result(status) == HV_STATUS_SUCCESS`, hv_result a mask
+    ("arch/x86/hyperv/mmu.c", 151, "hv_do_hypercall", Grade.COMPARED),
+    # cxl_hdm_decoder_count(hdr) computes the count from FIELD_GET(..., hdr): then stored
+    ("drivers/cxl/core/regs.c", 74, "readl", Grade.STORED),
 ])
 def test_derived_sinks_and_value_macros(inv: Inventory, file: str, line: int, primitive: str,
                                         grade: Grade) -> None:
     assert at(inv, file, line, primitive).grade is grade
+
+
+def test_value_functions_pass_their_parameters_on(inv: Inventory) -> None:
+    # FB_WRITEL(comp(FB_READL(src), FB_READL(dst), first), dst): fb_draw.h's comp() is
+    # `((a ^ b) & mask) ^ b`, so both reads are merged and written back
+    reads = [s for s in inv.sites
+             if s.file == "drivers/video/fbdev/core/cfbcopyarea.c" and s.line == 103]
+    assert len(reads) == 2
+    assert {s.grade for s in reads} == {Grade.WRITTEN_BACK}
 
 
 # 7. A test whose result the function returns is `returned` (the caller gets a host-derived

@@ -194,11 +194,14 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
         marks = param_marks(local)
         if marks:
             pflows = param_flows(marks, call_list, text, returned, stored, stored_rhs,
-                                  indexes or [], macro)
+                                  indexes or [], macro, value_fn=not assigns and bool(returns))
     if macro and params:
         pflows = macro_params(body, params, text, pflows)
     pure = None
-    if macro and not assigns:
+    # A function that assigns nothing and returns a value computes it from its arguments
+    # (`comp(a, b, mask)` is `((a ^ b) & mask) ^ b`, `hv_result(status)` a mask): whether it
+    # is a value function like FIELD_GET depends on its callees, decided in sinks.py.
+    if not assigns and (macro or returns):
         pure = tuple(sorted({n for n, _a, _s, _e in call_list}))
     variadic = len(body.params) if body.params and body.params[-1].endswith("...") else 0
     return Def(body.name, body.kind, body.static, body.line, tuple(sorted(ret)),

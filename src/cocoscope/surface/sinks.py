@@ -68,7 +68,9 @@ def derive_sinks(res: Resolver, sources: Mapping[Key, Source] | None = None,
         callees = {c for _p2, c, _k2 in d.flows}
         # A macro whose parameter reaches its value, memory or a subscript can be a value,
         # store or index macro without any sink below it.
-        seed = d.kind == "macro" and bool(callees & {RETURN, STORE, INDEX, TESTED, UNUSED})
+        # So can a function that assigns nothing and returns a parameter (a value function).
+        seed = (d.kind == "macro" and bool(callees & {RETURN, STORE, INDEX, TESTED, UNUSED})) \
+            or (d.pure is not None and RETURN in callees)
         for callee in callees | set(d.pure or ()):
             known = base.get(callee)
             if known is None:
