@@ -246,3 +246,25 @@ def test_test_results_kept_through_a_variable(inv: Inventory, file: str, line: i
 def test_a_status_returned_as_an_error_pointer_is_returned(inv: Inventory, file: str, line: int,
                                                           primitive: str, grade: Grade) -> None:
     assert at(inv, file, line, primitive).grade is grade
+
+
+# A write in the definition's own branch ends the value on every path from it; gotos that
+# lie before the definition (in another branch) are on no path from it; a field filled in
+# one switch case is not read by a later case after a `break`.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # status = smb_wr16(...); status = smb_rd16(...) in the same else block (goto err above)
+    ("drivers/media/cec/platform/seco/seco-cec.c", 123, "smb_wr16", Grade.DISCARDED),
+    ("drivers/media/cec/platform/seco/seco-cec.c", 126, "smb_rd16", Grade.WRITTEN_BACK),
+    # pci_read_config_word(bridge, PCI_IO_BASE, &l); ... l = ... in the same if block
+    ("drivers/pci/setup-bus.c", 596, "pci_read_config_word", Grade.DISCARDED),
+    # &rev filled, then rev = mc_amd->hdr.patch_id on every path that goes on (goto out above)
+    ("arch/x86/kernel/cpu/microcode/amd.c", 960, "__apply_microcode_amd", Grade.COMPARED),
+    # status only tested for dev_dbg and reassigned; out-arguments into priv's fields
+    ("drivers/thermal/intel/int340x_thermal/int3400_thermal.c", 591, "acpi_parse_art",
+     Grade.STORED),
+    # &op->value in the conf_read case; `nr = op->value` bounds a loop in the enable_msix case
+    ("drivers/xen/xen-pciback/pciback_ops.c", 343, "xen_pcibk_config_read", Grade.STORED),
+])
+def test_reassignment_on_every_path_from_the_definition(inv: Inventory, file: str, line: int,
+                                                       primitive: str, grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade

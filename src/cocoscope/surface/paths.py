@@ -8,7 +8,8 @@ of `&&`/`||` or an arm of `?:`. A `goto` to a label between a write and a use ma
 not certain there unless the goto itself sits between the write and the label (`ret = readl();
 if (ret) goto out; ... ret = 0; out: return ret;` returns the value read). An early `return`
 needs nothing: it never makes a write run, and code after it in the same block is unreachable
-from it (a use after `if (x) { v = 0; return; }` is still counted).
+from it (a use after `if (x) { v = 0; return; }` is still counted). A goto that lies before
+the definition is on no path from it unless a loop or a backward goto brings the path back.
 """
 
 from __future__ import annotations
@@ -88,17 +89,56 @@ def jumps(body: Node, text: bytes) -> Jumps:
     return tuple(out)
 
 
-def before_on_every_path(write: Node, use: Node, gotos: Jumps = ()) -> bool:
+def reachable_jumps(gotos: Jumps, since: int, loops: list[Node]) -> Jumps:
+    """The gotos a path that starts at byte ``since`` can take. A goto before ``since`` is
+    reached again only through a loop around ``since`` that holds it, or a backward goto
+    (a label before its goto: `retry:`), so with neither it is not on the path: `if (x) {
+    if (rc) goto err; } else { rc = a(); rc = b(); } ... err: return rc;` returns b's value,
+    not a's (seco-cec.c:123)."""
+    if any(label < goto for goto, label in gotos):
+        return gotos
+    return tuple((goto, label) for goto, label in gotos if goto >= since or any(
+        lp.start_byte <= goto < lp.end_byte for lp in loops))
+
+
+def before_on_every_path(write: Node, use: Node, gotos: Jumps = (),
+                         since: Node | None = None) -> bool:
     """``write`` (an assignment or call, completed before ``use`` starts) runs on every path
-    that reaches ``use`` from their common enclosing statement; ``gotos`` (from ``jumps``)
-    are paths that may enter between them."""
+    that reaches ``use`` from their common enclosing statement, or (given the definition
+    ``since`` the paths start from) on every path from ``since`` onwards; ``gotos`` (from
+    ``jumps``) are paths that may enter between them."""
     if write.end_byte > use.start_byte:
         return False
     if any(write.end_byte <= label <= use.start_byte and not write.end_byte <= goto < label
            for goto, label in gotos):
         return False  # a goto from elsewhere lands between the write and the use
     top = common_ancestor(write, use)
-    return top is not None and unconditional_within(write, top)
+    if top is not None and unconditional_within(write, top):
+        return True
+    if since is None or since.end_byte > write.start_byte:
+        return False
+    # `} else { rc = a(); rc = b(); }`: the write is in a branch, but so is the definition,
+    # and every path from the definition runs the write before it leaves their common
+    # statement, unless a goto, break or continue between them jumps out first.
+    top = common_ancestor(since, write)
+    return top is not None and unconditional_within(write, top) and \
+        not _jumps_between(top, since.end_byte, write.start_byte)
+
+
+_JUMPS_OUT = frozenset({"goto_statement", "break_statement", "continue_statement"})
+
+
+def _jumps_between(top: Node, start: int, end: int) -> bool:
+    """Is there a goto, break or continue inside ``top`` between bytes ``start`` and ``end``?"""
+    todo = [top]
+    while todo:
+        node = todo.pop()
+        if node.end_byte <= start or node.start_byte >= end:
+            continue
+        if node.type in _JUMPS_OUT:
+            return True
+        todo.extend(node.named_children)
+    return False
 
 
 def enclosing_loops(node: Node) -> list[Node]:

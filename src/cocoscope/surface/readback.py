@@ -12,7 +12,13 @@ from typing import Protocol
 from cocoscope.surface.cparse import Node, arg_position, callee_name, node_text
 from cocoscope.surface.grade import MAX_DEPTH, Grade, classify, riskiest, strip
 from cocoscope.surface.grades import UseTracer as Uses
-from cocoscope.surface.paths import Jumps, before_on_every_path
+from cocoscope.surface.paths import (
+    Jumps,
+    before_on_every_path,
+    enclosing_loops,
+    leaves_switch_before,
+    reachable_jumps,
+)
 
 # (function, position, depth, field) -> how a function of the same file uses its parameter (or
 # that parameter's field: `p->field`) and whether it returns it; None when unknown.
@@ -105,12 +111,18 @@ def stored(t: UseTracer, target: Node, depth: int) -> Grade:
               if u.start_byte >= after and u.parent is not None
               and u.parent.type == "argument_list" and u.parent.parent is not None]
     grades = [Grade.STORED]
+    loops = enclosing_loops(target)
+    gotos = reachable_jumps(t._jumps(), after, loops)
     for n in same:
         # A call that ``base`` is handed to may change the field but need not replace it
         # (`comedi_dio_update_state(s, data)` only sets the bits its mask selects): like a
-        # local's, the value ends only where a plain write replaces it on every path.
+        # local's, the value ends only where a plain write replaces it on every path, and
+        # a later `case` after a `break` is not reached (pciback_ops.c:343's `&op->value`
+        # is not read by the enable_msix case).
         if _assigned(n) is None and not any(
-                before_on_every_path(w, n, t._jumps()) for w in writes):
+                before_on_every_path(w, n, gotos, target) for w in writes) and not (
+                leaves_switch_before(target, n) and
+                not any(lp.start_byte <= n.start_byte < lp.end_byte for lp in loops)):
             grades.append(classify(n, t._text, t, depth + 1))
     op = target.child_by_field_name("operator")
     fld = target.child_by_field_name("field")

@@ -22,6 +22,7 @@ from cocoscope.surface.paths import (
     enclosing_loops,
     jumps,
     leaves_switch_before,
+    reachable_jumps,
     unconditional_within,
 )
 from cocoscope.surface.readback import ParamGrader
@@ -297,6 +298,7 @@ class UseTracer:
             own = self._write(defined_at)
             def_end = own.end_byte if own is not None else defined_at.end_byte
         grades = []
+        forward = reachable_jumps(self._jumps(), after, loops)  # gotos after the definition
         for use in uses:
             if self._write(use) is not None or use.start_byte == after:
                 continue  # a write, or the definition itself
@@ -306,6 +308,7 @@ class UseTracer:
                                     for lp in loops):
                     continue  # a later case of the switch, after a `break`: never reached
                 killers = [w for _u, w in writes if w.start_byte >= def_end]
+                gotos, since = forward, None if isinstance(defined_at, int) else defined_at
             else:
                 loop = next((lp for lp in loops if lp.start_byte <= use.start_byte), None)
                 if loop is None:
@@ -323,7 +326,8 @@ class UseTracer:
                 # The back edge never runs a for's initializer again.
                 killers = [w for _u, w in writes if w.start_byte >= loop.start_byte
                            and (init is None or w.start_byte >= init.end_byte)]
-            if any(before_on_every_path(w, use, self._jumps()) for w in killers):
+                gotos, since = self._jumps(), None
+            if any(before_on_every_path(w, use, gotos, since) for w in killers):
                 continue
             grades.append(self._use(use, depth, pointee))
         return riskiest(grades)

@@ -1,0 +1,121 @@
+"""Which writes end a value on every path (paths.py), on small C snippets graded by pass 2:
+a write in the definition's own branch, gotos before the definition, later switch cases.
+The same rules on the Debian 6.12 lines that show them are in test_grade_realtree.py."""
+
+from __future__ import annotations
+
+from cocoscope.surface.cparse import parse
+from cocoscope.surface.grade import Grade
+from cocoscope.surface.sites import SourceRef, find_sites
+
+SOURCES = {"readl": SourceRef("readl", True, frozenset(), False, False),
+           "rd": SourceRef("rd", True, frozenset({2}), False, False)}
+
+
+def grades(code: str) -> dict[int, Grade]:
+    """Grade of each source call, by line."""
+    return {s.line: s.grade for s in find_sites(parse(code.encode(), None), SOURCES)}
+
+
+def test_a_write_in_the_definitions_own_branch_ends_it() -> None:
+    # seco-cec.c:123: the status is overwritten in the same `else` block; the gotos to
+    # `err` sit in the other branch, before the definition, so no path from it takes them.
+    g = grades("""int f(int on)
+{
+	int status;
+	if (on) {
+		status = g();
+		if (status)
+			goto err;
+	} else {
+		status = readl(A);
+		status = h();
+	}
+	return 0;
+err:
+	return status;
+}
+""")
+    assert g[9] is Grade.DISCARDED
+
+
+def test_the_write_must_run_on_every_path_from_the_definition() -> None:
+    # The new rule does not reach past a goto or break between the definition and the
+    # write, nor past gotos before the definition that a backward goto brings back.
+    g = grades("""int f(int on)
+{
+	int status;
+	if (on) {
+		status = readl(A);
+		if (status)
+			goto err;
+		status = h();
+	}
+	return 0;
+err:
+	return status;
+}
+int k(int n)
+{
+	int v = 0;
+	while (n--) {
+		v = readl(A);
+		if (v & 1)
+			break;
+		v = 0;
+	}
+	return v;
+}
+int m(int on)
+{
+	int status;
+again:
+	if (on) {
+		status = g();
+		if (status)
+			goto err;
+	} else {
+		status = readl(A);
+		if (status == 7)
+			goto again;
+		status = h();
+	}
+	return 0;
+err:
+	return status;
+}
+int q(int on)
+{
+	int status;
+	if (on) {
+		status = readl(A);
+		status = h();
+	}
+	return status;
+}
+""")
+    assert g[5] is Grade.RETURNED  # goto err between the read and the write
+    assert g[18] is Grade.RETURNED  # break between them
+    assert g[34] is Grade.RETURNED  # goto again brings `goto err` back
+    assert g[47] is Grade.DISCARDED  # replaced in its own branch: the new rule
+
+
+def test_a_field_read_in_a_later_case_after_a_break_is_not_reached() -> None:
+    # pciback_ops.c:343: `&op->value` filled in one case; the enable_msix case that reads
+    # op->value as a loop bound is another pass of the switch.
+    g = grades("""void f(struct op *op, int cmd, int *out)
+{
+	unsigned int nr = 0, i;
+	switch (cmd) {
+	case 1:
+		rd(X, &op->value);
+		break;
+	case 2:
+		nr = op->value;
+		break;
+	}
+	for (i = 0; i < nr; i++)
+		out[i] = 0;
+}
+""")
+    assert g[6] is Grade.STORED
