@@ -140,6 +140,9 @@ def test_a_file_own_function_named_like_a_primitive(scans: Scans) -> None:
     ("drivers/vhost/vhost.c", 2822, "vhost32_to_cpu"),  # vhost: the device (backend) side
     ("drivers/net/tun.c", 2155, "tun16_to_cpu"),  # vnet header of the tun device
     ("net/packet/af_packet.c", 2591, "__virtio16_to_cpu"),  # vnet header from a user socket
+    # the balloon's own command id, sent to the device only as an out buffer
+    ("drivers/virtio/virtio_balloon.c", 806, "virtio32_to_cpu"),
+    ("drivers/virtio/virtio_balloon.c", 755, "virtio32_to_cpu"),
 ])
 def test_conversions_of_guest_data_are_not_host_input(scans: Scans, file: str, line: int,
                                                       primitive: str) -> None:
@@ -149,6 +152,9 @@ def test_conversions_of_guest_data_are_not_host_input(scans: Scans, file: str, l
 
 def test_virtio_driver_conversions_stay_host_input(scans: Scans) -> None:
     assert trust(scans, "drivers/net/virtio_net.c", 1227, "virtio16_to_cpu") == \
+        (Trust.HOST, Trust.HOST)
+    # the balloon's command id the device sends (a config read) stays host input
+    assert trust(scans, "drivers/virtio/virtio_balloon.c", 654, "virtio_cread_le") == \
         (Trust.HOST, Trust.HOST)
 
 
