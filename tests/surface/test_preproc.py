@@ -119,3 +119,46 @@ static inline u8 inb_p(unsigned long addr) { return inb(addr); }
     assert includer_defines(includer, '"asm-generic/io.h"', generic) == ()  # not that line
     out, _d, _u = blank_inactive(generic, Defines({"inb_p": -1}))
     assert b"static inline u8 inb_p" not in out
+
+
+def test_includer_defines_under_a_condition_the_config_decides() -> None:
+    # x86's asm/io.h defines readq and readq_relaxed under `#ifdef CONFIG_X86_64` before
+    # `#include <asm-generic/io.h>`, whose fallback is `#if defined(readq) &&
+    # !defined(readq_relaxed)`: with the config, both definitions are certain.
+    includer = b"""#ifndef _ASM_X86_IO_H
+#define _ASM_X86_IO_H
+#ifdef CONFIG_X86_64
+#define readq readq
+#define readq_relaxed(a) __readq(a)
+#else
+#define slow_only 1
+#endif
+#ifdef CONFIG_UNSET
+#define not_built 1
+#endif
+#if defined(SOMETHING_UNKNOWN)
+#define unsure 1
+#endif
+#include <asm-generic/io.h>
+#endif
+"""
+    generic = b"""#if defined(readq) && !defined(readq_relaxed)
+#define readq_relaxed readq_relaxed
+static inline u64 readq_relaxed(const volatile void *addr) { return __raw_readq(addr); }
+#endif
+#if defined(readq) || !defined(unsure)
+#define unsure 2
+#endif
+"""
+    x86_64 = Defines({"CONFIG_X86_64": 1})
+    assert includer_defines(includer, "<asm-generic/io.h>", generic, x86_64) == (
+        ("readq", -1), ("readq_relaxed", -1))
+    # without the config every conditional is undecided: nothing under one counts
+    assert includer_defines(includer, "<asm-generic/io.h>", generic) == ()
+    out, _d, _u = blank_inactive(generic, Defines({"readq": -1, "readq_relaxed": -1}))
+    assert b"static inline u64 readq_relaxed" not in out
+    # an include in a branch the config leaves out is not the include
+    assert includer_defines(b"#define A 1\n#ifdef CONFIG_UNSET\n#include \"x.c\"\n#endif\n",
+                            "x.c", b"", x86_64) == ()
+    assert includer_defines(b"#define A 1\n#ifdef CONFIG_X86_64\n#include \"x.c\"\n#endif\n",
+                            "x.c", b"", x86_64) == (("A", 1),)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cocoscope.evidence.files import read_tree_file
 from cocoscope.evidence.kbuild.records import BuiltFile
-from cocoscope.surface.preproc import includer_defines
+from cocoscope.surface.preproc import Defines, config_defines, includer_defines
 
 HEADER_ROOTS = ("include/linux", "include/asm-generic", "include/acpi", "include/net",
                 "include/xen", "include/hyperv", "include/clocksource", "include/video",
@@ -63,11 +63,12 @@ def files_for_config(tree: Path, config_path: str) -> list[FileSpec]:
     from cocoscope.evidence.kbuild import resolve
 
     result = resolve(tree, load_config(config_path))
-    return [FileSpec(f.path, f.built, f.module or "", f.symbol or "", _includer_macros(tree, f))
-            for f in result.files]
+    d = config_defines(config_path)
+    return [FileSpec(f.path, f.built, f.module or "", f.symbol or "",
+                     _includer_macros(tree, f, d)) for f in result.files]
 
 
-def _includer_macros(tree: Path, f: BuiltFile) -> tuple[tuple[str, int], ...]:
+def _includer_macros(tree: Path, f: BuiltFile, d: Defines) -> tuple[tuple[str, int], ...]:
     """For a .c file compiled only by being #included from one built file: the macros that
     file certainly defines first. Several includers may define different ones: nothing."""
     if f.included_from is None or len(f.includers) != 1:
@@ -76,7 +77,7 @@ def _includer_macros(tree: Path, f: BuiltFile) -> tuple[tuple[str, int], ...]:
     spelled = posixpath.relpath(f.path, posixpath.dirname(includer))
     try:
         return includer_defines(read_tree_file(tree / includer), spelled,
-                                read_tree_file(tree / f.path))
+                                read_tree_file(tree / f.path), d)
     except OSError:
         return ()
 

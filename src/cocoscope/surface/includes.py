@@ -12,9 +12,9 @@ import posixpath
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 
-from cocoscope.surface.cache import Cache, digest
+from cocoscope.surface.cache import SCANNER_VERSION, Cache, digest
 from cocoscope.surface.dataflow import FileSummary
-from cocoscope.surface.preproc import includer_defines
+from cocoscope.surface.preproc import Defines, includer_defines
 
 _SYSTEM_ROOTS = ("include/", "arch/x86/include/", "include/uapi/", "arch/x86/include/uapi/")
 
@@ -63,11 +63,14 @@ GENERIC = "include/asm-generic/"
 
 
 def generic_header_macros(summaries: Sequence[FileSummary], read: Callable[[str], bytes],
-                          cache: Cache | None = None) -> dict[str, tuple[tuple[str, int], ...]]:
+                          cache: Cache | None = None, defines: Defines | None = None,
+                          defines_key: str = "") -> dict[str, tuple[tuple[str, int], ...]]:
     """``include/asm-generic/`` headers that exactly one scanned file includes (once, outside
     any conditional but its include guard): header -> the macros that includer certainly
     defines before its ``#include`` (``preproc.includer_defines``). Every compilation reaches such a header through that one
-    line, so it sees those macros; a header with any other includer gets none."""
+    line, so it sees those macros; a header with any other includer gets none. With the
+    config's ``defines`` (``defines_key`` a digest of them), what the includer defines under
+    a conditional the config decides counts too (`#ifdef CONFIG_X86_64`)."""
     spelled_generic = GENERIC[len("include/"):]
     # Only `asm-generic/...` spellings, or any include made by a file in that directory, can
     # resolve into it. Resolving against the generic headers alone can only add includers
@@ -94,7 +97,8 @@ def generic_header_macros(summaries: Sequence[FileSummary], read: Callable[[str]
     single = sorted((header, incs[0]) for header, incs in includers.items() if len(incs) == 1)
     # The answer depends only on the contents of those pairs (reading ~100 files costs more
     # than the rest of this): kept in the cache under their digests.
-    key = digest("generic-header-macros", *(f"{h}:{known[h]}:{i}:{sha[i]}:{spelled}"
+    key = digest("generic-header-macros", SCANNER_VERSION, defines_key,
+                 *(f"{h}:{known[h]}:{i}:{sha[i]}:{spelled}"
                                             for h, (i, spelled) in single))
     hit = cache.get("generic-headers", key) if cache is not None else None
     if isinstance(hit, dict):
@@ -102,7 +106,7 @@ def generic_header_macros(summaries: Sequence[FileSummary], read: Callable[[str]
     out: dict[str, tuple[tuple[str, int], ...]] = {}
     for header, (includer, spelled) in single:
         try:
-            macros = includer_defines(read(includer), spelled, read(header))
+            macros = includer_defines(read(includer), spelled, read(header), defines)
         except OSError:
             continue
         if macros:

@@ -330,20 +330,26 @@ _MACRO_NAME = re.compile(rb"([A-Za-z_]\w*)(\(?)[ \t]*(.*)")
 _COMMENT = re.compile(rb"/\*.*?\*/", re.S)
 
 
-def includer_defines(includer: bytes, spelled: str, included: bytes) -> tuple[tuple[str, int], ...]:
+def includer_defines(includer: bytes, spelled: str, included: bytes,
+                     d: Defines | None = None) -> tuple[tuple[str, int], ...]:
     """The macros an including file certainly has defined where it does ``#include "spelled"``
     (ni_pcimio.c: `#define PCIDMA` ... `#include "ni_mio_common.c"`; ``spelled`` may also be
     written with its delimiters, `<asm-generic/io.h>`), as (name, value; -1 when the value is
-    not a number). Only what is certain: `#define`s and `#undef`s outside any conditional
-    before the first such `#include`, itself outside any conditional; the includer's own
-    include guard (its first directive `#ifndef G` with `#define G` next) does not count as
-    one. A name the includer also defines or undefines under a conditional, or that the
-    included file defines or undefines itself, is left out, except a fallback definition
-    (`#ifndef X` directly followed by `#define X`), which never happens once X is defined.
-    No include found: ()."""
+    not a number). Only what is certain: `#define`s and `#undef`s before the first such
+    `#include`, both in branches that are certainly compiled. Without ``d`` that means outside
+    any conditional; with the config's defines ``d``, a conditional the config decides counts
+    as decided (x86's asm/io.h defines `readq_relaxed` under `#ifdef CONFIG_X86_64` before it
+    includes asm-generic/io.h), and what a branch the config leaves out defines is ignored.
+    The includer's own include guard (its first directive `#ifndef G` with `#define G` next)
+    does not count as a conditional. A name the includer also defines or undefines in an
+    undecided branch, or that the included file defines or undefines itself, is left out,
+    except a fallback definition (`#ifndef X` directly followed by `#define X`), which never
+    happens once X is defined. No include found, or one in an undecided branch: ()."""
     includer = _uncommented(includer)
     written = spelled if spelled[:1] in ('"', "<") else f'"{spelled}"'
-    depth = 0
+    # one (live, seen_true) per open conditional: the branch is certainly compiled (1),
+    # certainly not (0) or undecided (None); seen_true as in _Frame
+    stack: list[tuple[Value, Value]] = []
     found: dict[str, int] = {}
     doubtful: set[str] = set()
     guard = _include_guard(includer)
@@ -352,15 +358,36 @@ def includer_defines(includer: bytes, spelled: str, included: bytes) -> tuple[tu
         if m.start() in guard:
             continue
         if kind in (b"if", b"ifdef", b"ifndef"):
-            depth += 1
-        elif kind == b"endif":
-            depth = max(depth - 1, 0)
-        elif kind in (b"define", b"undef"):
+            cond = _condition(kind, rest, d)
+            stack.append((cond, cond))
+            continue
+        if kind in (b"elif", b"else"):
+            if stack:
+                _live, seen = stack[-1]
+                cond = 1 if kind == b"else" else _condition(b"if", rest, d)
+                live = 0 if seen else (None if seen is None or cond is None else cond)
+                stack[-1] = (live, 1 if seen or cond == 1 else
+                             (None if seen is None or cond is None else 0))
+            continue
+        if kind == b"endif":
+            if stack:
+                stack.pop()
+            continue
+        state: Value = 1
+        for live, _seen in stack:
+            if live == 0:
+                state = 0
+                break
+            if live is None:
+                state = None
+        if state == 0:
+            continue  # a branch this build leaves out
+        if kind in (b"define", b"undef"):
             name = _MACRO_NAME.match(rest)
             if name is None:
                 continue
             ident = name.group(1).decode()
-            if depth:
+            if state is None:
                 doubtful.add(ident)
             elif kind == b"undef":
                 found.pop(ident, None)
@@ -369,12 +396,24 @@ def includer_defines(includer: bytes, spelled: str, included: bytes) -> tuple[tu
                 number = None if name.group(2) else _number(value.decode("utf-8", "replace"))
                 found[ident] = -1 if number is None else number
         elif kind == b"include" and rest.strip().startswith(written.encode()):
-            if depth:
+            if state is None:
                 return ()
             own = _redefined(included)
             return tuple(sorted((k, v) for k, v in found.items()
                                 if k not in doubtful and k not in own))
     return ()
+
+
+def _condition(kind: bytes, rest: bytes, d: Defines | None) -> Value:
+    """1 / 0 when the config ``d`` decides an `#if`/`#ifdef`/`#ifndef`, else None."""
+    if d is None:
+        return None
+    text = rest.decode("utf-8", "replace").strip()
+    if kind != b"if":
+        name = text.split()[0] if text.split() else ""
+        text = f"defined({name})" if kind == b"ifdef" else f"!defined({name})"
+    value = evaluate(text, d)
+    return None if value is None else int(value != 0)
 
 
 def _uncommented(text: bytes) -> bytes:
@@ -396,17 +435,29 @@ def _include_guard(text: bytes) -> tuple[int, ...]:
 
 def _redefined(text: bytes) -> set[str]:
     """Names a file may define or undefine itself, other than in a fallback definition
-    (`#ifndef X` directly followed by `#define X`)."""
+    (`#ifndef X`, or an `#if` conjunction with `!defined(X)`, directly followed by
+    `#define X`)."""
     out: set[str] = set()
     previous = b""
     for m in _INCLUDER_DIRECTIVE.finditer(_uncommented(text)):
         kind, rest = m.group(1), m.group(2)
         if kind in (b"define", b"undef") and (name := _MACRO_NAME.match(rest)) is not None:
             ident = name.group(1)
-            if not (kind == b"define" and previous.split() == [b"ifndef", ident]):
+            if not (kind == b"define" and _falls_back(previous, ident)):
                 out.add(ident.decode())
         previous = kind + b" " + rest
     return out
+
+
+def _falls_back(directive: bytes, ident: bytes) -> bool:
+    """``directive`` (kind and text) only holds while ``ident`` is undefined: `#ifndef X`, or
+    an `#if` that is a conjunction with `!defined(X)` (asm-generic/io.h's `#if defined(readq)
+    && !defined(readq_relaxed)`)."""
+    if directive.split() == [b"ifndef", ident]:
+        return True
+    if not directive.startswith(b"if ") or b"||" in directive:
+        return False
+    return re.search(rb"!\s*defined\s*(\(\s*)?" + re.escape(ident) + rb"\b", directive) is not None
 
 
 def _number(text: str) -> int | None:

@@ -221,7 +221,7 @@ def _generic_headers(ctx: FileContext, summaries: list[FileSummary],
     generic `#ifndef inb_p` fallback): summarised again with them, and every later step
     (pass 2, trust's parse) sees them through the context."""
     extra = generic_header_macros(summaries, lambda rel: read_tree_file(ctx.tree / rel),
-                                  ctx.cache)
+                                  ctx.cache, ctx.defines(""), ctx.config_key)
     if not extra:
         return ctx, summaries
     macros = {**ctx.file_macros, **extra}
