@@ -67,3 +67,45 @@ def test_sink_only_through_the_fixpoint_real_6_12(linux_tree: Path) -> None:
     sinks = derive_sinks(Resolver(sums, frozenset()))
     assert kind_at(sinks[("", "rtc_cmos_write")], 1) == Grade.WRITTEN_BACK.value
     assert kind_at(sinks[("", "CMOS_WRITE")], 1) == Grade.WRITTEN_BACK.value
+
+
+def test_store_helpers_are_short_and_only_store() -> None:
+    """A short function whose parameter is only assigned into memory or handed to another
+    store helper (or x86's inline-assembly atomics) stores it; one that also prints it, or
+    spans more than a one-line helper, does not."""
+    src = b"""
+static inline void stat_add(struct stat *p, unsigned long val)
+{
+	p->v += val;
+}
+static inline void stat_set(struct stat *p, unsigned long val)
+{
+	stat_add(p, val);
+}
+static inline void counter_add(struct stat *p, long val)
+{
+	arch_atomic64_add(val, &p->a);
+}
+static void logged(struct stat *p, unsigned long val)
+{
+	p->v = val;
+	printk("%lu\\n", val);
+}
+static void long_one(struct stat *p, unsigned long val)
+{
+	p->v = val;
+	p->w = 1;
+	p->x = 2;
+	p->y = 3;
+	p->z = 4;
+	p->a = 5;
+	p->b = 6;
+	p->c = 7;
+}
+"""
+    sinks = derive_sinks(Resolver([_summary("drivers/demo/stats.c", src)], frozenset()))
+    path = "drivers/demo/stats.c"
+    for name in ("stat_add", "stat_set", "counter_add"):
+        assert kind_at(sinks[(path, name)], 2) == Grade.STORED.value, name
+    assert (path, "logged") not in sinks  # it prints the value too: passed
+    assert (path, "long_one") not in sinks  # no one-line helper

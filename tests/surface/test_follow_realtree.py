@@ -172,3 +172,36 @@ def test_put_user_into_the_callers_buffer(inv: Inventory) -> None:
 def test_an_update_in_a_loop_condition(inv: Inventory) -> None:
     assert at(inv, "drivers/net/virtio_net.c", 2278, "virtio16_to_cpu").grade is \
         Grade.LOOP_BOUND
+
+
+# 8. Store helpers: a short function whose only use of a parameter is storing it into memory
+#    (or handing it to another store helper) stores the value; where the call names the
+#    memory, that decides (the caller's `*p` is `returned`).
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # u64_stats_add(&stats->bytes, len): local64_add -> ... -> x86 arch_atomic64_add (asm)
+    ("drivers/net/virtio_net.c", 1195, "virtqueue_get_buf", Grade.STORED),
+    # local64_set(&event->hw.prev_count, cstate_pmu_read_counter(event)): -> __WRITE_ONCE
+    ("arch/x86/events/intel/cstate.c", 343, "cstate_pmu_read_counter", Grade.STORED),
+    # atomic_or(events, &ctrl->pending_events)
+    ("drivers/pci/hotplug/pciehp_hpc.c", 622, "pcie_capability_read_word", Grade.STORED),
+    # acpi_set_device_status(device, sta): `*((u32 *)&adev->status) = sta`
+    ("drivers/acpi/bus.c", 111, "acpi_bus_get_status_handle", Grade.STORED),
+    # WRITE_ONCE(*highest_perf, (u32)val) with highest_perf the caller's pointer
+    ("arch/x86/kernel/acpi/cppc.c", 154, "cppc_get_highest_perf", Grade.RETURNED),
+])
+def test_store_helpers(inv: Inventory, file: str, line: int, primitive: str,
+                       grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade
+
+
+# ... but a function that does more with the parameter than store it is no store helper.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # x86_pci_root_bus_resources(busnum, ...) prints and compares: pcibios_scan_root is more
+    # than a store helper, and the bus number stays passed
+    ("arch/x86/pci/fixup.c", 27, "pci_read_config_byte", Grade.PASSED),
+    # subtract_range(range, RANGE_NUM, start, end + 1) stores, but in a loop of comparisons
+    ("arch/x86/pci/amd_bus.c", 166, "read_pci_config", Grade.PASSED),
+])
+def test_more_than_a_store_helper(inv: Inventory, file: str, line: int, primitive: str,
+                       grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade

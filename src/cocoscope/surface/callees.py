@@ -107,6 +107,12 @@ def primitive_sink(name: str) -> Grade | None:
     return None
 
 
+def sized_or_address(name: str, position: int) -> bool:
+    """Is argument ``position`` of ``name`` a size (`sg_init_one`'s length) or an address
+    handed to a mapping function: a known use that no derived sink overrides?"""
+    return position in _SIZE_ARGS.get(name, ()) or name in _ADDRESS_FUNCS
+
+
 def call_argument(call: Node, arg_parent: Node, child: Node) -> Grade:
     name = callee_name(call)
     pos = arg_position(arg_parent, child)

@@ -194,7 +194,8 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
         marks = param_marks(local)
         if marks:
             pflows = param_flows(marks, call_list, text, returned, stored, stored_rhs,
-                                  indexes or [], macro, value_fn=not assigns and bool(returns))
+                                  indexes or [], macro, value_fn=not assigns and bool(returns),
+                                  helper=not macro and _short(body.node))
     if macro and params:
         pflows = macro_params(body, params, text, pflows)
     pure = None
@@ -207,6 +208,16 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
     return Def(body.name, body.kind, body.static, body.line, tuple(sorted(ret)),
                tuple(sorted(outs)), tuple(sorted(guards)), pflows, pure, variadic,
                tuple(sorted(literal_outs)), tuple(sorted(decided)))
+
+
+# A store helper is short, a one-line helper whose effect is obvious (u64_stats_add,
+# arch_atomic64_set, set_capacity): its definition spans at most this many lines (a loop that
+# compares what it stores, subtract_range's, is longer).
+_HELPER_LINES = 10
+
+
+def _short(fn: Node) -> bool:
+    return fn.end_point[0] - fn.start_point[0] < _HELPER_LINES
 
 
 def _literal_args(args: list[Node], text: bytes) -> tuple[tuple[int, bool], ...]:

@@ -41,6 +41,25 @@ def written_by_call(call: Node, name: str, pos: int, child: Node, text: bytes,
     return None
 
 
+def store_destination(call: Node, child: Node, text: bytes) -> Node | None:
+    """Where a store macro or helper (sinks.py) puts its argument ``child``: the one other
+    argument that designates memory (`&hwc->prev_count` of `local64_set`, `*highest_perf` of
+    `WRITE_ONCE`), if exactly one does; None when the destination is a bare pointer
+    (`u64_stats_add(p, v)` stores into a field of *p), a local's address (`membuf_store(&to,
+    v)` stores into what a field of `to` points at, not into all of `to`) or cannot be told."""
+    args = call.child_by_field_name("arguments")
+    if args is None:
+        return None
+    dests = [a for a in args.named_children if a.type != "comment" and a != child
+             and strip(a).type in ("pointer_expression", "field_expression",
+                                   "subscript_expression")]
+    if len(dests) != 1:
+        return None
+    dest = strip(dests[0])
+    inner = dest.child_by_field_name("argument") if text[dest.start_byte] == 0x26 else None
+    return None if inner is not None and strip(inner).type == "identifier" else dest
+
+
 def bit_loop(addr: Node) -> Node | None:
     """The loop variable of the bit loop whose bitmap is ``addr`` (`&v`), if it is one."""
     p = addr.parent

@@ -26,6 +26,7 @@ from cocoscope.surface.destinations import (
     copy_destination,
     lvalue_base,
     pointer_local,
+    store_destination,
     strip,
     written_by_call,
     written_into,
@@ -165,6 +166,10 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
             if inner is not None:
                 return inner
         if grade is Grade.PASSED and derived:
+            dest = store_destination(call, child, text) \
+                if derived == Grade.STORED.value and depth < MAX_DEPTH else None
+            if dest is not None:  # `WRITE_ONCE(*out, v)`: by where it lands
+                return copied_into(dest, text, uses, depth)
             return Grade(derived)  # a derived write/print wrapper or store macro (sinks.py)
         return grade
     if t in ("if_statement", "condition_clause") and uses is not None and depth < MAX_DEPTH:

@@ -23,10 +23,11 @@ def param_marks(local: dict[str, set[Ref]]) -> dict[str, set[int]]:
 def param_flows(marks: dict[str, set[int]], calls: list[tuple[str, list[Node], int, int]],
                  text: bytes, returned: set[str], stored: set[str], stored_rhs: list[Node],
                  indexes: list[Node], macro: bool, value_fn: bool = False,
-                 ) -> tuple[tuple[int, str, int], ...]:
+                 helper: bool = False) -> tuple[tuple[int, str, int], ...]:
     """Def.flows: where each parameter's value goes, through local copies (``marks`` maps a
     name to the parameters it holds). A function's parameter that is returned, stored or
-    used as an index can be no sink (sinks.py): left out, except that a function which
+    used as an index can be no sink (sinks.py): left out, except that a short function
+    (``helper``) keeps its stored parameters (it may be a store helper) and one which
     assigns nothing (``value_fn``) keeps its returned parameters: it may be a value function
     (`comp(a, b, mask)`), decided in sinks.py once its callees are known.
 
@@ -50,7 +51,10 @@ def param_flows(marks: dict[str, set[int]], calls: list[tuple[str, list[Node], i
         stored_params |= of_node(rhs)
     out |= {(p, STORE, 0) for p in stored_params}
     out |= {(p, INDEX, 0) for x in indexes for p in of_node(x)}
-    dead = set() if macro else {p for p, c, _k in out if not (value_fn and c == RETURN)}
+    # A short function's stored parameter stays: its other uses decide whether the function
+    # is a store helper (sinks.py).
+    dead = set() if macro else {p for p, c, _k in out
+                                if not ((helper and c == STORE) or (value_fn and c == RETURN))}
     if not macro and not {k for ks in marks.values() for k in ks} - dead:
         return ()
     for name, args, start, end in calls:

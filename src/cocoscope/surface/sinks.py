@@ -14,6 +14,10 @@ known: the write and print primitives named by ``grade`` (`writel`, `outb`, `pri
   `dbg(fmt, arg...)` -> `printk`): `printed`;
 - a **store macro** assigns a parameter into memory (`MLX5_SET64(typ, p, fld, v)` writes
   `*(... p ...) = cpu_to_be64(v)`): `stored`;
+- a **store helper** is a function whose only uses of a parameter are assignments into memory
+  and calls that store it (or convert it), and which neither returns it nor
+  subscripts with it (`u64_stats_add(p, val)` is `local64_add(val, &p->v)`, down to x86's
+  `arch_atomic64_add`; `arch_atomic_set(v, i)` is `__WRITE_ONCE(v->counter, i)`): `stored`;
 - a macro that subscripts an array with a parameter makes it an `index`
   (`pci_resource_n(dev, bar)` is `&(dev)->resource[(bar)]`);
 - a **value macro** has no assignment and calls only value conversions and other value
@@ -27,6 +31,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Mapping
 
+from cocoscope.surface.callees import sized_or_address
 from cocoscope.surface.dataflow import INDEX, RETURN, STORE, TESTED, UNUSED, Def
 from cocoscope.surface.derive import Key, Resolver, Source
 from cocoscope.surface.grade import VALUE_FUNCS, Grade, primitive_sink
@@ -39,6 +44,20 @@ SinkInfo = tuple[tuple[int, str], ...]
 _COMPILE_TIME = frozenset({"sizeof", "typeof", "__typeof__", "__same_type", "_Generic",
                            "__is_constexpr", "__BF_FIELD_CHECK", "__bf_shf"})
 _SINKS = frozenset({Grade.WRITTEN_BACK.value, Grade.PRINTED.value, VALUE})
+# What a store helper may do with a parameter besides assigning it into memory: convert it
+# and hand it to other store helpers. A function that also prints or writes the value does more
+# than store it (pcibios_scan_root(busnum) prints it and scans a bus): its argument stays
+# `passed`, as a reviewer who does not follow other files' functions grades it.
+_STORE_SINKS = frozenset({VALUE, Grade.STORED.value})
+# x86's atomic read-modify-write operations are inline assembly pass 1 cannot follow
+# (asm/atomic.h, asm/atomic64_64.h, asm/local.h: `asm volatile(LOCK_PREFIX "addq %1,%0" :
+# "=m" (v->counter) : "er" (i), ...)`): each adds (subtracts, ands, ors, xors) its argument 1
+# into the variable its argument 2 points to. Argument -> kind, by name.
+_ASM_STORES: dict[str, tuple[int, str]] = {
+    **{f"arch_atomic{width}_{op}": (1, Grade.STORED.value)
+       for width in ("", "64") for op in ("add", "sub", "and", "or", "xor")},
+    "local_add": (1, Grade.STORED.value), "local_sub": (1, Grade.STORED.value),
+}
 
 
 def kind_at(info: SinkInfo, position: int) -> str:
@@ -68,15 +87,17 @@ def derive_sinks(res: Resolver, sources: Mapping[Key, Source] | None = None,
         callees = {c for _p2, c, _k2 in d.flows}
         # A macro whose parameter reaches its value, memory or a subscript can be a value,
         # store or index macro without any sink below it.
-        # So can a function that assigns nothing and returns a parameter (a value function).
+        # So can a function that assigns nothing and returns a parameter (a value function),
+        # and one that stores a parameter (a store helper).
         seed = (d.kind == "macro" and bool(callees & {RETURN, STORE, INDEX, TESTED, UNUSED})) \
-            or (d.pure is not None and RETURN in callees)
+            or (d.pure is not None and RETURN in callees) or STORE in callees
         for callee in callees | set(d.pure or ()):
             known = base.get(callee)
             if known is None:
                 prim = primitive_sink(callee)
                 known = base[callee] = prim.value if prim is not None else \
-                    VALUE if callee in VALUE_FUNCS else ""
+                    VALUE if callee in VALUE_FUNCS else \
+                    _ASM_STORES[callee][1] if callee in _ASM_STORES else ""
             if known:
                 seed = True
             else:
@@ -96,6 +117,11 @@ def derive_sinks(res: Resolver, sources: Mapping[Key, Source] | None = None,
         path, key, d = items[i]
 
         def kind(callee: str, position: int, path: str = path) -> str:
+            asm = _ASM_STORES.get(callee)
+            if asm is not None:
+                return asm[1] if asm[0] == position else ""
+            if sized_or_address(callee, position):
+                return ""  # `sg_init_one(sg, buf, len)` stores len, but as a length
             known = base.get(callee, "")
             if known or callee not in named:
                 return known
@@ -155,6 +181,9 @@ def _evaluate(d: Def, kind: Callable[[str, int], str], is_pure: bool) -> SinkInf
             found.append((p, VALUE))
         elif d.kind == "macro" and STORE in escapes:
             found.append((p, Grade.STORED.value))
+        elif (STORE in escapes or Grade.STORED.value in kinds) and escapes <= {STORE} \
+                and kinds <= _STORE_SINKS:
+            found.append((p, Grade.STORED.value))  # a store helper
         elif escapes or not kinds <= _SINKS:
             continue  # returned, stored, or handed to a function that is no sink
         elif Grade.WRITTEN_BACK.value in kinds:
