@@ -205,3 +205,18 @@ def test_store_helpers(inv: Inventory, file: str, line: int, primitive: str,
 def test_more_than_a_store_helper(inv: Inventory, file: str, line: int, primitive: str,
                        grade: Grade) -> None:
     assert at(inv, file, line, primitive).grade is grade
+
+
+# 9. An address computed from the caller's pointer (`p + offset`) is the caller's memory: a
+#    copy into it is `returned`, like one into `p`.
+@pytest.mark.parametrize(("file", "line", "primitive"), [
+    # memcpy_fromio(p + offset, idev->dev_cmd_regs->words, size), p the ethtool regs buffer
+    ("drivers/net/ethernet/pensando/ionic/ionic_ethtool.c", 111, "memcpy_fromio"),
+    # l = cpu_to_le32(ioread32(...)); memcpy(buf + sizeof l, &l, sizeof l)
+    ("drivers/virtio/virtio_mmio.c", 171, "ioread32"),
+    # pad = cpu_to_le32(ioread32(...)); memcpy(buf + buflen - slop, &pad, slop)
+    ("drivers/ata/pata_legacy.c", 751, "ioread32"),
+])
+def test_copied_into_the_callers_buffer_at_an_offset(inv: Inventory, file: str, line: int,
+                                                     primitive: str) -> None:
+    assert at(inv, file, line, primitive).grade is Grade.RETURNED

@@ -118,7 +118,8 @@ def strip(node: Node) -> Node:
 
 def lvalue_base(node: Node, text: bytes) -> tuple[str, bool]:
     """The variable an lvalue (or an address) lands in, and whether it goes through that
-    pointer (`*p`, `p[i]`, `*(p + i)`, `*p++`) rather than into a field (`p->f`, `s.f`: "")."""
+    pointer (`*p`, `p[i]`, `*(p + i)`, `p + i`, `*p++`) rather than into a field (`p->f`,
+    `s.f`: "")."""
     through = False
     while True:
         node = strip(node)
@@ -129,9 +130,12 @@ def lvalue_base(node: Node, text: bytes) -> tuple[str, bool]:
             through |= t != "update_expression"
             nxt = node.child_by_field_name("argument")
         elif t == "binary_expression":
+            # pointer arithmetic: `p + off` is an address inside what p points at (a copy into
+            # `p + off` writes through p)
             op = node.child_by_field_name("operator")
             nxt = node.child_by_field_name("left") if op is not None and op.type in ("+", "-") \
                 else None
+            through = True
         else:
             return "", False
         if nxt is None:
