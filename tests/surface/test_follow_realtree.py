@@ -220,3 +220,18 @@ def test_more_than_a_store_helper(inv: Inventory, file: str, line: int, primitiv
 def test_copied_into_the_callers_buffer_at_an_offset(inv: Inventory, file: str, line: int,
                                                      primitive: str) -> None:
     assert at(inv, file, line, primitive).grade is Grade.RETURNED
+
+
+# 10. A function named like a logger (`*_info`, `*_err`, `dev_*`) prints only where it is
+#     given a format or message string; without one it is an ordinary function.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # alloc_pci_root_info(min_bus, max_bus, node, link): another file's function
+    ("arch/x86/pci/amd_bus.c", 125, "read_pci_config", Grade.PASSED),
+    # find_pci_root_info(def_node, def_link): this file's lookup compares them
+    ("arch/x86/pci/amd_bus.c", 152, "read_pci_config", Grade.COMPARED),
+    # vmxnet3_read_mac_addr(adapter, mac); dev_addr_set(netdev, mac)
+    ("drivers/net/vmxnet3/vmxnet3_drv.c", 4236, "vmxnet3_read_mac_addr", Grade.PASSED),
+])
+def test_named_like_a_logger_without_a_format(inv: Inventory, file: str, line: int,
+                                              primitive: str, grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade

@@ -107,6 +107,20 @@ def primitive_sink(name: str) -> Grade | None:
     return None
 
 
+# Print primitives that take no format string: tracepoints print their arguments by the
+# event's own format, print_hex_dump a buffer.
+_UNFORMATTED_PRINTS = ("trace_", "print_hex_dump")
+_STRINGS = frozenset({"string_literal", "concatenated_string"})
+
+
+def _formatted(args: Node) -> bool:
+    """Is a string literal (a format or message) among the arguments, as in every
+    printk-family call (`dev_info(dev, "%x\\n", v)`, `cxl_err(dev, status, "timeout")`)? A
+    function merely named like a logger (`x86_find_pci_root_info(bus)`,
+    `dev_set_drvdata(dev, p)`) has none."""
+    return any(c.type in _STRINGS for c in args.named_children)
+
+
 def sized_or_address(name: str, position: int) -> bool:
     """Is argument ``position`` of ``name`` a size (`sg_init_one`'s length) or an address
     handed to a mapping function: a known use that no derived sink overrides?"""
@@ -119,6 +133,9 @@ def call_argument(call: Node, arg_parent: Node, child: Node) -> Grade:
     if pos == 1 and _ASSERT_RE.match(name):
         return Grade.COMPARED  # WARN_ON(v), WARN(v, fmt, ...): the condition is only tested
     sink = primitive_sink(name)
+    if sink is Grade.PRINTED and not name.startswith(_UNFORMATTED_PRINTS) and \
+            not _formatted(arg_parent):
+        sink = None  # named like a logger but given no format: x86_find_pci_root_info(bus)
     if sink is not None:
         return sink
     if pos in _SIZE_ARGS.get(name, ()):
