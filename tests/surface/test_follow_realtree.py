@@ -235,3 +235,10 @@ def test_copied_into_the_callers_buffer_at_an_offset(inv: Inventory, file: str, 
 def test_named_like_a_logger_without_a_format(inv: Inventory, file: str, line: int,
                                               primitive: str, grade: Grade) -> None:
     assert at(inv, file, line, primitive).grade is grade
+
+
+def test_a_declaration_in_a_loop_body_is_a_fresh_value(inv: Inventory) -> None:
+    """amd_bus.c:363 `u32 val = read_pci_config(...)` starts each round of the slot loop: the
+    value 368 reads into val (tested, OR'd and written back) does not reach
+    `early_is_amd_nb(val)` through the back edge."""
+    assert at(inv, "arch/x86/pci/amd_bus.c", 368, "read_pci_config").grade is Grade.COMPARED

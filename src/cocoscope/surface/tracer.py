@@ -229,6 +229,10 @@ class UseTracer:
         if parent.type == "assignment_expression" and parent.child_by_field_name("left") == use:
             op = parent.child_by_field_name("operator")
             return parent if op is not None and op.type == "=" else None
+        if parent.type == "init_declarator" and parent.child_by_field_name("declarator") == use:
+            # `u32 val = f();` inside a loop body sets val afresh on every round: the back
+            # edge brings no earlier value to the uses after it (amd_bus.c:363)
+            return parent
         node = use
         if parent.type == "pointer_expression" and self._text[parent.start_byte] == 0x26:
             node, parent = parent, parent.parent  # &v
