@@ -39,3 +39,21 @@ def test_function_heads_statements_and_macro_bodies_stay() -> None:
            b"do_thing(v);\n"  # a statement at column 0: it has its `;`
            b"\treturn v;\n}\n")
     assert neutralise(src) == src
+
+
+def test_annotations_are_whole_words_found_anywhere() -> None:
+    # The candidate scan looks for `__` and the plain annotation names; a match inside a
+    # longer word (`my__iomem`, `xnotrace`, `noinline_fn`) is not an annotation.
+    src = (b"noinline int a(void __iomem *p);\n"
+           b"int my__iomem, xnotrace, noinline_fn, __user_ok;\n"
+           b"static void __acquires(l) asmlinkage b(int notrace);\n")
+    out = neutralise(src)
+    assert out == (b"         int a(void         *p);\n"
+                   b"int my__iomem, xnotrace, noinline_fn, __user_ok;\n"
+                   b"static void                          b(int        );\n")
+
+
+def test_bare_invocation_on_the_first_line_is_blanked() -> None:
+    src = b"build_mmio_read(readq, \"q\", u64)\n#define readq_relaxed(a) __readq(a)\n"
+    out = neutralise(src)
+    assert out.startswith(b" " * len(b"build_mmio_read(readq, \"q\", u64)") + b"\n#define")

@@ -15,7 +15,6 @@ otherwise all become sources).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from cocoscope.surface.cparse import Node
 from cocoscope.surface.summary import PARAM, Ref, value_refs
@@ -25,18 +24,19 @@ _CONTROL = frozenset({"if_statement", "while_statement", "for_statement", "do_st
                       "switch_statement"})
 
 
-def _read_through(cond: Node, name: str, text: bytes) -> bool:
-    """Does ``cond`` read through pointer ``name`` (`*l`, `l[i]`, `l->f`) rather than test the
-    pointer itself (`if (!value) return AE_BAD_PARAMETER;` is an argument check)?"""
-    return _through(name).search(text[cond.start_byte:cond.end_byte]) is not None
+# Reads through a pointer, `*l` and `l[i]` / `l->f`: the name read through is the whole word
+# after the star, or before the bracket or arrow (one scan of the condition for all names,
+# not one compiled pattern per parameter name).
+_STAR_READ = re.compile(rb"\*\s*(\w+)")
+_INDEX_READ = re.compile(rb"\b(\w+)\s*(?:\[|->)")
 
 
-@lru_cache(maxsize=4096)
-def _through(name: str) -> re.Pattern[bytes]:
-    """The pattern of a read through pointer ``name``, compiled once per name (``re``'s own
-    cache is small: a whole-tree pass 1 sees tens of thousands of parameter names)."""
-    word = re.escape(name.encode())
-    return re.compile(rb"\*\s*" + word + rb"\b|\b" + word + rb"\s*(\[|->)")
+def _read_through(cond: Node, text: bytes) -> set[str]:
+    """The names ``cond`` reads through as pointers (`*l`, `l[i]`, `l->f`), as opposed to
+    testing the pointer itself (`if (!value) return AE_BAD_PARAMETER;` is an argument check)."""
+    span = text[cond.start_byte:cond.end_byte]
+    return {m.decode("utf-8", "replace") for pattern in (_STAR_READ, _INDEX_READ)
+            for m in pattern.findall(span)}
 
 
 def decided_refs(top: Node, returns: list[Node], assigns: list[Node], returned: set[str],
@@ -66,9 +66,13 @@ def decided_refs(top: Node, returns: list[Node], assigns: list[Node], returned: 
                     if refs is None:
                         calls, idents = value_refs(cond, text)
                         refs = calls | {r for i in idents for r in local.get(i, ())}
+                        through = None
                         for i in idents:
-                            if i in written and _read_through(cond, i, text):
-                                refs |= written[i]
+                            if i in written:
+                                if through is None:
+                                    through = _read_through(cond, text)
+                                if i in through:
+                                    refs |= written[i]
                         tested[cond.id] = refs
                     out.update(refs)
             child, p = p, p.parent
