@@ -39,8 +39,12 @@ def param_flows(marks: dict[str, set[int]], calls: list[tuple[str, list[Node], i
         return {k for i in idents if i in marks for k in marks[i]}
 
     def mentions(start: int, end: int) -> bool:
-        span = text[start:end]
-        return any(n in span for n in spelled)
+        # a plain loop and find() in place: no generator, no copy of the span (hot: once per
+        # call and argument)
+        for n in spelled:  # noqa: SIM110 (any() over a generator is the slower form here)
+            if text.find(n, start, end) >= 0:
+                return True
+        return False
 
     def of_node(node: Node) -> set[int]:
         return of(_idents(node, text)) if mentions(node.start_byte, node.end_byte) else set()
@@ -119,12 +123,16 @@ def param_guard(call: Node, params: dict[str, int], text: bytes,
     """(parameter, truthy) when the innermost `if` around ``call`` tests a bare parameter
     (`if (from_phys)`, `if (!write)`) and the call sits in its then (truthy) or else arm."""
     child, p = call, call.parent
-    while p is not None and p.type != "if_statement":
+    while p is not None:
+        t = p.type
+        if t == "if_statement":
+            break
         if scope is not None and p.id == scope.node_id and scope.clear_above():
             return None
-        if p.type in ("function_definition", "compound_statement") and p.parent is None:
+        up = p.parent  # looked up once: each step asks for it
+        if up is None and t in ("function_definition", "compound_statement"):
             return None
-        child, p = p, p.parent
+        child, p = p, up
     if p is None:
         return None
     cond = p.child_by_field_name("condition")
