@@ -39,5 +39,5 @@ void demo_reuse(void __iomem *base, u32 *tbl)
 	pr_info("%x\n", v);
 	v = readl(base + 4);
 	tbl[v] = 0;
-	mlx_demo_warn(readl(base + 8));
+	mlx_demo_warn("reg %x\n", readl(base + 8));
 }
