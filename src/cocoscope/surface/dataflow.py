@@ -14,6 +14,7 @@ from cocoscope.surface.callees import POLL_MACROS
 from cocoscope.surface.control import decided_refs
 from cocoscope.surface.cparse import Body, BodyIndex, Node, ParsedFile, call_args, callee_name
 from cocoscope.surface.destinations import strip
+from cocoscope.surface.literals import Expr
 from cocoscope.surface.param_flows import (
     GuardScope,
     macro_params,
@@ -33,6 +34,7 @@ from cocoscope.surface.summary import (
     Ref,
     value_refs,
 )
+from cocoscope.surface.write_conditions import Names, call_arguments, write_conditions
 
 # The rest of the scanner imports pass 1's vocabulary from here; the records themselves are
 # in summary.py, where parameters go in param_flows.py.
@@ -82,8 +84,10 @@ def _lvalue_target(lhs: Node, params: dict[str, int], text: bytes,
 
 
 def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: list[Node],
-              decls: list[Node], returns: list[Node], indexes: list[Node] | None = None) -> Def:
-    """One definition's Def. ``calls`` come with their callee names (from ``_bucket``)."""
+              decls: list[Node], returns: list[Node], indexes: list[Node] | None = None,
+              local_functions: frozenset[str] = frozenset()) -> Def:
+    """One definition's Def. ``calls`` come with their callee names (from ``_bucket``);
+    ``local_functions`` are the file's functions (a wrapper passes their conditions on)."""
     params = {p.removesuffix("..."): i + 1 for i, p in enumerate(body.params) if p}
     macro = body.kind == "macro"
     local: dict[str, set[Ref]] = {}
@@ -94,6 +98,8 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
     # (callee, arguments, start and end byte of the argument list) of every call
     call_list: list[tuple[str, list[Node], int, int]] = []
     guard_scope = GuardScope(body.node)
+    names: Names | None = None  # made on first need: conditions are rare
+    passes: list[tuple[int, Ref, tuple[tuple[int, Expr], ...]]] = []
     for call, name in calls:
         args = call.child_by_field_name("arguments")
         if not name or args is None:
@@ -134,9 +140,16 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
                         guard, guard_known = param_guard(call, params, text, guard_scope), True
                     if guard is not None:
                         guards.add((params[ident], (name, k), *guard))
+                    if name in local_functions and not macro:
+                        names = names or Names.of(body.node, text, params, decls)
+                        if passed := call_arguments(arg_list, text, names,
+                                                    params.keys() - body.pointers, k):
+                            passes.append((params[ident], (name, k), passed))
                 else:  # lvalue-writing macros such as rdmsrl(msr, val)
                     local.setdefault(ident, set()).add((name, k))
     flows: list[tuple[str, str | int, set[Ref], set[str]]] = []
+    call_outs = set(outs)
+    param_writes: list[tuple[int, Node]] = []  # assignments through a parameter (flows index)
     # right-hand sides assigned into memory that is not a local (their names are stored)
     stored_rhs: list[Node] = []
     stored: set[str] = set()
@@ -147,6 +160,8 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
         kind, tgt = _lvalue_target(lhs, params, text, macro)
         if kind != "other":
             refs_idents = value_refs(rhs, text)
+            if kind == "param":
+                param_writes.append((len(flows), a))
             flows.append((kind, tgt, *refs_idents))
             if strip(lhs).type != "identifier":
                 stored |= refs_idents[1]
@@ -171,6 +186,14 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
             for ref in refs | {r for i in idents for r in local.get(i, ())}:
                 if ref[0] != PARAM:
                     outs.add((int(tgt), ref))
+    counts: tuple[tuple[int, Ref, Expr], ...] = ()
+    if param_writes and not macro and len(params) > 1:
+        names = names or Names.of(body.node, text, params, decls)
+        writes = [(int(flows[i][1]), a, {r for r in flows[i][2] | {x for n in flows[i][3]
+                                                                   for x in local.get(n, ())}
+                                          if r[0] != PARAM}) for i, a in param_writes]
+        counts = tuple(c for c in write_conditions(writes, body.node, text, names)
+                       if (c[0], c[1]) not in call_outs)
     ret: set[Ref] = set()
     returned: set[str] = set()
     for r in returns:
@@ -207,7 +230,7 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
     variadic = len(body.params) if body.params and body.params[-1].endswith("...") else 0
     return Def(body.name, body.kind, body.static, body.line, tuple(sorted(ret)),
                tuple(sorted(outs)), tuple(sorted(guards)), pflows, pure, variadic,
-               tuple(sorted(literal_outs)), tuple(sorted(decided)))
+               tuple(sorted(literal_outs)), tuple(sorted(decided)), counts, tuple(sorted(passes)))
 
 
 # A store helper is short, a one-line helper whose effect is obvious (u64_stats_add,
@@ -312,6 +335,7 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
     per_body.update(macro_body)
     calls.update(macro_calls)
     defs: list[Def] = []
+    functions = frozenset(b.name for b in parsed.bodies if b.kind == "function")
     for body in parsed.bodies:
         caps = per_body.get(id(body), {})
         rets = caps.get("r", [])
@@ -321,7 +345,8 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
             value = stmt.named_children[0] if stmt and stmt.named_children else None
             rets = [value] if value is not None and value.type == "expression_statement" else []
         defs.append(summarise(body, parsed.text_of(body), calls.get(id(body), []),
-                              caps.get("a", []), caps.get("d", []), rets, caps.get("x", [])))
+                              caps.get("a", []), caps.get("d", []), rets, caps.get("x", []),
+                              functions))
     # Names called in bytes that did not parse: pass 2 recovers those calls textually.
     for start, end, _line in parsed.error_ranges:
         called.update(m.group(1).decode() for m in _CALL_RE.finditer(text, start, end))

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from cocoscope.model import InterfaceId
 from cocoscope.surface.catalogue import Catalogue, Flow
 from cocoscope.surface.dataflow import Def, FileSummary, Ref
+from cocoscope.surface.literals import Expr
+from cocoscope.surface.write_conditions import written_under
 
 Key = tuple[str, str]  # (file for private definitions or "" for global, name)
 
@@ -37,6 +39,9 @@ class Source:
     # (out-argument, guard argument, truthy): the out-argument receives host data only when
     # the guard argument is (truthy) / is not zero; see dataflow.Def.guards.
     guards: tuple[tuple[int, int, bool], ...] = ()
+    # (out-argument, condition): the out-argument receives host data only when the condition,
+    # an integer expression of the other arguments, holds (literals.Expr; Def.counts).
+    counts: tuple[tuple[int, Expr], ...] = ()
 
 
 def _global_header(path: str) -> bool:
@@ -125,6 +130,7 @@ def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key
             list(d.literal_outs)
         guard_of = {(p, r): (g, t) for p, r, g, t in d.guards}
         out_guards: dict[int, set[tuple[int, bool] | None]] = {}
+        out_conds: dict[int, set[Expr | None]] = {}
         for param, (callee, k), literals in refs:
             ckey = res.resolve(path, callee)
             src = sources.get(ckey)
@@ -135,12 +141,17 @@ def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key
                 continue
             if literals and k in _other_direction(src, literals):
                 continue  # a literal guard argument selects the direction that writes
+            cond = written_under(d.counts, d.passes, param, (callee, k), src.counts) \
+                if param and (d.counts or src.counts) else None
+            if cond == ("i", 0):
+                continue  # an argument that switches the write off (a command receiving nothing)
             if (k == 0 and src.returns) or k in src.out_args:
                 if param == 0:
                     returns = True
                 else:
                     outs.add(param)
                     out_guards.setdefault(param, set()).add(guard_of.get((param, (callee, k))))
+                    out_conds.setdefault(param, set()).add(cond)
                 found = found or ckey
         if found is None:
             continue
@@ -154,13 +165,16 @@ def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key
                 sources[key] = Source(old.name, old.interface, old.flow, old.returns,
                                       old.out_args, sources[found].primitive, found, path, d.line)
             continue
-        if old is not None and old.returns == returns and set(old.out_args) == outs:
+        counts = tuple(sorted((p, _any_of(cs)) for p, cs in out_conds.items() if None not in cs))
+        if old is not None and old.returns == returns and set(old.out_args) == outs and \
+                old.counts == counts:
             continue
         base = old or sources[found]
         guards = tuple(sorted((p, g[0], g[1]) for p, gs in out_guards.items()
                               if len(gs) == 1 and (g := next(iter(gs))) is not None))
         sources[key] = Source(d.name, base.interface, Flow.VALUE, returns, frozenset(outs),
-                              base.primitive, old.via if old else found, path, d.line, guards)
+                              base.primitive, old.via if old else found, path, d.line, guards,
+                              counts)
         for j in dependants.get(d.name, ()):
             if j not in queued:
                 queue.append(j)
@@ -189,6 +203,15 @@ def _other_direction(src: Source, literals: tuple[tuple[int, bool], ...]) -> set
     given = dict(literals)
     return {out for out, guard, truthy in src.guards
             if guard in given and given[guard] != truthy}
+
+
+def _any_of(conds: set[Expr | None]) -> Expr:
+    """Alternative conditions (writes of several callees' data) or-ed, in a stable order."""
+    alts = sorted(c for c in conds if c is not None)
+    out = alts[0]
+    for c in alts[1:]:
+        out = ("||", out, c)
+    return out
 
 
 def chain(sources: dict[Key, Source], key: Key) -> tuple[str, ...]:

@@ -11,9 +11,12 @@ from __future__ import annotations
 import posixpath
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
+from cocoscope.evidence.files import read_tree_file
 from cocoscope.surface.cache import SCANNER_VERSION, Cache, digest
 from cocoscope.surface.dataflow import FileSummary
+from cocoscope.surface.literals import visible_constants
 from cocoscope.surface.preproc import Defines, includer_defines
 
 _SYSTEM_ROOTS = ("include/", "arch/x86/include/", "include/uapi/", "arch/x86/include/uapi/")
@@ -114,3 +117,17 @@ def generic_header_macros(summaries: Sequence[FileSummary], read: Callable[[str]
     if cache is not None:
         cache.put("generic-headers", key, out)
     return out
+
+
+def file_constants(tree: Path, summary: FileSummary, known: set[str],
+                   ) -> tuple[tuple[str, int], ...]:
+    """The integer macros a file can name: its own and those of the scanned headers it
+    includes directly (literals.visible_constants). Read again from the tree, only for the
+    few files that call a source whose out-argument a command argument can switch off."""
+    def read(rel: str) -> bytes:
+        try:
+            return read_tree_file(tree / rel)
+        except OSError:
+            return b""
+    headers = [read(t) for inc in summary.includes for t in _targets(summary.path, inc, known)]
+    return visible_constants(read(summary.path), headers)

@@ -34,7 +34,7 @@ from cocoscope.surface.cparse import ParsedFile, parse
 from cocoscope.surface.dataflow import FileSummary, file_summary
 from cocoscope.surface.derive import Key, Source, chain, derive, resolve_in
 from cocoscope.surface.files import FileSpec, header_files
-from cocoscope.surface.includes import generic_header_macros, reachable_headers
+from cocoscope.surface.includes import file_constants, generic_header_macros, reachable_headers
 from cocoscope.surface.inventory import DerivedSource, FileProblem, Inventory, Site
 from cocoscope.surface.parallel import Progress, run_parallel
 from cocoscope.surface.preproc import Defines, config_defines, file_defines
@@ -136,7 +136,7 @@ def _refs_for(summary: FileSummary, sources: dict[Key, Source], resolve: Callabl
         if src is None:
             continue
         refs[name] = SourceRef(name, src.returns, src.out_args, src.flow is Flow.EVENT,
-                               src.flow is Flow.GLOBAL, src.guards)
+                               src.flow is Flow.GLOBAL, src.guards, src.counts)
         keys[name] = key
     return refs, keys
 
@@ -303,6 +303,7 @@ def _pass2(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary],
     problems: list[FileProblem] = []
     raw_by_file: dict[str, tuple[str, list[RawSite]]] = {}
     pending: dict[str, str] = {}
+    known = {s.path for s in summaries if not s.path.endswith(".c")}
     for s in summaries:
         if s.failure:
             problems.append(FileProblem(s.path, "failed", s.failure))
@@ -313,6 +314,10 @@ def _pass2(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary],
             problems.append(FileProblem(s.path, "parse-errors",
                                         f"{len(s.errors)} unparsed range(s)", s.errors))
         refs, keymaps[s.path] = _refs_for(s, sources, resolve)
+        if any(r.counts for r in refs.values()):  # rare: the file's macros decide them
+            consts = file_constants(ctx.tree, s, known)
+            refs = {n: dataclasses.replace(r, constants=consts) if r.counts else r
+                    for n, r in refs.items()}
         if not refs:
             continue
         file_sinks = _sinks_for(s, sinks, resolve)

@@ -27,6 +27,7 @@ from cocoscope.surface.grade import (
     strip,
     written_into,
 )
+from cocoscope.surface.literals import Expr, switched_off
 from cocoscope.surface.sinks import SinkInfo, kind_at
 from cocoscope.surface.tracer import UseTracer
 
@@ -41,6 +42,9 @@ class SourceRef:
     event: bool  # no value flows: the site is the call itself
     global_object: bool  # a global read, not a call
     guards: tuple[tuple[int, int, bool], ...] = ()  # derive.Source.guards
+    counts: tuple[tuple[int, Expr], ...] = ()  # derive.Source.counts
+    # the integer macros the file can name, when ``counts`` needs them (literals.py)
+    constants: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,7 @@ class Tracers:
         if src is None or position not in src.out_args:
             return False
         args = call.child_by_field_name("arguments")
-        return not src.guards or args is None or \
+        return not (src.guards or src.counts) or args is None or \
             position not in _write_direction(src, call_args(args), text)
 
     def parameter_grade(self, function: str, position: int, depth: int, field: str = "",
@@ -174,6 +178,8 @@ def _write_direction(src: SourceRef, args: list[Node], text: bytes) -> set[int]:
             value = int_literal(node_text(text, args[guard - 1]))
             if value is not None and bool(value) != truthy:
                 off.add(out)
+    if src.counts:  # a command argument that receives nothing (i8042 WCTR): literals.py
+        off |= switched_off(src.counts, args, text, dict(src.constants))
     return off
 
 

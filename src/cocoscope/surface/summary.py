@@ -7,7 +7,7 @@ A data reference is ``(callee, k)``: k = 0 is the callee's return value, k >= 1 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from cocoscope.surface.callees import VALUE_FUNCS
 from cocoscope.surface.cparse import Node, callee_name, is_cast_call
@@ -50,6 +50,14 @@ class Def(NamedTuple):
     # Data tested by the conditions that decide what a function with out-arguments returns
     # (control.py): its status is host input when one of them is host data.
     decided: tuple[Ref, ...] = ()
+    # (parameter, data, condition): every write of that data through the parameter happens
+    # under the condition, an integer expression of other parameters (literals.Expr;
+    # `param[i] = i8042_read_data()` in `for (i = 0; i < ((command >> 8) & 0xf); i++)`).
+    counts: tuple[tuple[int, Ref, tuple[Any, ...]], ...] = ()
+    # (parameter, data, arguments): a call of a function of the same file that receives the
+    # parameter, with its arguments that are integer expressions of parameters and literals
+    # (literals.call_arguments), so a wrapper carries the callee's condition on.
+    passes: tuple[tuple[int, Ref, tuple[tuple[int, tuple[Any, ...]], ...]], ...] = ()
 
 
 RETURN, STORE, INDEX = "=return", "=store", "=index"  # pseudo-callees in Def.flows
