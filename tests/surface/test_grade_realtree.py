@@ -268,3 +268,32 @@ def test_a_status_returned_as_an_error_pointer_is_returned(inv: Inventory, file:
 def test_reassignment_on_every_path_from_the_definition(inv: Inventory, file: str, line: int,
                                                        primitive: str, grade: Grade) -> None:
     assert at(inv, file, line, primitive).grade is grade
+
+
+# Out-arguments computed from an address: `&local + k` is the local, `buf + off` the
+# caller's memory or the function's own array.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # pci_read_config_dword(..., (u32 *)&count + 1); return count;
+    ("arch/x86/events/intel/uncore_snbep.c", 601, "pci_read_config_dword", Grade.RETURNED),
+    # memcpy_fromio(buf + 16, q, 16) into the own `char buf[32]`; buf[6] sizes a memcpy
+    ("drivers/firmware/dmi_scan.c", 732, "memcpy_fromio", Grade.LENGTH),
+    # memcpy_fromio(p + offset, ...) with p the get_regs buffer the caller passed
+    ("drivers/net/ethernet/pensando/ionic/ionic_ethtool.c", 107, "memcpy_fromio",
+     Grade.RETURNED),
+    # __cpuid(regs + CPUID_EAX, ...) with regs the caller's array
+    ("arch/x86/include/asm/cpuid.h", 134, "__cpuid", Grade.RETURNED),
+])
+def test_out_argument_computed_from_an_address(inv: Inventory, file: str, line: int,
+                                                primitive: str, grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade
+
+
+# A test that lets one value through pins it: past `if (err) { err = -EINVAL; goto out; }`
+# (or `if (getstatus) return -ENODEV;`) the local holds a constant.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    ("drivers/infiniband/hw/mlx4/qp.c", 4029, "mlx4_qp_query", Grade.COMPARED),
+    ("drivers/pci/hotplug/pciehp_ctrl.c", 298, "pciehp_get_latch_status", Grade.COMPARED),
+])
+def test_a_test_that_lets_one_value_through_pins_it(inv: Inventory, file: str, line: int,
+                                                    primitive: str, grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade

@@ -119,3 +119,52 @@ def test_a_field_read_in_a_later_case_after_a_break_is_not_reached() -> None:
 }
 """)
     assert g[6] is Grade.STORED
+
+
+def test_a_test_that_lets_one_value_through_pins_it() -> None:
+    # ipr.c:9556's shape: past `if (rc != K) { rc = -EIO; goto out; }` rc is K, a constant
+    # the host only chose by the test; a body that leaves another way keeps the value.
+    g = grades("""int f(void)
+{
+	int rc = readl(A);
+	if (rc != PCIBIOS_SUCCESSFUL) {
+		pr_err("failed\\n");
+		rc = -EIO;
+		goto out;
+	}
+	g();
+out:
+	return rc;
+}
+int k(void)
+{
+	int rc = readl(A);
+	if (unlikely(rc != 0))
+		return -ENODEV;
+	return rc;
+}
+int m(int x)
+{
+	int rc = readl(A);
+	if (rc) {
+		if (x)
+			goto out;
+		rc = -EIO;
+		goto out;
+	}
+	g();
+out:
+	return rc;
+}
+int q(void)
+{
+	int rc = readl(A);
+	if (rc > 0)
+		return -EIO;
+	return rc;
+}
+""")
+    assert g[3] is Grade.COMPARED
+    assert g[15] is Grade.COMPARED
+    assert g[22] is Grade.RETURNED  # `goto out` with rc unknown
+    assert g[35] is Grade.RETURNED  # `rc > 0` lets many values through

@@ -169,3 +169,21 @@ def test_contents_through_a_pointer_cast() -> None:
            "  for (i = 0; i < o->package.count; i++) g(o->package.elements[i]); }")
     assert buffer_grade(src) is Grade.LOOP_BOUND
     assert only("void f(void) { g((u32 *)readl(p)); }") is Grade.POINTER
+
+
+def test_out_argument_computed_from_an_address() -> None:
+    # uncore_snbep.c:601: `(u32 *)&count + 1` fills the high half of the local `count`;
+    # `buf + off` of the caller's `buf` is the caller's memory, of the function's own array
+    # that array's uses; `p + i` of another pointer is an element, as `&p[i]`: `stored`.
+    rd = {"rd": SourceRef("rd", False, frozenset({2}), False, False)}
+
+    def one(src: str) -> Grade:
+        (g,) = [s.grade for s in find_sites(parse(src.encode()), rd)]
+        return g
+
+    assert one("u64 f(void) { u64 count = 0; rd(X, (u32 *)&count + 1); return count; }") \
+        is Grade.RETURNED
+    assert one("void f(u8 *buf) { rd(X, buf + 4); }") is Grade.RETURNED
+    assert one("void f(void) { u8 *b = buf; rd(X, b + 4); }") is Grade.STORED
+    assert one("void f(void) { u8 b[32]; rd(X, b + 16); g(kmalloc(b[6], 0)); }") \
+        is Grade.LENGTH

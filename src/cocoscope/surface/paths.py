@@ -185,3 +185,76 @@ def leaves_switch_before(write: Node, use: Node) -> bool:
             after = sib.start_byte
         return False
     return False
+
+
+# Tests whose failing side leaves: `if (rc)`, `if (rc != PCIBIOS_SUCCESSFUL)`. include/acpi/
+# acexcep.h: ACPI_FAILURE(s) is `((s) != AE_OK)`; likely/unlikely (compiler.h) only hint.
+_NOT_EQUAL_WRAPPERS = frozenset({"ACPI_FAILURE"})
+_HINTS = frozenset({"likely", "unlikely"})
+_LEAVES = frozenset({"return_statement", "goto_statement", "break_statement",
+                     "continue_statement"})
+
+
+def _constant(node: Node, text: bytes) -> bool:
+    """A number, or an upper-case name (a #define or enum constant: PCIBIOS_SUCCESSFUL)."""
+    if node.type == "number_literal":
+        return True
+    name = text[node.start_byte:node.end_byte]
+    return node.type == "identifier" and name.isupper()
+
+
+def _callee(call: Node, text: bytes) -> str:
+    callee = call.child_by_field_name("function")
+    return text[callee.start_byte:callee.end_byte].decode("utf-8", "replace") \
+        if callee is not None else ""
+
+
+def pinning_test(use: Node, name: bytes, text: bytes) -> Node | None:
+    """The `if` statement that ``use`` (a mention of local ``name``) is the whole test of,
+    when the code after it only runs with the value known: `if (rc != K) { ...; rc = -EIO;
+    goto out; }` (also `if (rc)`, `if (ACPI_FAILURE(rc))`) with no `else`, whose body
+    leaves on every path with the value replaced (or by `return`), so past the `if` `rc` is
+    K (0, AE_OK): a constant the host only chose by the test (mlx4 qp.c:4029's
+    `err = mlx4_qp_query(...); if (err) { err = -EINVAL; goto out; }`). None otherwise."""
+    node, p = use, use.parent
+    while p is not None and p.type == "parenthesized_expression":
+        node, p = p, p.parent
+    if p is not None and p.type == "binary_expression":
+        op, left, right = (p.child_by_field_name(f) for f in ("operator", "left", "right"))
+        other = right if left == node else left
+        if op is None or op.type != "!=" or other is None or not _constant(other, text):
+            return None
+        node, p = p, p.parent
+    elif p is not None and p.type == "argument_list" and p.parent is not None and \
+            len(p.named_children) == 1 and _callee(p.parent, text) in _NOT_EQUAL_WRAPPERS:
+        node, p = p.parent, p.parent.parent
+    while p is not None and p.type in ("parenthesized_expression", "argument_list",
+                                       "call_expression", "condition_clause"):
+        if (p.type == "call_expression" and _callee(p, text) not in _HINTS) or \
+                (p.type == "argument_list" and len(p.named_children) != 1):
+            return None  # a call that is not a hint, or one with more arguments
+        node, p = p, p.parent
+    if p is None or p.type != "if_statement" or p.child_by_field_name("condition") != node \
+            or p.child_by_field_name("alternative") is not None:
+        return None
+    body = p.child_by_field_name("consequence")
+    if body is None:
+        return None
+    stmts = [c for c in body.named_children if c.type != "comment"] \
+        if body.type == "compound_statement" else [body]
+    if not stmts or stmts[-1].type not in _LEAVES:
+        return None
+    if _jumps_between(body, body.start_byte, stmts[-1].start_byte):
+        return None  # another way out of the body, with the value unknown
+    if stmts[-1].type == "return_statement":
+        return p
+    # Leaves by goto/break/continue: only with the value replaced first.
+    for st in stmts[:-1]:
+        expr = st.named_children[0] if st.type == "expression_statement" and \
+            st.named_children else None
+        if expr is not None and expr.type == "assignment_expression":
+            op, left = expr.child_by_field_name("operator"), expr.child_by_field_name("left")
+            if op is not None and op.type == "=" and left is not None and \
+                    text[left.start_byte:left.end_byte] == name:
+                return p
+    return None

@@ -70,12 +70,13 @@ _ARG_TEXTS = 4  # argument texts kept per site (trust decoding reads the MSR arg
 def _arg_grade(arg: Node, text: bytes, tracer: UseTracer, params: tuple[str, ...]) -> Grade:
     """Grade a value a source writes through its out-argument ``arg``, by the target's kind:
     a local (its uses), a pointer local or array (uses of what it points at), the caller's
-    pointer parameter (`returned`), a global, field or element (`stored`), NULL or a literal
-    (`discarded`: the value goes nowhere)."""
+    pointer parameter or a local copy of it (`returned`), a global, field or element
+    (`stored`), NULL or a literal (`discarded`: the value goes nowhere)."""
     arg = strip(arg)
     if arg.type in ("number_literal", "null", "string_literal", "char_literal") or \
             node_text(text, arg) in _NULLS:
         return Grade.DISCARDED
+    arg = _address_base(arg, text, tracer, params)
     if arg.type == "pointer_expression" and text[arg.start_byte:arg.start_byte + 1] == b"&":
         inner = arg.child_by_field_name("argument")
         while inner is not None and inner.type == "parenthesized_expression" \
@@ -90,8 +91,8 @@ def _arg_grade(arg: Node, text: bytes, tracer: UseTracer, params: tuple[str, ...
         return written_into(inner, text, tracer) if inner is not None else Grade.STORED
     if arg.type == "identifier":
         name = node_text(text, arg)
-        if name in params:
-            return Grade.RETURNED  # written through the caller's pointer
+        if name in params or tracer.caller_memory(name, True):
+            return Grade.RETURNED  # written through the caller's pointer (or a copy of it)
         if tracer.is_pointer(name):
             pointee = tracer.grade_pointee(name, arg)
             # `cap = &save_state->cap.data[0]; read(..., cap)`: the value lands in a structure
@@ -101,6 +102,29 @@ def _arg_grade(arg: Node, text: bytes, tracer: UseTracer, params: tuple[str, ...
             return tracer.grade_local(name, arg, 0)
     # `*lo` given to a macro that assigns it, `buf + off` to a source that fills it
     return written_into(arg, text, tracer)
+
+
+def _address_base(arg: Node, text: bytes, tracer: UseTracer, params: tuple[str, ...]) -> Node:
+    """The address an out-argument computes its pointer from, where that decides where the
+    value lands: `(u32 *)&count + 1` writes into `count` (uncore_snbep.c:601 fills the high
+    half of a local), `buf + off` into the caller's memory when `buf` is the caller's
+    pointer, into the function's own array `buf` (followed through its uses). An
+    out-argument is a pointer, so `+`/`-` on it is pointer arithmetic and its left operand
+    the base. `p + i` of any other pointer stays what `&p[i]` is (an element: `stored`)."""
+    node = arg
+    while node.type == "binary_expression":
+        op = node.child_by_field_name("operator")
+        left = node.child_by_field_name("left")
+        if op is None or op.type not in ("+", "-") or left is None:
+            return arg
+        node = strip(left)
+    if node.type == "pointer_expression" and text[node.start_byte:node.start_byte + 1] == b"&":
+        return node
+    if node.type == "identifier":
+        name = node_text(text, node)
+        if name in params or tracer.caller_memory(name, True) or tracer.is_own_array(name):
+            return node
+    return arg
 
 
 class Tracers:

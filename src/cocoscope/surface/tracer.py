@@ -22,6 +22,7 @@ from cocoscope.surface.paths import (
     enclosing_loops,
     jumps,
     leaves_switch_before,
+    pinning_test,
     reachable_jumps,
     unconditional_within,
 )
@@ -141,6 +142,11 @@ class UseTracer:
     def is_local(self, name: str) -> bool:
         self._build()
         return name in self._locals
+
+    def is_own_array(self, name: str) -> bool:
+        """Is ``name`` an array declared in this function's body (not static)?"""
+        self._build()
+        return name in self._arrays
 
     def is_pointer(self, name: str) -> bool:
         self._build()
@@ -303,6 +309,9 @@ class UseTracer:
             def_end = own.end_byte if own is not None else defined_at.end_byte
         grades = []
         forward = reachable_jumps(self._jumps(), after, loops)  # gotos after the definition
+        # `if (rc != K) { rc = -EIO; goto out; }` after the definition: past it rc is K
+        pins = [pin for u in uses if u.start_byte >= def_end and
+                (pin := pinning_test(u, name.encode(), self._text)) is not None]
         for use in uses:
             if self._write(use) is not None or use.start_byte == after:
                 continue  # a write, or the definition itself
@@ -333,6 +342,10 @@ class UseTracer:
                 gotos, since = self._jumps(), None
             if any(before_on_every_path(w, use, gotos, since) for w in killers):
                 continue
+            if pins and use.start_byte > after and any(before_on_every_path(
+                    pin, use, tuple(j for j in gotos if not pin.start_byte <= j[0] <
+                                    pin.end_byte), since) for pin in pins):
+                continue  # only the constant the test let through reaches the use
             grades.append(self._use(use, depth, pointee))
         return riskiest(grades)
 
