@@ -297,3 +297,14 @@ def test_out_argument_computed_from_an_address(inv: Inventory, file: str, line: 
 def test_a_test_that_lets_one_value_through_pins_it(inv: Inventory, file: str, line: int,
                                                     primitive: str, grade: Grade) -> None:
     assert at(inv, file, line, primitive).grade is grade
+
+
+# An address handed to a function that maps it is a `pointer` (labels README).
+@pytest.mark.parametrize(("file", "line", "primitive"), [
+    ("arch/x86/kernel/tboot.c", 90, "boot_params"),  # set_fixmap(FIX_TBOOT_BASE, tboot_addr)
+    ("arch/x86/coco/sev/core.c", 734, "boot_params"),  # early_memremap(cc_blob_address, ...)
+    ("arch/x86/platform/efi/efi.c", 480, "boot_params"),  # -> efi_systab_init -> early_memremap_ro
+])
+def test_an_address_handed_to_a_mapping_function_is_a_pointer(inv: Inventory, file: str,
+                                                            line: int, primitive: str) -> None:
+    assert at(inv, file, line, primitive).grade is Grade.POINTER

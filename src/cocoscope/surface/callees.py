@@ -36,9 +36,14 @@ _SIZE_ARGS: dict[str, tuple[int, ...]] = {
     # a slab cache's object size sizes every allocation from it
     "kmem_cache_create": (2,), "kmem_cache_create_usercopy": (2,),
 }
-_ADDRESS_FUNCS = frozenset({"ioremap", "ioremap_cache", "ioremap_wc", "devm_ioremap", "memremap",
-                            "early_memremap", "phys_to_virt", "__va", "pfn_to_page",
-                            "virt_to_page", "page_address", "acpi_os_map_memory"})
+# Functions that map an address or turn it into a pointer: the address handed to them is a
+# `pointer` (labels README).
+_ADDRESS_FUNCS = frozenset({"ioremap", "ioremap_cache", "ioremap_wc", "ioremap_uc",
+                            "ioremap_encrypted", "ioremap_prot", "devm_ioremap", "memremap",
+                            "devm_memremap", "early_memremap", "early_memremap_ro",
+                            "early_memremap_decrypted", "early_ioremap", "set_fixmap",
+                            "phys_to_virt", "__va", "pfn_to_page", "virt_to_page",
+                            "page_address", "acpi_os_map_memory"})
 # Calls whose result is (a part of) their argument: the value keeps flowing through them.
 VALUE_FUNCS = frozenset({
     "FIELD_GET", "le16_to_cpu", "le32_to_cpu", "le64_to_cpu", "be16_to_cpu", "be32_to_cpu",
