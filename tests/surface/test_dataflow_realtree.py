@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cocoscope.surface.cparse import parse
-from cocoscope.surface.dataflow import RETURN, Def, FileSummary, file_summary
+from cocoscope.surface.dataflow import EXIT, RETURN, TESTED, Def, FileSummary, file_summary
 from cocoscope.surface.derive import Resolver
 from cocoscope.surface.grade import Grade
 from cocoscope.surface.sinks import derive_sinks, kind_at
@@ -109,3 +109,21 @@ static void long_one(struct stat *p, unsigned long val)
         assert kind_at(sinks[(path, name)], 2) == Grade.STORED.value, name
     assert (path, "logged") not in sinks  # it prints the value too: passed
     assert (path, "long_one") not in sinks  # no one-line helper
+
+
+def test_a_macro_that_returns_from_its_user() -> None:
+    # ACPICA: `#define return_ACPI_STATUS(s) return(s)`; a macro whose value is `s` is a value
+    # macro instead, and a `return` of something else only tests its parameter.
+    s = _summary("drivers/demo/ret.c", b"""
+#define return_ACPI_STATUS(s) return(s)
+#define VALUE_OF(s) ((s) & 0xff)
+#define CHECK(x) do { if (!(x)) return -22; } while (0)
+""")
+    assert _def(s, "return_ACPI_STATUS").flows == ((1, EXIT, 0),)
+    assert _def(s, "VALUE_OF").flows == ((1, RETURN, 0),)
+    assert _def(s, "CHECK").flows == ((1, TESTED, 0),)
+    # the sink fixpoint: the argument is returned by the function using the macro
+    res = Resolver([s], frozenset())
+    sinks = derive_sinks(res)
+    key = res.resolve("drivers/demo/ret.c", "return_ACPI_STATUS")
+    assert kind_at(sinks[key], 1) == Grade.RETURNED.value

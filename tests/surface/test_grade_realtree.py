@@ -308,3 +308,16 @@ def test_a_test_that_lets_one_value_through_pins_it(inv: Inventory, file: str, l
 def test_an_address_handed_to_a_mapping_function_is_a_pointer(inv: Inventory, file: str,
                                                             line: int, primitive: str) -> None:
     assert at(inv, file, line, primitive).grade is Grade.POINTER
+
+
+# ACPICA/APEI register reads: the status checks a register description the host's table
+# supplies (catalogue), and `return_ACPI_STATUS(status)` returns it from the function.
+@pytest.mark.parametrize(("file", "line", "primitive"), [
+    ("drivers/acpi/acpica/hwsleep.c", 73, "acpi_hw_register_read"),  # status returned on failure
+    ("drivers/acpi/acpica/hwregs.c", 659, "acpi_hw_read"),  # goto exit; return_ACPI_STATUS
+    ("drivers/acpi/acpica/evxfevnt.c", 175, "acpi_read_bit_register"),
+    ("drivers/acpi/apei/erst.c", 133, "__apei_exec_read_register"),  # status of apei_read
+])
+def test_host_table_register_statuses_returned(inv: Inventory, file: str, line: int,
+                                               primitive: str) -> None:
+    assert at(inv, file, line, primitive).grade is Grade.RETURNED

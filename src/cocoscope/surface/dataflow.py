@@ -23,6 +23,7 @@ from cocoscope.surface.param_flows import (
     param_marks,
 )
 from cocoscope.surface.summary import (
+    EXIT,
     INDEX,
     PARAM,
     RETURN,
@@ -38,7 +39,7 @@ from cocoscope.surface.write_conditions import Names, call_arguments, write_cond
 
 # The rest of the scanner imports pass 1's vocabulary from here; the records themselves are
 # in summary.py, where parameters go in param_flows.py.
-__all__ = ["INDEX", "RETURN", "STORE", "TESTED", "UNUSED", "Def", "FileSummary", "Ref",
+__all__ = ["EXIT", "INDEX", "RETURN", "STORE", "TESTED", "UNUSED", "Def", "FileSummary", "Ref",
            "file_summary", "int_literal", "summarise", "value_refs"]
 
 _CALL_RE = re.compile(rb"\b([A-Za-z_]\w*)\s*\(")
@@ -85,7 +86,8 @@ def _lvalue_target(lhs: Node, params: dict[str, int], text: bytes,
 
 def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: list[Node],
               decls: list[Node], returns: list[Node], indexes: list[Node] | None = None,
-              local_functions: frozenset[str] = frozenset()) -> Def:
+              local_functions: frozenset[str] = frozenset(),
+              exits: list[Node] | None = None) -> Def:
     """One definition's Def. ``calls`` come with their callee names (from ``_bucket``);
     ``local_functions`` are the file's functions (a wrapper passes their conditions on)."""
     params = {p.removesuffix("..."): i + 1 for i, p in enumerate(body.params) if p}
@@ -219,6 +221,11 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
             pflows = param_flows(marks, call_list, text, returned, stored, stored_rhs,
                                   indexes or [], macro, value_fn=not assigns and bool(returns),
                                   helper=not macro and _short(body.node))
+    if macro and params and exits:
+        # `return (s)` in a macro's body returns s from the function using the macro
+        exiting = {params[i] for r in exits if r.named_children
+                   for i in value_refs(r.named_children[0], text)[1] if i in params}
+        pflows = tuple(sorted({*pflows, *((p, EXIT, 0) for p in exiting)}))
     if macro and params:
         pflows = macro_params(body, params, text, pflows)
     pure = None
@@ -339,14 +346,16 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
     for body in parsed.bodies:
         caps = per_body.get(id(body), {})
         rets = caps.get("r", [])
+        exits = None
         if body.kind == "macro":
+            exits = rets  # return statements in a macro body return from its user
             # The macro's value is its body expression: treat it like `return <body>;`.
             stmt = body.node.child_by_field_name("body")
             value = stmt.named_children[0] if stmt and stmt.named_children else None
             rets = [value] if value is not None and value.type == "expression_statement" else []
         defs.append(summarise(body, parsed.text_of(body), calls.get(id(body), []),
                               caps.get("a", []), caps.get("d", []), rets, caps.get("x", []),
-                              functions))
+                              functions, exits))
     # Names called in bytes that did not parse: pass 2 recovers those calls textually.
     for start, end, _line in parsed.error_ranges:
         called.update(m.group(1).decode() for m in _CALL_RE.finditer(text, start, end))

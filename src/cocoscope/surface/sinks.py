@@ -32,7 +32,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 
 from cocoscope.surface.callees import sized_or_address
-from cocoscope.surface.dataflow import INDEX, RETURN, STORE, TESTED, UNUSED, Def
+from cocoscope.surface.dataflow import EXIT, INDEX, RETURN, STORE, TESTED, UNUSED, Def
 from cocoscope.surface.derive import Key, Resolver, Source
 from cocoscope.surface.grade import VALUE_FUNCS, Grade, primitive_sink
 
@@ -89,7 +89,8 @@ def derive_sinks(res: Resolver, sources: Mapping[Key, Source] | None = None,
         # store or index macro without any sink below it.
         # So can a function that assigns nothing and returns a parameter (a value function),
         # and one that stores a parameter (a store helper).
-        seed = (d.kind == "macro" and bool(callees & {RETURN, STORE, INDEX, TESTED, UNUSED})) \
+        seed = (d.kind == "macro" and bool(callees & {RETURN, STORE, INDEX, TESTED, UNUSED,
+                                                      EXIT})) \
             or (d.pure is not None and RETURN in callees) or STORE in callees
         for callee in callees | set(d.pure or ()):
             known = base.get(callee)
@@ -170,11 +171,19 @@ def _evaluate(d: Def, kind: Callable[[str, int], str], is_pure: bool) -> SinkInf
         if uses == {(UNUSED, 0)}:
             found.append((p, Grade.DISCARDED.value))  # `#define DEBUG_AUTOCONF(fmt...) do {} ...`
             continue
+        if (EXIT, 0) in uses:
+            found.append((p, Grade.RETURNED.value))  # `#define return_ACPI_STATUS(s) return(s)`
+            continue
         if uses == {(TESTED, 0)}:
             if is_pure:
                 found.append((p, Grade.COMPARED.value))  # only tested: IRQ_RETVAL(x)
             continue
         kinds = {kind(c, k) for c, k in uses if c not in (RETURN, STORE, INDEX)}
+        if d.kind == "macro" and Grade.RETURNED.value in kinds and not escapes:
+            # handed to a macro that returns it from the user: `#define return_ACPI_STATUS(s)
+            # ACPI_TRACE_EXIT(acpi_ut_status_exit, acpi_status, s)` when ACPI debugging is on
+            found.append((p, Grade.RETURNED.value))
+            continue
         if d.kind == "macro" and INDEX in escapes:
             found.append((p, Grade.INDEX.value))  # `#define pci_resource_n(d, i) ...[(i)]`
         elif is_pure and (RETURN in escapes or VALUE in kinds):

@@ -65,6 +65,9 @@ RETURN, STORE, INDEX = "=return", "=store", "=index"  # pseudo-callees in Def.fl
 # tested: `IRQ_RETVAL(x)` is `((x) ? IRQ_HANDLED : IRQ_NONE)`).
 UNUSED, TESTED = "=unused", "=tested"
 PARAM = "=param"  # a parameter's own value, while summarising
+# A macro parameter that a `return` statement in the macro's body returns: the function that
+# uses the macro returns it (ACPICA's `#define return_ACPI_STATUS(s) return(s)`).
+EXIT = "=exit"
 
 
 @dataclass(frozen=True)
