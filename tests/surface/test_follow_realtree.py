@@ -242,3 +242,17 @@ def test_a_declaration_in_a_loop_body_is_a_fresh_value(inv: Inventory) -> None:
     value 368 reads into val (tested, OR'd and written back) does not reach
     `early_is_amd_nb(val)` through the back edge."""
     assert at(inv, "arch/x86/pci/amd_bus.c", 368, "read_pci_config").grade is Grade.COMPARED
+
+
+# 5. What a same-file helper writes through a pointer parameter lands in the call's argument
+#    there, graded by that argument's target.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # child_l1ss_cap -> aspm_calc_l12_info -> encode_l12_threshold(t, &scale, &value): the
+    # caller's locals, FIELD_PREP'd into ctl1, compared and written back (sample E)
+    ("drivers/pci/pcie/aspm.c", 753, "pci_read_config_dword", Grade.COMPARED),
+    # notify_length -> vp_modern_map_capability(..., size, &mdev->notify_len, ...): *len = length
+    ("drivers/virtio/virtio_pci_modern_dev.c", 319, "pci_read_config_dword", Grade.STORED),
+])
+def test_helper_out_parameters(inv: Inventory, file: str, line: int, primitive: str,
+                               grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade

@@ -241,3 +241,85 @@ def test_same_file_helper_at_the_depth_limit_still_gives_its_own_use() -> None:
     # what comes back from the call is where the limit cuts: `unknown`, with the reason
     assert sites[23].grade is Grade.UNKNOWN
     assert "deeper than 8 levels" in sites[23].note
+
+
+def test_value_a_same_file_helper_writes_through_a_pointer_parameter_lands_in_the_argument(
+        ) -> None:
+    # encode() writes what it computes from t through its pointer parameters: the caller's
+    # argument there receives it, graded by its target (aspm.c encode_l12_threshold(..., &scale,
+    # &value)), not `returned` as a write into the helper's caller's memory.
+    g = grades("""static void encode(unsigned t, unsigned *scale, unsigned *value)
+{
+	if (t > 1024) {
+		*scale = 2;
+		*value = t / 1024;
+	} else {
+		*scale = 0;
+		*value = t;
+	}
+}
+static void copy_out(unsigned *to, unsigned t)
+{
+	unsigned *p = to;
+	*p = t + 1;
+}
+void tested(void)
+{
+	unsigned scale, value;
+	encode(readl(X), &scale, &value);
+	if (value > 3)
+		g();
+}
+void kept(struct s *s)
+{
+	unsigned v;
+	encode(readl(X), &v, &s->value);
+}
+int handed_back(unsigned *out)
+{
+	copy_out(out, readl(X));
+	return 0;
+}
+void *sized(void)
+{
+	unsigned n;
+	copy_out(&n, readl(X));
+	return kzalloc(n, GFP_KERNEL);
+}
+""")
+    assert g[19] is Grade.COMPARED  # value only tested after the call
+    assert g[26] is Grade.STORED  # a write through a field's address is stored there
+    assert g[30] is Grade.RETURNED  # the caller's own pointer: returned, through a local copy
+    assert g[36] is Grade.LENGTH  # into a local that sizes an allocation
+
+
+def test_helper_writing_through_another_helper_passes_the_write_on() -> None:
+    # wrap() hands its pointer parameter to inner(), which writes the value through it:
+    # wrap's caller's argument receives it (a local that indexes a table).
+    g = grades("""static void inner(unsigned *o, unsigned v)
+{
+	*o = v;
+}
+static void wrap(unsigned v, unsigned *o)
+{
+	inner(o, v);
+}
+int f(void)
+{
+	unsigned i;
+	wrap(readl(X), &i);
+	return table[i];
+}
+""")
+    assert g[12] is Grade.INDEX
+
+
+def test_bitfield_encoders_pass_the_value_on() -> None:
+    g = grades("""void f(void)
+{
+	unsigned v = FIELD_PREP(MASK, readl(X));
+	if (v == 3)
+		g();
+}
+""")
+    assert g[3] is Grade.COMPARED

@@ -61,6 +61,14 @@ VALUE_FUNCS = frozenset({
     "struct_size", "struct_size_t", "flex_array_size", "size_add", "size_mul", "size_sub",
     "array_size", "array3_size",
 })
+# bitfield.h's encoders: the field value shifted into its mask (FIELD_PREP(mask, v)). Grading
+# follows the value through them like VALUE_FUNCS; deriving write wrappers (sinks.py) does not
+# count them as conversions, so a function that encodes and writes a value (pcie_set_mps)
+# stays a function of its own rather than becoming a write wrapper.
+ENCODERS = frozenset({"FIELD_PREP", "FIELD_PREP_CONST", "u8_encode_bits", "u16_encode_bits",
+                      "u32_encode_bits", "u64_encode_bits", "le16_encode_bits",
+                      "le32_encode_bits", "le64_encode_bits", "be16_encode_bits",
+                      "be32_encode_bits", "be64_encode_bits"})
 # iopoll.h's poll macros read with an accessor into a value argument until a condition on it
 # holds: (accessor argument, value argument, condition argument), 1-based. The generic forms
 # take the accessor as an argument (`read_poll_timeout(inb, val, cond, ...)`); readX forms

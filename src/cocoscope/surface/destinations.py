@@ -174,7 +174,7 @@ def written_into(target: Node, text: bytes, uses: UseTracer | None, depth: int =
         return uses.grade_local(node_text(text, local), local, depth + 1)
     name, through = lvalue_base(target, text)
     if name and uses.caller_memory(name, through):
-        return Grade.RETURNED
+        return uses.into_caller(name)  # `returned` (a same-file caller follows its argument)
     return uses.stored(target, depth)  # `stored`, or riskier where read back (tracer.py)
 
 
@@ -184,7 +184,7 @@ def copied_into(dest: Node, text: bytes, uses: UseTracer | None, depth: int) -> 
     if uses is not None and dest.type == "identifier":
         name = node_text(text, dest)
         if uses.caller_memory(name, True):
-            return Grade.RETURNED
+            return uses.into_caller(name)
         if uses.is_pointer(name) and depth < MAX_DEPTH:
             pointee = uses.grade_pointee(name, dest)
             # a pointer aimed into a structure (`p = s->buf[i]`): the copy is stored there

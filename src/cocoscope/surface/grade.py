@@ -12,6 +12,7 @@ import re
 from cocoscope.surface.callees import (
     BIT_LOOPS,
     COPY_FUNCS,
+    ENCODERS,
     POLL_MACROS,
     TABLE_CALLBACKS,
     VALUE_FUNCS,
@@ -148,7 +149,8 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
         if arg_position(p, child) == poll_condition(name):
             return Grade.LOOP_BOUND  # tested by the poll loop (iopoll.h) on every round
         derived = uses.callee_kind(name, arg_position(p, child)) if uses is not None else ""
-        if name in VALUE_FUNCS or name in _ERROR_POINTERS or derived == "value":
+        if name in VALUE_FUNCS or name in ENCODERS or name in _ERROR_POINTERS or \
+                derived == "value":
             if depth >= MAX_DEPTH:
                 return uses.limit("value conversions") if uses else Grade.UNKNOWN
             return classify(call, text, uses, depth + 1)  # FIELD_GET(m, v) is still v

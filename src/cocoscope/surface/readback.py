@@ -20,9 +20,12 @@ from cocoscope.surface.paths import (
     reachable_jumps,
 )
 
-# (function, position, depth, field) -> how a function of the same file uses its parameter (or
-# that parameter's field: `p->field`) and whether it returns it; None when unknown.
-ParamGrader = Callable[[str, int, int, str], "tuple[Grade, bool] | None"]
+# How a function of the same file uses a parameter (or that parameter's field: `p->field`): its
+# own riskiest use, whether it returns the value, and the (1-based) pointer parameters it
+# writes the value through (`*value = v`: the caller's arguments there receive it).
+ParamUse = tuple[Grade, bool, frozenset[int]]
+# (function, position, depth, field) -> that use; None when the function is unknown.
+ParamGrader = Callable[[str, int, int, str], "ParamUse | None"]
 
 
 class UseTracer(Uses, Protocol):

@@ -29,7 +29,7 @@ from cocoscope.surface.grade import (
 )
 from cocoscope.surface.literals import Expr, switched_off
 from cocoscope.surface.sinks import SinkInfo, kind_at
-from cocoscope.surface.tracer import UseTracer
+from cocoscope.surface.tracer import ParamUse, UseTracer
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def _arg_grade(arg: Node, text: bytes, tracer: UseTracer, params: tuple[str, ...
     if arg.type == "identifier":
         name = node_text(text, arg)
         if name in params or tracer.caller_memory(name, True):
-            return Grade.RETURNED  # written through the caller's pointer (or a copy of it)
+            return tracer.into_caller(name)  # written through the caller's pointer (or a copy)
         if tracer.is_pointer(name):
             pointee = tracer.grade_pointee(name, arg)
             # `cap = &save_state->cap.data[0]; read(..., cap)`: the value lands in a structure
@@ -138,7 +138,7 @@ class Tracers:
         self._sinks = sinks or {}
         self._tracers: dict[int, UseTracer] = {}
         self._functions = {b.name: b for b in parsed.bodies if b.kind == "function"}
-        self._params: dict[tuple[str, int, str], tuple[Grade, bool] | None] = {}
+        self._params: dict[tuple[str, int, str], ParamUse | None] = {}
         self._nesting = 0  # same-file calls being graded inside each other right now
 
     def for_body(self, body: Body) -> UseTracer:
@@ -148,7 +148,7 @@ class Tracers:
                 body.node, self._parsed.text_of(body), self.parameter_grade,
                 partial(self.writes_arg, text=self._parsed.text_of(body)),
                 tuple(p.removesuffix("...") for p in body.params), body.kind == "macro",
-                self.sink_kind)
+                self.sink_kind, _arg_grade)
         return tracer
 
     def sink_kind(self, name: str, position: int) -> str:
@@ -164,7 +164,7 @@ class Tracers:
             position not in _write_direction(src, call_args(args), text)
 
     def parameter_grade(self, function: str, position: int, depth: int, field: str = "",
-                        ) -> tuple[Grade, bool] | None:
+                        ) -> ParamUse | None:
         """How ``function`` of this file uses its parameter (or the parameter's ``field``)
         and whether it returns it (tracer.UseTracer.grade_parameter).
 
@@ -179,7 +179,7 @@ class Tracers:
         if body is None or position > len(body.params) or body.params[position - 1] in ("", "..."):
             return None
         if self._nesting >= MAX_DEPTH:
-            return Grade.UNKNOWN, False
+            return Grade.UNKNOWN, False, frozenset()
         self._params[key] = None  # recursion guard: f(x) calling f(x)
         inner = body.node.child_by_field_name("body")
         start = inner.start_byte if inner is not None else body.node.start_byte
@@ -249,7 +249,11 @@ def _callback_grade(walker: str, args: list[Node], text: bytes, tracers: Tracers
     if handler.type != "identifier":
         return None
     found = tracers.parameter_grade(node_text(text, handler), 1, 1)
-    return found[0] if found is not None else None
+    if found is None:
+        return None
+    # what the callback writes through its other pointer parameters reaches the walker's
+    # caller by a route this does not follow: `returned`, as written into the caller's memory
+    return riskiest([found[0], Grade.RETURNED]) if found[2] else found[0]
 
 
 def _poll_site(call: Node, poll: tuple[int, int, int], sources: dict[str, SourceRef],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from cocoscope.surface import readback
-from cocoscope.surface.cparse import Node, arg_position, callee_name, node_text
+from cocoscope.surface.cparse import Node, arg_position, call_args, callee_name, node_text
 from cocoscope.surface.grade import (
     MAX_DEPTH,
     POLL_MACROS,
@@ -26,12 +26,15 @@ from cocoscope.surface.paths import (
     reachable_jumps,
     unconditional_within,
 )
-from cocoscope.surface.readback import ParamGrader
+from cocoscope.surface.readback import ParamGrader, ParamUse
 
-__all__ = ["OutArgTest", "ParamGrader", "UseTracer"]
+__all__ = ["OutArgGrader", "OutArgTest", "ParamGrader", "ParamUse", "UseTracer"]
 
 # Does this call write its k-th argument (an out-argument of a source)?
 OutArgTest = Callable[[Node, int], bool]
+# The grade of a value written through a call's argument, by the argument's target (a local:
+# its uses; the caller's pointer: into_caller; a field: stored): sites.py's out-arguments.
+OutArgGrader = Callable[[Node, bytes, "UseTracer", tuple[str, ...]], Grade]
 
 
 class UseTracer:
@@ -48,12 +51,14 @@ class UseTracer:
     def __init__(self, body: Node, text: bytes, param_grader: ParamGrader | None = None,
                  writes_arg: OutArgTest | None = None, params: tuple[str, ...] = (),
                  macro: bool = False, sink_kind: Callable[[str, int], str] | None = None,
-                 ) -> None:
+                 out_arg: OutArgGrader | None = None) -> None:
         self._body = body
         self._sink_kind = sink_kind
         self._params = frozenset(params)
+        self._param_list = params
         self._macro = macro
-        self._aliases: set[str] = set()  # local pointers initialised from a parameter
+        self._out_arg = out_arg
+        self._aliases: dict[str, str] = {}  # local pointer -> the parameter it is set from
         self._gotos: Jumps | None = None
         self._text = text
         self._param_grader = param_grader
@@ -66,6 +71,7 @@ class UseTracer:
         self.note = ""  # why the last grade was `unknown` (the caller resets it per site)
         self._param_mode = False  # grading a parameter for a caller (grade_parameter)
         self._returns = False  # ... and a return statement was reached
+        self._outs: set[int] = set()  # ... and the pointer parameters it was written through
         self._fields: dict[str, list[Node]] | None = None  # field expressions by their text
 
     def _build(self) -> dict[str, list[Node]]:
@@ -105,8 +111,9 @@ class UseTracer:
                     value = p.child_by_field_name("right") if p is not None and \
                         p.type == "assignment_expression" and p.child_by_field_name("left") == n \
                         else None
-                    if value is not None and node_text(self._text, strip(value)) in self._params:
-                        self._aliases.add(name)
+                    source = node_text(self._text, strip(value)) if value is not None else ""
+                    if source and source in self._params:
+                        self._aliases[name] = source
             self._index = index
         return self._index
 
@@ -122,7 +129,7 @@ class UseTracer:
         if value is not None:
             value = strip(value)
             if value.type == "identifier" and node_text(self._text, value) in self._params:
-                self._aliases.add(name)
+                self._aliases[name] = node_text(self._text, value)
 
     def caller_memory(self, name: str, through: bool) -> bool:
         """Does writing into ``name`` (through it, when ``through``) write memory the caller
@@ -152,6 +159,19 @@ class UseTracer:
         self._build()
         return name in self._pointers
 
+    def into_caller(self, name: str) -> Grade:
+        """A value written through ``name``, the caller's pointer (caller_memory): `returned`;
+        for a caller grading what this function does with its parameter (grade_parameter),
+        no use of its own but a write into the caller's argument for that pointer parameter
+        (`encode_l12_threshold(t, &scale, &value)` writes into the caller's locals, whose
+        uses decide: _through)."""
+        if self._param_mode and not self._macro:
+            param = name if name in self._params else self._aliases.get(name)
+            if param is not None and param in self._param_list:
+                self._outs.add(self._param_list.index(param) + 1)
+                return Grade.DISCARDED
+        return Grade.RETURNED
+
     def callee_parameter(self, call: Node, function: str, position: int,
                          depth: int) -> Grade | None:
         """A value handed straight to ``function`` of this file, by how it uses it."""
@@ -159,15 +179,29 @@ class UseTracer:
             return None
         return self._through(call, self._param_grader(function, position, depth, ""), depth)
 
-    def _through(self, call: Node, found: tuple[Grade, bool] | None, depth: int,
-                 ) -> Grade | None:
+    def _written_back_to(self, call: Node, outs: frozenset[int], depth: int) -> list[Grade]:
+        """Grades of a value a same-file function writes through its pointer parameters
+        ``outs``: by the call's arguments there, as a source's out-arguments are graded."""
+        args = call.child_by_field_name("arguments")
+        nodes = call_args(args) if args is not None else []
+        if self._out_arg is None:
+            return [Grade.RETURNED]  # the old answer: written through some pointer
+        if depth >= MAX_DEPTH:
+            return [self.limit("same-file calls")]
+        return [self._out_arg(nodes[k - 1], self._text, self, self._param_list)
+                for k in sorted(outs) if k <= len(nodes)]
+
+    def _through(self, call: Node, found: ParamUse | None, depth: int) -> Grade | None:
         """The grade of a value given to a same-file function that uses it as ``found`` says:
-        what the function returns is the call's value, graded where the call is used; a value
-        the function only tests, called in a loop's condition, bounds that loop
+        what the function returns is the call's value, graded where the call is used; what it
+        writes through a pointer parameter lands in the call's argument there; a value the
+        function only tests, called in a loop's condition, bounds that loop
         (`do ... while (!hpet_cnt_ahead(cmp, hpet_readl(HPET_COUNTER)))`)."""
         if found is None:
             return None
-        inner, returns = found
+        inner, returns, outs = found
+        if outs:
+            inner = riskiest([inner, *self._written_back_to(call, outs, depth)])
         if inner is Grade.UNKNOWN and not self.note:
             self.note = f"same-file calls nested deeper than {MAX_DEPTH} levels not followed"
         if not returns and inner is not Grade.COMPARED:
@@ -185,21 +219,22 @@ class UseTracer:
         return Grade.LOOP_BOUND if outer is Grade.LOOP_BOUND else inner
 
     def grade_parameter(self, name: str, start: int, depth: int, field: str = "",
-                        ) -> tuple[Grade, bool]:
+                        ) -> ParamUse:
         """How this function uses its parameter ``name`` (or what it reads from
-        ``name->field``) for a caller, and whether it returns it: a return statement counts
-        as no use here, the caller grades the call's value instead."""
-        saved = self._param_mode, self._returns
-        self._param_mode, self._returns = True, False
+        ``name->field``) for a caller, whether it returns it and which pointer parameters
+        it writes it through: a return statement or such a write counts as no use here, the
+        caller grades the call's value and its arguments instead."""
+        saved = self._param_mode, self._returns, self._outs
+        self._param_mode, self._returns, self._outs = True, False, set()
         try:
             if field:
                 grade = riskiest([classify(n, self._text, self, depth + 1)
                                   for n in readback.field_reads(self, name, field)])
             else:
                 grade = self.grade_local(name, start, depth)
-            return grade, self._returns
+            return grade, self._returns, frozenset(self._outs)
         finally:
-            self._param_mode, self._returns = saved
+            self._param_mode, self._returns, self._outs = saved
 
     def returned(self) -> Grade:
         """A return statement reached: `returned`, or for a caller grading the call's value
