@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Mapping
+from operator import itemgetter
 
 from cocoscope.surface.callees import sized_or_address
 from cocoscope.surface.dataflow import EXIT, INDEX, RETURN, STORE, TESTED, UNUSED, Def
@@ -40,9 +41,15 @@ from cocoscope.surface.grade import VALUE_FUNCS, Grade, primitive_sink
 # last position of a variadic macro (Def.variadic) takes every later argument too.
 VALUE = "value"
 SinkInfo = tuple[tuple[int, str], ...]
+_callee = itemgetter(1)  # of a Def.flows entry (parameter, callee, argument)
 # Compile-time helpers a value macro may use without stopping being one.
 _COMPILE_TIME = frozenset({"sizeof", "typeof", "__typeof__", "__same_type", "_Generic",
                            "__is_constexpr", "__BF_FIELD_CHECK", "__bf_shf"})
+# Grade values by name, read once (an enum member's .value is a descriptor call, and the
+# fixpoint asks ~10^5 times)
+_DISCARDED, _RETURNED, _COMPARED, _INDEX, _STORED, _WRITTEN_BACK, _PRINTED = (
+    g.value for g in (Grade.DISCARDED, Grade.RETURNED, Grade.COMPARED, Grade.INDEX, Grade.STORED,
+                      Grade.WRITTEN_BACK, Grade.PRINTED))
 _SINKS = frozenset({Grade.WRITTEN_BACK.value, Grade.PRINTED.value, VALUE})
 # What a store helper may do with a parameter besides assigning it into memory: convert it
 # and hand it to other store helpers. A function that also prints or writes the value does more
@@ -78,13 +85,23 @@ def derive_sinks(res: Resolver, sources: Mapping[Key, Source] | None = None,
     reaching a ``sources`` call's out-argument is written there, not read: that flow does not
     count (`pci_clear_and_set_config_dword`'s `set` is merged into `v`, which is also
     `pci_read_config_dword(dev, pos, &v)`'s out-argument, and only written back)."""
-    items = [(path, key, d._replace(flows=_reads(res, path, d, sources)))
-             for path, key, d in res.defs if d.flows or d.pure is not None]
+    # Names some source has: a flow into any other callee cannot be into a source's
+    # out-argument, and most definitions have no such flow, so keep their Def as it is.
+    source_names = {k[1] for k in sources} if sources else set()
+    items = []
+    for path, key, d in res.defs:
+        if d.flows and sources:
+            flows = _reads(res, path, d, sources, source_names)
+            if flows is not d.flows:
+                d = d._replace(flows=flows)
+        elif d.pure is None and not d.flows:
+            continue
+        items.append((path, key, d))
     base: dict[str, str] = {}  # primitive sinks and value conversions by name ("": neither)
     dependants: dict[str, list[int]] = {}
     seeds = []
     for i, (_p, _k, d) in enumerate(items):
-        callees = {c for _p2, c, _k2 in d.flows}
+        callees = set(map(_callee, d.flows))
         # A macro whose parameter reaches its value, memory or a subscript can be a value,
         # store or index macro without any sink below it.
         # So can a function that assigns nothing and returns a parameter (a value function),
@@ -92,7 +109,9 @@ def derive_sinks(res: Resolver, sources: Mapping[Key, Source] | None = None,
         seed = (d.kind == "macro" and bool(callees & {RETURN, STORE, INDEX, TESTED, UNUSED,
                                                       EXIT})) \
             or (d.pure is not None and RETURN in callees) or STORE in callees
-        for callee in callees | set(d.pure or ()):
+        if d.pure:
+            callees.update(d.pure)
+        for callee in callees:
             known = base.get(callee)
             if known is None:
                 prim = primitive_sink(callee)
@@ -148,14 +167,15 @@ def derive_sinks(res: Resolver, sources: Mapping[Key, Source] | None = None,
     return out
 
 
-def _reads(res: Resolver, path: str, d: Def, sources: Mapping[Key, Source] | None,
-           ) -> tuple[tuple[int, str, int], ...]:
-    """``d.flows`` without those into an out-argument of a source."""
-    if not sources:
+def _reads(res: Resolver, path: str, d: Def, sources: Mapping[Key, Source],
+           source_names: set[str]) -> tuple[tuple[int, str, int], ...]:
+    """``d.flows`` without those into an out-argument of a source (``d.flows`` itself when
+    there are none); ``source_names`` are the names of ``sources``' keys."""
+    if source_names.isdisjoint(map(_callee, d.flows)):
         return d.flows
     kept = []
     for flow in d.flows:
-        src = sources.get(res.resolve(path, flow[1])) if flow[1][0] != "=" else None
+        src = sources.get(res.resolve(path, flow[1])) if flow[1] in source_names else None
         if src is None or flow[2] not in src.out_args:
             kept.append(flow)
     return tuple(kept) if len(kept) != len(d.flows) else d.flows
@@ -169,36 +189,36 @@ def _evaluate(d: Def, kind: Callable[[str, int], str], is_pure: bool) -> SinkInf
     for p, uses in sorted(by_param.items()):
         escapes = {c for c, _k in uses} & {RETURN, STORE, INDEX}
         if uses == {(UNUSED, 0)}:
-            found.append((p, Grade.DISCARDED.value))  # `#define DEBUG_AUTOCONF(fmt...) do {} ...`
+            found.append((p, _DISCARDED))  # `#define DEBUG_AUTOCONF(fmt...) do {} ...`
             continue
         if (EXIT, 0) in uses:
-            found.append((p, Grade.RETURNED.value))  # `#define return_ACPI_STATUS(s) return(s)`
+            found.append((p, _RETURNED))  # `#define return_ACPI_STATUS(s) return(s)`
             continue
         if uses == {(TESTED, 0)}:
             if is_pure:
-                found.append((p, Grade.COMPARED.value))  # only tested: IRQ_RETVAL(x)
+                found.append((p, _COMPARED))  # only tested: IRQ_RETVAL(x)
             continue
         kinds = {kind(c, k) for c, k in uses if c not in (RETURN, STORE, INDEX)}
-        if d.kind == "macro" and Grade.RETURNED.value in kinds and not escapes:
+        if d.kind == "macro" and _RETURNED in kinds and not escapes:
             # handed to a macro that returns it from the user: `#define return_ACPI_STATUS(s)
             # ACPI_TRACE_EXIT(acpi_ut_status_exit, acpi_status, s)` when ACPI debugging is on
-            found.append((p, Grade.RETURNED.value))
+            found.append((p, _RETURNED))
             continue
         if d.kind == "macro" and INDEX in escapes:
-            found.append((p, Grade.INDEX.value))  # `#define pci_resource_n(d, i) ...[(i)]`
+            found.append((p, _INDEX))  # `#define pci_resource_n(d, i) ...[(i)]`
         elif is_pure and (RETURN in escapes or VALUE in kinds):
             found.append((p, VALUE))
         elif d.kind == "macro" and STORE in escapes:
-            found.append((p, Grade.STORED.value))
-        elif (STORE in escapes or Grade.STORED.value in kinds) and escapes <= {STORE} \
+            found.append((p, _STORED))
+        elif (STORE in escapes or _STORED in kinds) and escapes <= {STORE} \
                 and kinds <= _STORE_SINKS:
-            found.append((p, Grade.STORED.value))  # a store helper
+            found.append((p, _STORED))  # a store helper
         elif escapes or not kinds <= _SINKS:
             continue  # returned, stored, or handed to a function that is no sink
-        elif Grade.WRITTEN_BACK.value in kinds:
-            found.append((p, Grade.WRITTEN_BACK.value))  # a write wrapper
-        elif Grade.PRINTED.value in kinds:
-            found.append((p, Grade.PRINTED.value))  # a print wrapper
+        elif _WRITTEN_BACK in kinds:
+            found.append((p, _WRITTEN_BACK))  # a write wrapper
+        elif _PRINTED in kinds:
+            found.append((p, _PRINTED))  # a print wrapper
     if d.variadic and any(p == d.variadic for p, _k in found):
         found.append((-d.variadic, ""))  # marker: later arguments are the variadic one
     return tuple(found)
