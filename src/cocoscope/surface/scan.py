@@ -127,10 +127,14 @@ def _compact(s: FileSummary) -> FileSummary:
 
 
 def _refs_for(summary: FileSummary, sources: dict[Key, Source], resolve: Callable[[str, str], Key],
-              ) -> tuple[dict[str, SourceRef], dict[str, Key]]:
+              source_names: frozenset[str]) -> tuple[dict[str, SourceRef], dict[str, Key]]:
+    """The sources the file's callees and globals resolve to; ``source_names`` are the names
+    of ``sources``' keys (a name no source has resolves to none: not resolved at all)."""
     refs: dict[str, SourceRef] = {}
     keys: dict[str, Key] = {}
     for name in summary.called | summary.globals_used:
+        if name not in source_names:
+            continue
         key = resolve(summary.path, name)
         src = sources.get(key)
         if src is None:
@@ -142,10 +146,12 @@ def _refs_for(summary: FileSummary, sources: dict[Key, Source], resolve: Callabl
 
 
 def _sinks_for(summary: FileSummary, sinks: dict[Key, SinkInfo],
-               resolve: Callable[[str, str], Key]) -> dict[str, SinkInfo]:
-    """The derived sinks (sinks.py) the file's callees resolve to."""
+               resolve: Callable[[str, str], Key], sink_names: frozenset[str],
+               ) -> dict[str, SinkInfo]:
+    """The derived sinks (sinks.py) the file's callees resolve to (``sink_names``: the names
+    of ``sinks``' keys)."""
     return {name: sinks[key] for name in summary.called
-            if (key := resolve(summary.path, name)) in sinks}
+            if name in sink_names and (key := resolve(summary.path, name)) in sinks}
 
 
 def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platform | None = None,
@@ -304,6 +310,8 @@ def _pass2(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary],
     raw_by_file: dict[str, tuple[str, list[RawSite]]] = {}
     pending: dict[str, str] = {}
     known = {s.path for s in summaries if not s.path.endswith(".c")}
+    source_names = frozenset(k[1] for k in sources)
+    sink_names = frozenset(k[1] for k in sinks)
     for s in summaries:
         if s.failure:
             problems.append(FileProblem(s.path, "failed", s.failure))
@@ -313,14 +321,14 @@ def _pass2(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary],
         if s.errors:
             problems.append(FileProblem(s.path, "parse-errors",
                                         f"{len(s.errors)} unparsed range(s)", s.errors))
-        refs, keymaps[s.path] = _refs_for(s, sources, resolve)
+        refs, keymaps[s.path] = _refs_for(s, sources, resolve, source_names)
         if any(r.counts for r in refs.values()):  # rare: the file's macros decide them
             consts = file_constants(ctx.tree, s, known)
             refs = {n: dataclasses.replace(r, constants=consts) if r.counts else r
                     for n, r in refs.items()}
         if not refs:
             continue
-        file_sinks = _sinks_for(s, sinks, resolve)
+        file_sinks = _sinks_for(s, sinks, resolve, sink_names)
         p2key = digest(s.sha, repr(sorted(refs.items())), repr(sorted(file_sinks.items())))
         old = snap.sites(s.path, p2key)
         if old is not None:
