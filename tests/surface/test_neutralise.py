@@ -57,3 +57,25 @@ def test_bare_invocation_on_the_first_line_is_blanked() -> None:
     src = b"build_mmio_read(readq, \"q\", u64)\n#define readq_relaxed(a) __readq(a)\n"
     out = neutralise(src)
     assert out.startswith(b" " * len(b"build_mmio_read(readq, \"q\", u64)") + b"\n#define")
+
+
+def test_a_comment_inside_a_define_no_longer_ends_it() -> None:
+    src = (b"#define rd(vdev, ptr) \\\n do { int v; \\\n /* the member's type */ \\\n"
+           b" readl(&v); /* two\n lines */ \\\n *(ptr) = v; \\\n } while (0)\n"
+           b"/* outside */ int x; /* c \n */\n")
+    out = neutralise(src)
+    assert len(out) == len(src) and out.count(b"\n") == src.count(b"\n")
+    assert b"member's" not in out and b"two" not in out and b"/* outside */" in out
+    tree = parse(src).tree.root_node
+    assert not tree.has_error
+    assert [c.type for c in tree.named_children][:1] == ["preproc_function_def"]
+
+
+def test_a_typeof_of_an_expression_becomes_a_type() -> None:
+    src = (b"void f(void) { typeof(((struct s *)0)->m) v; __typeof__(*p) w; typeof(x) y;"
+           b" typeof(struct foo *) q; }")
+    out = neutralise(src)
+    assert len(out) == len(src)
+    assert b"typeof(int " in out and b"__typeof__(T )" in out
+    assert b"typeof(x) y" in out and b"typeof(struct foo *) q" in out
+    assert not parse(src).tree.root_node.has_error

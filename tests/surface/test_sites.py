@@ -187,3 +187,27 @@ def test_out_argument_computed_from_an_address() -> None:
     assert one("void f(void) { u8 *b = buf; rd(X, b + 4); }") is Grade.STORED
     assert one("void f(void) { u8 b[32]; rd(X, b + 16); g(kmalloc(b[6], 0)); }") \
         is Grade.LENGTH
+
+
+def test_a_macros_output() -> None:
+    # a same-file _Generic macro passes the value on; `*(ptr)` is the caller's lvalue
+    src = ("#define to_cpu(x) _Generic((x), __u8: (x), __le16: (u16)le16_to_cpu(x))\n"
+           "#define rd(p, ptr) do { u16 v = readl(p); *(ptr) = to_cpu(v); } while (0)\n")
+    assert only(src) is Grade.RETURNED
+    # the last statement of a statement expression is its value
+    assert only("#define rd(p) ({ u32 v_; v_ = readl(p); v_; })\n") is Grade.RETURNED
+    assert only("void f(void) { ({ u32 v_; v_ = readl(p); v_; }); }") is Grade.DISCARDED
+    # the controlling expression of _Generic is not read
+    assert only("int f(void) { u32 v = readl(p); return _Generic((v), u32: 1); }") \
+        is Grade.DISCARDED
+
+
+def test_uses_no_path_reaches() -> None:
+    src = "void f(u32 *o) { u32 v; if (a) { v = readl(p); } else { *o = v; } }"
+    assert only(src) is Grade.DISCARDED
+    src = "void f(u32 *o) { u32 v; while (n--) { if (a) v = readl(p); else *o = v; } }"
+    assert only(src) is Grade.RETURNED  # the loop comes round to the else arm
+    src = "int f(u32 *t) { int r = g(); r = t[r] + readl(p); return 0; }"
+    assert only(src) is Grade.DISCARDED  # t[r] reads r before the write
+    src = "void f(u32 *t) { int r = 0; while (n--) r = t[r] + readl(p); }"
+    assert only(src) is Grade.INDEX  # ... but the loop brings the new r back

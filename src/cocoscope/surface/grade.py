@@ -98,6 +98,10 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
         elif (t == "conditional_expression" and p.child_by_field_name("condition") == child) \
                 or (t == "unary_expression" and text[p.start_byte:p.start_byte + 1] == b"!"):
             return _tested(p, text, uses, depth)  # `v ? a : b`, `!v`
+        elif t == "generic_expression":
+            if p.named_children[:1] == [child]:
+                return Grade.DISCARDED  # `_Generic((x), ...)`: the type picks, x is not read
+            # an association's expression is the selection's value (virtio_to_cpu(vdev, x))
         elif t == "argument_list" and p.parent is not None and is_cast_call(p.parent):
             child, p = p.parent, p.parent.parent  # `(u32)(v)`: a cast, not a call
             continue
@@ -186,11 +190,20 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
     if t in ("while_statement", "do_statement", "for_statement"):
         return Grade.LOOP_BOUND
     if t == "expression_statement":
+        block = p.parent
+        if block is not None and block.type == "compound_statement" and \
+                block.parent is not None and block.parent.type == "parenthesized_expression" \
+                and [c for c in block.named_children if c.type != "comment"][-1:] == [p]:
+            # `({ type__ val_; ...; val_; })`: the last statement of a GNU statement
+            # expression is its value (iosys_map_rd)
+            if depth >= MAX_DEPTH:
+                return uses.limit("statement expressions") if uses else Grade.UNKNOWN
+            return classify(block.parent, text, uses, depth + 1)
         # The top-level expression of a macro body is the macro's value.
         outer = p.parent.parent if p.parent is not None else None
         if outer is not None and outer.type == "function_definition" and \
                 b"__cocoscope_macro__" in text[outer.start_byte:outer.start_byte + 40]:
-            return Grade.RETURNED
+            return uses.returned() if uses is not None else Grade.RETURNED
         return Grade.DISCARDED
     if t in ("assignment_expression", "init_declarator"):
         if t == "assignment_expression" and p.child_by_field_name("right") != child:

@@ -71,6 +71,8 @@ def neutralise(data: bytes) -> bytes:
             if i < len(data) and data[i] == 0x28:
                 _blank(buf, start, _close_paren(data, i))
     _blank_bare_invocations(data, buf)
+    _directive_comments(data, buf)
+    _typeof_operands(data, buf)
     # GNU case ranges `case 1 ... 3:` and designator ranges `[0 ... 7] =`: turn `...` into
     # ` | `, a plain binary expression tree-sitter accepts, keeping both bounds visible.
     # Variadic `...` follows `,` or `(` and is left alone.
@@ -86,6 +88,94 @@ def neutralise(data: bytes) -> bytes:
                 buf[start:start + 3] = b" | "
         start = data.find(b"...", start + 3)
     return bytes(buf)
+
+
+# `typeof(expr)` names the type of an expression it never evaluates; tree-sitter-c takes only
+# a type there, so `typeof(((S *)0)->m) v;` or `typeof(*(p)) v;` derails the whole body it
+# sits in (virtio_cread's). An operand that is not a type name becomes `int` (the type the
+# parse needs, `T` where only two bytes fit; calls in the operand never run, so no site is
+# lost that the kernel makes).
+_TYPE_NAME_RE = re.compile(rb"\s*(?:(?:struct|union|enum|const|volatile|unsigned|signed)\s+)*"
+                           rb"[A-Za-z_]\w*[\s*]*")
+
+
+def _typeof_operands(data: bytes, buf: bytearray) -> None:
+    at = data.find(b"typeof")
+    while at != -1:
+        end = at + 6
+        if data[end:end + 2] == b"__":
+            end += 2
+        start = at - 2 if data[at - 2:at] == b"__" else at
+        i = end
+        while i < len(data) and data[i] in _SPACE:
+            i += 1
+        if (start == 0 or data[start - 1] not in _WORD_BYTES) and i < len(data) \
+                and data[i] == 0x28 and (end == len(data) or data[end] not in _WORD_BYTES):
+            close = _close_paren(data, i)
+            operand = data[i + 1:close - 1]
+            if not _TYPE_NAME_RE.fullmatch(operand):
+                # keep line ends and line continuations (a #define's body goes on)
+                kept = bytes(b if b in (0x0A, 0x0D, 0x5C) else 0x20 for b in operand)
+                name = b"int" if b"   " in kept else b"T"
+                put = kept.find(b" " * len(name))
+                if put != -1:
+                    buf[i + 1:close - 1] = kept[:put] + name + kept[put + len(name):]
+            at = data.find(b"typeof", close)
+        else:
+            at = data.find(b"typeof", end)
+
+
+# A directive's logical line: lines continued with `\\` and the one that ends it.
+_LOGICAL_LINE = re.compile(rb"(?:[^\n]*\\\n)*[^\n]*")
+
+
+def _directive_comments(data: bytes, buf: bytearray) -> None:
+    """Blank a `/* ... */` comment inside a multi-line preprocessor directive. tree-sitter-c
+    ends a #define's body at the first `/*` (its preproc_arg token cannot hold one), so the
+    rest of a macro after a comment (virtio_cread's `/* Sanity check */`, then its config
+    read) spills into the file as top-level code and the macro is never seen whole. To the
+    preprocessor a comment is one space and may span lines inside a directive, so each line
+    end inside it is made a line continuation (`\\` on the comment byte before it). Only
+    directives continued with `\\` are looked at: a comment that ends a one-line directive
+    harms nothing."""
+    size = len(data)
+    cont = data.find(b"\\\n")
+    while cont != -1:
+        start = data.rfind(b"\n", 0, cont) + 1
+        while start >= 2 and data[start - 2] == 0x5C:  # back to the directive's first line
+            start = data.rfind(b"\n", 0, start - 1) + 1
+        at = start
+        while at < size and data[at] in b" \t":
+            at += 1
+        if at == size or data[at] != 0x23:  # `#`: not a directive (a macro's later line)
+            cont = data.find(b"\\\n", cont + 2)
+            continue
+        line = _LOGICAL_LINE.match(data, at)
+        eol = line.end() if line is not None else size
+        if data.find(b"/*", at, eol) == -1:  # most macros: no comment inside
+            cont = data.find(b"\\\n", eol)
+            continue
+        while True:
+            eol = data.find(b"\n", at)
+            eol = size if eol == -1 else eol
+            comment = data.find(b"/*", at, eol)
+            if comment != -1:
+                end = data.find(b"*/", comment + 2)
+                end = size if end == -1 else end + 2
+                _blank(buf, comment, end)
+                nl = data.find(b"\n", comment, end)
+                while nl != -1:
+                    k = nl - 1 if data[nl - 1] != 0x0D else nl - 2
+                    if k >= comment:
+                        buf[k] = 0x5C
+                    nl = data.find(b"\n", nl + 1, end)
+                at = end
+                continue
+            if eol < size and eol > 0 and buf[eol - 1] == 0x5C:
+                at = eol + 1
+                continue
+            break
+        cont = data.find(b"\\\n", max(eol, cont + 2))
 
 
 def _words(data: bytes) -> list[tuple[int, int]]:

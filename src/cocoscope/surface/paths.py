@@ -141,6 +141,43 @@ def _jumps_between(top: Node, start: int, end: int) -> bool:
     return False
 
 
+def other_arm(write: Node, use: Node, gotos: Jumps) -> bool:
+    """``use`` sits in the other arm of an `if`/`else` whose one arm holds ``write``
+    (`if (a) { (void) cmd(&out); } else { set_param_l(&out, port); ... }`): no path from
+    the write reaches it, unless a loop around that `if` comes back to it or a goto lands
+    in the use's arm."""
+    for stmt in ancestors(write):
+        if stmt.type in LOOPS or stmt.type in _BODY_PARENTS:
+            return False  # the loop comes round to the other arm
+        if stmt.type != "if_statement" or not stmt.start_byte <= use.start_byte < stmt.end_byte:
+            continue
+        then, other = stmt.child_by_field_name("consequence"), \
+            stmt.child_by_field_name("alternative")
+        if then is None or other is None:
+            return False
+        if not (then.start_byte <= write.start_byte < then.end_byte and
+                other.start_byte <= use.start_byte < other.end_byte):
+            return False  # the use is in the condition, or both are in one arm
+        if any(other.start_byte <= label < other.end_byte for _goto, label in gotos):
+            return False
+        return not any(lp.type in LOOPS for lp in ancestors(stmt)) and not in_macro_loop(stmt)
+    return False
+
+
+def in_macro_loop(node: Node) -> bool:
+    """Is ``node`` in the block of an iterator macro (`for_each_pci_bridge(dev, bus) { ... }`,
+    to tree-sitter a call missing its `;` before a block)? Its back edge is not seen."""
+    for p in ancestors(node):
+        if p.type != "compound_statement":
+            continue
+        head = p.prev_named_sibling
+        if head is not None and head.type == "expression_statement" and head.children \
+                and head.children[-1].is_missing and head.named_children[:1] and \
+                head.named_children[0].type == "call_expression":
+            return True
+    return False
+
+
 def enclosing_loops(node: Node) -> list[Node]:
     """Loops around ``node`` inside its function, innermost first."""
     return [p for p in ancestors(node) if p.type in LOOPS]

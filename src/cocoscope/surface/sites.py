@@ -137,7 +137,10 @@ class Tracers:
         self._sources = sources
         self._sinks = sinks or {}
         self._tracers: dict[int, UseTracer] = {}
-        self._functions = {b.name: b for b in parsed.bodies if b.kind == "function"}
+        # Same-file functions, and function-like macros where no function has the name
+        # (`*(ptr) = virtio_to_cpu(vdev, v)` in virtio_cread: the macro's value is v's)
+        self._functions = {b.name: b for b in parsed.bodies if b.kind == "macro" and b.params}
+        self._functions.update((b.name, b) for b in parsed.bodies if b.kind == "function")
         self._params: dict[tuple[str, int, str], ParamUse | None] = {}
         self._nesting = 0  # same-file calls being graded inside each other right now
 
@@ -178,6 +181,8 @@ class Tracers:
         body = self._functions.get(function)
         if body is None or position > len(body.params) or body.params[position - 1] in ("", "..."):
             return None
+        if body.kind == "macro" and self.sink_kind(function, position):
+            return None  # a derived sink or value macro (sinks.py) says what it does
         if self._nesting >= MAX_DEPTH:
             return Grade.UNKNOWN, False, frozenset()
         self._params[key] = None  # recursion guard: f(x) calling f(x)

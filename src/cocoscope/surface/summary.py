@@ -119,6 +119,10 @@ def value_refs(node: Node | None, text: bytes) -> tuple[set[Ref], set[str]]:
                     stack.append(val)
             else:
                 stack.extend(n.named_children)
+        elif t == "generic_expression":
+            # _Generic((x), T: conv(x), ...): the selected association's value; the
+            # controlling expression only picks by type (virtio_le_to_cpu)
+            stack.extend(c for c in n.named_children[1:] if c.type != "type_descriptor")
         elif t in ("compound_literal_expression", "initializer_list", "initializer_pair"):
             # (struct vmci_handle){ .context = cid, ... }: built from its members' values
             val = n.child_by_field_name("value")

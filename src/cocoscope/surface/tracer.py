@@ -20,8 +20,10 @@ from cocoscope.surface.paths import (
     Jumps,
     before_on_every_path,
     enclosing_loops,
+    in_macro_loop,
     jumps,
     leaves_switch_before,
+    other_arm,
     pinning_test,
     reachable_jumps,
     unconditional_within,
@@ -338,10 +340,15 @@ class UseTracer:
         loops = [] if isinstance(defined_at, int) else enclosing_loops(defined_at)
         # A write after the definition that always runs before the loop turns ends the
         # value before the back edge.
-        def_end = after
+        def_end = rhs_end = after
         if not isinstance(defined_at, int):
             own = self._write(defined_at)
             def_end = own.end_byte if own is not None else defined_at.end_byte
+            if own is not None and own.type in ("assignment_expression", "init_declarator") \
+                    and not in_macro_loop(own):
+                # (a poll macro's condition runs after its write; an iterator macro's back
+                # edge, which would bring the value round to the right side, is not seen)
+                rhs_end = own.end_byte
         grades = []
         forward = reachable_jumps(self._jumps(), after, loops)  # gotos after the definition
         # `if (rc != K) { rc = -EIO; goto out; }` after the definition: past it rc is K
@@ -350,7 +357,12 @@ class UseTracer:
         for use in uses:
             if self._write(use) is not None or use.start_byte == after:
                 continue  # a write, or the definition itself
-            if use.start_byte > after:
+            # `ret = (v >> regs[ret].shift) & regs[ret].mask;`: the right side reads the
+            # value before the write (only a loop brings the new one back to it)
+            rhs = after < use.start_byte < rhs_end
+            if use.start_byte > after and not rhs:
+                if not isinstance(defined_at, int) and other_arm(defined_at, use, self._jumps()):
+                    continue  # the other arm of an `if` around the definition: not reached
                 if not isinstance(defined_at, int) and leaves_switch_before(defined_at, use) \
                         and not any(lp.start_byte <= use.start_byte < lp.end_byte
                                     for lp in loops):
