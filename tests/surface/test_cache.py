@@ -35,3 +35,25 @@ def test_one_definitions_entry_per_snapshot(tmp_path: Path) -> None:
         src.write_text(src.read_text() + f"\nint demo_extra{n}(void) {{ return inb(0x80); }}\n")
         scan(tree, files, jobs=1, cache_dir=tmp_path / "cache")
     assert len(list((tmp_path / "cache" / "snapdefs").rglob("*.pkl"))) == 1
+
+
+def test_edit_that_makes_a_new_source_reaches_unchanged_callers(tmp_path: Path) -> None:
+    # The snapshot keeps, of an unchanged file's callees, only the names that are sources or
+    # sinks; when an edit elsewhere makes a new source, the fixpoint runs again and the
+    # unchanged caller must be looked at with all its callees again.
+    tree = tmp_path / "tree"
+    shutil.copytree(TREE, tree)
+    caller = tree / "drivers" / "demo" / "consumer.c"
+    caller.write_text(caller.read_text() + "\nint demo_poll(void) { return demo_later() + 1; }\n")
+    callee = tree / "drivers" / "demo" / "sub" / "user.c"
+    callee.write_text(callee.read_text() + "\nint demo_later(void) { return 0; }\n")
+    files = [FileSpec(p.relative_to(tree).as_posix()) for p in sorted(tree.rglob("*.c"))]
+    cold = scan(tree, files, jobs=1, cache_dir=tmp_path / "cache")
+    assert not [s for s in cold.sites if s.primitive == "demo_later"]
+    callee.write_text(callee.read_text().replace("return 0; }", "return inb(0x80); }"))
+    edited = scan(tree, files, jobs=1, cache_dir=tmp_path / "cache")
+    assert edited.stats["files_reparsed"] == 1
+    uncached = scan(tree, files, jobs=1, use_cache=False)
+    assert edited.sites == uncached.sites
+    assert [(s.file, s.function) for s in edited.sites if s.primitive == "demo_later"] == \
+        [("drivers/demo/consumer.c", "demo_poll")]

@@ -77,21 +77,30 @@ class Cache:
             self._path(kind, key).unlink()
 
 
-# The fixpoint's result: its key, sources, private definitions, names having a private one,
-# and the derived sinks (sinks.py).
+# The fixpoint's result: its key, sources, private definitions, names having a private one
+# (both only of names some source or sink has: no other name is ever resolved), and the derived
+# sinks (sinks.py).
 Derived = tuple[str, dict[Key, Source], frozenset[Key], frozenset[str],
                 dict[Key, tuple[tuple[int, str], ...]]]
 
 
+# Part of the snapshot's key: what a snapshot holds changed (2: a summary keeps only the callee
+# names some source or sink has, the definitions entry holds (defs, called) per file).
+_SNAPSHOT_FORMAT = "2"
+
+
 @dataclass(frozen=True)
 class Snapshot:
-    """The last run's state. Definitions are kept in a separate entry, loaded only when the
-    fixpoint must be recomputed, so an unchanged re-run reads little."""
+    """The last run's state. Definitions and the full callee sets are kept in a separate
+    entry, loaded only when the fixpoint must be recomputed, so an unchanged re-run reads
+    little: while the fixpoint is reused, the names that are sources or sinks are the same,
+    and pass 2 looks up no other callee (scan._refs_for, _sinks_for)."""
 
-    summaries: dict[str, tuple[tuple[int, int], FileSummary]]  # path -> (stamp, summary sans defs)
+    # path -> (stamp, summary without defs and with only the callees that are sources or sinks)
+    summaries: dict[str, tuple[tuple[int, int], FileSummary]]
     sites: dict[str, tuple[str, list[RawSite]]]  # path -> (pass 2 key, raw sites)
     derived: Derived | None
-    defs_key: str  # the cache key of {path: defs} for these summaries
+    defs_key: str  # the cache key of {path: (defs, called)} for these summaries
 
 
 class TreeSnapshot:
@@ -102,11 +111,13 @@ class TreeSnapshot:
     def __init__(self, cache: Cache, tree: Path, catalogue_fingerprint: str) -> None:
         self._cache = cache
         self._tree = tree
-        self._key = digest(str(tree.resolve()), SCANNER_VERSION, catalogue_fingerprint)
+        self._key = digest(str(tree.resolve()), SCANNER_VERSION, catalogue_fingerprint,
+                           _SNAPSHOT_FORMAT)
         old = cache.get("snap", self._key)
         self._old = old if isinstance(old, Snapshot) else Snapshot({}, {}, None, "")
         self.stamps: dict[str, tuple[int, int]] = {}
         self.reused = 0  # summaries taken from the snapshot (they come without definitions)
+        self._reused_ids: set[int] = set()  # ... which are these objects (held by self._old)
 
     def unchanged_summary(self, rel: str) -> FileSummary | None:
         """The last run's summary of ``rel`` if the file's mtime and size did not change."""
@@ -118,6 +129,7 @@ class TreeSnapshot:
         old = self._old.summaries.get(rel)
         if old is not None and old[0] == self.stamps[rel]:
             self.reused += 1
+            self._reused_ids.add(id(old[1]))
             return old[1]
         return None
 
@@ -126,15 +138,20 @@ class TreeSnapshot:
         return d if d is not None and d[0] == derive_key else None
 
     def with_defs(self, summaries: list[FileSummary]) -> list[FileSummary] | None:
-        """Reused summaries with their definitions put back; None when the entry is gone."""
+        """Reused summaries with their definitions and callees put back; None when the entry
+        is gone."""
         defs = self._cache.get("snapdefs", self._old.defs_key)
         if not isinstance(defs, dict):
             return None
         out = []
         for s in summaries:
+            if id(s) not in self._reused_ids:
+                out.append(s)  # read afresh: complete
+                continue
             if s.path not in defs:
                 return None
-            out.append(dataclasses.replace(s, defs=defs[s.path]) if not s.defs else s)
+            s_defs, called = defs[s.path]
+            out.append(dataclasses.replace(s, defs=s_defs, called=called))
         return out
 
     def sites(self, rel: str, pass2_key: str) -> tuple[str, list[RawSite]] | None:
@@ -146,11 +163,13 @@ class TreeSnapshot:
         """Write the new snapshot; when the fixpoint ran, every summary carries definitions."""
         defs_key = self._old.defs_key
         if derive_ran:
-            defs_key = digest(derived[0], "defs")
-            self._cache.put("snapdefs", defs_key, {s.path: s.defs for s in summaries})
+            defs_key = digest(derived[0], "defs", _SNAPSHOT_FORMAT)
+            self._cache.put("snapdefs", defs_key, {s.path: (s.defs, s.called) for s in summaries})
             if self._old.defs_key != defs_key:  # one definitions entry per snapshot
                 self._cache.delete("snapdefs", self._old.defs_key)
+        wanted = {k[1] for k in derived[1]} | {k[1] for k in derived[4]}
         self._cache.put("snap", self._key, Snapshot(
-            {s.path: (self.stamps[s.path], dataclasses.replace(s, defs=()))
+            {s.path: (self.stamps[s.path],
+                      dataclasses.replace(s, defs=(), called=s.called & wanted))
              for s in summaries if s.path in self.stamps and s.sha},
             sites, derived, defs_key))

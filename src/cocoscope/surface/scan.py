@@ -288,8 +288,13 @@ def _fixpoint(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary]
                                      jobs, "surface: summaries", progress))
         summaries = full
     sources, resolver = derive(summaries, cat)
-    derived = (derive_key, sources, frozenset(resolver.private), frozenset(resolver.names),
-               derive_sinks(resolver, sources))
+    sinks = derive_sinks(resolver, sources)
+    # Only names some source or sink has are resolved later (pass 2's maps, the trust judge's
+    # enclosing functions, whose keys count only when they are sources): the rest of the
+    # ~90,000 private definitions would only make the snapshot bigger to load.
+    wanted = {k[1] for k in sources} | {k[1] for k in sinks}
+    derived = (derive_key, sources, frozenset(k for k in resolver.private if k[1] in wanted),
+               frozenset(resolver.names & wanted), sinks)
     return summaries, derived, True
 
 
