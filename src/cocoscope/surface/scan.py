@@ -328,7 +328,7 @@ def _pass2(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary],
                                         f"{len(s.errors)} unparsed range(s)", s.errors))
         refs, keymaps[s.path] = _refs_for(s, sources, resolve, source_names)
         if any(r.counts for r in refs.values()):  # rare: the file's macros decide them
-            consts = file_constants(ctx.tree, s, known)
+            consts = _file_constants(ctx, s, known, derived[0])
             refs = {n: dataclasses.replace(r, constants=consts) if r.counts else r
                     for n, r in refs.items()}
         if not refs:
@@ -348,6 +348,20 @@ def _pass2(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary],
             continue
         raw_by_file[rel] = (pending[rel], raws)
     return raw_by_file, keymaps, problems, len(jobs2)
+
+
+def _file_constants(ctx: FileContext, s: FileSummary, known: set[str], derive_key: str,
+                    ) -> tuple[tuple[str, int], ...]:
+    """includes.file_constants, kept in the cache: it reads the file and its headers again,
+    and depends only on their contents, which the fixpoint's key covers (every summary's
+    path and digest), so an unchanged re-run reads none of them."""
+    key = digest("file-constants", SCANNER_VERSION, ctx.config_key, derive_key, s.path)
+    hit = ctx.cache.get("consts", key)
+    if isinstance(hit, tuple):
+        return hit
+    consts = file_constants(ctx.tree, s, known)
+    ctx.cache.put("consts", key, consts)
+    return consts
 
 
 def _site(raw: RawSite, rel: str, key: Key, sources: dict[Key, Source], f: FileSpec,
