@@ -359,3 +359,9 @@ def test_a_macros_output_is_returned(inv: Inventory, file: str, line: int,
 def test_uses_no_path_reaches(inv: Inventory, file: str, line: int, primitive: str,
                               grade: Grade) -> None:
     assert at(inv, file, line, primitive).grade is grade
+
+
+def test_a_write_in_both_arms_ends_the_value(inv: Inventory) -> None:
+    # err = send(...); if (err < 0) err = to_vsock_error(err); else err = 0; return err;
+    site = at(inv, "net/vmw_vsock/vmci_transport.c", 1531, "vmci_transport_send_conn_request")
+    assert site.grade is Grade.COMPARED

@@ -211,3 +211,13 @@ def test_uses_no_path_reaches() -> None:
     assert only(src) is Grade.DISCARDED  # t[r] reads r before the write
     src = "void f(u32 *t) { int r = 0; while (n--) r = t[r] + readl(p); }"
     assert only(src) is Grade.INDEX  # ... but the loop brings the new r back
+
+
+def test_a_write_in_both_arms_ends_the_value() -> None:
+    src = "int f(int a) { int v = readl(p); if (a) v = 1; else v = 2; return v; }"
+    assert only(src) is Grade.DISCARDED
+    src = "int f(int a) { int v = readl(p); if (a) v = 1; else if (a > 2) v = 2; return v; }"
+    assert only(src) is Grade.RETURNED  # no write on the last `else` path
+    src = ("int f(int a) { int v = readl(p); while (a--) { if (a) { if (g()) break; v = 1; }"
+           " else v = 2; } return v; }")
+    assert only(src) is Grade.RETURNED  # the arm may leave before its write

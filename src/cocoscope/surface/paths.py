@@ -164,6 +164,30 @@ def other_arm(write: Node, use: Node, gotos: Jumps) -> bool:
     return False
 
 
+def both_arms(writes: list[Node]) -> list[Node]:
+    """The `if`/`else` statements among ``writes``' ancestors where each arm replaces the
+    value on every path through it (`if (x) v = a(); else v = b();`): the whole statement
+    is a write that ends the value before it. An arm that may jump out first (`goto`,
+    `break`, `continue`) before its write does not count."""
+    arms: dict[int, tuple[Node, set[int]]] = {}
+    for w in writes:
+        for stmt in ancestors(w):
+            if stmt.type != "if_statement":
+                continue
+            then, other = stmt.child_by_field_name("consequence"), \
+                stmt.child_by_field_name("alternative")
+            if then is None or other is None:
+                continue
+            arm = then if then.start_byte <= w.start_byte < then.end_byte else other
+            if arm is other:  # `else_clause`: the statement inside it
+                arm = other.named_children[-1] if other.named_children else other
+            if arm.start_byte <= w.start_byte < arm.end_byte and \
+                    unconditional_within(w, arm) and \
+                    not _jumps_between(arm, arm.start_byte, w.start_byte):
+                arms.setdefault(stmt.id, (stmt, set()))[1].add(0 if arm is then else 1)
+    return [stmt for stmt, sides in arms.values() if sides == {0, 1}]
+
+
 def in_macro_loop(node: Node) -> bool:
     """Is ``node`` in the block of an iterator macro (`for_each_pci_bridge(dev, bus) { ... }`,
     to tree-sitter a call missing its `;` before a block)? Its back edge is not seen."""

@@ -19,6 +19,7 @@ from cocoscope.surface.grade import (
 from cocoscope.surface.paths import (
     Jumps,
     before_on_every_path,
+    both_arms,
     enclosing_loops,
     in_macro_loop,
     jumps,
@@ -368,6 +369,9 @@ class UseTracer:
                                     for lp in loops):
                     continue  # a later case of the switch, after a `break`: never reached
                 killers = [w for _u, w in writes if w.start_byte >= def_end]
+                if len(killers) > 1:
+                    # `if (x) v = a(); else v = b();` after the definition ends it too
+                    killers += [s for s in both_arms(killers) if s.start_byte >= def_end]
                 gotos, since = forward, None if isinstance(defined_at, int) else defined_at
             else:
                 loop = next((lp for lp in loops if lp.start_byte <= use.start_byte), None)
