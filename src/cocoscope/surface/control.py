@@ -15,14 +15,11 @@ otherwise all become sources).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
+from operator import attrgetter
 
 from cocoscope.surface.cparse import Node
 from cocoscope.surface.summary import PARAM, Ref, value_refs
-
-# Statements whose condition decides whether their body (or an arm) runs.
-_CONTROL = frozenset({"if_statement", "while_statement", "for_statement", "do_statement",
-                      "switch_statement"})
-
 
 # Reads through a pointer, `*l` and `l[i]` / `l->f`: the name read through is the whole word
 # after the star, or before the bracket or arrow (one scan of the condition for all names,
@@ -39,49 +36,116 @@ def _read_through(cond: Node, text: bytes) -> set[str]:
             for m in pattern.findall(span)}
 
 
-def decided_refs(top: Node, returns: list[Node], assigns: list[Node], returned: set[str],
+class Statements:
+    """One tree's control statements (parse's ``k`` captures, in document order) with their
+    byte spans. What encloses a node is found by comparing offsets rather than by walking up
+    from it: ``Node.parent`` is slow (the binding finds a parent by descending from the root
+    again), and pass 1 asks what encloses every return of a function with out-arguments and
+    every call that passes a parameter. In a tree a node's span lies inside another's exactly
+    when it is its descendant, so the answer is the walk's."""
+
+    __slots__ = ("_conds", "_ends", "_starts", "_types", "_up", "nodes")
+
+    def __init__(self, nodes: list[Node]) -> None:
+        self.nodes = nodes
+        self._starts: list[int] | None = None  # made on first need, like the rest
+        self._ends: list[int] = []
+        self._types: list[str] = []
+        self._up: list[int] = []  # the innermost statement enclosing each one (-1: none)
+        self._conds: dict[int, tuple[Node, int, int] | None] = {}
+
+    def within(self, node: Node) -> tuple[int, int]:
+        """Indices [lo, hi) of the statements inside ``node`` (a definition)."""
+        if self._starts is None:
+            self._index()
+        assert self._starts is not None
+        return (bisect_left(self._starts, node.start_byte),
+                bisect_left(self._starts, node.end_byte))
+
+    def _index(self) -> None:
+        starts = self._starts = list(map(_START, self.nodes))
+        ends = self._ends = list(map(_END, self.nodes))
+        self._types = list(map(_TYPE, self.nodes))
+        up = self._up = [-1] * len(starts)
+        open_: list[int] = []  # enclosing statements of the current one, innermost last
+        for i, start in enumerate(starts):
+            while open_ and ends[open_[-1]] <= start:
+                open_.pop()
+            if open_:
+                up[i] = open_[-1]
+            open_.append(i)
+
+    def enclosing(self, lo: int, hi: int, start: int, end: int) -> list[int]:
+        """Indices in [lo, hi) (from ``within``) of the statements whose span holds
+        [start, end), innermost first. The last statement starting at or before ``start``
+        is the innermost one or inside it, so the answer is up its chain of enclosing
+        statements."""
+        assert self._starts is not None
+        ends, up = self._ends, self._up
+        i = bisect_right(self._starts, start, lo, hi) - 1
+        while i >= lo and ends[i] < end:
+            i = up[i]
+        out = []
+        while i >= lo:
+            out.append(i)
+            i = up[i]
+        return out
+
+    def if_around(self, node: Node) -> bool:
+        """Whether an `if` statement encloses ``node``."""
+        self.within(node)  # the index
+        return any(self._types[i] == "if_statement" for i in
+                   self.enclosing(0, len(self.nodes), node.start_byte, node.end_byte))
+
+    def type(self, i: int) -> str:
+        return self._types[i]
+
+    def condition(self, i: int) -> tuple[Node, int, int] | None:
+        """Statement ``i``'s condition and its span (None: `for (;;)`)."""
+        if i not in self._conds:
+            cond = self.nodes[i].child_by_field_name("condition")
+            self._conds[i] = None if cond is None else (cond, cond.start_byte, cond.end_byte)
+        return self._conds[i]
+
+
+_START = attrgetter("start_byte")
+_END = attrgetter("end_byte")
+_TYPE = attrgetter("type")
+
+
+def decided_refs(top: Node, stmts: Statements, returns: list[Node], assigns: list[Node],
                  local: dict[str, set[Ref]], written: dict[str, set[Ref]], text: bytes,
                  ) -> set[Ref]:
     """Data tested by the conditions that control a return statement of definition ``top``
-    or an assignment of one of the ``returned`` locals (``local``: what each local holds;
-    ``written``: what was written through each pointer parameter, which a condition tests
-    through it: `if (pci_bus_crs_vendor_id(*l))` after a config read into `l`)."""
-    tested: dict[int, set[Ref]] = {}  # per condition node: walked once
+    or an assignment of a returned local (``assigns``; ``stmts``: the control statements of
+    its tree; ``local``: what each local holds; ``written``: what was written through each
+    pointer parameter, which a condition tests through it: `if (pci_bus_crs_vendor_id(*l))`
+    after a config read into `l`). A statement controls a node it encloses outside its
+    condition."""
+    lo, hi = stmts.within(top)
     out: set[Ref] = set()
-    top_id = top.id
-    # Nodes already walked up from: what lies above them was added then (returns and
-    # assignments share most of their enclosing statements, so each is walked once).
-    walked: set[int] = set()
-
-    def controls(node: Node) -> None:
-        child, p = node, node.parent
-        while p is not None and p.id != top_id:
-            if child.id in walked:
-                return
-            walked.add(child.id)
-            if p.type in _CONTROL:
-                cond = p.child_by_field_name("condition")
-                if cond is not None and cond.id != child.id:
-                    refs = tested.get(cond.id)
-                    if refs is None:
-                        calls, idents = value_refs(cond, text)
-                        refs = calls | {r for i in idents for r in local.get(i, ())}
-                        through = None
-                        for i in idents:
-                            if i in written:
-                                if through is None:
-                                    through = _read_through(cond, text)
-                                if i in through:
-                                    refs |= written[i]
-                        tested[cond.id] = refs
-                    out.update(refs)
-            child, p = p, p.parent
-
-    for r in returns:
-        controls(r)
-    for a in assigns:
-        lhs = a.child_by_field_name("left")
-        if lhs is not None and lhs.type == "identifier" and \
-                text[lhs.start_byte:lhs.end_byte].decode("utf-8", "replace") in returned:
-            controls(a)
+    if lo == hi:  # no control statement: nothing decides
+        return out
+    added: set[int] = set()  # statements whose condition is in ``out``
+    for node in (*returns, *assigns):
+        start, end = node.start_byte, node.end_byte
+        for i in stmts.enclosing(lo, hi, start, end):
+            if i in added:
+                continue
+            cond = stmts.condition(i)
+            if cond is None or (cond[1] <= start and end <= cond[2]):
+                continue
+            added.add(i)
+            calls, idents = value_refs(cond[0], text)
+            out.update(calls)
+            through = None
+            for n in idents:
+                held = local.get(n)
+                if held:
+                    out.update(held)
+                if n in written:
+                    if through is None:
+                        through = _read_through(cond[0], text)
+                    if n in through:
+                        out.update(written[n])
     return {r for r in out if r[0] != PARAM}

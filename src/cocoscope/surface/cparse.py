@@ -135,12 +135,17 @@ def _params(fdecl: Node | None, text: bytes | None = None) -> tuple[tuple[str, .
     return tuple(names), frozenset(pointers)
 
 
+# Control statements (@k): pass 1 finds what encloses a node by their byte spans
+# (control.Statements); the query walks the tree anyway, so the capture costs little.
+STATEMENTS_QUERY = ("[(if_statement) (while_statement) (for_statement) (do_statement) "
+               "(switch_statement)] @k")
 MAIN_QUERY = ("(function_definition) @f (call_expression) @c (assignment_expression) @a "
               "(init_declarator) @d (return_statement) @r (ERROR) @e "
               "(subscript_expression index: (_) @x) "
-              "(preproc_function_def) @m (preproc_def) @m (preproc_include path: (_) @i)")
+              "(preproc_function_def) @m (preproc_def) @m (preproc_include path: (_) @i) " + STATEMENTS_QUERY)
 BODY_QUERY = ("(function_definition) @f (call_expression) @c (assignment_expression) @a "
-              "(init_declarator) @d (return_statement) @r (subscript_expression index: (_) @x)")
+              "(init_declarator) @d (return_statement) @r (subscript_expression index: (_) @x) "
+              + STATEMENTS_QUERY)
 
 
 def _error_ranges(errors: list[Node]) -> tuple[tuple[int, int, int], ...]:
@@ -270,6 +275,14 @@ class BodyIndex:
         self._funcs = sorted(((b.node.start_byte, b.node.end_byte, b) for b in bodies
                               if b.kind == kind), key=lambda x: x[0])
         self._starts = [s for s, _, _ in self._funcs]
+
+    def spans(self) -> list[tuple[int, int, Body]]:
+        """(first, end, body) of each body: ``at`` answers the body for an offset in
+        [first, end) and None between them (the end is cut at the next body's start, as
+        ``at`` takes the last body starting at or before an offset)."""
+        funcs = self._funcs
+        return [(s, min(e, funcs[i + 1][0]) if i + 1 < len(funcs) else e, b)
+                for i, (s, e, b) in enumerate(funcs)]
 
     def at(self, offset: int) -> Body | None:
         i = bisect.bisect_right(self._starts, offset) - 1

@@ -9,17 +9,29 @@ callee really yields host data is decided later, once every file's summary is kn
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from collections.abc import Iterator
+from operator import attrgetter
 
 from cocoscope.surface.callees import POLL_MACROS
-from cocoscope.surface.control import decided_refs
-from cocoscope.surface.cparse import Body, BodyIndex, Node, ParsedFile, call_args, callee_name
+from cocoscope.surface.control import Statements, decided_refs
+from cocoscope.surface.cparse import (
+    STATEMENTS_QUERY,
+    Body,
+    BodyIndex,
+    Node,
+    ParsedFile,
+    call_args,
+    callee_name,
+    captures,
+)
 from cocoscope.surface.destinations import strip
 from cocoscope.surface.literals import Expr
 from cocoscope.surface.param_flows import (
     GuardScope,
+    enclosing_guard,
     macro_params,
     param_flows,
-    param_guard,
     param_marks,
 )
 from cocoscope.surface.summary import (
@@ -87,9 +99,12 @@ def _lvalue_target(lhs: Node, params: dict[str, int], text: bytes,
 def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: list[Node],
               decls: list[Node], returns: list[Node], indexes: list[Node] | None = None,
               local_functions: frozenset[str] = frozenset(),
-              exits: list[Node] | None = None) -> Def:
+              exits: list[Node] | None = None, stmts: Statements | None = None) -> Def:
     """One definition's Def. ``calls`` come with their callee names (from ``_bucket``);
-    ``local_functions`` are the file's functions (a wrapper passes their conditions on)."""
+    ``local_functions`` are the file's functions (a wrapper passes their conditions on);
+    ``stmts`` the control statements of the definition's tree (parse's ``k`` captures)."""
+    if stmts is None:
+        stmts = Statements(captures(STATEMENTS_QUERY, body.node).get("k", []))
     params = {p.removesuffix("..."): i + 1 for i, p in enumerate(body.params) if p}
     macro = body.kind == "macro"
     local: dict[str, set[Ref]] = {}
@@ -99,7 +114,9 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
     literal_outs: set[tuple[int, Ref, tuple[tuple[int, bool], ...]]] = set()
     # (callee, arguments, start and end byte of the argument list) of every call
     call_list: list[tuple[str, list[Node], int, int]] = []
-    guard_scope = GuardScope(body.node)
+    guard_scope = GuardScope(body.node, stmts)
+    guard_span: tuple[int, int] | None = None  # the statements inside the definition
+    guard_ifs: dict[int, tuple[int, bool] | None] = {}  # enclosing_guard's memo
     names: Names | None = None  # made on first need: conditions are rare
     passes: list[tuple[int, Ref, tuple[tuple[int, Expr], ...]]] = []
     for call, name in calls:
@@ -139,7 +156,10 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
                         outs.add((params[ident], (name, k)))
                     # only here is the guard needed (most calls pass no parameter)
                     if not guard_known:
-                        guard, guard_known = param_guard(call, params, text, guard_scope), True
+                        guard_span = guard_span or stmts.within(body.node)
+                        guard = enclosing_guard(call, params, text, guard_scope, stmts, guard_span,
+                                                guard_ifs)
+                        guard_known = True
                     if guard is not None:
                         guards.add((params[ident], (name, k), *guard))
                     if name in local_functions and not macro:
@@ -155,6 +175,7 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
     # right-hand sides assigned into memory that is not a local (their names are stored)
     stored_rhs: list[Node] = []
     stored: set[str] = set()
+    local_writes: list[tuple[str, Node]] = []  # assignments of a local (decided_refs)
     for a in assigns:
         lhs, rhs = a.child_by_field_name("left"), a.child_by_field_name("right")
         if lhs is None or rhs is None:
@@ -164,6 +185,8 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
             refs_idents = value_refs(rhs, text)
             if kind == "param":
                 param_writes.append((len(flows), a))
+            else:
+                local_writes.append((str(tgt), a))
             flows.append((kind, tgt, *refs_idents))
             if strip(lhs).type != "identifier":
                 stored |= refs_idents[1]
@@ -174,7 +197,8 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
         while decl is not None and decl.type != "identifier":
             decl = decl.child_by_field_name("declarator")
         if decl is not None and val is not None:
-            flows.append(("local", decl.text.decode() if decl.text else "", *value_refs(val, text)))
+            flows.append(("local", text[decl.start_byte:decl.end_byte].decode(),
+                          *value_refs(val, text)))
     # a = f(); b = a & 3; return b: propagate through local copies to a fixpoint (bounded;
     # each round can only grow the sets), so the result does not depend on statement order.
     # Parameters carry a (PARAM, position) mark, so the same pass says where they flow.
@@ -213,7 +237,9 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
             for p, ref in outs:
                 if p == position:
                     written.setdefault(name, set()).add(ref)
-        decided = decided_refs(body.node, returns, assigns, returned, local, written, text) - ret
+        decided = decided_refs(body.node, stmts, returns,
+                               [a for n, a in local_writes if n in returned], local, written,
+                               text) - ret
     pflows: tuple[tuple[int, str, int], ...] = ()
     if params:
         marks = param_marks(local)
@@ -270,6 +296,7 @@ def _propagate(local: dict[str, set[Ref]], flows: list[tuple[str, str | int, set
     # Every target's set exists before the first round (an empty set until its flow runs, as
     # if made on first use); a source that is never a target nor marked stays empty: left out.
     steps: list[tuple[set[Ref], set[Ref], list[set[Ref]]]] = []
+    copies = False  # whether any local is copied into another
     for kind, tgt, _refs, _idents in flows:
         if kind == "local":
             local.setdefault(str(tgt), set())
@@ -279,6 +306,11 @@ def _propagate(local: dict[str, set[Ref]], flows: list[tuple[str, str | int, set
         srcs = [s for i in idents if i != tgt and (s := local.get(i)) is not None]
         if refs or srcs:
             steps.append((local[str(tgt)], refs, srcs))
+            copies = copies or bool(srcs)
+    if not copies:  # most definitions: one round is the fixpoint (the next adds nothing)
+        for merged, refs, _srcs in steps:
+            merged |= refs
+        return
     for _ in range(8):
         changed = False
         for merged, refs, srcs in steps:
@@ -310,9 +342,9 @@ def _bucket(caps: dict[str, list[Node]], index: BodyIndex, called: set[str], tex
     calls with their callee names; every callee name goes into ``called``."""
     per_body: dict[int, dict[str, list[Node]]] = {}
     calls: dict[int, list[tuple[Node, str]]] = {}
-    at = index.at
-    for n in caps.get("c", ()):
-        name = callee_name(n, text)
+    found = caps.get("c", [])
+    names = [callee_name(n, text) for n in found]
+    for n, name in zip(found, names, strict=True):
         if not name:
             continue
         called.add(name)
@@ -322,15 +354,31 @@ def _bucket(caps: dict[str, list[Node]], index: BodyIndex, called: set[str], tex
                 called.add(op)
         if "->" in name:  # member calls may match a catalogue `->op` entry
             called.add("->" + name.rsplit("->", 1)[1])
-        owner = at(n.start_byte)
-        if owner is not None:
-            calls.setdefault(id(owner), []).append((n, name))
+    owned = index.spans()
+    for lo, hi, body in _owned(found, owned):
+        mine = [(n, name) for n, name in zip(found[lo:hi], names[lo:hi], strict=True) if name]
+        if mine:
+            calls[id(body)] = mine
     for tag in ("a", "d", "r", "x"):
-        for n in caps.get(tag, ()):
-            owner = at(n.start_byte)
-            if owner is not None:
-                per_body.setdefault(id(owner), {}).setdefault(tag, []).append(n)
+        for lo, hi, body in _owned(caps.get(tag, []), owned):
+            per_body.setdefault(id(body), {})[tag] = caps[tag][lo:hi]
     return per_body, calls
+
+
+def _owned(nodes: list[Node], spans: list[tuple[int, int, Body]],
+           ) -> Iterator[tuple[int, int, Body]]:
+    """(lo, hi, body): nodes[lo:hi] start inside ``body`` (BodyIndex.at's answer for each,
+    found by bisecting the nodes' starts, ``nodes`` being in document order)."""
+    if not nodes:
+        return
+    starts = list(map(_START, nodes))
+    for s, e, body in spans:
+        lo, hi = bisect_left(starts, s), bisect_left(starts, e)
+        if lo < hi:
+            yield lo, hi, body
+
+
+_START = attrgetter("start_byte")
 
 
 def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozenset[str]) -> FileSummary:
@@ -343,6 +391,8 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
     calls.update(macro_calls)
     defs: list[Def] = []
     functions = frozenset(b.name for b in parsed.bodies if b.kind == "function")
+    stmts = Statements(parsed.caps.get("k", []))
+    macro_stmts = Statements(parsed.macro_caps.get("k", []))
     for body in parsed.bodies:
         caps = per_body.get(id(body), {})
         rets = caps.get("r", [])
@@ -355,7 +405,7 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
             rets = [value] if value is not None and value.type == "expression_statement" else []
         defs.append(summarise(body, parsed.text_of(body), calls.get(id(body), []),
                               caps.get("a", []), caps.get("d", []), rets, caps.get("x", []),
-                              functions, exits))
+                              functions, exits, macro_stmts if body.kind == "macro" else stmts))
     # Names called in bytes that did not parse: pass 2 recovers those calls textually.
     for start, end, _line in parsed.error_ranges:
         called.update(m.group(1).decode() for m in _CALL_RE.finditer(text, start, end))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from cocoscope.surface.callees import VALUE_FUNCS
+from cocoscope.surface.control import Statements
 from cocoscope.surface.cparse import Body, Node
 from cocoscope.surface.summary import INDEX, PARAM, RETURN, STORE, TESTED, UNUSED, Ref, value_refs
 
@@ -100,21 +101,26 @@ def _idents(node: Node, text: bytes) -> set[str]:
 
 class GuardScope:
     """The definition a call sits in, for ``param_guard``'s walk up from the call: above the
-    definition there is (almost always) no `if`, so the walk can stop there."""
+    definition there is (almost always) no `if`, so the walk can stop there. With the
+    tree's control statements (``stmts``) that is decided from their spans."""
 
-    __slots__ = ("_clear", "node", "node_id")
+    __slots__ = ("_clear", "_stmts", "node", "node_id")
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node, stmts: Statements | None = None) -> None:
         self.node, self.node_id = node, node.id
+        self._stmts = stmts
         self._clear: bool | None = None
 
     def clear_above(self) -> bool:
         """No `if` statement encloses the definition (looked up once, on first need)."""
         if self._clear is None:
-            p = self.node.parent
-            while p is not None and p.type != "if_statement":
-                p = p.parent
-            self._clear = p is None
+            if self._stmts is not None:
+                self._clear = not self._stmts.if_around(self.node)
+            else:
+                p = self.node.parent
+                while p is not None and p.type != "if_statement":
+                    p = p.parent
+                self._clear = p is None
         return self._clear
 
 
@@ -135,13 +141,49 @@ def param_guard(call: Node, params: dict[str, int], text: bytes,
         child, p = p, up
     if p is None:
         return None
-    cond = p.child_by_field_name("condition")
-    truthy = child != p.child_by_field_name("alternative")
+    tested = _bare_param(p, params, text)
+    if tested is None:
+        return None
+    return tested[0], (child != p.child_by_field_name("alternative")) != tested[1]
+
+
+def enclosing_guard(call: Node, params: dict[str, int], text: bytes, scope: GuardScope,
+                    stmts: Statements, span: tuple[int, int],
+                    tested: dict[int, tuple[int, bool] | None]) -> tuple[int, bool] | None:
+    """``param_guard`` from the control statements' spans (``stmts``, ``span`` those inside
+    the definition; ``tested`` remembers each `if`'s bare parameter across the definition's
+    calls): the innermost `if` enclosing the call is the first one the walk up would meet.
+    Only when no `if` of the definition encloses it and one may enclose the definition
+    itself does the walk run."""
+    start, end = call.start_byte, call.end_byte
+    for i in stmts.enclosing(span[0], span[1], start, end):
+        if stmts.type(i) == "if_statement":
+            node = stmts.nodes[i]
+            if i in tested:
+                found = tested[i]
+            else:
+                found = tested[i] = _bare_param(node, params, text)
+            if found is None:
+                return None
+            alternative = node.child_by_field_name("alternative")
+            in_else = alternative is not None and alternative.start_byte <= start and \
+                end <= alternative.end_byte
+            return found[0], (not in_else) != found[1]
+    if scope.clear_above():
+        return None
+    return param_guard(call, params, text, scope)
+
+
+def _bare_param(stmt: Node, params: dict[str, int], text: bytes) -> tuple[int, bool] | None:
+    """(parameter, negated) when `if` statement ``stmt`` tests a bare parameter (`if (p)`,
+    `if (!p)`)."""
+    cond = stmt.child_by_field_name("condition")
+    negated = False
     while cond is not None and cond.type in ("parenthesized_expression", "condition_clause"):
         cond = cond.named_children[0] if cond.named_children else None
     if cond is not None and cond.type == "unary_expression" and text[cond.start_byte] == 0x21:
-        cond, truthy = cond.child_by_field_name("argument"), not truthy
+        cond, negated = cond.child_by_field_name("argument"), True
     if cond is None or cond.type != "identifier":
         return None
     name = text[cond.start_byte:cond.end_byte].decode("utf-8", "replace")
-    return (params[name], truthy) if name in params else None
+    return (params[name], negated) if name in params else None

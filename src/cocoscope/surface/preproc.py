@@ -48,7 +48,6 @@ class Defines:
 
 
 @cache
-@cache
 def file_defines(config_path: str, extra: tuple[tuple[str, int], ...]) -> Defines:
     """The config's defines plus the macros an including file defines for one ``.c`` file it
     #includes (``includer_defines``); memoised like ``config_defines``."""
@@ -56,8 +55,10 @@ def file_defines(config_path: str, extra: tuple[tuple[str, int], ...]) -> Define
     return Defines({**d.macros, **dict(extra)}) if extra else d
 
 
+@cache
 def config_defines(config_path: str) -> Defines:
-    """The defines of the config at ``config_path`` (memoised: each worker reads it once)."""
+    """The defines of the config at ``config_path`` (memoised: a process reads it once, and
+    the pool's forked workers inherit it)."""
     cfg = load_config(config_path)
     macros: dict[str, int] = {"__KERNEL__": 1, "__GNUC__": 14, "__STDC__": 1}
     for sym, e in cfg.entries.items():

@@ -86,15 +86,34 @@ class FileSummary:
     conditionals: tuple[int, int] = (0, 0)  # #if blocks decided by the config, undecided
 
 
+# value_refs' node kinds: what it does with a node of each type (any other type: nothing).
+_CALL, _IDENT, _COND, _BASE, _CAST, _OPERANDS, _BUILT, _LIST, _STMT, _GENERIC = range(1, 11)
+_KIND = {"call_expression": _CALL, "identifier": _IDENT, "conditional_expression": _COND,
+         "field_expression": _BASE, "subscript_expression": _BASE, "cast_expression": _CAST,
+         **{t: _OPERANDS for t in _VALUE_PATH if t not in (
+             "conditional_expression", "field_expression", "subscript_expression",
+             "cast_expression")},
+         "compound_literal_expression": _BUILT, "initializer_pair": _BUILT,
+         "initializer_list": _LIST, "compound_statement": _STMT, "expression_statement": _STMT,
+         "generic_expression": _GENERIC}
+
+
 def value_refs(node: Node | None, text: bytes) -> tuple[set[Ref], set[str]]:
     """Calls and identifiers whose value flows into expression ``node``."""
     calls: set[Ref] = set()
     idents: set[str] = set()
-    stack = [node] if node is not None else []
+    if node is None:
+        return calls, idents
+    stack = [node]
+    kinds = _KIND
     while stack:
         n = stack.pop()
-        t = n.type
-        if t == "call_expression":
+        kind = kinds.get(n.type)
+        if kind is None:
+            continue
+        if kind == _IDENT:
+            idents.add(text[n.start_byte:n.end_byte].decode("utf-8", "replace"))
+        elif kind == _CALL:
             name = callee_name(n, text)
             if name in VALUE_FUNCS or is_cast_call(n):
                 # le32_to_cpu(readl(p)) is still readl's value; so is `(u32)(v >> 32)`,
@@ -103,32 +122,29 @@ def value_refs(node: Node | None, text: bytes) -> tuple[set[Ref], set[str]]:
                 stack.extend(args.named_children if args is not None else ())
             elif name:
                 calls.add((name, 0))
-        elif t == "identifier":
-            idents.add(text[n.start_byte:n.end_byte].decode("utf-8", "replace"))
-        elif t in _VALUE_PATH:
-            if t == "conditional_expression":
-                stack.extend(c for c in (n.child_by_field_name("consequence"),
-                                         n.child_by_field_name("alternative")) if c)
-            elif t == "field_expression" or t == "subscript_expression":
-                arg = n.child_by_field_name("argument")
-                if arg is not None:
-                    stack.append(arg)
-            elif t == "cast_expression":
-                val = n.child_by_field_name("value")
-                if val is not None:
-                    stack.append(val)
-            else:
-                stack.extend(n.named_children)
-        elif t == "generic_expression":
+        elif kind == _OPERANDS:
+            stack.extend(n.named_children)
+        elif kind == _BASE:
+            arg = n.child_by_field_name("argument")
+            if arg is not None:
+                stack.append(arg)
+        elif kind == _COND:
+            stack.extend(c for c in (n.child_by_field_name("consequence"),
+                                     n.child_by_field_name("alternative")) if c)
+        elif kind == _CAST:
+            val = n.child_by_field_name("value")
+            if val is not None:
+                stack.append(val)
+        elif kind == _GENERIC:
             # _Generic((x), T: conv(x), ...): the selected association's value; the
             # controlling expression only picks by type (virtio_le_to_cpu)
             stack.extend(c for c in n.named_children[1:] if c.type != "type_descriptor")
-        elif t in ("compound_literal_expression", "initializer_list", "initializer_pair"):
+        elif kind in (_BUILT, _LIST):
             # (struct vmci_handle){ .context = cid, ... }: built from its members' values
             val = n.child_by_field_name("value")
-            stack.extend([val] if val is not None and t != "initializer_list" else
+            stack.extend([val] if val is not None and kind == _BUILT else
                          [c for c in n.named_children if c.type != "field_designator"])
-        elif t == "compound_statement" or t == "expression_statement":
+        else:  # _STMT
             # GNU statement expression ({ ...; v; }): its value is the last expression.
             kids = n.named_children
             if kids:
