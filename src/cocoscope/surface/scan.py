@@ -249,6 +249,21 @@ def _long_lived_heap() -> Iterator[None]:
         gc.unfreeze()
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The fixpoint builds ~10^6 tuples and lists that live until it ends (the resolver's
+    table, the indexes by callee) and no reference cycles: with the collector on, each full
+    collection walks all of them again (1.5 -> 1.3 s CPU for the step on the cloud tree). What
+    little cyclic garbage there is waits for the next collection after it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 _FREEZE_EVERY = 512  # summaries received between two gc.freeze() calls in pass 1
 
 
@@ -287,8 +302,9 @@ def _fixpoint(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary]
             full = list(run_parallel(partial(summarise_file, ctx), [s.path for s in summaries],
                                      jobs, "surface: summaries", progress))
         summaries = full
-    sources, resolver = derive(summaries, cat)
-    sinks = derive_sinks(resolver, sources)
+    with _collector_paused():
+        sources, resolver = derive(summaries, cat)
+        sinks = derive_sinks(resolver, sources)
     # Only names some source or sink has are resolved later (pass 2's maps, the trust judge's
     # enclosing functions, whose keys count only when they are sources): the rest of the
     # ~90,000 private definitions would only make the snapshot bigger to load.
