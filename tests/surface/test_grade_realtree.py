@@ -365,3 +365,9 @@ def test_a_write_in_both_arms_ends_the_value(inv: Inventory) -> None:
     # err = send(...); if (err < 0) err = to_vsock_error(err); else err = 0; return err;
     site = at(inv, "net/vmw_vsock/vmci_transport.c", 1531, "vmci_transport_send_conn_request")
     assert site.grade is Grade.COMPARED
+
+
+def test_put_user_into_a_field_of_the_users_structure_is_stored(inv: Inventory) -> None:
+    # vmci_status = vmci_qp_broker_alloc(...); put_user(vmci_status, &info->result)
+    site = at(inv, "drivers/misc/vmw_vmci/vmci_host.c", 470, "vmci_qp_broker_alloc")
+    assert site.grade is Grade.STORED

@@ -221,3 +221,9 @@ def test_a_write_in_both_arms_ends_the_value() -> None:
     src = ("int f(int a) { int v = readl(p); while (a--) { if (a) { if (g()) break; v = 1; }"
            " else v = 2; } return v; }")
     assert only(src) is Grade.RETURNED  # the arm may leave before its write
+
+
+def test_put_user_into_a_field_is_stored() -> None:
+    src = "void f(struct s __user *u) { struct s __user *i = u; put_user(readl(p), &i->r); }"
+    assert only(src) is Grade.STORED
+    assert only("void f(u32 __user *buf) { put_user(readl(p), buf); }") is Grade.RETURNED

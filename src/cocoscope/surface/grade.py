@@ -14,6 +14,7 @@ from cocoscope.surface.callees import (
     COPY_FUNCS,
     ENCODERS,
     POLL_MACROS,
+    PUT_USER,
     TABLE_CALLBACKS,
     VALUE_FUNCS,
     call_argument,
@@ -164,6 +165,11 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
             if into is not None:  # memcpy(buf, pad, n), sprintf(buf, "%u", v)
                 return copied_into(into, text, uses, depth) \
                     if name in COPY_FUNCS else Grade.RETURNED
+        if name in PUT_USER and pos == 1:
+            # put_user(v, &info->result): v lands in (user) memory that is not the caller's
+            # buffer itself, as `p->f = v` does: stored (uaccess.h's body, which the scanner
+            # now parses, hands v to inline assembly)
+            return Grade.STORED
         grade = call_argument(call, p, child)
         if grade is Grade.PASSED and uses is not None:
             # Handed to a function of the same file: grade how it uses that parameter (its
