@@ -256,3 +256,19 @@ def test_a_declaration_in_a_loop_body_is_a_fresh_value(inv: Inventory) -> None:
 def test_helper_out_parameters(inv: Inventory, file: str, line: int, primitive: str,
                                grade: Grade) -> None:
     assert at(inv, file, line, primitive).grade is grade
+
+
+# 6. A designated member of a local structure's initializer is followed like `s.f = v`; a
+#    goto after the definition back to a label before a use reaches that use.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # rsp_size -> crb_map_res(..., size): struct resource new_res = { .end = start + size - 1 }
+    # and &new_res handed to devm_ioremap_resource (sample F)
+    ("drivers/char/tpm/tpm_crb.c", 664, "ioread32", Grade.PASSED),
+    # status = knc_pmu_get_status(); if (status) goto again;  again: for_each_set_bit(bit,
+    # &status, ...) cpuc->events[bit] (sample F)
+    ("arch/x86/events/intel/knc.c", 262, "knc_pmu_get_status", Grade.INDEX),
+    ("arch/x86/events/intel/core.c", 3208, "intel_pmu_get_status", Grade.INDEX),
+])
+def test_initializers_and_backward_gotos(inv: Inventory, file: str, line: int, primitive: str,
+                                         grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade

@@ -323,3 +323,60 @@ def test_bitfield_encoders_pass_the_value_on() -> None:
 }
 """)
     assert g[3] is Grade.COMPARED
+
+
+def test_designated_member_of_a_local_structure_initializer_is_followed() -> None:
+    # `struct resource r = { .end = v }` is followed like `r.end = v`: through reads of r.end
+    # and uses of r as a whole (tpm_crb.c crb_map_res), not reads of r's other members; a
+    # union's members overlay each other, so there it stays `stored`.
+    g = grades("""int f(void)
+{
+	struct resource r = { .start = 0, .end = readl(X), };
+	if (r.end > 4)
+		return -EINVAL;
+	t->start = r.start;
+	return 0;
+}
+int g(void)
+{
+	struct resource r = { .start = 0, .end = readl(X), };
+	t->start = r.start;
+	return lookup(&r);
+}
+int h(void)
+{
+	union reg u = { .full = readl(X) };
+	return u.split.type > 2;
+}
+""")
+    assert g[3] is Grade.COMPARED
+    assert g[11] is Grade.PASSED
+    assert g[17] is Grade.STORED
+
+
+def test_backward_goto_after_the_definition_reaches_uses_before_it() -> None:
+    # again: ... table[status] ...; status = readl(X); if (status) goto again;  (knc.c:262)
+    g = grades("""int f(void)
+{
+	unsigned status = readl(Y);
+again:
+	handle(table[status]);
+	status = readl(X);
+	if (status)
+		goto again;
+	return 0;
+}
+int g(void)
+{
+	unsigned status = 0;
+again:
+	status = 0;
+	handle(table[status]);
+	status = readl(X);
+	if (status)
+		goto again;
+	return 0;
+}
+""")
+    assert g[6] is Grade.INDEX
+    assert g[17] is Grade.COMPARED  # replaced after the label, before the use

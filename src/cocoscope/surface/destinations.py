@@ -161,6 +161,36 @@ def _local_struct(target: Node, text: bytes, uses: UseTracer) -> Node | None:
     return None
 
 
+def initialised(holder: Node, text: bytes, uses: UseTracer | None, depth: int) -> Grade:
+    """A value in an initializer (``holder``): `stored`, except a designated member of a
+    local structure's own initializer (`struct resource res = { .end = v };`), which is
+    followed like `res.end = v`: through the reads of `res.end` and the uses of `res` as a
+    whole (`&res` handed on), not those of its other members (tpm_crb.c crb_map_res). Only
+    for a `struct`: a union's members overlay each other."""
+    if uses is None or holder.type != "initializer_pair":
+        return Grade.STORED
+    designators = holder.children_by_field_name("designator")
+    lst = holder.parent
+    decl = lst.parent if lst is not None and lst.type == "initializer_list" else None
+    if len(designators) != 1 or designators[0].type != "field_designator" or decl is None \
+            or decl.type != "init_declarator" or decl.child_by_field_name("value") != lst:
+        return Grade.STORED
+    target = decl.child_by_field_name("declarator")
+    member = designators[0].named_children[:1]
+    kind = decl.parent.child_by_field_name("type") if decl.parent is not None else None
+    if target is None or target.type != "identifier" or not member or kind is None \
+            or kind.type != "struct_specifier":
+        # a pointer, an array, a nested designator; a union (or a typedef that may be one),
+        # whose other members read the same bytes
+        return Grade.STORED
+    name = node_text(text, target)
+    if not uses.is_local(name) or uses.is_pointer(name) or uses.caller_memory(name, False):
+        return Grade.STORED
+    if depth >= MAX_DEPTH:
+        return uses.limit("copies into locals")
+    return uses.grade_member(name, node_text(text, member[0]), target, depth + 1)
+
+
 def written_into(target: Node, text: bytes, uses: UseTracer | None, depth: int = 0) -> Grade:
     """A value assigned to ``target`` (not a local): `returned` when it lands in memory the
     caller passed (`*value = v`, `data[1] = v` with `data` a parameter, a macro's output

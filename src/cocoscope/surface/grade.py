@@ -26,6 +26,7 @@ from cocoscope.surface.destinations import (
     bit_loop,
     copied_into,
     copy_destination,
+    initialised,
     lvalue_base,
     pointer_local,
     store_destination,
@@ -229,7 +230,7 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
                 return own
         return written_into(target, text, uses, depth) if target is not None else Grade.STORED
     if t in ("initializer_list", "initializer_pair", "compound_literal_expression"):
-        return Grade.STORED
+        return initialised(p, text, uses, depth)
     return Grade.UNKNOWN
 
 

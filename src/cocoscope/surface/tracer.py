@@ -76,6 +76,8 @@ class UseTracer:
         self._returns = False  # ... and a return statement was reached
         self._outs: set[int] = set()  # ... and the pointer parameters it was written through
         self._fields: dict[str, list[Node]] | None = None  # field expressions by their text
+        # (structure, member) while grading one member of a local structure (grade_member)
+        self._member: tuple[str, str] | None = None
 
     def _build(self) -> dict[str, list[Node]]:
         if self._index is None:
@@ -270,6 +272,14 @@ class UseTracer:
         parent = use.parent
         if parent is None:
             return None
+        if self._member and parent.type == "field_expression" and \
+                node_text(self._text, use) == self._member[0]:
+            # grading one member: `s.member = x` replaces it (a write of another member or
+            # through `s.member` is no write of the member's value)
+            op = parent.parent
+            return op if op is not None and op.type == "assignment_expression" and \
+                op.child_by_field_name("left") == parent and self._member_of(parent) and \
+                _plain(op) else None
         if parent.type == "assignment_expression" and parent.child_by_field_name("left") == use:
             op = parent.child_by_field_name("operator")
             return parent if op is not None and op.type == "=" else None
@@ -293,7 +303,8 @@ class UseTracer:
     def grade_local(self, name: str, defined_at: Node | int, depth: int,
                     pointee: bool = False) -> Grade:
         after = defined_at if isinstance(defined_at, int) else defined_at.start_byte
-        key = (name, after)
+        key = (name + "." + self._member[1] if self._member and self._member[0] == name
+               else name, after)
         if key in self._active:
             return Grade.DISCARDED  # a cycle through a loop: the other visit grades these uses
         self._active.add(key)
@@ -301,6 +312,15 @@ class UseTracer:
             return self._grade_local(name, defined_at, after, depth, pointee)
         finally:
             self._active.discard(key)
+
+    def grade_member(self, name: str, member: str, defined_at: Node, depth: int) -> Grade:
+        """Uses of member ``member`` of local structure ``name`` (`name.member`, and `name`
+        as a whole), from ``defined_at`` on; a plain write of `name.member` ends it."""
+        saved, self._member = self._member, (name, member)
+        try:
+            return self.grade_local(name, defined_at, depth)
+        finally:
+            self._member = saved
 
     def grade_pointee(self, name: str, defined_at: Node) -> Grade:
         """Uses of the data a source wrote into the memory local pointer ``name`` points at:
@@ -334,9 +354,23 @@ class UseTracer:
             and self._writes_arg is not None \
             and self._writes_arg(args.parent, arg_position(args, p))
 
+    def _member_of(self, field: Node) -> bool:
+        """Is ``field`` (`s.f`, the parent of a use of `s`) the member being graded?"""
+        op, member = field.child_by_field_name("operator"), field.child_by_field_name("field")
+        return op is not None and op.type == "." and member is not None and \
+            self._member is not None and node_text(self._text, member) == self._member[1]
+
+    def _other_member(self, use: Node) -> bool:
+        """Is ``use`` (of a local structure) a read of another member than the one graded?"""
+        p = use.parent
+        return self._member is not None and p is not None and \
+            p.type == "field_expression" and p.child_by_field_name("argument") == use and \
+            node_text(self._text, use) == self._member[0] and not self._member_of(p)
+
     def _grade_local(self, name: str, defined_at: Node | int, after: int, depth: int,
                      pointee: bool) -> Grade:
-        uses = sorted(self._build().get(name, ()), key=lambda n: n.start_byte)
+        uses = sorted((u for u in self._build().get(name, ()) if not self._other_member(u)),
+                      key=lambda n: n.start_byte)
         writes = [(u, w) for u in uses if (w := self._write(u)) is not None]
         loops = [] if isinstance(defined_at, int) else enclosing_loops(defined_at)
         # A write after the definition that always runs before the loop turns ends the
@@ -376,7 +410,18 @@ class UseTracer:
             else:
                 loop = next((lp for lp in loops if lp.start_byte <= use.start_byte), None)
                 if loop is None:
-                    continue  # earlier code outside any loop around the definition
+                    # earlier code outside any loop around the definition: reached only by a
+                    # goto after the definition back to a label before the use (`again:
+                    # ...use...; status = read(); if (status) goto again;`, knc.c:262)
+                    label = max((lab for goto, lab in self._jumps() if goto >= def_end
+                                 and lab <= use.start_byte), default=None)
+                    if label is None:
+                        continue
+                    killers = [w for _u, w in writes if w.start_byte >= label]
+                    if any(before_on_every_path(w, use, self._jumps()) for w in killers):
+                        continue
+                    grades.append(self._use(use, depth, pointee))
+                    continue
                 init = _within(loop, "initializer")
                 if init is not None and init.start_byte <= use.start_byte < init.end_byte:
                     continue  # a for's initializer runs once, before the loop
@@ -404,6 +449,11 @@ class UseTracer:
 # C-library comparisons: a buffer handed to one has its contents only tested.
 _COMPARE_FUNCS = frozenset({"memcmp", "__builtin_memcmp", "strcmp", "strncmp", "strcasecmp",
                             "strncasecmp"})
+
+
+def _plain(assign: Node) -> bool:
+    op = assign.child_by_field_name("operator")
+    return op is not None and op.type == "="
 
 
 def _compared_by_call(use: Node) -> bool:
