@@ -272,3 +272,30 @@ def test_helper_out_parameters(inv: Inventory, file: str, line: int, primitive: 
 def test_initializers_and_backward_gotos(inv: Inventory, file: str, line: int, primitive: str,
                                          grade: Grade) -> None:
     assert at(inv, file, line, primitive).grade is grade
+
+
+# 7. A value added to a base address is a pointer (labels README).
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # get_perf_reg_address: u32 off = dmar_readl(...); return iommu->reg + off;
+    ("drivers/iommu/intel/perfmon.c", 558, "dmar_readl", Grade.POINTER),
+    # pds = image + readw(image + PCI_ROM_POINTER_TO_DATA_STRUCT);  (void __iomem *pds)
+    ("drivers/pci/rom.c", 209, "readw", Grade.POINTER),
+    # rsp_pa -> crb_map_res: return *iobase_ptr + (new_res.start - iores->start) (sample G)
+    ("drivers/char/tpm/tpm_crb.c", 662, "memcpy_fromio", Grade.POINTER),
+])
+def test_added_to_a_base_address(inv: Inventory, file: str, line: int, primitive: str,
+                                 grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade
+
+
+# 8. The address of a local handed to a function of the same file: what that function reads
+#    through its pointer parameter.
+@pytest.mark.parametrize(("file", "line", "primitive", "grade"), [
+    # caps.ctrl -> __pci_config_acs(dev, &caps, ...) pci_dbg's caps->ctrl (sample F)
+    ("drivers/pci/pci.c", 1114, "pci_read_config_word", Grade.PRINTED),
+    # acpi_scan_add_dep(handle, &dep_devices): for (i = 0; i < dep_devices->count; i++)
+    ("drivers/acpi/scan.c", 2115, "acpi_evaluate_reference", Grade.LOOP_BOUND),
+])
+def test_address_of_a_local_to_a_same_file_function(inv: Inventory, file: str, line: int,
+                                                     primitive: str, grade: Grade) -> None:
+    assert at(inv, file, line, primitive).grade is grade

@@ -380,3 +380,74 @@ again:
 """)
     assert g[6] is Grade.INDEX
     assert g[17] is Grade.COMPARED  # replaced after the label, before the use
+
+
+def test_value_added_to_a_base_address_is_a_pointer() -> None:
+    # `base + off` with base a pointer local or parameter, or a sum a function returning a
+    # pointer returns or a local pointer is set to: the host value offsets an address
+    # (labels README: "added to a base address"), whatever then happens to the address.
+    g = grades("""void f(void __iomem *base)
+{
+	unsigned off = readl(X);
+	use(base + off);
+}
+static void __iomem *addr_of(struct iommu *iommu, unsigned reg)
+{
+	unsigned off = readl(X);
+	return iommu->reg + off;
+}
+void g(struct s *s)
+{
+	void __iomem *p;
+	p = s->regs + readl(Y);
+	t->p = p;
+}
+unsigned long h(struct s *s)
+{
+	return s->base + readl(Z);
+}
+""")
+    assert g[3] is Grade.POINTER
+    assert g[8] is Grade.POINTER
+    assert g[14] is Grade.POINTER
+    assert g[19] is Grade.RETURNED  # an integer sum returned by an integer function
+
+
+def test_address_of_a_local_handed_to_a_same_file_function_reads_through_it() -> None:
+    # `&caps` (or `&n`) handed to a function of this file: what it reads through its pointer
+    # parameter is the value's use (pci.c pci_enable_acs -> __pci_config_acs prints
+    # caps->ctrl); its writes through the pointer land back in the caller's local; a test of
+    # the pointer itself reads nothing. Other files' functions stay `passed`.
+    g = grades("""struct acs { unsigned short cap, ctrl; };
+static void show(struct acs *c)
+{
+	if (!c)
+		return;
+	c->ctrl |= 1;
+	pr_info("ctrl %x\\n", c->ctrl);
+}
+static void walk(unsigned *n)
+{
+	for (int i = 0; i < *n; i++)
+		g(i);
+}
+void f(void)
+{
+	struct acs caps;
+	caps.ctrl = readl(X);
+	show(&caps);
+}
+void g(void)
+{
+	unsigned n = readl(Y);
+	walk(&n);
+}
+void h(void)
+{
+	unsigned n = readl(Z);
+	other_file(&n);
+}
+""")
+    assert g[17] is Grade.PRINTED
+    assert g[22] is Grade.LOOP_BOUND
+    assert g[27] is Grade.PASSED

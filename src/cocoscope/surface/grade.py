@@ -93,6 +93,9 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
             op = p.child_by_field_name("operator")
             if op is not None and op.type in _COMPARE_OPS:
                 return _tested(p, text, uses, depth)
+            if op is not None and op.type in ("+", "-") and uses is not None and \
+                    uses.offsets_pointer(p, child):
+                return Grade.POINTER  # added to a base address: `base + off`
         elif t == "cast_expression":
             tnode = p.child_by_field_name("type")
             if tnode is not None and b"*" in text[tnode.start_byte:tnode.end_byte]:
@@ -132,7 +135,10 @@ def classify(node: Node, text: bytes, uses: UseTracer | None = None, depth: int 
         if alias is not None and uses is not None and uses.is_local(node_text(text, alias)):
             # `struct boot_params *bootp = &boot_params;`: reads through bootp read the value
             return uses.grade_pointee(node_text(text, alias), alias)
-        return Grade.PASSED  # its address is handed on; what the callee does is unknown
+        # its address is handed on: to a function of this file, by what that function reads
+        # through it; elsewhere what the callee does is unknown
+        handed = uses.address_handed(p, depth) if uses is not None else None
+        return handed if handed is not None else Grade.PASSED
     if t == "field_expression":
         op = p.child_by_field_name("operator")
         if op is not None and op.type == "." and p.child_by_field_name("argument") == child:

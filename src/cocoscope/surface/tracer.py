@@ -75,6 +75,7 @@ class UseTracer:
         self._param_mode = False  # grading a parameter for a caller (grade_parameter)
         self._returns = False  # ... and a return statement was reached
         self._outs: set[int] = set()  # ... and the pointer parameters it was written through
+        self._pointee_param = ""  # ... grading what that pointer parameter points at
         self._fields: dict[str, list[Node]] | None = None  # field expressions by their text
         # (structure, member) while grading one member of a local structure (grade_member)
         self._member: tuple[str, str] | None = None
@@ -232,7 +233,13 @@ class UseTracer:
         saved = self._param_mode, self._returns, self._outs
         self._param_mode, self._returns, self._outs = True, False, set()
         try:
-            if field:
+            if field == "*":  # what the pointer parameter points at (address_handed)
+                saved_pointee, self._pointee_param = self._pointee_param, name
+                try:
+                    grade = self.grade_local(name, start, depth, pointee=True)
+                finally:
+                    self._pointee_param = saved_pointee
+            elif field:
                 grade = riskiest([classify(n, self._text, self, depth + 1)
                                   for n in readback.field_reads(self, name, field)])
             else:
@@ -240,6 +247,46 @@ class UseTracer:
             return grade, self._returns, frozenset(self._outs)
         finally:
             self._param_mode, self._returns, self._outs = saved
+
+    def offsets_pointer(self, arith: Node, operand: Node) -> bool:
+        """Is ``arith`` (`a + b`, `a - b`) pointer arithmetic that offsets a base address by
+        ``operand``: the other operand a local or parameter declared as a pointer or array
+        (`base + off`, `base - off`), ``operand`` itself none?"""
+        left, right = arith.child_by_field_name("left"), arith.child_by_field_name("right")
+        other = right if left == operand else left
+        op = arith.child_by_field_name("operator")
+        if other is None or (op is not None and op.type == "-" and other != left):
+            return False
+        other, own = strip(other), strip(operand)
+        self._build()
+        if own.type == "identifier" and node_text(self._text, own) in self._pointers:
+            return False
+        if other.type == "identifier" and node_text(self._text, other) in self._pointers:
+            return True
+        # the sum is a pointer: returned by a function that returns one, or set into a local
+        # pointer (`return iommu->reg + off;` in a `void __iomem *` function)
+        node, p = arith, arith.parent
+        while p is not None and p.type == "parenthesized_expression":
+            node, p = p, p.parent
+        if p is None:
+            return False
+        if p.type == "return_statement":
+            return self._returns_pointer()
+        if p.type == "init_declarator" and p.child_by_field_name("value") == node:
+            d = p.child_by_field_name("declarator")
+            return d is not None and d.type == "pointer_declarator"
+        if p.type == "assignment_expression" and p.child_by_field_name("right") == node:
+            left = p.child_by_field_name("left")
+            return left is not None and left.type == "identifier" and \
+                node_text(self._text, left) in self._pointers and \
+                node_text(self._text, left) not in self._arrays
+        return False
+
+    def _returns_pointer(self) -> bool:
+        """Is this a function declared to return a pointer (`void __iomem *f(...)`)?"""
+        d = self._body.child_by_field_name("declarator") \
+            if self._body.type == "function_definition" else None
+        return d is not None and d.type == "pointer_declarator" and not self._macro
 
     def returned(self) -> Grade:
         """A return statement reached: `returned`, or for a caller grading the call's value
@@ -256,8 +303,40 @@ class UseTracer:
 
     def stored(self, target: Node, depth: int) -> Grade:
         """A value stored into ``target`` (a field, global or own array element): `stored`, or
-        by its uses where this function reads it back (readback.py)."""
+        by its uses where this function reads it back (readback.py); into the caller's own
+        local when ``target`` is a field of what address_handed's parameter points at."""
+        if self._pointee_param:
+            base = strip(target)
+            while base.type == "field_expression":
+                base = strip(base.child_by_field_name("argument") or base)
+                if base.type == "identifier" and \
+                        node_text(self._text, base) == self._pointee_param:
+                    return self.into_caller(self._pointee_param)
         return readback.stored(self, target, depth)
+
+    def address_handed(self, addr: Node, depth: int) -> Grade | None:
+        """`&v` of a local (or a pointer to the caller's local) handed to a function of this
+        file: what that function reads through its pointer parameter, graded as a local
+        pointer's contents are (`__pci_config_acs(dev, &caps, ...)` prints `caps->ctrl`);
+        its writes through the pointer land back in the local, already followed. None for
+        other callees."""
+        node, p = addr, addr.parent
+        while p is not None and p.type in ("parenthesized_expression", "cast_expression"):
+            node, p = p, p.parent
+        if p is None or p.type != "argument_list" or p.parent is None or \
+                self._param_grader is None:
+            return None
+        call, pos = p.parent, arg_position(p, node)
+        # `&s` while one member of local structure s is graded: what the function reads of
+        # that member (`tr->lvt_off`), not of the others
+        member = self._member[1] if self._member is not None and \
+            node_text(self._text, strip(addr.child_by_field_name("argument") or addr)) == \
+            self._member[0] else "*"
+        found = self._param_grader(callee_name(call), pos, depth, member)
+        if found is None:
+            return None
+        inner, returns, outs = found
+        return self._through(call, (inner, returns, outs - {pos}), depth)
 
     def callee_kind(self, name: str, position: int) -> str:
         """What a derived sink does with argument ``position`` (sinks.py), or ""."""
@@ -342,6 +421,20 @@ class UseTracer:
             return classify(p, self._text, self, depth + 1)
         if pointee and _compared_by_call(use):
             return Grade.COMPARED  # memcmp(TDX_IDENT, sig, sizeof(sig)): the contents tested
+        if pointee and p is not None and p.type == "argument_list":
+            handed = self.address_handed(use, depth + 1)  # on to another same-file function
+            if handed is not None:
+                return handed
+        elif pointee and self._pointee_param and (p is None or p.type != "return_statement"):
+            # a pointer to the caller's memory set into a local pointer (`msg = (T *)((long)p
+            # + off)`) reads it through that local; tested (`if (!p)`) or kept elsewhere, it
+            # is no read of what it points at
+            copy = _pointer_copy(use, self._text)
+            if copy is not None and node_text(self._text, copy) in self._pointers and \
+                    depth < MAX_DEPTH:
+                return self.grade_local(node_text(self._text, copy), copy, depth + 1,
+                                        pointee=True)
+            return Grade.DISCARDED
         return classify(use, self._text, self, depth + 1)
 
     def _element_out_arg(self, element: Node) -> bool:
@@ -449,6 +542,27 @@ class UseTracer:
 # C-library comparisons: a buffer handed to one has its contents only tested.
 _COMPARE_FUNCS = frozenset({"memcmp", "__builtin_memcmp", "strcmp", "strncmp", "strcasecmp",
                             "strncasecmp"})
+
+
+def _pointer_copy(use: Node, text: bytes) -> Node | None:
+    """The local that ``use`` (a pointer), through casts and `+`/`-`, is assigned to."""
+    node, p = use, use.parent
+    while p is not None and p.type in ("parenthesized_expression", "cast_expression",
+                                       "binary_expression"):
+        op = p.child_by_field_name("operator") if p.type == "binary_expression" else None
+        if op is not None and op.type not in ("+", "-"):
+            return None
+        node, p = p, p.parent
+    if p is not None and p.type == "assignment_expression" and \
+            p.child_by_field_name("right") == node and _plain(p):
+        target = p.child_by_field_name("left")
+    elif p is not None and p.type == "init_declarator" and p.child_by_field_name("value") == node:
+        target = p.child_by_field_name("declarator")
+        while target is not None and target.type == "pointer_declarator":
+            target = target.child_by_field_name("declarator")
+    else:
+        return None
+    return target if target is not None and target.type == "identifier" else None
 
 
 def _plain(assign: Node) -> bool:
