@@ -43,7 +43,8 @@ FLOORS = {"sample-a": (0.90, 0.97), "sample-b": (0.88, 0.97), "sample-c": (0.90,
           "sample-d": (0.90, 0.97), "sample-e": (0.88, 0.95),
           "sample-f": (0.85, 0.97),
           "sample-g": (0.85, 0.95),
-          "sample-h": (0.85, 0.95)}
+          "sample-h": (0.85, 0.95),
+          "sample-i": (0.85, 0.95)}
 
 
 def test_samples_are_complete_and_follow_the_conventions() -> None:
