@@ -77,6 +77,13 @@ class UseTracer:
         self._outs: set[int] = set()  # ... and the pointer parameters it was written through
         self._pointee_param = ""  # ... grading what that pointer parameter points at
         self._fields: dict[str, list[Node]] | None = None  # field expressions by their text
+        # What grading asks again for every value of a function (each site, each copy into a
+        # local): a name's uses in order with the writes among them, the write at a use (both
+        # also by the member graded: grade_member), a use's pinning test.
+        self._flows: dict[tuple[str, tuple[str, str] | None],
+                          tuple[list[Node], list[tuple[Node, Node]]]] = {}
+        self._writes: dict[tuple[int, tuple[str, str] | None], Node | None] = {}
+        self._pins: dict[int, Node | None] = {}  # node id -> pinning_test's answer
         # (structure, member) while grading one member of a local structure (grade_member)
         self._member: tuple[str, str] | None = None
 
@@ -348,6 +355,12 @@ class UseTracer:
 
     def _write(self, use: Node) -> Node | None:
         """The assignment or call that replaces the variable's value at ``use``, if any."""
+        key = (use.id, self._member)
+        if key not in self._writes:
+            self._writes[key] = self._find_write(use)
+        return self._writes[key]
+
+    def _find_write(self, use: Node) -> Node | None:
         parent = use.parent
         if parent is None:
             return None
@@ -460,11 +473,22 @@ class UseTracer:
             p.type == "field_expression" and p.child_by_field_name("argument") == use and \
             node_text(self._text, use) == self._member[0] and not self._member_of(p)
 
+    def _pinning(self, use: Node, name: str) -> Node | None:
+        key = use.id
+        if key not in self._pins:
+            self._pins[key] = pinning_test(use, name.encode(), self._text)
+        return self._pins[key]
+
     def _grade_local(self, name: str, defined_at: Node | int, after: int, depth: int,
                      pointee: bool) -> Grade:
-        uses = sorted((u for u in self._build().get(name, ()) if not self._other_member(u)),
-                      key=lambda n: n.start_byte)
-        writes = [(u, w) for u in uses if (w := self._write(u)) is not None]
+        key = (name, self._member)
+        flows = self._flows.get(key)
+        if flows is None:
+            ordered = sorted((u for u in self._build().get(name, ())
+                              if not self._other_member(u)), key=lambda n: n.start_byte)
+            flows = self._flows[key] = ordered, [(u, w) for u in ordered
+                                                 if (w := self._write(u)) is not None]
+        uses, writes = flows
         loops = [] if isinstance(defined_at, int) else enclosing_loops(defined_at)
         # A write after the definition that always runs before the loop turns ends the
         # value before the back edge.
@@ -481,7 +505,8 @@ class UseTracer:
         forward = reachable_jumps(self._jumps(), after, loops)  # gotos after the definition
         # `if (rc != K) { rc = -EIO; goto out; }` after the definition: past it rc is K
         pins = [pin for u in uses if u.start_byte >= def_end and
-                (pin := pinning_test(u, name.encode(), self._text)) is not None]
+                (pin := self._pinning(u, name)) is not None]
+        ending: list[Node] | None = None  # the writes that end the value after def_end
         for use in uses:
             if self._write(use) is not None or use.start_byte == after:
                 continue  # a write, or the definition itself
@@ -495,10 +520,12 @@ class UseTracer:
                         and not any(lp.start_byte <= use.start_byte < lp.end_byte
                                     for lp in loops):
                     continue  # a later case of the switch, after a `break`: never reached
-                killers = [w for _u, w in writes if w.start_byte >= def_end]
-                if len(killers) > 1:
-                    # `if (x) v = a(); else v = b();` after the definition ends it too
-                    killers += [s for s in both_arms(killers) if s.start_byte >= def_end]
+                if ending is None:  # the same for every use after the definition
+                    ending = [w for _u, w in writes if w.start_byte >= def_end]
+                    if len(ending) > 1:
+                        # `if (x) v = a(); else v = b();` after the definition ends it too
+                        ending += [s for s in both_arms(ending) if s.start_byte >= def_end]
+                killers = ending
                 gotos, since = forward, None if isinstance(defined_at, int) else defined_at
             else:
                 loop = next((lp for lp in loops if lp.start_byte <= use.start_byte), None)
