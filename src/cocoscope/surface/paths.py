@@ -14,6 +14,8 @@ the definition is on no path from it unless a loop or a backward goto brings the
 
 from __future__ import annotations
 
+import functools
+
 from cocoscope.surface.cparse import Node
 
 LOOPS = frozenset({"while_statement", "for_statement", "do_statement"})
@@ -39,7 +41,12 @@ def _conditional_step(child: Node, parent: Node) -> bool:
     return False
 
 
-def ancestors(node: Node) -> list[Node]:
+@functools.lru_cache(maxsize=4096)
+def ancestors(node: Node) -> tuple[Node, ...]:
+    """``node``'s parents up to its function definition, innermost first. Grading asks for
+    the same few nodes' (a definition's, its writes') against every use of a value, so the
+    answers are kept: nodes compare equal only within one tree, and a tree stays alive while
+    the cache holds its nodes."""
     out = []
     p = node.parent
     while p is not None:
@@ -47,7 +54,7 @@ def ancestors(node: Node) -> list[Node]:
         if p.type in _BODY_PARENTS:
             break
         p = p.parent
-    return out
+    return tuple(out)
 
 
 def unconditional_within(node: Node, top: Node) -> bool:
