@@ -227,3 +227,23 @@ def test_put_user_into_a_field_is_stored() -> None:
     src = "void f(struct s __user *u) { struct s __user *i = u; put_user(readl(p), &i->r); }"
     assert only(src) is Grade.STORED
     assert only("void f(u32 __user *buf) { put_user(readl(p), buf); }") is Grade.RETURNED
+
+
+def test_sites_told_from_a_calls_first_bytes_and_through_fields() -> None:
+    """Calls that start `name(` with no source's name are skipped from their bytes; a source
+    called through a field is found even when the callee expression starts with a call."""
+    src = """
+int f(struct uart_port *p, void __iomem *b)
+{
+    int a = readl (b);
+    int c = readl(b) + other(b);
+    int d = get_port(p)->serial_in(p, 1);
+    return a + c + d + other(readl(b));
+}
+"""
+    serial = dict(SOURCES, **{"->serial_in": SourceRef("serial_in", True, frozenset(), False,
+                                                       False)})
+    found = sorted((s.callee, s.column) for s in find_sites(parse(src.encode()), serial))
+    assert found == [("readl", 13), ("readl", 13), ("readl", 30), ("serial_in", 13)]
+    plain = sorted((s.callee, s.column) for s in find_sites(parse(src.encode()), SOURCES))
+    assert plain == [("readl", 13), ("readl", 13), ("readl", 30)]

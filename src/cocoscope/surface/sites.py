@@ -294,6 +294,20 @@ def lookup(sources: dict[str, SourceRef], name: str) -> SourceRef | None:
     return src
 
 
+# `name(` at a call's start: the callee is that name, or an expression that starts with a
+# call of it (`f(x)->op(y)`, `f(x)(y)`) whose callee_name is "" or a `->` name.
+_PLAIN_CALL = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)\(")
+
+
+def _plain_names(sources: dict[str, SourceRef]) -> frozenset[bytes] | None:
+    """The names a call starting `name(` must have to be a site (a source or a poll macro),
+    when no source is called through a field: any other such call is no site, told without
+    walking its nodes. None when some source has a `->` name (`f(x)->op(y)` may be one)."""
+    if any("->" in name for name in sources):
+        return None
+    return frozenset(n.encode() for n in (*sources, *POLL_MACROS))
+
+
 def find_sites(parsed: ParsedFile, sources: dict[str, SourceRef],
                sinks: dict[str, SinkInfo] | None = None) -> list[RawSite]:
     """Every site of the file; ``sinks`` are the derived sinks its callees resolve to."""
@@ -302,7 +316,12 @@ def find_sites(parsed: ParsedFile, sources: dict[str, SourceRef],
     index = BodyIndex(parsed.bodies)
     mindex = BodyIndex(parsed.bodies, "macro")
     tracers = Tracers(parsed, sources, sinks)
+    plain = _plain_names(sources)
     for call in parsed.caps.get("c", ()):
+        if plain is not None:
+            m = _PLAIN_CALL.match(text, call.start_byte)
+            if m is not None and m.group(1) not in plain:
+                continue  # most of a file's calls: no source, told from the bytes
         name = callee_name(call)
         src = lookup(sources, name)
         if src is not None and not src.global_object and not _to_device(call, src, text):
