@@ -28,6 +28,7 @@ from cocoscope.surface.grade import (
     written_into,
 )
 from cocoscope.surface.literals import Expr, switched_off
+from cocoscope.surface.paths import ancestors
 from cocoscope.surface.sinks import SinkInfo, kind_at
 from cocoscope.surface.tracer import ParamUse, UseTracer
 
@@ -311,6 +312,17 @@ def _plain_names(sources: dict[str, SourceRef]) -> frozenset[bytes] | None:
 def find_sites(parsed: ParsedFile, sources: dict[str, SourceRef],
                sinks: dict[str, SinkInfo] | None = None) -> list[RawSite]:
     """Every site of the file; ``sinks`` are the derived sinks its callees resolve to."""
+    # The ancestors kept while grading keep their trees alive: only this file's, and none
+    # after it (a worker's memory stays its files' one at a time)
+    ancestors.cache_clear()
+    try:
+        return _file_sites(parsed, sources, sinks)
+    finally:
+        ancestors.cache_clear()
+
+
+def _file_sites(parsed: ParsedFile, sources: dict[str, SourceRef],
+                sinks: dict[str, SinkInfo] | None) -> list[RawSite]:
     out: list[RawSite] = []
     text = parsed.text
     index = BodyIndex(parsed.bodies)
