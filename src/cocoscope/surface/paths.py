@@ -156,14 +156,12 @@ def other_arm(write: Node, use: Node, gotos: Jumps) -> bool:
     for stmt in ancestors(write):
         if stmt.type in LOOPS or stmt.type in _BODY_PARENTS:
             return False  # the loop comes round to the other arm
-        if stmt.type != "if_statement" or not stmt.start_byte <= use.start_byte < stmt.end_byte:
+        if stmt.type != "if_statement" or not _within(use, stmt):
             continue
-        then, other = stmt.child_by_field_name("consequence"), \
-            stmt.child_by_field_name("alternative")
-        if then is None or other is None:
+        if (arms := _if_arms(stmt)) is None:
             return False
-        if not (then.start_byte <= write.start_byte < then.end_byte and
-                other.start_byte <= use.start_byte < other.end_byte):
+        then, other = arms
+        if not (_within(write, then) and _within(use, other)):
             return False  # the use is in the condition, or both are in one arm
         if any(other.start_byte <= label < other.end_byte for _goto, label in gotos):
             return False
@@ -179,20 +177,27 @@ def both_arms(writes: list[Node]) -> list[Node]:
     arms: dict[int, tuple[Node, set[int]]] = {}
     for w in writes:
         for stmt in ancestors(w):
-            if stmt.type != "if_statement":
+            if stmt.type != "if_statement" or (pair := _if_arms(stmt)) is None:
                 continue
-            then, other = stmt.child_by_field_name("consequence"), \
-                stmt.child_by_field_name("alternative")
-            if then is None or other is None:
-                continue
-            arm = then if then.start_byte <= w.start_byte < then.end_byte else other
+            then, other = pair
+            arm = then if _within(w, then) else other
             if arm is other:  # `else_clause`: the statement inside it
                 arm = other.named_children[-1] if other.named_children else other
-            if arm.start_byte <= w.start_byte < arm.end_byte and \
+            if _within(w, arm) and \
                     unconditional_within(w, arm) and \
                     not _jumps_between(arm, arm.start_byte, w.start_byte):
                 arms.setdefault(stmt.id, (stmt, set()))[1].add(0 if arm is then else 1)
     return [stmt for stmt, sides in arms.values() if sides == {0, 1}]
+
+
+def _if_arms(stmt: Node) -> tuple[Node, Node] | None:
+    """An `if` statement's consequence and `else` clause, or None without an `else`."""
+    then, other = stmt.child_by_field_name("consequence"), stmt.child_by_field_name("alternative")
+    return None if then is None or other is None else (then, other)
+
+
+def _within(node: Node, outer: Node) -> bool:
+    return outer.start_byte <= node.start_byte < outer.end_byte
 
 
 def in_macro_loop(node: Node) -> bool:
