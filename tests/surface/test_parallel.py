@@ -1,15 +1,90 @@
-"""Progress of a scan on stderr (surface/parallel.py): a phase line every few seconds when
-stderr is not a terminal (CI logs), nothing with --quiet."""
+"""surface/parallel.py: the forked workers (every item answered once, a worker's exception
+raised in the parent, a worker that dies ends the run instead of hanging it, no worker outlives
+the call) and progress on stderr (a phase line every few seconds when stderr is not a terminal,
+nothing with --quiet)."""
 
 from __future__ import annotations
 
 import io
+import multiprocessing
+import os
+import signal
+import threading
 
 import pytest
 
 from cocoscope.cli import main
-from cocoscope.surface.parallel import Progress
+from cocoscope.surface.parallel import CHUNK, Progress, WorkerError, run_parallel
 from tests.paths import DATA
+
+
+def _square_and_pid(x: int) -> tuple[int, int]:
+    return x * x, os.getpid()
+
+
+def test_every_item_once_from_worker_processes() -> None:
+    items = list(range(10 * CHUNK + 3))  # a last, short chunk
+    out = list(run_parallel(_square_and_pid, items, 2, "t", None))
+    assert sorted(v for v, _pid in out) == [x * x for x in items]
+    pids = {pid for _v, pid in out}
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2
+    assert multiprocessing.active_children() == []
+
+
+def test_one_job_or_few_items_run_in_this_process() -> None:
+    assert {pid for _v, pid in run_parallel(_square_and_pid, list(range(50)), 1, "t", None)} \
+        == {os.getpid()}
+    assert {pid for _v, pid in run_parallel(_square_and_pid, [1, 2], 4, "t", None)} \
+        == {os.getpid()}
+
+
+def _fails_at_41(x: int) -> int:
+    if x == 41:
+        raise ValueError(f"bad item {x}")
+    return x
+
+
+def test_a_workers_exception_is_raised_here() -> None:
+    with pytest.raises(ValueError, match="bad item 41"):
+        list(run_parallel(_fails_at_41, list(range(100)), 2, "t", None))
+    assert multiprocessing.active_children() == []
+
+
+class _Unpicklable(Exception):
+    def __init__(self, lock: object) -> None:
+        super().__init__("cannot travel")
+        self.lock = lock
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("not picklable")
+
+
+def _raises_unpicklable(x: int) -> int:
+    raise _Unpicklable(threading.Lock())
+
+
+def test_an_exception_that_does_not_pickle_arrives_as_its_text() -> None:
+    with pytest.raises(RuntimeError, match="cannot travel"):
+        list(run_parallel(_raises_unpicklable, list(range(20)), 2, "t", None))
+
+
+def _killed_at_7(x: int) -> int:
+    if x == 7:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer would
+    return x
+
+
+def test_a_killed_worker_ends_the_run_with_an_error() -> None:
+    with pytest.raises(WorkerError, match="ended unexpectedly"):
+        list(run_parallel(_killed_at_7, list(range(100)), 2, "t", None))
+    assert multiprocessing.active_children() == []
+
+
+def test_stopping_early_ends_the_workers() -> None:
+    results = run_parallel(_square_and_pid, list(range(400)), 2, "t", None)
+    next(results)
+    results.close()  # the caller gave up (an error of its own, Ctrl-C)
+    assert multiprocessing.active_children() == []
 
 
 class Clock:

@@ -202,7 +202,7 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platf
                        cat, platform, judge)
                  for rel, (_k, raws) in raw_by_file.items() for raw in raws]
         stats["pass2_s"] = time.monotonic() - t2
-    if reparsed or parsed2 or derive_ran:
+    if use_cache and (reparsed or parsed2 or derive_ran):  # (building one costs 0.4 s)
         snap.save(summaries, raw_by_file, derived, derive_ran)
     nbytes = sum(snap.stamps[rel][1] for rel in spec if rel in snap.stamps)  # .c + headers reported
     derived_sources = tuple(sorted(
