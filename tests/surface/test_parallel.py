@@ -75,8 +75,9 @@ def _killed_at_7(x: int) -> int:
 
 
 def test_a_killed_worker_ends_the_run_with_an_error() -> None:
-    with pytest.raises(WorkerError, match="ended unexpectedly"):
+    with pytest.raises(WorkerError, match=r"killed by SIGKILL .*out-of-memory.*fewer --jobs") as err:
         list(run_parallel(_killed_at_7, list(range(100)), 2, "t", None))
+    assert err.value.exit_code == 70
     assert multiprocessing.active_children() == []
 
 

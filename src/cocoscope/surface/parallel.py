@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any, TextIO, TypeVar
 
+from cocoscope.errors import EXIT_INTERNAL, CocoscopeError
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -41,8 +43,21 @@ def run_parallel(func: Callable[[T], R], items: list[T], jobs: int, label: str,
         yield r
 
 
-class WorkerError(RuntimeError):
-    """A worker process ended without answering (killed, or out of memory)."""
+class WorkerError(CocoscopeError):
+    """A worker process ended without answering: killed, most often by the kernel's
+    out-of-memory killer. Not the input's fault, not a verdict: exit code 70."""
+
+    exit_code = EXIT_INTERNAL
+
+    @classmethod
+    def of(cls, code: int | None) -> WorkerError:
+        if code is not None and code < 0:
+            how = f"was killed by {signal.Signals(-code).name}"
+            if -code == signal.SIGKILL:
+                how += " (the kernel's out-of-memory killer sends it)"
+        else:
+            how = f"ended unexpectedly (exit code {code})"
+        return cls(f"a scan worker process {how}; retry with fewer --jobs")
 
 
 def _forked(func: Callable[[T], R], items: list[T], jobs: int) -> Iterator[R]:
@@ -71,9 +86,8 @@ def _forked(func: Callable[[T], R], items: list[T], jobs: int) -> Iterator[R]:
                 try:
                     answers.append(conn.recv_bytes())
                 except EOFError:
-                    code = workers[conn].exitcode
-                    raise WorkerError(f"a worker process ended unexpectedly (exit code {code})"
-                                      ) from None
+                    workers[conn].join(timeout=1.0)
+                    raise WorkerError.of(workers[conn].exitcode) from None
                 chunk = next(todo, None)
                 if chunk is None:
                     del busy[conn]
