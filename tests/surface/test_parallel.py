@@ -146,3 +146,20 @@ def test_surface_command_on_a_non_terminal(capsys: pytest.CaptureFixture[str], q
         lines = err.splitlines()
         assert lines[0].startswith("surface: summaries: ") and lines[0].endswith(" files to do")
         assert any(ln.startswith("surface: sites: ") and " done in " in ln for ln in lines)
+
+
+def _ident(x: int) -> int:
+    return x
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_more_items_named_by_results_are_done_too(jobs: int) -> None:
+    # each first-round result names one more item (as a file names the headers it includes);
+    # the progress total grows with them
+    out = io.StringIO()
+    with Progress(stream=out, interval=1e9) as p:
+        done = list(run_parallel(_ident, list(range(3 * CHUNK)), jobs, "t", p,
+                                 more=lambda r: [r + 1000] if r < 1000 else []))
+    assert sorted(done) == list(range(3 * CHUNK)) + [x + 1000 for x in range(3 * CHUNK)]
+    assert out.getvalue().splitlines()[-1].startswith(f"t: {6 * CHUNK}/{6 * CHUNK} files, done")
+    assert multiprocessing.active_children() == []

@@ -22,7 +22,7 @@ from cocoscope.surface.derive import Key, Source
 from cocoscope.surface.sites import RawSite
 
 # Bump when the extraction or grading logic changes what a cached entry would contain.
-SCANNER_VERSION = "surface-27-follow-9"
+SCANNER_VERSION = "surface-28-lead-1"
 
 
 def default_dir() -> Path:

@@ -2,13 +2,11 @@
 
 A header's own sites (calls in its inline functions and macro bodies) are reported once, at the
 header, when a built file reaches it; ``built`` is "y" when some built-in file reaches it, else
-"m". Include paths resolve the way x86 kbuild's ``-I`` list does for the common cases:
-``"foo.h"`` next to the including file first, then ``include/`` and ``arch/x86/include/``.
+"m" (files.include_targets resolves an include).
 """
 
 from __future__ import annotations
 
-import posixpath
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -16,25 +14,9 @@ from pathlib import Path
 from cocoscope.evidence.files import read_tree_file
 from cocoscope.surface.cache import SCANNER_VERSION, Cache, digest
 from cocoscope.surface.dataflow import FileSummary
+from cocoscope.surface.files import include_targets
 from cocoscope.surface.literals import visible_constants
 from cocoscope.surface.preproc import Defines, includer_defines
-
-_SYSTEM_ROOTS = ("include/", "arch/x86/include/", "include/uapi/", "arch/x86/include/uapi/")
-
-
-def _targets(path: str, spelled: str, known: set[str]) -> list[str]:
-    name = spelled[1:-1] if len(spelled) >= 2 else spelled
-    out = []
-    if spelled.startswith('"'):
-        local = posixpath.normpath(posixpath.join(posixpath.dirname(path), name))
-        if local in known:
-            return [local]
-    for root in _SYSTEM_ROOTS:
-        cand = root + name
-        if cand in known:
-            out.append(cand)
-            break
-    return out
 
 
 def reachable_headers(summaries: Iterable[FileSummary], built: dict[str, str]) -> dict[str, str]:
@@ -50,7 +32,7 @@ def reachable_headers(summaries: Iterable[FileSummary], built: dict[str, str]) -
         while queue:
             cur = queue.popleft()
             for inc in by_path[cur].includes:
-                for target in _targets(cur, inc, known):
+                for target in include_targets(cur, inc, known):
                     if target in seen or target in out:
                         continue
                     seen.add(target)
@@ -95,7 +77,7 @@ def generic_header_macros(summaries: Sequence[FileSummary], read: Callable[[str]
     generic = set(known)
     for path, incs in candidates:
         for inc in incs:
-            for target in _targets(path, inc, generic):
+            for target in include_targets(path, inc, generic):
                 includers.setdefault(target, []).append((path, inc))
     single = sorted((header, incs[0]) for header, incs in includers.items() if len(incs) == 1)
     # The answer depends only on the contents of those pairs (reading ~100 files costs more
@@ -129,5 +111,5 @@ def file_constants(tree: Path, summary: FileSummary, known: set[str],
             return read_tree_file(tree / rel)
         except OSError:
             return b""
-    headers = [read(t) for inc in summary.includes for t in _targets(summary.path, inc, known)]
+    headers = [read(t) for inc in summary.includes for t in include_targets(summary.path, inc, known)]
     return visible_constants(read(summary.path), headers)

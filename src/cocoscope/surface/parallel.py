@@ -16,6 +16,7 @@ import signal
 import sys
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any, TextIO, TypeVar
@@ -29,17 +30,37 @@ CHUNK = 8  # items a worker is handed at a time (pass 1: ~30 ms of work)
 
 
 def run_parallel(func: Callable[[T], R], items: list[T], jobs: int, label: str,
-         progress: Progress | None) -> Iterator[R]:
-    """``func`` of every item, in the order they are done (not the items' order)."""
+                 progress: Progress | None, more: Callable[[R], list[T]] | None = None,
+                 ) -> Iterator[R]:
+    """``func`` of every item, in the order they are done (not the items' order); ``more``,
+    called with each result before it is handed on, names further items to do (pass 1
+    follows #include lines: the headers a file includes)."""
     task = progress.add_task(label, total=len(items)) if progress else None
+    grow = more
+    if more is not None and progress is not None and task is not None:
+        def grow(r: R) -> list[T]:
+            new = more(r)
+            if new:
+                progress.grow(task, len(new))
+            return new
     results: Iterable[R]
     if jobs <= 1 or len(items) < CHUNK:
-        results = map(func, items)
+        results = _here(func, items, grow)
     else:
-        results = _forked(func, items, jobs)
+        results = _forked(func, items, jobs, grow)
     for r in results:
         if progress is not None and task is not None:
             progress.advance(task)
+        yield r
+
+
+def _here(func: Callable[[T], R], items: list[T], more: Callable[[R], list[T]] | None,
+          ) -> Iterator[R]:
+    todo = deque(items)
+    while todo:
+        r = func(todo.popleft())
+        if more is not None:
+            todo.extend(more(r))
         yield r
 
 
@@ -60,45 +81,55 @@ class WorkerError(CocoscopeError):
         return cls(f"a scan worker process {how}; retry with fewer --jobs")
 
 
-def _forked(func: Callable[[T], R], items: list[T], jobs: int) -> Iterator[R]:
-    chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
+def _forked(func: Callable[[T], R], items: list[T], jobs: int,
+            more: Callable[[R], list[T]] | None) -> Iterator[R]:
+    todo = deque(items)
     ctx = multiprocessing.get_context("fork")
     workers: dict[Connection, Any] = {}  # the parent's end of each worker's pipe -> process
     finished = False
     try:
-        for _ in range(min(jobs, len(chunks))):
+        for _ in range(jobs):
             mine, theirs = ctx.Pipe()
             proc = ctx.Process(target=_serve, args=(func, theirs, list(workers)), daemon=True)
             proc.start()
             theirs.close()
             workers[mine] = proc
-        todo = iter(chunks)
+        idle = list(workers)
         busy: dict[Any, Connection] = {}  # wait() answers its arguments, typed loosely
-        for conn in workers:
-            conn.send(next(todo))
-            busy[conn] = conn
-        while busy:
+        while True:
+            # Hand out chunks; when few items are left they are shared out, not all given
+            # to the first worker while the other waits.
+            while idle and todo:
+                n = max(1, min(CHUNK, len(todo) // (len(idle) + len(busy))))
+                conn = idle.pop()
+                conn.send([todo.popleft() for _ in range(min(n, len(todo)))])
+                busy[conn] = conn
+            if not busy:
+                break
             answers = []
-            # Every ready worker gets its next chunk before any answer is unpickled and
-            # handed on, so no worker waits while the parent works.
             for ready in wait(list(busy)):
-                conn = busy[ready]
+                conn = busy.pop(ready)
                 try:
                     answers.append(conn.recv_bytes())
                 except EOFError:
                     workers[conn].join(timeout=1.0)
                     raise WorkerError.of(workers[conn].exitcode) from None
-                chunk = next(todo, None)
-                if chunk is None:
-                    del busy[conn]
-                    conn.send(None)  # done: the worker exits
+                if todo:  # its next chunk before any answer is unpickled and handed on
+                    n = max(1, min(CHUNK, len(todo) // len(workers)))
+                    conn.send([todo.popleft() for _ in range(min(n, len(todo)))])
+                    busy[conn] = conn
                 else:
-                    conn.send(chunk)
+                    idle.append(conn)
             for data in answers:
                 ok, out = pickle.loads(data)
                 if not ok:
                     raise out
-                yield from out
+                for r in out:
+                    if more is not None:
+                        todo.extend(more(r))
+                    yield r
+        for conn in workers:
+            conn.send(None)  # done: the worker exits
         finished = True
     finally:
         for conn, proc in workers.items():
@@ -174,6 +205,12 @@ class Progress:
         self._tasks.append([label, total, 0, now, now, self._p.add_task(label, total=total)])
         self._say(f"{label}: {total} files to do")
         return len(self._tasks) - 1
+
+    def grow(self, task: int, n: int) -> None:
+        """``n`` more files to do than announced."""
+        t = self._tasks[task]
+        t[1] += n
+        self._p.update(t[5], total=t[1])
 
     def advance(self, task: int) -> None:
         t = self._tasks[task]

@@ -14,6 +14,7 @@ import gc
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -33,7 +34,7 @@ from cocoscope.surface.catalogue import Catalogue, Flow, load_catalogue
 from cocoscope.surface.cparse import ParsedFile, parse
 from cocoscope.surface.dataflow import FileSummary, file_summary
 from cocoscope.surface.derive import Key, Source, chain, derive, resolve_in
-from cocoscope.surface.files import FileSpec, header_files
+from cocoscope.surface.files import FileSpec, IncludeFollower, header_files
 from cocoscope.surface.includes import file_constants, generic_header_macros, reachable_headers
 from cocoscope.surface.inventory import DerivedSource, FileProblem, Inventory, Site
 from cocoscope.surface.parallel import Progress, run_parallel
@@ -179,7 +180,8 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platf
     stats: dict[str, float] = {}
     t0 = time.monotonic()
     with Progress(quiet=quiet) as progress, _long_lived_heap():
-        summaries, reparsed = _pass1(ctx, snap, c_files + headers, jobs, progress)
+        follower = IncludeFollower(headers, bool(config) and not all_headers)
+        summaries, reparsed = _pass1(ctx, snap, c_files + headers, follower, jobs, progress)
         if config:
             ctx, summaries = _generic_headers(ctx, summaries)
         stats["files_reparsed"] = reparsed
@@ -217,7 +219,7 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platf
     sites.sort(key=lambda s: (s.file, s.line, s.column, s.primitive))
     problems.sort(key=lambda p: (p.file, p.kind))
     return Inventory(str(tree), config, platform, tuple(sites), derived_sources, tuple(problems),
-                     len(c_files), nbytes, len(headers), stats)
+                     len(c_files), nbytes, len(summaries) - len(c_files), stats)
 
 
 def _generic_headers(ctx: FileContext, summaries: list[FileSummary],
@@ -267,24 +269,40 @@ def _collector_paused() -> Iterator[None]:
 _FREEZE_EVERY = 512  # summaries received between two gc.freeze() calls in pass 1
 
 
-def _pass1(ctx: FileContext, snap: TreeSnapshot, paths: list[str], jobs: int,
-           progress: Progress) -> tuple[list[FileSummary], int]:
-    """Every file's summary (unchanged files from the snapshot) and how many were re-read."""
+def _pass1(ctx: FileContext, snap: TreeSnapshot, paths: list[str], follower: IncludeFollower,
+           jobs: int, progress: Progress) -> tuple[list[FileSummary], int]:
+    """Every file's summary (unchanged files from the snapshot) and how many were re-read;
+    a header the follower holds back is read once some summary includes it."""
     summaries: list[FileSummary] = []
-    todo: list[str] = []
-    for rel in paths:
-        old = snap.unchanged_summary(rel)
-        if old is not None:
-            summaries.append(old)
-        else:
-            todo.append(rel)
+
+    def to_read(rels: list[str]) -> list[str]:
+        """Of ``rels``, those to summarise; unchanged ones come from the snapshot, and the
+        headers they include are taken in turn."""
+        out = []
+        pending = deque(rels)
+        while pending:
+            rel = pending.popleft()
+            old = snap.unchanged_summary(rel)
+            if old is None:
+                out.append(rel)
+            else:
+                summaries.append(old)
+                pending.extend(follower.included(rel, old.includes))
+        return out
+
+    def more(s: FileSummary) -> list[str]:
+        return to_read(follower.included(s.path, s.includes))
+
+    todo = to_read(follower.first(paths))
+    reparsed = 0
     for n, s in enumerate(run_parallel(partial(summarise_file, ctx), todo, jobs,
-                                       "surface: summaries", progress), start=1):
+                                       "surface: summaries", progress, more), start=1):
         summaries.append(_compact(s))
+        reparsed += 1
         if n % _FREEZE_EVERY == 0:
             gc.freeze()
     gc.freeze()
-    return summaries, len(todo)
+    return summaries, reparsed
 
 
 def _fixpoint(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary],
