@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from typing import Protocol
 
+from cocoscope.surface.body_names import BodyNames
 from cocoscope.surface.cparse import Node, arg_position, callee_name, node_text
 from cocoscope.surface.grade import MAX_DEPTH, Grade, classify, riskiest, strip
 from cocoscope.surface.grades import UseTracer as Uses
@@ -35,12 +36,11 @@ class UseTracer(Uses, Protocol):
     _body: Node
     _text: bytes
     _params: frozenset[str]
-    _pointers: set[str]
-    _arrays: set[str]
     _fields: dict[str, list[Node]] | None
     _param_grader: ParamGrader | None
 
-    def _build(self) -> dict[str, list[Node]]: ...
+    def _build(self) -> BodyNames: ...
+    def is_own_array(self, name: str) -> bool: ...
     def _jumps(self) -> Jumps: ...
 
 
@@ -48,10 +48,9 @@ def points_into_structure(t: UseTracer, name: str) -> bool:
     """Is local pointer ``name`` set (initialised or assigned) to memory inside a
     structure that is not a local (`cap = (u32 *)&save_state->cap.data[0]`,
     `u8 *r = in_data->input_report[i]`)? Writes through it are stored there."""
-    index = t._build()
-    if name in t._params or name not in t._pointers:
+    if name in t._params or not t.is_pointer(name):
         return False
-    for n in index.get(name, ()):
+    for n in t._build().get(name, ()):
         p = n.parent
         while p is not None and p.type in ("pointer_declarator", "array_declarator"):
             p = p.parent
@@ -150,11 +149,10 @@ def stored(t: UseTracer, target: Node, depth: int) -> Grade:
 def _own_array(t: UseTracer, target: Node) -> Node | None:
     """The array of ``target`` = `a[i]` (`a[i][j]`) when `a` is an array of this
     function's own (declared in its body, not static): its memory is like a local's."""
-    t._build()
     while target.type == "subscript_expression":
         target = strip(target.child_by_field_name("argument") or target)
         if target.type == "identifier":
-            return target if node_text(t._text, target) in t._arrays else None
+            return target if t.is_own_array(node_text(t._text, target)) else None
     return None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from cocoscope.surface import readback
+from cocoscope.surface.body_names import BodyNames
 from cocoscope.surface.cparse import Node, arg_position, call_args, callee_name, node_text
 from cocoscope.surface.grade import (
     MAX_DEPTH,
@@ -61,15 +62,11 @@ class UseTracer:
         self._param_list = params
         self._macro = macro
         self._out_arg = out_arg
-        self._aliases: dict[str, str] = {}  # local pointer -> the parameter it is set from
         self._gotos: Jumps | None = None
         self._text = text
         self._param_grader = param_grader
         self._writes_arg = writes_arg
-        self._index: dict[str, list[Node]] | None = None
-        self._locals: set[str] = set()
-        self._pointers: set[str] = set()  # locals declared as pointers or arrays
-        self._arrays: set[str] = set()  # arrays of this function's own (not static)
+        self._names: BodyNames | None = None
         self._active: set[tuple[str, int]] = set()
         self.note = ""  # why the last grade was `unknown` (the caller resets it per site)
         self._param_mode = False  # grading a parameter for a caller (grade_parameter)
@@ -87,71 +84,20 @@ class UseTracer:
         # (structure, member) while grading one member of a local structure (grade_member)
         self._member: tuple[str, str] | None = None
 
-    def _build(self) -> dict[str, list[Node]]:
-        if self._index is None:
-            from cocoscope.surface.cparse import captures
-
-            index: dict[str, list[Node]] = {}
-            caps = captures("(identifier) @i (declaration) @d (parameter_declaration) @d",
-                            self._body)
-            for n in caps.get("i", ()):
-                index.setdefault(self._text[n.start_byte:n.end_byte].decode("utf-8", "replace"),
-                                 []).append(n)
-            for d in caps.get("d", ()):
-                stack = [d.child_by_field_name("declarator")] if d.type == "parameter_declaration" \
-                    else list(d.children_by_field_name("declarator"))
-                own = d.type == "declaration" and not any(
-                    c.type == "storage_class_specifier"
-                    and node_text(self._text, c) in ("static", "extern")
-                    for c in d.children)
-                for decl in stack:
-                    pointer = array = False
-                    while decl is not None and decl.type != "identifier":
-                        pointer |= decl.type in ("pointer_declarator", "array_declarator")
-                        array = decl.type == "array_declarator"
-                        decl = decl.child_by_field_name("declarator")
-                    if decl is not None:
-                        name = self._text[decl.start_byte:decl.end_byte].decode()
-                        self._locals.add(name)
-                        if array and own:
-                            self._arrays.add(name)
-                        if pointer:
-                            self._pointers.add(name)
-                            self._alias(name, decl)
-            for name in self._pointers - self._params:  # `log_addr = log;` later in the body
-                for n in index.get(name, ()):
-                    p = n.parent
-                    value = p.child_by_field_name("right") if p is not None and \
-                        p.type == "assignment_expression" and p.child_by_field_name("left") == n \
-                        else None
-                    source = node_text(self._text, strip(value)) if value is not None else ""
-                    if source and source in self._params:
-                        self._aliases[name] = source
-            self._index = index
-        return self._index
-
-    def _alias(self, name: str, decl: Node) -> None:
-        """`u32 *regs_buff = p;` with p a parameter: regs_buff points at the caller's memory
-        (so does a pointer local assigned from a parameter in the body: `log_addr = log;`)."""
-        init = decl.parent
-        while init is not None and init.type in ("pointer_declarator", "array_declarator",
-                                                 "parenthesized_declarator"):
-            init = init.parent
-        value = init.child_by_field_name("value") if init is not None and \
-            init.type == "init_declarator" else None
-        if value is not None:
-            value = strip(value)
-            if value.type == "identifier" and node_text(self._text, value) in self._params:
-                self._aliases[name] = node_text(self._text, value)
+    def _build(self) -> BodyNames:
+        """The body's names (body_names.py): each name's uses and declarations."""
+        if self._names is None:
+            self._names = BodyNames(self._body, self._text, self._params)
+        return self._names
 
     def caller_memory(self, name: str, through: bool) -> bool:
         """Does writing into ``name`` (through it, when ``through``) write memory the caller
         passed: the function's pointer parameter or a local copy of it, or a macro's
         parameter (the caller's lvalue itself)?"""
-        self._build()
-        if self._macro and name in self._params and name not in self._locals:
+        declared = self._build().declared(name)
+        if self._macro and name in self._params and not declared.local:
             return True
-        return through and (name in self._params or name in self._aliases)
+        return through and (name in self._params or bool(declared.alias))
 
     def _jumps(self) -> Jumps:
         if self._gotos is None:
@@ -160,17 +106,14 @@ class UseTracer:
         return self._gotos
 
     def is_local(self, name: str) -> bool:
-        self._build()
-        return name in self._locals
+        return self._build().declared(name).local
 
     def is_own_array(self, name: str) -> bool:
         """Is ``name`` an array declared in this function's body (not static)?"""
-        self._build()
-        return name in self._arrays
+        return self._build().declared(name).array
 
     def is_pointer(self, name: str) -> bool:
-        self._build()
-        return name in self._pointers
+        return self._build().declared(name).pointer
 
     def into_caller(self, name: str) -> Grade:
         """A value written through ``name``, the caller's pointer (caller_memory): `returned`;
@@ -179,7 +122,8 @@ class UseTracer:
         (`encode_l12_threshold(t, &scale, &value)` writes into the caller's locals, whose
         uses decide: _through)."""
         if self._param_mode and not self._macro:
-            param = name if name in self._params else self._aliases.get(name)
+            param = name if name in self._params else \
+                self._build().declared(name).alias or None
             if param is not None and param in self._param_list:
                 self._outs.add(self._param_list.index(param) + 1)
                 return Grade.DISCARDED
@@ -265,10 +209,9 @@ class UseTracer:
         if other is None or (op is not None and op.type == "-" and other != left):
             return False
         other, own = strip(other), strip(operand)
-        self._build()
-        if own.type == "identifier" and node_text(self._text, own) in self._pointers:
+        if own.type == "identifier" and self.is_pointer(node_text(self._text, own)):
             return False
-        if other.type == "identifier" and node_text(self._text, other) in self._pointers:
+        if other.type == "identifier" and self.is_pointer(node_text(self._text, other)):
             return True
         # the sum is a pointer: returned by a function that returns one, or set into a local
         # pointer (`return iommu->reg + off;` in a `void __iomem *` function)
@@ -285,8 +228,8 @@ class UseTracer:
         if p.type == "assignment_expression" and p.child_by_field_name("right") == node:
             left = p.child_by_field_name("left")
             return left is not None and left.type == "identifier" and \
-                node_text(self._text, left) in self._pointers and \
-                node_text(self._text, left) not in self._arrays
+                self.is_pointer(node_text(self._text, left)) and \
+                not self.is_own_array(node_text(self._text, left))
         return False
 
     def _returns_pointer(self) -> bool:
@@ -443,7 +386,7 @@ class UseTracer:
             # + off)`) reads it through that local; tested (`if (!p)`) or kept elsewhere, it
             # is no read of what it points at
             copy = _pointer_copy(use, self._text)
-            if copy is not None and node_text(self._text, copy) in self._pointers and \
+            if copy is not None and self.is_pointer(node_text(self._text, copy)) and \
                     depth < MAX_DEPTH:
                 return self.grade_local(node_text(self._text, copy), copy, depth + 1,
                                         pointee=True)
