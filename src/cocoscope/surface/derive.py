@@ -122,19 +122,23 @@ def derive(summaries: list[FileSummary], catalogue: Catalogue) -> tuple[dict[Key
     # resolving every reference up front would cost more than the fixpoint itself).
     # A definition naming a callee twice is listed twice, next to itself: harmless, since a
     # definition already queued is not queued again (and cheaper than a set per definition).
+    # Each list is in definition order (the queue's order, hence the chains, depend on it).
     dependants: defaultdict[str, list[int]] = defaultdict(list)
     for i, (_path, _key, d) in enumerate(res.defs):
-        callees = [c for c, _k in d.ret]
-        if d.outs:
-            callees += [c for _p, (c, _k) in d.outs]
-        if d.literal_outs:
-            callees += [c for _p, (c, _k), _l in d.literal_outs]
-        if d.decided:
-            callees += [c for c, _k in d.decided]
-        for callee in callees:
+        for callee, _k in d.ret:
             dependants[callee].append(i)
-            if "->" in callee:
-                dependants["->" + callee.rsplit("->", 1)[1]].append(i)
+        for _p, (callee, _k) in d.outs:
+            dependants[callee].append(i)
+        for _p, (callee, _k), _l in d.literal_outs:
+            dependants[callee].append(i)
+        for callee, _k in d.decided:
+            dependants[callee].append(i)
+    # a member call `x->op(...)` also wakes on a catalogue `->op`
+    members: defaultdict[str, list[int]] = defaultdict(list)
+    for callee in [c for c in dependants if "->" in c]:
+        members["->" + callee.rsplit("->", 1)[1]] += dependants[callee]
+    for member, found_in in members.items():
+        dependants[member] = sorted(dependants.get(member, []) + found_in)
     # Only definitions that mention a catalogue primitive can become sources first.
     queue = deque(dict.fromkeys(i for name in catalogue.primitives
                                 for i in dependants.get(name, ())))
