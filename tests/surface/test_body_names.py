@@ -58,3 +58,28 @@ def test_declared() -> None:
     assert names.declared("val") == (True, False, False, "")
     assert names.declared("n") == (True, False, False, "")
     assert not names.declared("MACRO_1000baseT_Full").local
+
+
+FIELDS = b"""
+static void g(struct dev *d, struct s *p)
+{
+	d->regs.val = 1;
+	x = d -> regs . val + (d->regs).val + p->val;
+	y = (d->regs.val).val;  /* d->regs.val */
+}
+"""
+
+
+def test_fields_by_their_text() -> None:
+    parsed = parse(FIELDS)
+    body = next(b for b in parsed.bodies if b.name == "g")
+    names = BodyNames(body.node, parsed.text, frozenset(body.params))
+    expected = [n for n in captures("(field_expression) @f", body.node).get("f", ())
+                if "".join(parsed.text[n.start_byte:n.end_byte].decode().split()) ==
+                "d->regs.val"]
+    found = names.fields("d->regs.val")
+    assert len(found) == 3  # white space aside; not `(d->regs).val` or the comment
+    assert [n.byte_range for n in found] == [n.byte_range for n in expected]
+    outer = names.fields("(d->regs.val).val")
+    assert len(outer) == 1 and outer[0].start_byte < found[-1].start_byte
+    assert names.fields("p->val") and not names.fields("p->nothing")

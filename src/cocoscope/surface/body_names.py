@@ -19,6 +19,8 @@ from cocoscope.surface.destinations import strip
 _WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _DIGITS = frozenset(b"0123456789")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LAST_NAME = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_]*$")
+_SPACE_RE = re.compile(r"\s+")
 
 
 class Declared(NamedTuple):
@@ -43,6 +45,7 @@ class BodyNames:
         self._text = text
         self._params = params
         self._uses: dict[str, list[Node]] = {}
+        self._fields: dict[str, list[Node]] = {}
         self._declared: dict[str, Declared] = {}
 
     def declared(self, name: str) -> Declared:
@@ -118,10 +121,14 @@ class BodyNames:
         return uses or default
 
     def _find(self, name: str) -> list[Node]:
-        """Each occurrence of ``name``'s bytes that the tree has as an identifier (not a
-        field, type, label, comment or string): one starting a word, or after a number
-        whose lexing ends inside the word (`1000baseT_Full` in a pasted macro name)."""
-        text, body, word = self._text, self._body, name.encode()
+        return self._occurrences(name.encode(), "identifier")
+
+    def _occurrences(self, word: bytes, kind: str) -> list[Node]:
+        """Each occurrence of ``word`` that the tree has as a token of type ``kind`` (an
+        identifier: not a field, type, label, comment or string): one starting a word, or
+        after a number whose lexing ends inside the word (`1000baseT_Full` in a pasted
+        macro name)."""
+        text, body = self._text, self._body
         end, size = body.end_byte, len(word)
         out = []
         at = text.find(word, body.start_byte, end)
@@ -129,11 +136,42 @@ class BodyNames:
             after = at + size
             if (after >= len(text) or text[after] not in _WORD) and _word_start(text, at):
                 node = body.descendant_for_byte_range(at, after)
-                if node is not None and node.type == "identifier" and \
+                if node is not None and node.type == kind and \
                         node.start_byte == at and node.end_byte == after:
                     out.append(node)
             at = text.find(word, after, end)
         return out
+
+    def fields(self, lvalue: str) -> Sequence[Node]:
+        """The field expressions of the body whose text, without white space, is
+        ``lvalue`` (`s->a.b`), in document order: found from the occurrences of its last
+        member's name."""
+        found = self._fields.get(lvalue)
+        if found is None:
+            last = _LAST_NAME.search(lvalue)
+            if last is None:  # no name at the end (a MISSING member): read every one
+                found = [n for n in captures("(field_expression) @f", self._body).get("f", ())
+                         if squeeze(node_text(self._text, n)) == lvalue]
+            else:
+                found = []
+                for member in self._occurrences(last.group().encode(), "field_identifier"):
+                    field = member.parent
+                    if field is not None and field.type == "field_expression" and \
+                            field.child_by_field_name("field") == member and \
+                            squeeze(node_text(self._text, field)) == lvalue:
+                        found.append(field)
+                found.sort(key=_document_position)  # `(p->a.x).x`: the outer one first
+            self._fields[lvalue] = found
+        return found
+
+
+def squeeze(text: str) -> str:
+    """``text`` without white space."""
+    return _SPACE_RE.sub("", text)
+
+
+def _document_position(node: Node) -> tuple[int, int]:
+    return node.start_byte, -node.end_byte
 
 
 def _word_start(text: bytes, at: int) -> bool:

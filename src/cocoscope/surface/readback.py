@@ -5,11 +5,10 @@ pointer aims into a structure (a copy through it is stored there)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Protocol
 
-from cocoscope.surface.body_names import BodyNames
+from cocoscope.surface.body_names import BodyNames, squeeze
 from cocoscope.surface.cparse import Node, arg_position, callee_name, node_text
 from cocoscope.surface.grade import MAX_DEPTH, Grade, classify, riskiest, strip
 from cocoscope.surface.grades import UseTracer as Uses
@@ -36,7 +35,6 @@ class UseTracer(Uses, Protocol):
     _body: Node
     _text: bytes
     _params: frozenset[str]
-    _fields: dict[str, list[Node]] | None
     _param_grader: ParamGrader | None
 
     def _build(self) -> BodyNames: ...
@@ -63,18 +61,8 @@ def points_into_structure(t: UseTracer, name: str) -> bool:
     return False
 
 
-def _field_index(t: UseTracer) -> dict[str, list[Node]]:
-    if t._fields is None:
-        from cocoscope.surface.cparse import captures
-
-        t._fields = {}
-        for n in captures("(field_expression) @f", t._body).get("f", ()):
-            t._fields.setdefault(_squeeze(node_text(t._text, n)), []).append(n)
-    return t._fields
-
-
 def field_reads(t: UseTracer, base: str, field: str) -> list[Node]:
-    return [n for n in _field_index(t).get(f"{base}->{field}", ())
+    return [n for n in t._build().fields(f"{base}->{field}")
             if _assigned(n) is None]
 
 
@@ -104,7 +92,7 @@ def stored(t: UseTracer, target: Node, depth: int) -> Grade:
     if target.type != "field_expression" or base.type != "identifier" or depth >= MAX_DEPTH:
         return Grade.STORED
     after = target.parent.end_byte if target.parent is not None else target.end_byte
-    same = [n for n in _field_index(t).get(_squeeze(node_text(t._text, target)), ())
+    same = [n for n in t._build().fields(squeeze(node_text(t._text, target)))
             if n.start_byte >= after]
     writes = [w for n in same if (w := _assigned(n)) is not None]
     # Calls ``base`` itself is handed to: what a same-file function reads from
@@ -187,13 +175,6 @@ def _inside_structure(value: Node, text: bytes, tracer: UseTracer) -> bool:
             return True  # through a pointer: not a local's own memory
         value = strip(value.child_by_field_name("argument") or value)
     return value.type == "identifier" and not tracer.is_local(node_text(text, value))
-
-
-_SPACE_RE = re.compile(r"\s+")
-
-
-def _squeeze(text: str) -> str:
-    return _SPACE_RE.sub("", text)
 
 
 def _assigned(node: Node) -> Node | None:

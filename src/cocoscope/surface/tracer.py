@@ -73,7 +73,6 @@ class UseTracer:
         self._returns = False  # ... and a return statement was reached
         self._outs: set[int] = set()  # ... and the pointer parameters it was written through
         self._pointee_param = ""  # ... grading what that pointer parameter points at
-        self._fields: dict[str, list[Node]] | None = None  # field expressions by their text
         # What grading asks again for every value of a function (each site, each copy into a
         # local): a name's uses in order with the writes among them, the write at a use (both
         # also by the member graded: grade_member), a use's pinning test.
