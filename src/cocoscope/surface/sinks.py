@@ -51,6 +51,12 @@ _DISCARDED, _RETURNED, _COMPARED, _INDEX, _STORED, _WRITTEN_BACK, _PRINTED = (
     g.value for g in (Grade.DISCARDED, Grade.RETURNED, Grade.COMPARED, Grade.INDEX, Grade.STORED,
                       Grade.WRITTEN_BACK, Grade.PRINTED))
 _SINKS = frozenset({Grade.WRITTEN_BACK.value, Grade.PRINTED.value, VALUE})
+# Pseudo-callees (dataflow.Def.flows): what a macro does with a parameter by itself, what
+# lets the value escape, and a parameter's uses that say it only tests or ignores it
+_OWN_USES = frozenset({RETURN, STORE, INDEX, TESTED, UNUSED, EXIT})
+_ESCAPES = frozenset({RETURN, STORE, INDEX})
+_ONLY_UNUSED = frozenset({(UNUSED, 0)})
+_ONLY_TESTED = frozenset({(TESTED, 0)})
 # What a store helper may do with a parameter besides assigning it into memory: convert it
 # and hand it to other store helpers. A function that also prints or writes the value does more
 # than store it (pcibios_scan_root(busnum) prints it and scans a bus): its argument stays
@@ -106,8 +112,7 @@ def derive_sinks(res: Resolver, sources: Mapping[Key, Source] | None = None,
         # store or index macro without any sink below it.
         # So can a function that assigns nothing and returns a parameter (a value function),
         # and one that stores a parameter (a store helper).
-        seed = (d.kind == "macro" and bool(callees & {RETURN, STORE, INDEX, TESTED, UNUSED,
-                                                      EXIT})) \
+        seed = (d.kind == "macro" and not callees.isdisjoint(_OWN_USES)) \
             or (d.pure is not None and RETURN in callees) or STORE in callees
         if d.pure:
             callees.update(d.pure)
@@ -187,18 +192,18 @@ def _evaluate(d: Def, kind: Callable[[str, int], str], is_pure: bool) -> SinkInf
         by_param.setdefault(p, set()).add((callee, k))
     found: list[tuple[int, str]] = []
     for p, uses in sorted(by_param.items()):
-        escapes = {c for c, _k in uses} & {RETURN, STORE, INDEX}
-        if uses == {(UNUSED, 0)}:
+        escapes = {c for c, _k in uses if c in _ESCAPES}
+        if uses == _ONLY_UNUSED:
             found.append((p, _DISCARDED))  # `#define DEBUG_AUTOCONF(fmt...) do {} ...`
             continue
         if (EXIT, 0) in uses:
             found.append((p, _RETURNED))  # `#define return_ACPI_STATUS(s) return(s)`
             continue
-        if uses == {(TESTED, 0)}:
+        if uses == _ONLY_TESTED:
             if is_pure:
                 found.append((p, _COMPARED))  # only tested: IRQ_RETVAL(x)
             continue
-        kinds = {kind(c, k) for c, k in uses if c not in (RETURN, STORE, INDEX)}
+        kinds = {kind(c, k) for c, k in uses if c not in _ESCAPES}
         if d.kind == "macro" and _RETURNED in kinds and not escapes:
             # handed to a macro that returns it from the user: `#define return_ACPI_STATUS(s)
             # ACPI_TRACE_EXIT(acpi_ut_status_exit, acpi_status, s)` when ACPI debugging is on
