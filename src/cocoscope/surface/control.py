@@ -44,7 +44,7 @@ class Statements:
     every call that passes a parameter. In a tree a node's span lies inside another's exactly
     when it is its descendant, so the answer is the walk's."""
 
-    __slots__ = ("_conds", "_ends", "_starts", "_types", "_up", "nodes")
+    __slots__ = ("_conds", "_ends", "_ifs", "_starts", "_types", "_up", "nodes")
 
     def __init__(self, nodes: list[Node]) -> None:
         self.nodes = nodes
@@ -52,6 +52,7 @@ class Statements:
         self._ends: list[int] = []
         self._types: list[str] = []
         self._up: list[int] = []  # the innermost statement enclosing each one (-1: none)
+        self._ifs: list[int] = []  # how many `if` statements come before each one
         self._conds: dict[int, tuple[Node, int, int] | None] = {}
 
     def within(self, node: Node) -> tuple[int, int]:
@@ -67,6 +68,9 @@ class Statements:
         ends = self._ends = list(map(_END, self.nodes))
         self._types = list(map(_TYPE, self.nodes))
         up = self._up = [-1] * len(starts)
+        ifs = self._ifs = [0]
+        for t in self._types:
+            ifs.append(ifs[-1] + (t == "if_statement"))
         open_: list[int] = []  # enclosing statements of the current one, innermost last
         for i, start in enumerate(starts):
             while open_ and ends[open_[-1]] <= start:
@@ -74,6 +78,10 @@ class Statements:
             if open_:
                 up[i] = open_[-1]
             open_.append(i)
+
+    def has_if(self, lo: int, hi: int) -> bool:
+        """Whether an `if` statement is among statements [lo, hi) (from ``within``)."""
+        return self._ifs[hi] > self._ifs[lo]
 
     def enclosing(self, lo: int, hi: int, start: int, end: int) -> list[int]:
         """Indices in [lo, hi) (from ``within``) of the statements whose span holds

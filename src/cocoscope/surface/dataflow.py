@@ -116,6 +116,7 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
     call_list: list[tuple[str, list[Node], int, int]] = []
     guard_scope = GuardScope(body.node, stmts)
     guard_span: tuple[int, int] | None = None  # the statements inside the definition
+    unguarded = True
     guard_ifs: dict[int, tuple[int, bool] | None] = {}  # enclosing_guard's memo
     names: Names | None = None  # made on first need: conditions are rare
     passes: list[tuple[int, Ref, tuple[tuple[int, Expr], ...]]] = []
@@ -131,12 +132,15 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
             val = strip(arg_list[poll[1] - 1]) if len(arg_list) >= poll[1] else None
             if val is not None and val.type == "identifier":
                 local.setdefault(text[val.start_byte:val.end_byte].decode(), set()).add((op, 0))
-        guard: tuple[int, bool] | None = None
-        guard_known = False  # looked up once per call, and only when a parameter is passed
-        literals: tuple[tuple[int, bool], ...] | None = None  # likewise
+        passed: list[tuple[int, str]] = []  # (position, parameter) of each bare parameter
+        numbers: list[tuple[int, Node]] = []  # (position, node) of each literal argument
         for k, arg in enumerate(arg_list, start=1):
-            arg = strip(arg)
             t = arg.type
+            if t in _LITERALS:
+                numbers.append((k, arg))
+            elif t in _WRAPPED:
+                arg = strip(arg)
+                t = arg.type
             if t == "pointer_expression" and text[arg.start_byte:arg.start_byte + 1] == b"&":
                 inner = arg.child_by_field_name("argument")
                 if inner is not None and inner.type == "identifier":
@@ -148,27 +152,29 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
             elif t == "identifier":
                 ident = text[arg.start_byte:arg.end_byte].decode("utf-8", "replace")
                 if ident in params:
-                    if literals is None:
-                        literals = _literal_args(arg_list, text)
-                    if literals:
-                        literal_outs.add((params[ident], (name, k), literals))
-                    else:
-                        outs.add((params[ident], (name, k)))
-                    # only here is the guard needed (most calls pass no parameter)
-                    if not guard_known:
-                        guard_span = guard_span or stmts.within(body.node)
-                        guard = enclosing_guard(call, params, text, guard_scope, stmts, guard_span,
-                                                guard_ifs)
-                        guard_known = True
-                    if guard is not None:
-                        guards.add((params[ident], (name, k), *guard))
-                    if name in local_functions and not macro:
-                        names = names or Names.of(body.node, text, params, decls)
-                        if passed := call_arguments(arg_list, text, names,
-                                                    params.keys() - body.pointers, k):
-                            passes.append((params[ident], (name, k), passed))
+                    passed.append((k, ident))
                 else:  # lvalue-writing macros such as rdmsrl(msr, val)
                     local.setdefault(ident, set()).add((name, k))
+        if not passed:  # most calls pass no parameter: no literals, guard or conditions
+            continue
+        literals = _literal_args(numbers, text)
+        if guard_span is None:
+            guard_span = stmts.within(body.node)
+            # no `if` in the definition nor around it: no call of it is guarded
+            unguarded = not stmts.has_if(*guard_span) and guard_scope.clear_above()
+        guard = None if unguarded else enclosing_guard(call, params, text, guard_scope, stmts,
+                                                       guard_span, guard_ifs)
+        for k, ident in passed:
+            if literals:
+                literal_outs.add((params[ident], (name, k), literals))
+            else:
+                outs.add((params[ident], (name, k)))
+            if guard is not None:
+                guards.add((params[ident], (name, k), *guard))
+            if name in local_functions and not macro:
+                names = names or Names.of(body.node, text, params, decls)
+                if conds := call_arguments(arg_list, text, names, params.keys() - body.pointers, k):
+                    passes.append((params[ident], (name, k), conds))
     flows: list[tuple[str, str | int, set[Ref], set[str]]] = []
     call_outs = set(outs)
     param_writes: list[tuple[int, Node]] = []  # assignments through a parameter (flows index)
@@ -223,8 +229,8 @@ def summarise(body: Body, text: bytes, calls: list[tuple[Node, str]], assigns: l
     ret: set[Ref] = set()
     returned: set[str] = set()
     for r in returns:
-        expr = r.named_children[0] if r.named_children else None
-        refs, idents = value_refs(expr, text)
+        kids = r.named_children
+        refs, idents = value_refs(kids[0] if kids else None, text)
         ret |= refs
         returned |= idents
         for i in idents:
@@ -276,16 +282,23 @@ def _short(fn: Node) -> bool:
     return fn.end_point[0] - fn.start_point[0] < _HELPER_LINES
 
 
-def _literal_args(args: list[Node], text: bytes) -> tuple[tuple[int, bool], ...]:
-    """(position, nonzero) of a call's integer-literal arguments (`0`, `1U`, `true`)."""
+# A call's argument types read once in summarise's pass over its arguments: the literals
+# (for _literal_args) and what strip() would unwrap.
+_LITERALS = frozenset({"number_literal", "true", "false"})
+_WRAPPED = frozenset({"parenthesized_expression", "cast_expression"})
+
+
+def _literal_args(numbers: list[tuple[int, Node]], text: bytes) -> tuple[tuple[int, bool], ...]:
+    """(position, nonzero) of a call's integer-literal arguments (`0`, `1U`, `true`), from
+    its (position, node) arguments whose type is in _LITERALS."""
     out = []
-    for k, arg in enumerate(args, start=1):
+    for k, arg in numbers:
         t = arg.type
         if t == "number_literal":
             value = int_literal(text[arg.start_byte:arg.end_byte].decode("utf-8", "replace"))
             if value is not None:
                 out.append((k, value != 0))
-        elif t == "true" or t == "false":
+        else:
             out.append((k, t == "true"))
     return tuple(out)
 
@@ -394,6 +407,8 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
     stmts = Statements(parsed.caps.get("k", []))
     macro_stmts = Statements(parsed.macro_caps.get("k", []))
     for body in parsed.bodies:
+        if id(body) not in calls and _inert(body):
+            continue
         caps = per_body.get(id(body), {})
         rets = caps.get("r", [])
         exits = None
@@ -418,6 +433,15 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
                              for n in parsed.caps.get("i", ())}))
     return FileSummary(path, sha, tuple(defs), frozenset(called), mentioned, parsed.error_ranges,
                        "", includes, _leaf_constants(parsed), parsed.conditionals)
+
+
+def _inert(body: Body) -> bool:
+    """Whether a definition without calls has nothing that could flow (its Def would be
+    dropped): no callee's data without a call, and no parameter that carries a value (a
+    function's pointer parameters do not; a macro's parameters always get Def.flows)."""
+    if body.kind == "macro":
+        return not any(body.params)
+    return all(not p or p.removesuffix("...") in body.pointers for p in body.params)
 
 
 _LEAF_NAME = re.compile(r"CPUID|LEAF|MSR")

@@ -66,7 +66,13 @@ def param_flows(marks: dict[str, set[int]], calls: list[tuple[str, list[Node], i
         if name in VALUE_FUNCS or not mentions(start, end):
             continue
         for k, arg in enumerate(args, start=1):
-            for p in of_node(arg) - dead:
+            if arg.type == "identifier":  # most arguments: of_node's answer without its walk
+                held = marks.get(text[arg.start_byte:arg.end_byte].decode("utf-8", "replace"))
+                if held is None:
+                    continue
+            else:
+                held = of_node(arg)
+            for p in held - dead:
                 out.add((p, name, k))
     return tuple(sorted(x for x in out if x[0] not in dead))
 

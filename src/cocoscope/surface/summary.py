@@ -104,8 +104,15 @@ def value_refs(node: Node | None, text: bytes) -> tuple[set[Ref], set[str]]:
     idents: set[str] = set()
     if node is None:
         return calls, idents
-    stack = [node]
     kinds = _KIND
+    t = node.type
+    # most values are a name or a constant (`return ret;`, `x = 0`): no walk for those
+    if t == "identifier":
+        idents.add(text[node.start_byte:node.end_byte].decode("utf-8", "replace"))
+        return calls, idents
+    if t not in kinds:
+        return calls, idents
+    stack = [node]
     while stack:
         n = stack.pop()
         kind = kinds.get(n.type)
@@ -115,7 +122,8 @@ def value_refs(node: Node | None, text: bytes) -> tuple[set[Ref], set[str]]:
             idents.add(text[n.start_byte:n.end_byte].decode("utf-8", "replace"))
         elif kind == _CALL:
             name = callee_name(n, text)
-            if name in VALUE_FUNCS or is_cast_call(n):
+            # a cast call's function is parenthesised: callee_name says "" for it
+            if name in VALUE_FUNCS or (not name and is_cast_call(n)):
                 # le32_to_cpu(readl(p)) is still readl's value; so is `(u32)(v >> 32)`,
                 # which a parser without the typedefs reads as a call of `(u32)`.
                 args = n.child_by_field_name("arguments")
