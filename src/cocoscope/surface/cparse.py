@@ -316,6 +316,44 @@ def callee_name(call: Node, text: bytes | None = None) -> str:
     return ""
 
 
+_NAMED_CALL = re.compile(rb"([A-Za-z_]\w*)\s*\(")
+# Words a call's function can start with that are no identifier: the grammar's keywords,
+# primitive types and literals (`asm(...)(...)`, `sizeof(x)`, `size_t(x)`, `NULL(x)`).
+_NOT_NAMES_EXTRA = frozenset({
+    "TRUE", "FALSE", "true", "false", "NULL", "nullptr", "bool", "char", "int", "float",
+    "double", "void", "size_t", "ssize_t", "ptrdiff_t", "intptr_t", "uintptr_t", "charptr_t",
+    "nullptr_t", "max_align_t", "char8_t", "char16_t", "char32_t",
+    *(f"{u}int{n}_t" for u in ("", "u") for n in (8, 16, 32, 64))})
+
+
+@cache
+def _not_names() -> frozenset[str]:
+    lang = language()
+    words = (lang.node_kind_for_id(i) or "" for i in range(lang.node_kind_count)
+             if not lang.node_kind_is_named(i))
+    return frozenset(w for w in words if re.fullmatch(r"[A-Za-z_]\w*", w)) | _NOT_NAMES_EXTRA
+
+
+def callee_names(calls: list[Node], text: bytes) -> list[str]:
+    """callee_name of each of ``calls`` (call nodes in document order). A call whose bytes
+    start `name(` calls that name, read from the bytes without asking the tree for its
+    function, unless another call starts at the same byte: then one of them is `name(...)`
+    and the other calls its result (`f(x)(y)`, `f(x)->op(y)`) and the tree says which."""
+    out = []
+    match, not_names = _NAMED_CALL.match, _not_names()
+    last = len(calls) - 1
+    for i, call in enumerate(calls):
+        start = call.start_byte
+        m = match(text, start)
+        if m is not None and (name := m.group(1).decode()) not in not_names and (
+                i == 0 or calls[i - 1].start_byte != start) and (
+                i == last or calls[i + 1].start_byte != start):
+            out.append(name)
+        else:
+            out.append(callee_name(call, text))
+    return out
+
+
 def call_nodes(node: Node) -> list[Node]:
     return captures("(call_expression) @c", node).get("c", [])
 

@@ -22,7 +22,7 @@ from cocoscope.surface.cparse import (
     Node,
     ParsedFile,
     call_args,
-    callee_name,
+    callee_names,
     captures,
 )
 from cocoscope.surface.destinations import strip
@@ -356,7 +356,7 @@ def _bucket(caps: dict[str, list[Node]], index: BodyIndex, called: set[str], tex
     per_body: dict[int, dict[str, list[Node]]] = {}
     calls: dict[int, list[tuple[Node, str]]] = {}
     found = caps.get("c", [])
-    names = [callee_name(n, text) for n in found]
+    names = callee_names(found, text)
     for n, name in zip(found, names, strict=True):
         if not name:
             continue

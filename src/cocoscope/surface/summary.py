@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from cocoscope.surface.callees import VALUE_FUNCS
-from cocoscope.surface.cparse import Node, callee_name, is_cast_call
+from cocoscope.surface.cparse import Node, callee_name, is_cast_call, language
 
 Ref = tuple[str, int]  # (callee, 0 for its return value or the 1-based out-argument)
 
@@ -96,6 +96,17 @@ _KIND = {"call_expression": _CALL, "identifier": _IDENT, "conditional_expression
          "compound_literal_expression": _BUILT, "initializer_pair": _BUILT,
          "initializer_list": _LIST, "compound_statement": _STMT, "expression_statement": _STMT,
          "generic_expression": _GENERIC}
+# _KIND by the grammar's symbol ids (Node.kind_id: an int, cheaper to read and to look up
+# than the type's name, which the binding builds as a new string on every read)
+_KIND_BY_ID: dict[int, int] = {}
+
+
+def _kinds_by_id() -> dict[int, int]:
+    if not _KIND_BY_ID:
+        lang = language()
+        _KIND_BY_ID.update((i, k) for i in range(lang.node_kind_count)
+                           if (k := _KIND.get(lang.node_kind_for_id(i) or "", 0)))
+    return _KIND_BY_ID
 
 
 def value_refs(node: Node | None, text: bytes) -> tuple[set[Ref], set[str]]:
@@ -104,18 +115,18 @@ def value_refs(node: Node | None, text: bytes) -> tuple[set[Ref], set[str]]:
     idents: set[str] = set()
     if node is None:
         return calls, idents
-    kinds = _KIND
-    t = node.type
+    kinds = _KIND_BY_ID or _kinds_by_id()
+    kind = kinds.get(node.kind_id)
     # most values are a name or a constant (`return ret;`, `x = 0`): no walk for those
-    if t == "identifier":
+    if kind == _IDENT:
         idents.add(text[node.start_byte:node.end_byte].decode("utf-8", "replace"))
         return calls, idents
-    if t not in kinds:
+    if kind is None:
         return calls, idents
     stack = [node]
     while stack:
         n = stack.pop()
-        kind = kinds.get(n.type)
+        kind = kinds.get(n.kind_id)
         if kind is None:
             continue
         if kind == _IDENT:
