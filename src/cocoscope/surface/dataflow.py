@@ -25,6 +25,7 @@ from cocoscope.surface.cparse import (
     callee_names,
     captures,
 )
+from cocoscope.surface.defines import aliases, int_literal, leaf_constants
 from cocoscope.surface.destinations import strip
 from cocoscope.surface.literals import Expr
 from cocoscope.surface.param_flows import (
@@ -425,14 +426,14 @@ def file_summary(path: str, sha: str, parsed: ParsedFile, global_names: frozense
     for start, end, _line in parsed.error_ranges:
         called.update(m.group(1).decode() for m in _CALL_RE.finditer(text, start, end))
     mentioned = frozenset(g for g in global_names if g.encode() in text)
-    defs.extend(_aliases(parsed))
+    defs.extend(aliases(parsed))
     # Only definitions through which data can flow matter to the fixpoint; dropping the rest
     # keeps a whole-tree run's summaries small.
     defs = [d for d in defs if d.ret or d.outs or d.flows or d.literal_outs]
     includes = tuple(sorted({text[n.start_byte:n.end_byte].decode("utf-8", "replace")
                              for n in parsed.caps.get("i", ())}))
     return FileSummary(path, sha, tuple(defs), frozenset(called), mentioned, parsed.error_ranges,
-                       "", includes, _leaf_constants(parsed), parsed.conditionals)
+                       "", includes, leaf_constants(parsed), parsed.conditionals)
 
 
 def _inert(body: Body) -> bool:
@@ -442,51 +443,3 @@ def _inert(body: Body) -> bool:
     if body.kind == "macro":
         return not any(body.params)
     return all(not p or p.removesuffix("...") in body.pointers for p in body.params)
-
-
-_LEAF_NAME = re.compile(r"CPUID|LEAF|MSR")
-_ALIAS_ARGS = 6  # out-argument positions an object-like alias forwards
-
-
-def _aliases(parsed: ParsedFile) -> list[Def]:
-    """Object-like macros that rename a function (`#define dma_inb inb`): calls of the alias
-    are calls of the target, return value and out-arguments alike. All-capital targets are
-    constants (`#define FOO_REG BAR_REG`), not functions, and are left out."""
-    out = []
-    for m in parsed.caps.get("m", ()):
-        name, value = m.child_by_field_name("name"), m.child_by_field_name("value")
-        if m.type != "preproc_def" or name is None or value is None:
-            continue
-        target = (value.text or b"").strip().decode("utf-8", "replace")
-        if not target.isidentifier() or target.isupper() or target.startswith("__cocoscope"):
-            continue
-        positions = range(1, _ALIAS_ARGS + 1)
-        out.append(Def((name.text or b"").decode(), "macro", False, m.start_point.row + 1,
-                       ((target, 0),), tuple((k, (target, k)) for k in positions),
-                       flows=tuple((k, target, k) for k in positions), pure=(target,)))
-    return out
-
-
-def int_literal(text: str) -> int | None:
-    """``0x4000000a``, ``(0x16)``, ``7U`` -> int; anything else None."""
-    text = text.strip()
-    while text.startswith("(") and text.endswith(")"):
-        text = text[1:-1].strip()
-    try:
-        return int(text.rstrip("uUlL"), 0)
-    except ValueError:
-        return None
-
-
-def _leaf_constants(parsed: ParsedFile) -> tuple[tuple[str, int], ...]:
-    out = []
-    for m in parsed.caps.get("m", ()):
-        name, value = m.child_by_field_name("name"), m.child_by_field_name("value")
-        if m.type != "preproc_def" or name is None or value is None:
-            continue
-        ident = (name.text or b"").decode()
-        if _LEAF_NAME.search(ident):
-            number = int_literal((value.text or b"").decode("utf-8", "replace").split("/*")[0])
-            if number is not None:
-                out.append((ident, number))
-    return tuple(out)
