@@ -168,3 +168,30 @@ int q(void)
     assert g[15] is Grade.COMPARED
     assert g[22] is Grade.RETURNED  # `goto out` with rc unknown
     assert g[35] is Grade.RETURNED  # `rc > 0` lets many values through
+
+
+def test_jumps_from_the_goto_keywords_and_label_names() -> None:
+    from cocoscope.surface.paths import jumps
+
+    code = b"""int f(int x)
+{
+	/* goto out; in a comment */
+	const char *s = "goto again;";
+	int goto_count = 0, out = 0;
+again:
+	if (x--)
+		goto again;
+	s->retry.out = out;
+	goto out;
+	goto nowhere;
+out:
+	return goto_count;
+}
+"""
+    parsed = parse(code, None)
+    body = parsed.bodies[0]
+    found = jumps(body.node, parsed.text)
+    again, out = code.index(b"again:"), code.index(b"out:\n")
+    # not the comment's or the string's `goto`, not `goto_count`, not the field `out`; a
+    # goto to no label of the body has no jump
+    assert found == ((code.index(b"goto again;\n"), again), (code.index(b"goto out;\n"), out))

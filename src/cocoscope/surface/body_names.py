@@ -121,26 +121,7 @@ class BodyNames:
         return uses or default
 
     def _find(self, name: str) -> list[Node]:
-        return self._occurrences(name.encode(), "identifier")
-
-    def _occurrences(self, word: bytes, kind: str) -> list[Node]:
-        """Each occurrence of ``word`` that the tree has as a token of type ``kind`` (an
-        identifier: not a field, type, label, comment or string): one starting a word, or
-        after a number whose lexing ends inside the word (`1000baseT_Full` in a pasted
-        macro name)."""
-        text, body = self._text, self._body
-        end, size = body.end_byte, len(word)
-        out = []
-        at = text.find(word, body.start_byte, end)
-        while at >= 0:
-            after = at + size
-            if (after >= len(text) or text[after] not in _WORD) and _word_start(text, at):
-                node = body.descendant_for_byte_range(at, after)
-                if node is not None and node.type == kind and \
-                        node.start_byte == at and node.end_byte == after:
-                    out.append(node)
-            at = text.find(word, after, end)
-        return out
+        return occurrences(self._body, self._text, name.encode(), "identifier")
 
     def fields(self, lvalue: str) -> Sequence[Node]:
         """The field expressions of the body whose text, without white space, is
@@ -154,7 +135,8 @@ class BodyNames:
                          if squeeze(node_text(self._text, n)) == lvalue]
             else:
                 found = []
-                for member in self._occurrences(last.group().encode(), "field_identifier"):
+                for member in occurrences(self._body, self._text, last.group().encode(),
+                                          "field_identifier"):
                     field = member.parent
                     if field is not None and field.type == "field_expression" and \
                             field.child_by_field_name("field") == member and \
@@ -163,6 +145,27 @@ class BodyNames:
                 found.sort(key=_document_position)  # `(p->a.x).x`: the outer one first
             self._fields[lvalue] = found
         return found
+
+
+def occurrences(scope: Node, text: bytes, word: bytes, kind: str) -> list[Node]:
+    """Each occurrence of ``word`` in ``scope`` that the tree has as a token of type
+    ``kind`` (an identifier: not a field, type, label, comment or string), in document order:
+    one starting a word, or after a number whose lexing ends inside the word
+    (`1000baseT_Full` in a pasted macro name). None of an empty word (a MISSING token)."""
+    end, size = scope.end_byte, len(word)
+    if not size:
+        return []
+    out = []
+    at = text.find(word, scope.start_byte, end)
+    while at >= 0:
+        after = at + size
+        if (after >= len(text) or text[after] not in _WORD) and _word_start(text, at):
+            node = scope.descendant_for_byte_range(at, after)
+            if node is not None and node.type == kind and \
+                    node.start_byte == at and node.end_byte == after:
+                out.append(node)
+        at = text.find(word, after, end)
+    return out
 
 
 def squeeze(text: str) -> str:

@@ -79,20 +79,28 @@ Jumps = tuple[tuple[int, int], ...]  # (goto statement start, its label's start)
 
 
 def jumps(body: Node, text: bytes) -> Jumps:
-    """Every `goto` in ``body`` with the start of the label it jumps to."""
-    from cocoscope.surface.cparse import captures
+    """Every `goto` in ``body`` with the start of the label it jumps to (the first label of
+    that name), found from the bytes: the `goto` keywords and the label names the tree has
+    (a query of the whole body walked every node of it). A MISSING label matches none."""
+    from cocoscope.surface.body_names import occurrences
 
-    caps = captures("(labeled_statement) @l (goto_statement) @g", body)
-    labels: dict[bytes, int] = {}
-    for lab in caps.get("l", ()):
-        name = lab.child_by_field_name("label")
-        if name is not None:
-            labels.setdefault(text[name.start_byte:name.end_byte], lab.start_byte)
+    labels: dict[bytes, int | None] = {}
     out = []
-    for g in caps.get("g", ()):
-        name = g.child_by_field_name("label")
-        if name is not None and text[name.start_byte:name.end_byte] in labels:
-            out.append((g.start_byte, labels[text[name.start_byte:name.end_byte]]))
+    for keyword in occurrences(body, text, b"goto", "goto"):
+        goto = keyword.parent
+        name = goto.child_by_field_name("label") if goto is not None and \
+            goto.type == "goto_statement" else None
+        if goto is None or name is None:
+            continue
+        label = text[name.start_byte:name.end_byte]
+        if label not in labels:
+            labels[label] = min((n.parent.start_byte for n in occurrences(
+                body, text, label, "statement_identifier") if n.parent is not None and
+                n.parent.type == "labeled_statement" and
+                n.parent.child_by_field_name("label") == n), default=None)
+        start = labels[label]
+        if start is not None:
+            out.append((goto.start_byte, start))
     return tuple(out)
 
 
