@@ -31,6 +31,13 @@ def test_every_item_once_from_worker_processes() -> None:
     assert multiprocessing.active_children() == []
 
 
+def test_no_more_workers_than_items() -> None:
+    results = run_parallel(_square_and_pid, list(range(CHUNK)), 64, "t", None)
+    next(results)  # the workers are running now
+    assert 1 <= len(multiprocessing.active_children()) <= CHUNK
+    results.close()
+
+
 def test_one_job_or_few_items_run_in_this_process() -> None:
     assert {pid for _v, pid in run_parallel(_square_and_pid, list(range(50)), 1, "t", None)} \
         == {os.getpid()}

@@ -88,7 +88,7 @@ def _forked(func: Callable[[T], R], items: list[T], jobs: int,
     workers: dict[Connection, Any] = {}  # the parent's end of each worker's pipe -> process
     finished = False
     try:
-        for _ in range(jobs):
+        for _ in range(min(jobs, len(items))):  # (-j 64 on a few files forks a few)
             mine, theirs = ctx.Pipe()
             proc = ctx.Process(target=_serve, args=(func, theirs, list(workers)), daemon=True)
             proc.start()
@@ -158,7 +158,8 @@ def _serve(func: Callable[[Any], Any], conn: Connection, others: list[Connection
         pass
     finally:
         sys.stdout.flush()
-        os._exit(0)
+        sys.stderr.flush()
+        os._exit(0)  # no interpreter teardown: the parent owns every shared resource
 
 
 def _failure(exc: Exception) -> bytes:
