@@ -136,14 +136,19 @@ class IncludeFollower:
         if not self._waiting:
             return []
         out = []
-        base = posixpath.dirname(path)
         for spelled in includes:
-            key = (base if spelled.startswith('"') else "", spelled)
-            target = self._memo.get(key)
-            if target is None:
-                found = include_targets(path, spelled, self._known)
-                target = self._memo[key] = found[0] if found else ""
+            target = self.target(path, spelled)
             if target in self._waiting:
                 self._waiting.discard(target)
                 out.append(target)
         return out
+
+    def target(self, path: str, spelled: str) -> str:
+        """The header `#include` ``spelled`` in ``path`` reads ("" when none is known),
+        remembered: a `<...>` include reads the same header from every file."""
+        key = (posixpath.dirname(path) if spelled.startswith('"') else "", spelled)
+        found = self._memo.get(key)
+        if found is None:
+            targets = include_targets(path, spelled, self._known)
+            found = self._memo[key] = targets[0] if targets else ""
+        return found

@@ -19,11 +19,18 @@ from cocoscope.surface.literals import visible_constants
 from cocoscope.surface.preproc import Defines, includer_defines
 
 
-def reachable_headers(summaries: Iterable[FileSummary], built: dict[str, str]) -> dict[str, str]:
+def reachable_headers(summaries: Iterable[FileSummary], built: dict[str, str],
+                      target: Callable[[str, str], str] | None = None) -> dict[str, str]:
     """Header path -> "y" | "m" (or "" without a config) for every scanned header a scanned
-    ``.c`` file includes."""
+    ``.c`` file includes; ``target`` resolves an include (pass 1's IncludeFollower.target,
+    which has resolved most of them already), by default among the scanned headers."""
     by_path = {s.path: s for s in summaries}
-    known = {p for p in by_path if not p.endswith(".c")}
+    if target is None:
+        known = {p for p in by_path if not p.endswith(".c")}
+
+        def target(path: str, spelled: str) -> str:
+            found = include_targets(path, spelled, known)
+            return found[0] if found else ""
     out: dict[str, str] = {}
     # Built-in files first, so a header reached from both is marked "y".
     for level in ("y", "m", ""):
@@ -32,12 +39,12 @@ def reachable_headers(summaries: Iterable[FileSummary], built: dict[str, str]) -
         while queue:
             cur = queue.popleft()
             for inc in by_path[cur].includes:
-                for target in include_targets(cur, inc, known):
-                    if target in seen or target in out:
-                        continue
-                    seen.add(target)
-                    out[target] = level  # "" when the files came without a config
-                    queue.append(target)
+                header = target(cur, inc)
+                if not header or header in seen or header in out or header not in by_path:
+                    continue
+                seen.add(header)
+                out[header] = level  # "" when the files came without a config
+                queue.append(header)
     return out
 
 

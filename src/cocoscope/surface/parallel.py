@@ -97,12 +97,9 @@ def _forked(func: Callable[[T], R], items: list[T], jobs: int,
         idle = list(workers)
         busy: dict[Any, Connection] = {}  # wait() answers its arguments, typed loosely
         while True:
-            # Hand out chunks; when few items are left they are shared out, not all given
-            # to the first worker while the other waits.
             while idle and todo:
-                n = max(1, min(CHUNK, len(todo) // (len(idle) + len(busy))))
                 conn = idle.pop()
-                conn.send([todo.popleft() for _ in range(min(n, len(todo)))])
+                conn.send(_chunk(todo, len(idle) + 1 + len(busy)))
                 busy[conn] = conn
             if not busy:
                 break
@@ -115,8 +112,7 @@ def _forked(func: Callable[[T], R], items: list[T], jobs: int,
                     workers[conn].join(timeout=1.0)
                     raise WorkerError.of(workers[conn].exitcode) from None
                 if todo:  # its next chunk before any answer is unpickled and handed on
-                    n = max(1, min(CHUNK, len(todo) // len(workers)))
-                    conn.send([todo.popleft() for _ in range(min(n, len(todo)))])
+                    conn.send(_chunk(todo, len(workers)))
                     busy[conn] = conn
                 else:
                     idle.append(conn)
@@ -137,6 +133,13 @@ def _forked(func: Callable[[T], R], items: list[T], jobs: int,
                 proc.terminate()
             conn.close()
             proc.join()
+
+
+def _chunk(todo: deque[T], ways: int) -> list[T]:
+    """The next chunk: CHUNK items, fewer when what is left is to be shared ``ways`` ways
+    (not all given to the first worker while the other waits)."""
+    n = max(1, min(CHUNK, len(todo) // ways))
+    return [todo.popleft() for _ in range(min(n, len(todo)))]
 
 
 def _serve(func: Callable[[Any], Any], conn: Connection, others: list[Connection]) -> None:

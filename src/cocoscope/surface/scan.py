@@ -192,7 +192,8 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platf
         sources = derived[1]
         stats["derive_s"] = time.monotonic() - t1
         t2 = time.monotonic()
-        for h, b in reachable_headers(summaries, {f.path: f.built for f in files}).items():
+        for h, b in reachable_headers(summaries, {f.path: f.built for f in files},
+                                         follower.target).items():
             spec.setdefault(h, FileSpec(h, b))
         raw_by_file, keymaps, problems, parsed2 = _pass2(ctx, snap, summaries, spec, derived,
                                                          jobs, progress)
