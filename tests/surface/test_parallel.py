@@ -10,11 +10,13 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 
 import pytest
 
 from cocoscope.cli import main
-from cocoscope.surface.parallel import CHUNK, Progress, WorkerError, run_parallel
+from cocoscope.surface.parallel import CHUNK, WorkerError, Workers, prepared, run_parallel
+from cocoscope.surface.progress import Progress
 from tests.paths import DATA
 
 
@@ -169,4 +171,71 @@ def test_more_items_named_by_results_are_done_too(jobs: int) -> None:
                                  more=lambda r: [r + 1000] if r < 1000 else []))
     assert sorted(done) == list(range(3 * CHUNK)) + [x + 1000 for x in range(3 * CHUNK)]
     assert out.getvalue().splitlines()[-1].startswith(f"t: {6 * CHUNK}/{6 * CHUNK} files, done")
+    assert multiprocessing.active_children() == []
+
+
+def _mark_ahead(arg: tuple[str, int]) -> tuple[int, int]:
+    """Prepared value of an item: the preparing worker's pid; a file marks that it is done."""
+    where, x = arg
+    with open(os.path.join(where, str(x)), "w"):
+        pass
+    return x, os.getpid()
+
+
+def _with_prepared(x: int) -> tuple[int, int | None, int]:
+    return x, prepared(x), os.getpid()
+
+
+def _prepared_all(where: str, n: int) -> None:
+    deadline = time.monotonic() + 60
+    while len(os.listdir(where)) < n:
+        assert time.monotonic() < deadline, "the workers prepared nothing in 60 s"
+        time.sleep(0.01)
+
+
+def test_prepared_items_go_to_the_worker_holding_them(tmp_path: pytest.TempPathFactory) -> None:
+    ahead = [0, 1, 2, 3, 4, 5]
+    with Workers(2) as w:
+        assert list(w.map(_ident, list(range(3 * CHUNK)), "t", None))  # starts the workers
+        w.prepare(_mark_ahead, [(str(tmp_path), x) for x in ahead])
+        _prepared_all(str(tmp_path), len(ahead))
+        out = list(w.map(_with_prepared, list(range(3 * CHUNK)), "t", None, key=lambda x: x))
+        # the prepared values are gone once the phase ends
+        again = list(w.map(_with_prepared, ahead * CHUNK, "t", None))
+    assert sorted(x for x, _p, _pid in out) == list(range(3 * CHUNK))
+    for x, held_by, pid in out:
+        assert (held_by == pid) if x in ahead else held_by is None
+    assert all(held_by is None for _x, held_by, _pid in again)
+    assert multiprocessing.active_children() == []
+
+
+def test_one_worker_fewer_prepares_when_no_core_is_spare(tmp_path: pytest.TempPathFactory,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # the parent works meanwhile (the fixpoint): on 2 cores, 2 preparing workers would slow it
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    with Workers(2) as w:
+        list(w.map(_ident, list(range(3 * CHUNK)), "t", None))
+        w.prepare(_mark_ahead, [(str(tmp_path), x) for x in range(6)])
+        _prepared_all(str(tmp_path), 6)
+        out = list(w.map(_with_prepared, list(range(6)), "t", None, key=lambda x: x))
+    # (the other worker may take some of them rather than idle: it holds none)
+    assert len({held_by for _x, held_by, _pid in out if held_by is not None}) == 1
+
+
+def _killed_ahead(where: str) -> tuple[int, int]:
+    with open(os.path.join(where, "killed"), "w"):
+        pass
+    os.kill(os.getpid(), signal.SIGKILL)
+    return 0, 0
+
+
+def test_a_worker_killed_while_preparing_ends_the_next_phase_with_an_error(
+        tmp_path: pytest.TempPathFactory) -> None:
+    with pytest.raises(WorkerError, match="killed by SIGKILL"), Workers(2) as w:
+        list(w.map(_ident, list(range(3 * CHUNK)), "t", None))
+        w.prepare(_killed_ahead, [str(tmp_path)])
+        _prepared_all(str(tmp_path), 1)
+        while len(multiprocessing.active_children()) == 2:  # (reaps the killed one)
+            time.sleep(0.01)
+        list(w.map(_ident, list(range(3 * CHUNK)), "t", None, key=lambda x: x))
     assert multiprocessing.active_children() == []

@@ -290,3 +290,27 @@ def test_copy_depth_limit_says_unknown_with_the_reason(inv: Inventory) -> None:
 ])
 def test_derived_sinks(inv: Inventory, line: int, grade: Grade) -> None:
     assert site(inv, "sinks.c", line, "readl").grade is grade
+
+
+def test_pass2_uses_a_parse_made_ahead_only_of_the_same_content(tmp_path: Path) -> None:
+    # Workers parse files ahead while the parent computes the fixpoint (parallel.prepare);
+    # file_sites takes such a parse only for the content (digest) and config it was made for.
+    from cocoscope.surface import parallel
+    from cocoscope.surface.cache import Cache
+    from cocoscope.surface.file_work import FileContext, file_sites, parse_ahead
+    from cocoscope.surface.sites import SourceRef
+
+    (tmp_path / "a.c").write_text("int f(void) { return inb(0x60); }\n")
+    ctx = FileContext(tmp_path, Cache(None), "fp", frozenset())
+    key, (config_key, sha, parsed) = parse_ahead(ctx, "a.c")
+    assert (key, config_key) == ("a.c", "")
+    inb = {"inb": SourceRef("inb", True, frozenset(), False, False)}
+    try:
+        parallel._PREPARED["a.c"] = (config_key, sha, parsed)
+        (tmp_path / "a.c").write_text("int f(void) { return 0; }\n")  # changed since: unread
+        assert [s.line for s in file_sites(ctx, ("a.c", sha, inb, {}))[1]] == [1]
+        assert "a.c" not in parallel._PREPARED  # handed out once
+        parallel._PREPARED["a.c"] = ("another config", sha, parsed)
+        assert file_sites(ctx, ("a.c", sha, inb, {})) == ("a.c", [], "changed during the scan")
+    finally:
+        parallel._PREPARED.clear()

@@ -217,13 +217,13 @@ def test_syntax_answers_are_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         (tree / rel).parent.mkdir(parents=True, exist_ok=True)
         (tree / rel).write_text(text)
     parsed: list[str] = []
-    real = scan_module._parse_again
+    real = scan_module.parse_again
 
     def counting(ctx: scan_module.FileContext, rel: str) -> object:
         parsed.append(rel)
         return real(ctx, rel)
 
-    monkeypatch.setattr(scan_module, "_parse_again", counting)
+    monkeypatch.setattr(scan_module, "parse_again", counting)
     specs = [FileSpec("fc.c", "y"), FileSpec("leaf.c", "y")]
 
     def run() -> list[tuple[int, Trust, str]]:

@@ -1,10 +1,15 @@
-"""Running a per-file function on all cores, with progress on stderr.
+"""Running a per-file function on all cores.
 
 The workers are forked processes of our own, each fed chunks of items through a pipe, rather
 than ``multiprocessing.Pool``: the pool's worker-maintenance thread waits on the result pipe
 too, so while a result sits unread it wakes up again and again (1.4 s of the parent's CPU
 during a cold scan's pass 1, on 2 cores shared with the workers), and a worker killed by the
 kernel (out of memory) leaves the pool waiting forever; here it ends the run with an error.
+
+One set of workers serves a whole scan (``Workers``). Between the passes the parent computes
+the fixpoint alone, a second or more on one core; meanwhile the workers parse, ahead of time,
+files pass 2 is going to ask for (``Workers.prepare``), and pass 2 hands each of those files to
+the worker that holds its parse.
 """
 
 from __future__ import annotations
@@ -14,54 +19,38 @@ import os
 import pickle
 import signal
 import sys
-import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
-from typing import Any, TextIO, TypeVar
+from types import TracebackType
+from typing import Any, TypeVar
 
 from cocoscope.errors import EXIT_INTERNAL, CocoscopeError
+from cocoscope.surface.progress import Progress
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 CHUNK = 8  # items a worker is handed at a time (pass 1: ~30 ms of work)
 
+# In a worker: what Workers.prepare had it compute ahead, by key (taken once by `prepared`;
+# dropped when the phase that could use it ends).
+_PREPARED: dict[Hashable, Any] = {}
+
+
+def prepared(key: Hashable) -> Any:
+    """In a worker, the value ``Workers.prepare`` computed ahead for ``key`` (handed out once);
+    None when there is none."""
+    return _PREPARED.pop(key, None)
+
 
 def run_parallel(func: Callable[[T], R], items: list[T], jobs: int, label: str,
                  progress: Progress | None, more: Callable[[R], list[T]] | None = None,
                  ) -> Iterator[R]:
-    """``func`` of every item, in the order they are done (not the items' order); ``more``,
-    called with each result before it is handed on, names further items to do (pass 1
-    follows #include lines: the headers a file includes)."""
-    task = progress.add_task(label, total=len(items)) if progress else None
-    grow = more
-    if more is not None and progress is not None and task is not None:
-        def grow(r: R) -> list[T]:
-            new = more(r)
-            if new:
-                progress.grow(task, len(new))
-            return new
-    results: Iterable[R]
-    if jobs <= 1 or len(items) < CHUNK:
-        results = _here(func, items, grow)
-    else:
-        results = _forked(func, items, jobs, grow)
-    for r in results:
-        if progress is not None and task is not None:
-            progress.advance(task)
-        yield r
-
-
-def _here(func: Callable[[T], R], items: list[T], more: Callable[[R], list[T]] | None,
-          ) -> Iterator[R]:
-    todo = deque(items)
-    while todo:
-        r = func(todo.popleft())
-        if more is not None:
-            todo.extend(more(r))
-        yield r
+    """``func`` of every item on workers of its own (``Workers.map``), which end with it."""
+    with Workers(jobs) as workers:
+        yield from workers.map(func, items, label, progress, more)
 
 
 class WorkerError(CocoscopeError):
@@ -81,38 +70,135 @@ class WorkerError(CocoscopeError):
         return cls(f"a scan worker process {how}; retry with fewer --jobs")
 
 
-def _forked(func: Callable[[T], R], items: list[T], jobs: int,
-            more: Callable[[R], list[T]] | None) -> Iterator[R]:
-    todo = deque(items)
-    ctx = multiprocessing.get_context("fork")
-    workers: dict[Connection, Any] = {}  # the parent's end of each worker's pipe -> process
-    finished = False
-    try:
-        for _ in range(min(jobs, len(items))):  # (-j 64 on a few files forks a few)
+class Workers:
+    """Forked worker processes for a run of several phases, started when a phase first needs
+    them (never with ``jobs`` <= 1). Leaving the context ends them: killed when it is left by
+    an exception (Ctrl-C, an error, a caller that stopped reading results)."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self._procs: dict[Connection, Any] = {}  # the parent's end of each pipe -> process
+        self._ahead: set[Connection] = set()  # workers sent something to prepare
+        self._settled = True  # no phase was left half done
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close(ended_well=kind is None)
+
+    def close(self, ended_well: bool = True) -> None:
+        for conn, proc in self._procs.items():
+            if ended_well and self._settled:
+                conn.send(None)  # done: the worker exits
+            else:
+                proc.terminate()
+            conn.close()
+        for proc in self._procs.values():
+            proc.join()
+        self._procs = {}
+
+    def map(self, func: Callable[[T], R], items: list[T], label: str,
+            progress: Progress | None, more: Callable[[R], list[T]] | None = None,
+            key: Callable[[T], Hashable] | None = None) -> Iterator[R]:
+        """``func`` of every item, in the order they are done (not the items' order); ``more``,
+        called with each result before it is handed on, names further items to do (pass 1
+        follows #include lines: the headers a file includes). An item whose ``key`` a worker
+        holds from ``prepare`` goes to that worker. With one job, or a few items and no
+        workers yet, everything runs in this process."""
+        task = progress.add_task(label, total=len(items)) if progress else None
+        grow = more
+        if more is not None and progress is not None and task is not None:
+            def grow(r: R) -> list[T]:
+                new = more(r)
+                if new:
+                    progress.grow(task, len(new))
+                return new
+        results: Iterable[R]
+        if self.jobs <= 1 or (not self._procs and len(items) < CHUNK):
+            results = _here(func, items, grow)
+        else:
+            results = self._forked(func, items, grow, key)
+        for r in results:
+            if progress is not None and task is not None:
+                progress.advance(task)
+            yield r
+
+    def prepare(self, func: Callable[[T], tuple[Hashable, Any]], items: list[T]) -> None:
+        """Have the workers compute ``func`` of ``items`` (shared out in turn) while the parent
+        does something else; each keeps ``(key, value)`` for ``prepared``. A worker stops as
+        soon as the next phase begins; what it did not get to is done by that phase itself.
+        The parent is busy meanwhile: with no core to spare, one worker fewer prepares (on 2
+        cores, a second one would slow the parent's fixpoint, which pass 2 waits for)."""
+        conns = list(self._procs)
+        if len(conns) > 1 and len(conns) >= (os.cpu_count() or 1):
+            conns = conns[:-1]
+        for i, conn in enumerate(conns):
+            if part := items[i::len(conns)]:
+                self._send(conn, ("prepare", func, part))
+                self._ahead.add(conn)
+
+    def _start(self, n: int) -> None:
+        ctx = multiprocessing.get_context("fork")
+        for _ in range(n):
             mine, theirs = ctx.Pipe()
-            proc = ctx.Process(target=_serve, args=(func, theirs, list(workers)), daemon=True)
+            proc = ctx.Process(target=_serve, args=(theirs, list(self._procs)), daemon=True)
             proc.start()
             theirs.close()
-            workers[mine] = proc
-        idle = list(workers)
+            self._procs[mine] = proc
+
+    def _send(self, conn: Connection, message: Any) -> None:
+        try:
+            conn.send(message)
+        except OSError:  # (a broken pipe) the worker is gone
+            proc = self._procs[conn]
+            proc.join(timeout=1.0)
+            raise WorkerError.of(proc.exitcode) from None
+
+    def _recv(self, conn: Connection) -> Any:
+        try:
+            return conn.recv_bytes()
+        except EOFError:
+            proc = self._procs[conn]
+            proc.join(timeout=1.0)
+            raise WorkerError.of(proc.exitcode) from None
+
+    def _holders(self) -> dict[Hashable, Connection]:
+        """Which worker holds each key it prepared (asking stops their preparing)."""
+        asked = list(self._ahead)
+        self._ahead.clear()
+        for conn in asked:
+            self._send(conn, ("held", None, None))
+        return {k: conn for conn in asked for k in pickle.loads(self._recv(conn))}
+
+    def _forked(self, func: Callable[[T], R], items: list[T],
+                more: Callable[[R], list[T]] | None, key: Callable[[T], Hashable] | None,
+                ) -> Iterator[R]:
+        if not self._procs:
+            self._start(min(self.jobs, len(items)))  # (-j 64 on a few files forks a few)
+        holders = self._holders() if self._ahead else {}
+        queues = _Queues(list(self._procs))
+        for item in items:
+            queues.add(item, holders.get(key(item)) if key is not None and holders else None)
+        self._settled = False
+        for conn in self._procs:
+            self._send(conn, ("func", func, None))
+        idle = list(self._procs)
         busy: dict[Any, Connection] = {}  # wait() answers its arguments, typed loosely
         while True:
-            while idle and todo:
+            while idle and (chunk := queues.take(idle[-1])):
                 conn = idle.pop()
-                conn.send(_chunk(todo, len(idle) + 1 + len(busy)))
+                self._send(conn, ("chunk", chunk, None))
                 busy[conn] = conn
             if not busy:
                 break
             answers = []
             for ready in wait(list(busy)):
                 conn = busy.pop(ready)
-                try:
-                    answers.append(conn.recv_bytes())
-                except EOFError:
-                    workers[conn].join(timeout=1.0)
-                    raise WorkerError.of(workers[conn].exitcode) from None
-                if todo:  # its next chunk before any answer is unpickled and handed on
-                    conn.send(_chunk(todo, len(workers)))
+                answers.append(self._recv(conn))
+                if chunk := queues.take(conn):  # its next chunk before any answer is handled
+                    self._send(conn, ("chunk", chunk, None))
                     busy[conn] = conn
                 else:
                     idle.append(conn)
@@ -122,41 +208,83 @@ def _forked(func: Callable[[T], R], items: list[T], jobs: int,
                     raise out
                 for r in out:
                     if more is not None:
-                        todo.extend(more(r))
+                        queues.extend(more(r))
                     yield r
-        for conn in workers:
-            conn.send(None)  # done: the worker exits
-        finished = True
-    finally:
-        for conn, proc in workers.items():
-            if not finished:  # Ctrl-C, an error, or the caller stopped early
-                proc.terminate()
-            conn.close()
-            proc.join()
+        if holders:
+            for conn in self._procs:  # parses nobody asked for: memory back
+                self._send(conn, ("forget", None, None))
+        self._settled = True
 
 
-def _chunk(todo: deque[T], ways: int) -> list[T]:
-    """The next chunk: CHUNK items, fewer when what is left is to be shared ``ways`` ways
-    (not all given to the first worker while the other waits)."""
-    n = max(1, min(CHUNK, len(todo) // ways))
-    return [todo.popleft() for _ in range(min(n, len(todo)))]
+class _Queues:
+    """A phase's items still to hand out: each worker's own (those it prepared) first, then
+    the shared ones; a worker with nothing left takes another's rather than idle."""
+
+    def __init__(self, workers: list[Connection]) -> None:
+        self._own: dict[Connection, deque[Any]] = {w: deque() for w in workers}
+        self._shared: deque[Any] = deque()
+        self._left = 0
+
+    def add(self, item: Any, worker: Connection | None) -> None:
+        (self._own[worker] if worker is not None else self._shared).append(item)
+        self._left += 1
+
+    def extend(self, items: list[Any]) -> None:
+        self._shared.extend(items)
+        self._left += len(items)
+
+    def take(self, worker: Connection) -> list[Any]:
+        """The next chunk for ``worker``: CHUNK items, fewer when what is left is to be shared
+        among the workers (not all given to the first one while the other waits)."""
+        n = min(self._left, max(1, min(CHUNK, self._left // len(self._own))))
+        out: list[Any] = []
+        for q in (self._own[worker], self._shared):
+            while q and len(out) < n:
+                out.append(q.popleft())
+        if not out and self._left:  # only other workers' own items are left: help
+            q = max(self._own.values(), key=len)
+            while q and len(out) < n:
+                out.append(q.pop())
+        self._left -= len(out)
+        return out
 
 
-def _serve(func: Callable[[Any], Any], conn: Connection, others: list[Connection]) -> None:
+def _here(func: Callable[[T], R], items: list[T], more: Callable[[R], list[T]] | None,
+          ) -> Iterator[R]:
+    todo = deque(items)
+    while todo:
+        r = func(todo.popleft())
+        if more is not None:
+            todo.extend(more(r))
+        yield r
+
+
+def _serve(conn: Connection, others: list[Connection]) -> None:
     """A worker: answer each chunk with (True, results) or (False, the exception)."""
     # Ctrl-C is the parent's to handle (it ends the workers); a worker would only print a
     # traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for c in others:  # the parent's ends of the other workers' pipes, inherited by fork
         c.close()
+    func: Callable[[Any], Any] | None = None
     try:
-        while (chunk := conn.recv()) is not None:
-            try:
-                answer: tuple[bool, Any] = (True, [func(x) for x in chunk])
-                data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception as exc:  # handed to the parent, which raises it
-                data = _failure(exc)
-            conn.send_bytes(data)
+        while (msg := conn.recv()) is not None:
+            kind, arg, items = msg
+            if kind == "chunk" and func is not None:
+                try:
+                    answer: tuple[bool, Any] = (True, [func(x) for x in arg])
+                    data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+                except Exception as exc:  # handed to the parent, which raises it
+                    data = _failure(exc)
+                conn.send_bytes(data)
+            elif kind == "func":
+                func = arg
+            elif kind == "prepare":
+                _prepare(conn, arg, items)
+            elif kind == "held":
+                conn.send_bytes(pickle.dumps(list(_PREPARED), protocol=pickle.HIGHEST_PROTOCOL))
+            elif kind == "forget":
+                _PREPARED.clear()
     except (EOFError, OSError):  # the parent is gone
         pass
     finally:
@@ -165,68 +293,22 @@ def _serve(func: Callable[[Any], Any], conn: Connection, others: list[Connection
         os._exit(0)  # no interpreter teardown: the parent owns every shared resource
 
 
+def _prepare(conn: Connection, func: Callable[[Any], tuple[Hashable, Any]],
+             items: list[Any]) -> None:
+    """Compute ahead until a message arrives (the next phase, or the end)."""
+    for item in items:
+        if conn.poll():
+            return
+        try:
+            k, value = func(item)
+        except Exception:  # the phase itself does the item again, and reports what fails
+            continue
+        _PREPARED[k] = value
+
+
 def _failure(exc: Exception) -> bytes:
     try:
         return pickle.dumps((False, exc), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # an exception that does not pickle: its text
         text = "".join(traceback.format_exception(exc))
         return pickle.dumps((False, RuntimeError(text)), protocol=pickle.HIGHEST_PROTOCOL)
-
-
-# On a terminal the bar redraws itself; elsewhere (CI logs, pipes) a phase line is printed at
-# most this often, so a long scan never looks hung.
-PHASE_INTERVAL = 5.0
-
-
-class Progress:
-    """Progress on stderr: a rich bar on a terminal, a phase line every few seconds otherwise,
-    nothing with ``quiet``."""
-
-    def __init__(self, *, quiet: bool = False, interval: float = PHASE_INTERVAL,
-                 stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
-        from rich.progress import Progress as RichProgress
-
-        self._stream = stream or sys.stderr
-        tty = self._stream.isatty()
-        self._lines = not quiet and not tty
-        self._interval, self._clock = interval, clock
-        self._tasks: list[list[Any]] = []  # label, total, done, started, last printed, bar id
-        self._p = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                               TimeElapsedColumn(), console=Console(file=self._stream),
-                               transient=True, disable=quiet or not tty)
-
-    def __enter__(self) -> Progress:
-        self._p.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._p.__exit__(None, None, None)
-
-    def add_task(self, label: str, total: int) -> int:
-        now = self._clock()
-        self._tasks.append([label, total, 0, now, now, self._p.add_task(label, total=total)])
-        self._say(f"{label}: {total} files to do")
-        return len(self._tasks) - 1
-
-    def grow(self, task: int, n: int) -> None:
-        """``n`` more files to do than announced."""
-        t = self._tasks[task]
-        t[1] += n
-        self._p.update(t[5], total=t[1])
-
-    def advance(self, task: int) -> None:
-        t = self._tasks[task]
-        self._p.advance(t[5])
-        t[2] += 1
-        now = self._clock()
-        if t[2] == t[1]:
-            self._say(f"{t[0]}: {t[1]}/{t[1]} files, done in {now - t[3]:.1f} s")
-        elif now - t[4] >= self._interval:
-            t[4] = now
-            self._say(f"{t[0]}: {t[2]}/{t[1]} files, {now - t[3]:.0f} s")
-
-    def _say(self, line: str) -> None:
-        if self._lines:
-            print(line, file=self._stream, flush=True)

@@ -1,6 +1,7 @@
 """Scan orchestration: files -> pass 1 summaries -> fixpoint -> pass 2 sites -> Inventory.
 
-Both passes run on all cores (``multiprocessing``, fork) and are cached per file content; the
+Both passes run on all cores (``parallel.Workers``: forked processes that serve both passes;
+what they do with one file is in ``file_work``) and are cached per file content; the
 snapshot bookkeeping that lets an unchanged re-run skip them lives in ``cache.TreeSnapshot``.
 The parent only ever holds the compact summaries and the sites, never syntax trees, so memory
 stays bounded on the whole tree.
@@ -16,8 +17,8 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import partial
+from operator import itemgetter
 from pathlib import Path
 
 from cocoscope.evidence.files import read_tree_file
@@ -31,94 +32,24 @@ from cocoscope.surface.cache import (
     digest,
 )
 from cocoscope.surface.catalogue import Catalogue, Flow, load_catalogue
-from cocoscope.surface.cparse import ParsedFile, parse
-from cocoscope.surface.dataflow import FileSummary, file_summary
+from cocoscope.surface.dataflow import FileSummary
 from cocoscope.surface.derive import Key, Source, chain, derive, resolve_in
+from cocoscope.surface.file_work import (
+    FileContext,
+    file_sites,
+    parse_again,
+    parse_ahead,
+    summarise_file,
+)
 from cocoscope.surface.files import FileSpec, IncludeFollower, header_files
 from cocoscope.surface.includes import file_constants, generic_header_macros, reachable_headers
 from cocoscope.surface.inventory import DerivedSource, FileProblem, Inventory, Site
-from cocoscope.surface.parallel import Progress, run_parallel
-from cocoscope.surface.preproc import Defines, config_defines, file_defines
+from cocoscope.surface.parallel import Workers
+from cocoscope.surface.preproc import config_defines
+from cocoscope.surface.progress import Progress
 from cocoscope.surface.sinks import SinkInfo, derive_sinks
-from cocoscope.surface.sites import RawSite, SourceRef, find_sites
+from cocoscope.surface.sites import RawSite, SourceRef
 from cocoscope.surface.trust import TrustJudge, constants
-
-MAX_FILE_BYTES = 8 << 20  # generated tables beyond this are reported, not parsed
-
-
-@dataclass(frozen=True)
-class FileContext:
-    """What a worker needs to analyse one file; handed to the pool with each task (small:
-    paths, the cache root and a few names), so no state lives in module globals."""
-
-    tree: Path
-    cache: Cache
-    fingerprint: str  # the catalogue's
-    global_names: frozenset[str]  # catalogue globals (reads of them are sites)
-    config: str = ""  # the kernel config whose #if branches are built ("" keeps every branch)
-    config_key: str = ""  # a digest of its defines, part of every cache key
-    # .c files compiled by being #included, with the macros their includer defines first
-    # (FileSpec.defines; a few dozen entries)
-    file_macros: dict[str, tuple[tuple[str, int], ...]] = dataclasses.field(default_factory=dict)
-
-    def defines(self, rel: str) -> Defines | None:
-        if not self.config:
-            return None
-        return file_defines(self.config, self.file_macros.get(rel, ()))
-
-
-def summarise_file(ctx: FileContext, rel: str) -> FileSummary:
-    """Pass 1 for one file, from the cache when its content was seen before."""
-    try:
-        data = read_tree_file(ctx.tree / rel)
-    except OSError as exc:
-        return FileSummary(rel, "", (), frozenset(), frozenset(), (), f"unreadable: {exc.strerror}")
-    sha = digest(data)
-    key = digest(sha, SCANNER_VERSION, ctx.fingerprint, ctx.config_key,
-                 (rel.endswith(".c") and "c") or "h")
-    hit = ctx.cache.get("p1", key)
-    if isinstance(hit, FileSummary):
-        return dataclasses.replace(hit, path=rel)
-    if len(data) > MAX_FILE_BYTES:
-        out = FileSummary(rel, sha, (), frozenset(), frozenset(), (),
-                          f"larger than {MAX_FILE_BYTES >> 20} MiB, not parsed")
-    else:
-        try:
-            out = file_summary(rel, sha, parse(data, ctx.defines(rel)), ctx.global_names)
-        except Exception as exc:  # one bad file must not end a whole-tree scan: list it
-            out = FileSummary(rel, sha, (), frozenset(), frozenset(), (), f"analysis failed: {exc}")
-    ctx.cache.put("p1", key, out)
-    return out
-
-
-def file_sites(ctx: FileContext, job: tuple[str, str, dict[str, SourceRef], dict[str, SinkInfo]],
-               ) -> tuple[str, list[RawSite], str]:
-    """Pass 2 for one file: (path, raw sites, failure or "")."""
-    rel, sha, sources, sinks = job
-    key = digest(sha, SCANNER_VERSION, ctx.config_key, repr(sorted(sources.items())),
-                 repr(sorted(sinks.items())))
-    hit = ctx.cache.get("p2", key)
-    if isinstance(hit, list):
-        return rel, hit, ""
-    try:
-        data = read_tree_file(ctx.tree / rel)
-        if digest(data) != sha:
-            return rel, [], "changed during the scan"
-        sites = find_sites(parse(data, ctx.defines(rel)), sources, sinks)
-    except OSError as exc:
-        return rel, [], f"unreadable: {exc.strerror}"
-    except Exception as exc:  # listed as a per-file failure, never a crash of the scan
-        return rel, [], f"analysis failed: {type(exc).__name__}: {exc}"
-    ctx.cache.put("p2", key, sites)
-    return rel, sites, ""
-
-
-def _parse_again(ctx: FileContext, rel: str) -> ParsedFile | None:
-    """One file parsed as pass 2 parsed it, for trust decisions that need its syntax."""
-    try:
-        return parse(read_tree_file(ctx.tree / rel), ctx.defines(rel))
-    except (OSError, ValueError):
-        return None
 
 
 def _compact(s: FileSummary) -> FileSummary:
@@ -179,16 +110,20 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platf
     snap = TreeSnapshot(cache, tree, digest(cat.fingerprint, config_key))
     stats: dict[str, float] = {}
     t0 = time.monotonic()
-    with Progress(quiet=quiet) as progress, _long_lived_heap():
+    with Progress(quiet=quiet) as progress, _long_lived_heap(), Workers(jobs) as workers:
         follower = IncludeFollower(headers, bool(config) and not all_headers)
-        summaries, reparsed = _pass1(ctx, snap, c_files + headers, follower, jobs, progress)
+        summaries, read = _pass1(ctx, snap, c_files + headers, follower, workers, progress)
         if config:
             ctx, summaries = _generic_headers(ctx, summaries)
+        workers.prepare(partial(parse_ahead, ctx),
+                        _likely_pass2(summaries, read, spec, frozenset(cat.primitives),
+                                      snap.stamps))
+        reparsed = len(read)
         stats["files_reparsed"] = reparsed
         stats["pass1_s"] = time.monotonic() - t0
         t1 = time.monotonic()
-        summaries, derived, derive_ran = _fixpoint(ctx, snap, summaries, cat, jobs, progress)
-        gc.freeze()  # the fixpoint's result too, before pass 2 forks its workers
+        summaries, derived, derive_ran = _fixpoint(ctx, snap, summaries, cat, workers, progress)
+        gc.freeze()  # the fixpoint's result too: full collections need not walk it again
         sources = derived[1]
         stats["derive_s"] = time.monotonic() - t1
         t2 = time.monotonic()
@@ -196,9 +131,10 @@ def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platf
                                          follower.target).items():
             spec.setdefault(h, FileSpec(h, b))
         raw_by_file, keymaps, problems, parsed2 = _pass2(ctx, snap, summaries, spec, derived,
-                                                         jobs, progress)
+                                                         workers, progress)
+        workers.close()
         judge = TrustJudge(cat, platform, sources, raw_by_file, keymaps, derived[2], derived[3],
-                           constants(summaries), partial(_parse_again, ctx), ctx.cache,
+                           constants(summaries), partial(parse_again, ctx), ctx.cache,
                            digest(SCANNER_VERSION, ctx.fingerprint, ctx.config_key)
                            if use_cache else "")
         sites = [_site(raw, rel, keymaps[rel][raw.callee], sources, spec.get(rel, FileSpec(rel)),
@@ -271,8 +207,8 @@ _FREEZE_EVERY = 512  # summaries received between two gc.freeze() calls in pass 
 
 
 def _pass1(ctx: FileContext, snap: TreeSnapshot, paths: list[str], follower: IncludeFollower,
-           jobs: int, progress: Progress) -> tuple[list[FileSummary], int]:
-    """Every file's summary (unchanged files from the snapshot) and how many were re-read;
+           workers: Workers, progress: Progress) -> tuple[list[FileSummary], set[str]]:
+    """Every file's summary (unchanged files from the snapshot) and which were re-read;
     a header the follower holds back is read once some summary includes it."""
     summaries: list[FileSummary] = []
 
@@ -295,19 +231,42 @@ def _pass1(ctx: FileContext, snap: TreeSnapshot, paths: list[str], follower: Inc
         return to_read(follower.included(s.path, s.includes))
 
     todo = to_read(follower.first(paths))
-    reparsed = 0
-    for n, s in enumerate(run_parallel(partial(summarise_file, ctx), todo, jobs,
-                                       "surface: summaries", progress, more), start=1):
+    read: set[str] = set()
+    for n, s in enumerate(workers.map(partial(summarise_file, ctx), todo, "surface: summaries",
+                                      progress, more), start=1):
         summaries.append(_compact(s))
-        reparsed += 1
+        read.add(s.path)
         if n % _FREEZE_EVERY == 0:
             gc.freeze()
     gc.freeze()
-    return summaries, reparsed
+    return summaries, read
+
+
+# What the workers parse ahead for pass 2 while the parent runs the fixpoint (Workers.prepare),
+# in bytes of source: about what one worker parses in the second or so that takes (a parse
+# held in memory is ~25x its source).
+AHEAD_BYTES = 8 << 20
+
+
+def _likely_pass2(summaries: list[FileSummary], read: set[str], spec: dict[str, FileSpec],
+                  primitives: frozenset[str], stamps: dict[str, tuple[int, int]]) -> list[str]:
+    """Built files read in this run that call a catalogue primitive or name a catalogue
+    global: pass 2 parses nearly all of them (unchanged ones it takes from the snapshot).
+    Largest first, within AHEAD_BYTES."""
+    likely = sorted(((stamps[s.path][1], s.path) for s in summaries
+                     if s.path in read and s.path in spec and s.path in stamps and not s.failure
+                     and (s.globals_used or not primitives.isdisjoint(s.called))), reverse=True)
+    budget = AHEAD_BYTES
+    out = []
+    for size, rel in likely:
+        if size <= budget:
+            budget -= size
+            out.append(rel)
+    return out
 
 
 def _fixpoint(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary],
-              cat: Catalogue, jobs: int, progress: Progress,
+              cat: Catalogue, workers: Workers, progress: Progress,
               ) -> tuple[list[FileSummary], Derived, bool]:
     """The derived sources: the last run's when no summary changed, else recomputed (after
     putting back the definitions of summaries that came from the snapshot)."""
@@ -318,8 +277,8 @@ def _fixpoint(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary]
     if snap.reused:
         full = snap.with_defs(summaries)
         if full is None:  # the definitions entry is gone: re-read every file
-            full = list(run_parallel(partial(summarise_file, ctx), [s.path for s in summaries],
-                                     jobs, "surface: summaries", progress))
+            full = list(workers.map(partial(summarise_file, ctx), [s.path for s in summaries],
+                                    "surface: summaries", progress))
         summaries = full
     with _collector_paused():
         sources, resolver = derive(summaries, cat)
@@ -334,7 +293,7 @@ def _fixpoint(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary]
 
 
 def _pass2(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary],
-           spec: dict[str, FileSpec], derived: Derived, jobs: int, progress: Progress,
+           spec: dict[str, FileSpec], derived: Derived, workers: Workers, progress: Progress,
            ) -> tuple[dict[str, tuple[str, list[RawSite]]], dict[str, dict[str, Key]],
                       list[FileProblem], int]:
     """Raw sites of every reported file that calls a source (unchanged ones from the
@@ -376,8 +335,8 @@ def _pass2(ctx: FileContext, snap: TreeSnapshot, summaries: list[FileSummary],
         else:
             jobs2.append((s.path, s.sha, refs, file_sinks))
             pending[s.path] = p2key
-    for rel, raws, failure in run_parallel(partial(file_sites, ctx), jobs2, jobs,
-                                           "surface: sites", progress):
+    for rel, raws, failure in workers.map(partial(file_sites, ctx), jobs2, "surface: sites",
+                                          progress, key=itemgetter(0)):
         if failure:
             problems.append(FileProblem(rel, "failed", failure))
             continue
