@@ -212,14 +212,15 @@ unsigned long f(void)
 def test_syntax_answers_are_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A warm scan parses no file again for trust: the answers are in the cache.
     import cocoscope.surface.scan as scan_module
+    from cocoscope.surface import file_work
     tree = tmp_path / "tree"
     for rel, text in {"fc.c": DMA_WRAPPERS, "leaf.c": CPUID}.items():
         (tree / rel).parent.mkdir(parents=True, exist_ok=True)
         (tree / rel).write_text(text)
     parsed: list[str] = []
-    real = scan_module.parse_again
+    real = file_work.parse_again
 
-    def counting(ctx: scan_module.FileContext, rel: str) -> object:
+    def counting(ctx: file_work.FileContext, rel: str) -> object:
         parsed.append(rel)
         return real(ctx, rel)
 
