@@ -5,6 +5,7 @@ nothing with --quiet)."""
 
 from __future__ import annotations
 
+import gc
 import io
 import multiprocessing
 import os
@@ -15,7 +16,7 @@ import time
 import pytest
 
 from cocoscope.cli import main
-from cocoscope.surface.parallel import CHUNK, WorkerError, Workers, prepared, run_parallel
+from cocoscope.surface.parallel import CHUNK, WorkerError, Workers, _each, prepared, run_parallel
 from cocoscope.surface.progress import Progress
 from tests.paths import DATA
 
@@ -31,6 +32,26 @@ def test_every_item_once_from_worker_processes() -> None:
     pids = {pid for _v, pid in out}
     assert os.getpid() not in pids and 1 <= len(pids) <= 2
     assert multiprocessing.active_children() == []
+
+
+def _collector_state(x: int) -> tuple[int, bool]:
+    return x, gc.isenabled()
+
+
+def _fails_at_3(x: int) -> int:
+    if x == 3:
+        raise ValueError(f"bad item {x}")
+    return x
+
+
+def test_workers_pause_the_collector_during_an_item_only() -> None:
+    items = list(range(4 * CHUNK))
+    assert {on for _x, on in run_parallel(_collector_state, items, 2, "t", None)} == {False}
+    assert _each(_collector_state, [1]) == [(1, False)]
+    assert gc.isenabled()  # on again after the item
+    with pytest.raises(ValueError, match="bad item 3"):
+        _each(_fails_at_3, [1, 2, 3])
+    assert gc.isenabled()  # even after an item that failed
 
 
 def test_no_more_workers_than_items() -> None:
