@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections import Counter
 from collections.abc import Mapping
+from operator import attrgetter
 from typing import Any
 
 from cocoscope.surface.inventory import Inventory, Site
+from cocoscope.surface.json_text import dumps_indented
 from cocoscope.surface.rollup import Row, by_interface, by_subsystem, by_symbol, totals
 from cocoscope.surface.triage import Verdict
 
 SITE_FIELDS = ("file", "line", "column", "function", "primitive", "chain", "interface", "grade",
                "risky", "in_init", "in_macro", "recovered", "trust", "leaf", "msr", "built",
                "module", "symbol", "note", "unreachable", "trust_note")
+_site_fields = attrgetter(*SITE_FIELDS)
 
 
 def site_dict(s: Site) -> dict[str, Any]:
-    d: dict[str, Any] = {f: getattr(s, f) for f in SITE_FIELDS}
+    d: dict[str, Any] = dict(zip(SITE_FIELDS, _site_fields(s), strict=True))
     d["chain"] = list(s.chain)
     d["grade"] = s.grade.value
     d["trust"] = s.trust.value
@@ -68,7 +70,7 @@ def to_json(inv: Inventory) -> str:
         "timing_s": {k: round(v, 3) for k, v in inv.stats.items()
                      if not k.startswith("conditionals_")},
     }, inputs)
-    return json.dumps(doc, indent=1)
+    return dumps_indented(doc, 1)
 
 
 def to_csv(inv: Inventory) -> str:
@@ -169,7 +171,7 @@ def to_sarif(inv: Inventory,
                   "uri": p.file, "uriBaseId": "SRCROOT"}}}]} for p in inv.problems]
     doc = sarif_log("cocoscope-surface", rules, results, fingerprint_key="cocoscopeSurface/v1",
                     root=inv.tree, notifications=notes)
-    return json.dumps(doc, indent=1)
+    return dumps_indented(doc, 1)
 
 
 RENDERERS = {"table": to_table, "json": to_json, "csv": to_csv, "sarif": to_sarif}
