@@ -48,6 +48,7 @@ def captures(pattern: str, node: Node) -> dict[str, list[Node]]:
 
 
 _START = operator.attrgetter("start_byte")
+_FIRST = operator.itemgetter(0)
 
 
 def _document_order(nodes: list[Node]) -> list[Node]:
@@ -96,15 +97,29 @@ def node_text(text: bytes, node: Node) -> str:
     return text[node.start_byte:node.end_byte].decode("utf-8", "replace")
 
 
+def _kind_ids(*names: str) -> frozenset[int]:
+    """The symbol ids of node types ``names``: ``Node.kind_id``, an int, is cheaper to read
+    than ``Node.type``, a new string each time (read for every function and parameter)."""
+    lang = language()
+    return frozenset(i for i in range(lang.node_kind_count) if lang.node_kind_for_id(i) in names)
+
+
+_FUNCTION_DECLARATOR, _PARAMETER, _VARIADIC, _STORAGE_CLASS, _IDENTIFIER = map(_kind_ids, (
+    "function_declarator", "parameter_declaration", "variadic_parameter",
+    "storage_class_specifier", "identifier"))
+_NAME = _kind_ids("identifier", "field_identifier")
+_POINTER_OR_ARRAY = _kind_ids("pointer_declarator", "array_declarator")
+
+
 def _declarator_name(node: Node | None, text: bytes | None = None) -> tuple[str, Node | None]:
     """Name and function_declarator inside a (possibly pointer-wrapped) declarator; ``text``,
     the source the tree was parsed from, saves ``Node.text``."""
     fdecl = None
     while node is not None:
-        t = node.type
-        if t == "function_declarator" and fdecl is None:
+        k = node.kind_id
+        if fdecl is None and k in _FUNCTION_DECLARATOR:
             fdecl = node
-        if t == "identifier" or t == "field_identifier":
+        if k in _NAME:
             if text is not None:
                 return text[node.start_byte:node.end_byte].decode(), fdecl
             return (node.text or b"").decode(), fdecl
@@ -120,17 +135,17 @@ def _params(fdecl: Node | None, text: bytes | None = None) -> tuple[tuple[str, .
     names: list[str] = []
     pointers = set()
     for p in plist.named_children if plist else ():
-        t = p.type
-        if t == "parameter_declaration":
+        k = p.kind_id
+        if k in _PARAMETER:
             decl = p.child_by_field_name("declarator")
             name = _declarator_name(decl, text)[0]
             names.append(name)
-            if decl is not None and decl.type in ("pointer_declarator", "array_declarator"):
+            if decl is not None and decl.kind_id in _POINTER_OR_ARRAY:
                 pointers.add(name)
-        elif t == "identifier":  # K&R style or macro params
+        elif k in _IDENTIFIER:  # K&R style or macro params
             names.append(text[p.start_byte:p.end_byte].decode() if text is not None
                          else (p.text or b"").decode())
-        elif t == "variadic_parameter":
+        elif k in _VARIADIC:
             names.append("...")
     return tuple(names), frozenset(pointers)
 
@@ -237,7 +252,7 @@ def _function_body(fn: Node, data: bytes, shift: int, text: bytes | None = None)
         return None
     head = data[fn.start_byte:body.start_byte]
     static = b"static" in head and any(
-        c.type == "storage_class_specifier" and c.text == b"static" for c in fn.children)
+        c.kind_id in _STORAGE_CLASS and c.text == b"static" for c in fn.children)
     params, pointers = _params(fdecl, text)
     return Body(name, "function", fn, params, static, bool(INIT_RE.search(head)),
                 fn.start_point.row + 1, shift, pointers)
@@ -273,7 +288,7 @@ class BodyIndex:
 
     def __init__(self, bodies: tuple[Body, ...], kind: str = "function") -> None:
         self._funcs = sorted(((b.node.start_byte, b.node.end_byte, b) for b in bodies
-                              if b.kind == kind), key=lambda x: x[0])
+                              if b.kind == kind), key=_FIRST)
         self._starts = [s for s, _, _ in self._funcs]
 
     def spans(self) -> list[tuple[int, int, Body]]:
@@ -341,16 +356,15 @@ def callee_names(calls: list[Node], text: bytes) -> list[str]:
     and the other calls its result (`f(x)(y)`, `f(x)->op(y)`) and the tree says which."""
     out = []
     match, not_names = _NAMED_CALL.match, _not_names()
+    starts = list(map(_START, calls))  # each read once (the neighbours' too), in C
     last = len(calls) - 1
-    for i, call in enumerate(calls):
-        start = call.start_byte
+    for i, start in enumerate(starts):
         m = match(text, start)
         if m is not None and (name := m.group(1).decode()) not in not_names and (
-                i == 0 or calls[i - 1].start_byte != start) and (
-                i == last or calls[i + 1].start_byte != start):
+                i == 0 or starts[i - 1] != start) and (i == last or starts[i + 1] != start):
             out.append(name)
         else:
-            out.append(callee_name(call, text))
+            out.append(callee_name(calls[i], text))
     return out
 
 
