@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from cocoscope.model.platform import Platform
 from cocoscope.surface.catalogue import Trust
@@ -78,10 +79,11 @@ class Inventory:
     headers_scanned: int
     stats: dict[str, float] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def host_sites(self) -> tuple[Site, ...]:
         """Sites whose value the host controls on the chosen platform (host or checked; sites
-        trusted, from the guest itself or of an absent interface are dropped)."""
+        trusted, from the guest itself or of an absent interface are dropped). Kept once
+        asked (the fields never change): a JSON report asks four times for 8,000 sites."""
         return tuple(s for s in self.sites if s.trust.host_input)
 
     def counts(self, key: str) -> Counter[str]:
