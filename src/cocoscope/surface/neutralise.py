@@ -39,7 +39,7 @@ _BLANKED = bytes(b if b in (0x0A, 0x0D) else 0x20 for b in range(256))
 _PAREN_RE = re.compile(rb"[()]")
 
 
-def _blank(buf: bytearray, start: int, end: int) -> None:
+def blank(buf: bytearray, start: int, end: int) -> None:
     buf[start:end] = buf[start:end].translate(_BLANKED)
 
 
@@ -63,13 +63,13 @@ def neutralise(data: bytes) -> bytes:
     for start, end in _words(data):
         word = data[start:end]
         if word in _BARE_SET:
-            _blank(buf, start, end)
+            blank(buf, start, end)
         elif word in _ARGS_SET:
             i = end
             while i < len(data) and data[i] in _SPACE:
                 i += 1
             if i < len(data) and data[i] == 0x28:
-                _blank(buf, start, _close_paren(data, i))
+                blank(buf, start, _close_paren(data, i))
     _blank_bare_invocations(data, buf)
     _directive_comments(data, buf)
     _typeof_operands(data, buf)
@@ -162,7 +162,7 @@ def _directive_comments(data: bytes, buf: bytearray) -> None:
             if comment != -1:
                 end = data.find(b"*/", comment + 2)
                 end = size if end == -1 else end + 2
-                _blank(buf, comment, end)
+                blank(buf, comment, end)
                 nl = data.find(b"\n", comment, end)
                 while nl != -1:
                     k = nl - 1 if data[nl - 1] != 0x0D else nl - 2
@@ -222,4 +222,4 @@ def _blank_bare_invocations(data: bytes, buf: bytearray) -> None:
             nxt += 1
         if nxt < len(buf) and buf[nxt] in b"{;,=+-*|&?:)([<>.":
             continue  # a function definition's head, or an expression that goes on
-        _blank(buf, start, end)
+        blank(buf, start, end)

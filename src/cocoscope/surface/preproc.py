@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from cocoscope.evidence.dotconfig import load_config
+from cocoscope.surface.neutralise import blank
 
 # Starts with a literal '#': far faster to search than a `^`-anchored multiline pattern;
 # that only blanks precede it on its line is checked per match.
@@ -231,13 +232,6 @@ class _Frame:
     all_known: bool = True
 
 
-_NOT_NEWLINE = re.compile(rb"[^\n\r]")
-
-
-def _blank(buf: bytearray, start: int, end: int) -> None:
-    buf[start:end] = _NOT_NEWLINE.sub(b" ", bytes(buf[start:end]))
-
-
 def _line_end(data: bytes, start: int) -> int:
     """End of the logical line at ``start`` (backslash continuations included)."""
     end = data.find(b"\n", start)
@@ -292,7 +286,7 @@ def blank_inactive(data: bytes, d: Defines) -> tuple[bytes, int, int]:
             if f.all_known:
                 decided += 1
                 for s, e in f.directives:
-                    _blank(buf, s, e)
+                    blank(buf, s, e)
             else:
                 undecided += 1
         if kind != b"endif":
@@ -301,10 +295,10 @@ def blank_inactive(data: bytes, d: Defines) -> tuple[bytes, int, int]:
         if live_before and not live_after:
             dead_from = end
         elif not live_before and live_after and dead_from >= 0:
-            _blank(buf, dead_from, line_start)
+            blank(buf, dead_from, line_start)
             dead_from = -1
     if dead_from >= 0:  # an unterminated #if: blank to the end, as cpp would
-        _blank(buf, dead_from, len(buf))
+        blank(buf, dead_from, len(buf))
     return bytes(buf), decided, undecided
 
 
