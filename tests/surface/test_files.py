@@ -1,14 +1,23 @@
 """Which files a scan reads (surface/files.py): with a config, a header under include/linux
 (and the other ON_DEMAND_ROOTS) is read only once a scanned file includes it, directly or
-through other headers; one no built file includes is not compiled and wraps nothing."""
+through other headers; one no built file includes is not compiled and wraps nothing. The
+headers every config reads are summarised while Kbuild runs."""
 
 from __future__ import annotations
 
+import dataclasses
+import time
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import cocoscope.surface.scan as scan_module
+from cocoscope.surface.cache import Cache
+from cocoscope.surface.file_work import FileContext, summarise_file, summary_ahead
 from cocoscope.surface.files import FileSpec, IncludeFollower, include_targets
+from cocoscope.surface.inventory import Inventory
 from cocoscope.surface.scan import scan
 
 
@@ -64,3 +73,63 @@ def test_only_included_headers_are_read_with_a_config(tmp_path: Path, jobs: int)
     # without a config every header is read, and rd_c's wrapper counts
     inv = scan(tree, [FileSpec("drivers/x.c")], use_cache=False, jobs=jobs, quiet=True)
     assert ("drivers/x.c", 2, "rd_c") in {(s.file, s.line, s.primitive) for s in inv.sites}
+
+
+def _marking_summary_ahead(where: Path, ctx: FileContext, rel: str) -> Any:
+    (where / rel.replace("/", "_")).touch()  # (in the worker) this header was made ahead
+    return summary_ahead(ctx, rel)
+
+
+def test_headers_every_config_reads_are_summarised_while_kbuild_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # scan takes the file list as a callable (Kbuild, half a second on a real tree): the
+    # workers summarise arch/x86/include and include/asm-generic meanwhile, and the inventory
+    # is the one a list gives
+    tree = tmp_path / "t"
+    files = {**FILES, "arch/x86/include/asm/io.h": "static inline u8 rd_io(void) { return inb(0x61); }\n",
+             "drivers/y.c": "int g(void) { return rd_io(); }\n"}
+    for rel, text in files.items():
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tree / rel).write_text(text)
+    config = tmp_path / "config"
+    config.write_text("CONFIG_X86_64=y\n")
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    monkeypatch.setattr(scan_module, "summary_ahead", partial(_marking_summary_ahead, marks))
+    specs = [FileSpec("drivers/x.c", "y"), FileSpec("drivers/y.c", "y")]
+
+    def kbuild() -> list[FileSpec]:
+        deadline = time.monotonic() + 60
+        while not any(marks.iterdir()):  # until the worker made the header ahead
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        return specs
+
+    def sites(inv: Inventory) -> set[tuple[str, int, str]]:
+        return {(s.file, s.line, s.primitive) for s in inv.sites}
+
+    cache = tmp_path / "cache"
+    ahead = scan(tree, kbuild, config=str(config), jobs=2, cache_dir=cache, quiet=True)
+    assert [p.name for p in marks.iterdir()] == ["arch_x86_include_asm_io.h"]
+    listed = scan(tree, specs, config=str(config), jobs=2, use_cache=False, quiet=True)
+    assert sites(ahead) == sites(listed) and ("drivers/y.c", 1, "rd_io") in sites(ahead)
+    warm = scan(tree, specs, config=str(config), jobs=2, cache_dir=cache, quiet=True)
+    assert sites(warm) == sites(ahead)
+
+
+def test_a_summary_made_ahead_is_taken_only_for_the_same_inputs(tmp_path: Path) -> None:
+    from cocoscope.surface import parallel
+    (tmp_path / "a.h").write_text("static inline int rd(void) { return inb(0x60); }\n")
+    ctx = FileContext(tmp_path, Cache(None), "fp", frozenset(), "", defines_key="k1")
+    rel, (inputs, real) = summary_ahead(ctx, "a.h")
+    assert rel == "a.h" and real.defs
+    fake = dataclasses.replace(real, defs=())
+    try:
+        parallel._PREPARED["a.h"] = (inputs, fake)
+        assert summarise_file(ctx, "a.h") is fake  # made ahead: taken, once
+        assert summarise_file(ctx, "a.h") == real
+        parallel._PREPARED["a.h"] = (inputs, fake)
+        other = dataclasses.replace(ctx, defines_key="k2")  # another config's defines
+        assert summarise_file(other, "a.h") == real
+    finally:
+        parallel._PREPARED.clear()

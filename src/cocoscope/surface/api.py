@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from cocoscope.errors import InputError
 from cocoscope.model.platform import Platform
 from cocoscope.surface.catalogue import Catalogue, load_catalogue
-from cocoscope.surface.files import all_c_files, files_for_config
+from cocoscope.surface.files import FileSpec, all_c_files, files_for_config
 from cocoscope.surface.inventory import Inventory
 from cocoscope.surface.rollup import by_subsystem
 from cocoscope.surface.scan import scan
@@ -27,11 +29,15 @@ def inventory(source: str, config: str | None = None, *, platform: Platform | No
         raise InputError("a kernel config is needed to know which files are built "
                          "(or scan every file with all_files)", path=source)
     cat = load_catalogue(catalogue) if not isinstance(catalogue, Catalogue) else catalogue
-    files = all_c_files(tree) if all_files else files_for_config(tree, str(config))
-    if all_files and config is not None:
-        # Keep y/m/symbol facts for the files the config does build.
-        built = {f.path: f for f in files_for_config(tree, config)}
-        files = [built.get(f.path, f) for f in files]
+    files: list[FileSpec] | Callable[[], list[FileSpec]]
+    if not all_files:
+        files = partial(files_for_config, tree, str(config))  # scan runs it (workers start first)
+    else:
+        files = all_c_files(tree)
+        if config is not None:
+            # Keep y/m/symbol facts for the files the config does build.
+            built = {f.path: f for f in files_for_config(tree, config)}
+            files = [built.get(f.path, f) for f in files]
     return scan(tree, files, config=config or "", platform=platform, catalogue=cat, jobs=jobs,
                 use_cache=use_cache, all_headers=all_files, quiet=quiet)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cocoscope.evidence.files import read_tree_file
 from cocoscope.surface.cache import SCANNER_VERSION, Cache, digest
@@ -32,7 +33,8 @@ class FileContext:
     fingerprint: str  # the catalogue's
     global_names: frozenset[str]  # catalogue globals (reads of them are sites)
     config: str = ""  # the kernel config whose #if branches are built ("" keeps every branch)
-    config_key: str = ""  # a digest of its defines, part of every cache key
+    config_key: str = ""  # a digest of its defines and of file_macros, part of cache keys
+    defines_key: str = ""  # a digest of the config's defines alone
     # .c files compiled by being #included, with the macros their includer defines first
     # (FileSpec.defines; a few dozen entries)
     file_macros: dict[str, tuple[tuple[str, int], ...]] = dataclasses.field(default_factory=dict)
@@ -42,16 +44,26 @@ class FileContext:
             return None
         return file_defines(self.config, self.file_macros.get(rel, ()))
 
+    def summary_inputs(self, rel: str) -> tuple[str, tuple[tuple[str, int], ...], frozenset[str]]:
+        """Besides the file's content, what its pass-1 summary depends on."""
+        return self.defines_key, self.file_macros.get(rel, ()), self.global_names
+
 
 def summarise_file(ctx: FileContext, rel: str) -> FileSummary:
-    """Pass 1 for one file, from the cache when its content was seen before."""
+    """Pass 1 for one file, from the cache when its content was seen before (or made ahead
+    by this worker while Kbuild ran: ``summary_ahead``)."""
+    ahead = prepared(rel)
+    if ahead is not None and ahead[0] == ctx.summary_inputs(rel):
+        return ahead[1]  # type: ignore[no-any-return]
     try:
         data = read_tree_file(ctx.tree / rel)
     except OSError as exc:
         return FileSummary(rel, "", (), frozenset(), frozenset(), (), f"unreadable: {exc.strerror}")
     sha = digest(data)
-    key = digest(sha, SCANNER_VERSION, ctx.fingerprint, ctx.config_key,
-                 (rel.endswith(".c") and "c") or "h")
+    # (the file's own includer macros, not every file's: config_key would do, but changes
+    # with any of them, and a file made ahead is summarised before they are known)
+    key = digest(sha, SCANNER_VERSION, ctx.fingerprint, ctx.defines_key,
+                 repr(ctx.file_macros.get(rel, ())), (rel.endswith(".c") and "c") or "h")
     hit = ctx.cache.get("p1", key)
     if isinstance(hit, FileSummary):
         return dataclasses.replace(hit, path=rel)
@@ -92,6 +104,12 @@ def file_sites(ctx: FileContext, job: tuple[str, str, dict[str, SourceRef], dict
         return rel, [], f"analysis failed: {type(exc).__name__}: {exc}"
     ctx.cache.put("p2", key, sites)
     return rel, sites, ""
+
+
+def summary_ahead(ctx: FileContext, rel: str) -> tuple[str, tuple[Any, FileSummary]]:
+    """A file's pass-1 summary made before pass 1 asks (``Workers.prepare``), with what it
+    depends on besides the content, which pass 1's context must match."""
+    return rel, (ctx.summary_inputs(rel), summarise_file(ctx, rel))
 
 
 def parse_ahead(ctx: FileContext, rel: str) -> tuple[str, tuple[str, str, ParsedFile]]:

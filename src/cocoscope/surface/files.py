@@ -53,6 +53,16 @@ def header_files(tree: Path, c_files: Iterable[str], all_files: bool) -> list[st
     else:
         dirs.update(HEADER_ROOTS)
         dirs.update(os.path.dirname(c) for c in c_files)
+    return _headers_in(tree, dirs)
+
+
+def always_read_headers(tree: Path) -> list[str]:
+    """With a config, the headers of HEADER_ROOTS read whatever the built files include (not
+    under ON_DEMAND_ROOTS); known before Kbuild says which .c files are built."""
+    return _headers_in(tree, {d for d in HEADER_ROOTS if not (d + "/").startswith(ON_DEMAND_ROOTS)})
+
+
+def _headers_in(tree: Path, dirs: set[str]) -> list[str]:
     out: set[str] = set()
     for d in sorted(dirs):
         base = tree / d

@@ -126,6 +126,12 @@ class Workers:
                 progress.advance(task)
             yield r
 
+    def start(self) -> None:
+        """Fork the workers now rather than when a phase first needs them, so that they can
+        ``prepare`` before it."""
+        if self.jobs > 1 and not self._procs:
+            self._start(self.jobs)
+
     def prepare(self, func: Callable[[T], tuple[Hashable, Any]], items: list[T]) -> None:
         """Have the workers compute ``func`` of ``items`` (shared out in turn) while the parent
         does something else; each keeps ``(key, value)`` for ``prepared``. A worker stops as

@@ -40,8 +40,14 @@ from cocoscope.surface.file_work import (
     parse_again,
     parse_ahead,
     summarise_file,
+    summary_ahead,
 )
-from cocoscope.surface.files import FileSpec, IncludeFollower, header_files
+from cocoscope.surface.files import (
+    FileSpec,
+    IncludeFollower,
+    always_read_headers,
+    header_files,
+)
 from cocoscope.surface.includes import file_constants, generic_header_macros, reachable_headers
 from cocoscope.surface.inventory import DerivedSource, FileProblem, Inventory, Site
 from cocoscope.surface.parallel import Workers
@@ -86,31 +92,39 @@ def _sinks_for(summary: FileSummary, sinks: dict[Key, SinkInfo],
             if (key := resolve(summary.path, name)) in sinks}
 
 
-def scan(tree: Path, files: list[FileSpec], *, config: str = "", platform: Platform | None = None,
-         catalogue: Catalogue | None = None, jobs: int = 0, cache_dir: Path | None = None,
-         use_cache: bool = True, all_headers: bool = False, quiet: bool = False) -> Inventory:
-    """Scan ``files`` (``.c`` paths relative to ``tree``) and return the inventory; progress
-    goes to stderr unless ``quiet``."""
+def scan(tree: Path, files: list[FileSpec] | Callable[[], list[FileSpec]], *, config: str = "",
+         platform: Platform | None = None, catalogue: Catalogue | None = None, jobs: int = 0,
+         cache_dir: Path | None = None, use_cache: bool = True, all_headers: bool = False,
+         quiet: bool = False) -> Inventory:
+    """Scan ``files`` (``.c`` paths relative to ``tree``), or those a callable returns, and
+    return the inventory; progress goes to stderr unless ``quiet``. A callable (Kbuild, half
+    a second on the cloud config) runs while the workers summarise the headers every config
+    reads (files.always_read_headers)."""
     cat = catalogue or load_catalogue()
     jobs = jobs or os.cpu_count() or 1
     cache = Cache((cache_dir or default_dir()) if use_cache else None)
-    c_files = sorted({f.path for f in files})
-    spec = {f.path: f for f in files}
-    headers = header_files(tree, c_files, all_headers)
-    config_key = ""
-    file_macros = {f.path: f.defines for f in files if f.defines}
-    if config:
-        config_key = digest(*(f"{k}={v}" for k, v in sorted(config_defines(config).macros.items())),
-                            repr(sorted(file_macros.items())))
+    defines_key = digest(*(f"{k}={v}" for k, v in sorted(config_defines(config).macros.items()))
+                         ) if config else ""
     ctx = FileContext(tree, cache, cat.fingerprint,
                       frozenset(p.name for p in cat.primitives.values() if p.flow is Flow.GLOBAL),
-                      config, config_key, file_macros)
-    # One snapshot per tree/catalogue/config: unchanged files (same mtime and size) are not even
-    # read, and an unchanged set of summaries reuses the fixpoint.
-    snap = TreeSnapshot(cache, tree, digest(cat.fingerprint, config_key))
-    stats: dict[str, float] = {}
-    t0 = time.monotonic()
+                      config, defines_key=defines_key)
     with Progress(quiet=quiet) as progress, _long_lived_heap(), Workers(jobs) as workers:
+        if callable(files):
+            if config and not all_headers:
+                workers.start()
+                workers.prepare(partial(summary_ahead, ctx), always_read_headers(tree))
+            files = files()
+        c_files = sorted({f.path for f in files})
+        spec = {f.path: f for f in files}
+        headers = header_files(tree, c_files, all_headers)
+        file_macros = {f.path: f.defines for f in files if f.defines}
+        config_key = digest(defines_key, repr(sorted(file_macros.items()))) if config else ""
+        ctx = dataclasses.replace(ctx, config_key=config_key, file_macros=file_macros)
+        # One snapshot per tree/catalogue/config: unchanged files (same mtime and size) are not
+        # even read, and an unchanged set of summaries reuses the fixpoint.
+        snap = TreeSnapshot(cache, tree, digest(cat.fingerprint, config_key))
+        stats: dict[str, float] = {}
+        t0 = time.monotonic()
         follower = IncludeFollower(headers, bool(config) and not all_headers)
         summaries, read = _pass1(ctx, snap, c_files + headers, follower, workers, progress)
         if config:
@@ -239,7 +253,8 @@ def _pass1(ctx: FileContext, snap: TreeSnapshot, paths: list[str], follower: Inc
     # so its collections (~0.4 s CPU, taken from the workers' two cores) found no garbage.
     with _collector_paused():
         for n, s in enumerate(workers.map(partial(summarise_file, ctx), todo,
-                                          "surface: summaries", progress, more), start=1):
+                                          "surface: summaries", progress, more, key=str),
+                             start=1):  # (a path's key: itself)
             summaries.append(_compact(s))
             read.add(s.path)
             if n % _FREEZE_EVERY == 0:
