@@ -9,6 +9,7 @@ import gc
 import io
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 import time
@@ -260,3 +261,29 @@ def test_a_worker_killed_while_preparing_ends_the_next_phase_with_an_error(
             time.sleep(0.01)
         list(w.map(_ident, list(range(3 * CHUNK)), "t", None, key=lambda x: x))
     assert multiprocessing.active_children() == []
+
+
+def _collector_while_preparing(where: str) -> tuple[str, bool]:
+    with open(os.path.join(where, "done"), "w"):
+        pass
+    return "state", gc.isenabled()
+
+
+def test_preparing_pauses_the_collector_during_an_item(tmp_path: pytest.TempPathFactory) -> None:
+    with Workers(2) as w:
+        w.start()
+        w.prepare(_collector_while_preparing, [str(tmp_path)])
+        _prepared_all(str(tmp_path), 1)
+        out = list(w.map(_with_prepared, ["state"] * CHUNK, "t", None, key=lambda x: x))
+    assert [held for _x, held, _pid in out if held is not None] == [False]
+
+
+def test_items_before_a_function_are_an_error_not_a_hang() -> None:
+    # (the parent always sends the function first; a worker answers a slip rather than wait)
+    with Workers(2) as w:
+        w.start()
+        conn = next(iter(w._procs))
+        conn.send(("chunk", [1], None))
+        assert conn.poll(60), "the worker did not answer"
+        ok, exc = pickle.loads(conn.recv_bytes())
+    assert not ok and "before a function" in str(exc)

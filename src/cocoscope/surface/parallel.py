@@ -159,17 +159,19 @@ class Workers:
         try:
             conn.send(message)
         except OSError:  # (a broken pipe) the worker is gone
-            proc = self._procs[conn]
-            proc.join(timeout=1.0)
-            raise WorkerError.of(proc.exitcode) from None
+            raise self._lost(conn) from None
 
     def _recv(self, conn: Connection) -> Any:
         try:
             return conn.recv_bytes()
         except EOFError:
-            proc = self._procs[conn]
-            proc.join(timeout=1.0)
-            raise WorkerError.of(proc.exitcode) from None
+            raise self._lost(conn) from None
+
+    def _lost(self, conn: Connection) -> WorkerError:
+        """The error for a worker whose pipe broke: how its process ended."""
+        proc = self._procs[conn]
+        proc.join(timeout=1.0)
+        return WorkerError.of(proc.exitcode)
 
     def _holders(self) -> dict[Hashable, Connection]:
         """Which worker holds each key it prepared (asking stops their preparing)."""
@@ -277,8 +279,10 @@ def _serve(conn: Connection, others: list[Connection]) -> None:
     try:
         while (msg := conn.recv()) is not None:
             kind, arg, items = msg
-            if kind == "chunk" and func is not None:
+            if kind == "chunk":
                 try:
+                    if func is None:  # the parent's mistake, not to be waited on forever
+                        raise RuntimeError("a scan worker was sent items before a function")
                     answer: tuple[bool, Any] = (True, _each(func, arg))
                     data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
                 except Exception as exc:  # handed to the parent, which raises it
@@ -302,14 +306,18 @@ def _serve(conn: Connection, others: list[Connection]) -> None:
 
 def _prepare(conn: Connection, func: Callable[[Any], tuple[Hashable, Any]],
              items: list[Any]) -> None:
-    """Compute ahead until a message arrives (the next phase, or the end)."""
+    """Compute ahead until a message arrives (the next phase, or the end); the collector is
+    paused for each item, as in ``_each``."""
     for item in items:
         if conn.poll():
             return
+        gc.disable()
         try:
             k, value = func(item)
         except Exception:  # the phase itself does the item again, and reports what fails
             continue
+        finally:
+            gc.enable()
         _PREPARED[k] = value
 
 
