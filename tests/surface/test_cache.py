@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from cocoscope.surface.cache import Cache
 from cocoscope.surface.files import FileSpec
 from cocoscope.surface.scan import scan
 from tests.paths import DATA
@@ -57,3 +58,30 @@ def test_edit_that_makes_a_new_source_reaches_unchanged_callers(tmp_path: Path) 
     assert edited.sites == uncached.sites
     assert [(s.file, s.function) for s in edited.sites if s.primitive == "demo_later"] == \
         [("drivers/demo/consumer.c", "demo_poll")]
+
+
+def test_items_entry_round_trip_and_torn_entries(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache")
+    items = {f"f{n}.c": ((("readl", 0),), frozenset({"readl", f"g{n}"})) for n in range(50)}
+    cache.put_items("snapdefs", "ab" * 20, items)
+    assert cache.get_items("snapdefs", "ab" * 20) == items
+    assert cache.get_items("snapdefs", "cd" * 20) is None  # missing
+    cache.put("snapdefs", "ef" * 20, items)  # one pickle of the dict: not an items entry
+    assert cache.get_items("snapdefs", "ef" * 20) is None
+    entry = next((tmp_path / "cache" / "snapdefs").rglob(f"{'ab' * 20}.pkl"))
+    entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 2])
+    assert cache.get_items("snapdefs", "ab" * 20) is None
+    assert Cache(None).get_items("snapdefs", "ab" * 20) is None
+
+
+def test_a_torn_definitions_entry_costs_a_rescan_not_a_wrong_answer(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(TREE, tree)
+    files = [FileSpec(p.relative_to(tree).as_posix()) for p in sorted(tree.rglob("*.c"))]
+    scan(tree, files, jobs=1, cache_dir=tmp_path / "cache")
+    (entry,) = (tmp_path / "cache" / "snapdefs").rglob("*.pkl")
+    entry.write_bytes(entry.read_bytes()[:100])
+    src = tree / "drivers" / "demo" / "consumer.c"
+    src.write_text(src.read_text() + "\nint demo_more(void) { return inb(0x80); }\n")
+    edited = scan(tree, files, jobs=1, cache_dir=tmp_path / "cache")
+    assert edited.sites == scan(tree, files, jobs=1, use_cache=False).sites

@@ -69,6 +69,44 @@ class Cache:
         except OSError:
             pass  # a read-only or full cache only costs speed, never correctness
 
+    def put_items(self, kind: str, key: str, items: dict[str, Any]) -> None:
+        """Write a large dict (the snapshot's definitions: ~10^6 objects) as its length, then
+        one pickle per item. One pickle of the whole dict memoises every object it writes:
+        on the cloud config that memo took 1.4 s and ~190 MB more memory at the end of a
+        cold scan, one pickle per item 0.5 s and none (they share little: a name string at
+        most, which a reader then holds once per item)."""
+        if self.root is None:
+            return
+        path = self._path(kind, key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with open(tmp, "wb") as fh:
+                pickle.dump(len(items), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                for item in items.items():
+                    pickle.dump(item, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # as in put
+
+    def get_items(self, kind: str, key: str) -> dict[str, Any] | None:
+        """What ``put_items`` wrote; None when the entry is missing, torn or not such."""
+        if self.root is None:
+            return None
+        try:
+            with open(self._path(kind, key), "rb") as fh:
+                n = pickle.load(fh)
+                if not isinstance(n, int):
+                    return None
+                out = {}
+                for _ in range(n):  # (a torn entry ends in EOFError, however large n says)
+                    k, v = pickle.load(fh)
+                    out[k] = v
+                return out
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
+                ValueError, TypeError):
+            return None
+
     def delete(self, kind: str, key: str) -> None:
         if self.root is None or not key:
             return
@@ -85,8 +123,9 @@ Derived = tuple[str, dict[Key, Source], frozenset[Key], frozenset[str],
 
 
 # Part of the snapshot's key: what a snapshot holds changed (2: a summary keeps only the callee
-# names some source or sink has, the definitions entry holds (defs, called) per file).
-_SNAPSHOT_FORMAT = "2"
+# names some source or sink has, the definitions entry holds (defs, called) per file; 3: that
+# entry is written by Cache.put_items).
+_SNAPSHOT_FORMAT = "3"
 
 
 @dataclass(frozen=True)
@@ -140,8 +179,8 @@ class TreeSnapshot:
     def with_defs(self, summaries: list[FileSummary]) -> list[FileSummary] | None:
         """Reused summaries with their definitions and callees put back; None when the entry
         is gone."""
-        defs = self._cache.get("snapdefs", self._old.defs_key)
-        if not isinstance(defs, dict):
+        defs = self._cache.get_items("snapdefs", self._old.defs_key)
+        if defs is None:
             return None
         out = []
         for s in summaries:
@@ -164,7 +203,8 @@ class TreeSnapshot:
         defs_key = self._old.defs_key
         if derive_ran:
             defs_key = digest(derived[0], "defs", _SNAPSHOT_FORMAT)
-            self._cache.put("snapdefs", defs_key, {s.path: (s.defs, s.called) for s in summaries})
+            self._cache.put_items("snapdefs", defs_key,
+                                  {s.path: (s.defs, s.called) for s in summaries})
             if self._old.defs_key != defs_key:  # one definitions entry per snapshot
                 self._cache.delete("snapdefs", self._old.defs_key)
         wanted = {k[1] for k in derived[1]} | {k[1] for k in derived[4]}
