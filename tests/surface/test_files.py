@@ -55,14 +55,19 @@ FILES = {
 }
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_only_included_headers_are_read_with_a_config(tmp_path: Path, jobs: int) -> None:
+def _tree_and_config(tmp_path: Path, files: dict[str, str]) -> tuple[Path, Path]:
     tree = tmp_path / "t"
-    for rel, text in FILES.items():
+    for rel, text in files.items():
         (tree / rel).parent.mkdir(parents=True, exist_ok=True)
         (tree / rel).write_text(text)
     config = tmp_path / "config"
     config.write_text("CONFIG_X86_64=y\n")
+    return tree, config
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_only_included_headers_are_read_with_a_config(tmp_path: Path, jobs: int) -> None:
+    tree, config = _tree_and_config(tmp_path, FILES)
     cache = tmp_path / "cache"
     for _run in ("cold", "warm"):  # the warm run follows the includes of reused summaries
         inv = scan(tree, [FileSpec("drivers/x.c", "y")], config=str(config), jobs=jobs,
@@ -85,14 +90,9 @@ def test_headers_every_config_reads_are_summarised_while_kbuild_runs(
     # scan takes the file list as a callable (Kbuild, half a second on a real tree): the
     # workers summarise arch/x86/include and include/asm-generic meanwhile, and the inventory
     # is the one a list gives
-    tree = tmp_path / "t"
     files = {**FILES, "arch/x86/include/asm/io.h": "static inline u8 rd_io(void) { return inb(0x61); }\n",
              "drivers/y.c": "int g(void) { return rd_io(); }\n"}
-    for rel, text in files.items():
-        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tree / rel).write_text(text)
-    config = tmp_path / "config"
-    config.write_text("CONFIG_X86_64=y\n")
+    tree, config = _tree_and_config(tmp_path, files)
     marks = tmp_path / "marks"
     marks.mkdir()
     monkeypatch.setattr(scan_module, "summary_ahead", partial(_marking_summary_ahead, marks))

@@ -13,9 +13,10 @@ import dataclasses
 import hashlib
 import os
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from cocoscope.surface.dataflow import FileSummary
 from cocoscope.surface.derive import Key, Source
@@ -57,17 +58,7 @@ class Cache:
             return None
 
     def put(self, kind: str, key: str, value: Any) -> None:
-        if self.root is None:
-            return
-        path = self._path(kind, key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:
-                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a read-only or full cache only costs speed, never correctness
+        self._write(kind, key, lambda fh: pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL))
 
     def put_items(self, kind: str, key: str, items: dict[str, Any]) -> None:
         """Write a large dict (the snapshot's definitions: ~10^6 objects) as its length, then
@@ -75,6 +66,13 @@ class Cache:
         on the cloud config that memo took 1.4 s and ~190 MB more memory at the end of a
         cold scan, one pickle per item 0.5 s and none (they share little: a name string at
         most, which a reader then holds once per item)."""
+        def dump(fh: BinaryIO) -> None:
+            pickle.dump(len(items), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            for item in items.items():
+                pickle.dump(item, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self._write(kind, key, dump)
+
+    def _write(self, kind: str, key: str, dump: Callable[[BinaryIO], None]) -> None:
         if self.root is None:
             return
         path = self._path(kind, key)
@@ -82,12 +80,10 @@ class Cache:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             with open(tmp, "wb") as fh:
-                pickle.dump(len(items), fh, protocol=pickle.HIGHEST_PROTOCOL)
-                for item in items.items():
-                    pickle.dump(item, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                dump(fh)
             os.replace(tmp, path)
         except OSError:
-            pass  # as in put
+            pass  # a read-only or full cache only costs speed, never correctness
 
     def get_items(self, kind: str, key: str) -> dict[str, Any] | None:
         """What ``put_items`` wrote; None when the entry is missing, torn or not such."""
