@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -85,3 +86,13 @@ def test_a_torn_definitions_entry_costs_a_rescan_not_a_wrong_answer(tmp_path: Pa
     src.write_text(src.read_text() + "\nint demo_more(void) { return inb(0x80); }\n")
     edited = scan(tree, files, jobs=1, cache_dir=tmp_path / "cache")
     assert edited.sites == scan(tree, files, jobs=1, use_cache=False).sites
+
+
+def test_an_entry_that_is_not_a_regular_file_is_a_miss_not_a_hang(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache")
+    for kind, key in (("p1", "ab" * 20), ("snapdefs", "cd" * 20)):
+        path = cache._path(kind, key)
+        path.parent.mkdir(parents=True)
+        os.mkfifo(path)  # no writer: a plain open would block for ever
+    assert cache.get("p1", "ab" * 20) is None
+    assert cache.get_items("snapdefs", "cd" * 20) is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import io
 import os
 import pickle
 from collections.abc import Callable
@@ -18,9 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from cocoscope.evidence.files import read_tree_file
 from cocoscope.surface.dataflow import FileSummary
 from cocoscope.surface.derive import Key, Source
 from cocoscope.surface.sites import RawSite
+
+# A cache entry larger than this is not ours (the cloud config's largest, the definitions
+# entry, is 30 MB).
+_ENTRY_LIMIT = 1 << 30
 
 # Bump when the extraction or grading logic changes what a cached entry would contain.
 SCANNER_VERSION = "surface-28-lead-1"
@@ -49,12 +55,23 @@ class Cache:
         return self.root / kind / key[:2] / f"{key}.pkl"
 
     def get(self, kind: str, key: str) -> Any:
+        data = self._read(kind, key)
+        if data is None:
+            return None
+        try:
+            return pickle.loads(data)
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError,
+                TypeError, IndexError, KeyError):  # (what a corrupt pickle raises)
+            return None
+
+    def _read(self, kind: str, key: str) -> bytes | None:
+        """An entry's bytes; None when it is missing or not a regular file (a FIFO left in
+        the cache would block a plain open) or larger than any entry we write."""
         if self.root is None:
             return None
         try:
-            with open(self._path(kind, key), "rb") as fh:
-                return pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return read_tree_file(self._path(kind, key), limit=_ENTRY_LIMIT)
+        except OSError:
             return None
 
     def put(self, kind: str, key: str, value: Any) -> None:
@@ -87,20 +104,21 @@ class Cache:
 
     def get_items(self, kind: str, key: str) -> dict[str, Any] | None:
         """What ``put_items`` wrote; None when the entry is missing, torn or not such."""
-        if self.root is None:
+        data = self._read(kind, key)
+        if data is None:
             return None
+        fh = io.BytesIO(data)
         try:
-            with open(self._path(kind, key), "rb") as fh:
-                n = pickle.load(fh)
-                if not isinstance(n, int):
-                    return None
-                out = {}
-                for _ in range(n):  # (a torn entry ends in EOFError, however large n says)
-                    k, v = pickle.load(fh)
-                    out[k] = v
-                return out
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
-                ValueError, TypeError):
+            n = pickle.load(fh)
+            if not isinstance(n, int):
+                return None
+            out = {}
+            for _ in range(n):  # (a torn entry ends in EOFError, however large n says)
+                k, v = pickle.load(fh)
+                out[k] = v
+            return out
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError,
+                TypeError, IndexError, KeyError):
             return None
 
     def delete(self, kind: str, key: str) -> None:
